@@ -1,0 +1,2 @@
+//! Experiment files: parse, merge presets, validate, explain errors.
+pub mod spec;

@@ -1,0 +1,22 @@
+//! hasim — a deterministic discrete-event simulator of high-availability
+//! topologies: balancers, app tiers and backends, with faults, predicting what
+//! clients see.
+//!
+//! The folder tree is the architecture:
+//! - [`engine`]: time, the event queue, random streams, timeouts, slabs;
+//! - [`config`]: experiment files and presets -> validated plain data;
+//! - [`net`]: hosts, links, partitions and what the kernel does with a packet;
+//! - [`components`]: the models (client, haproxy, nginx, app, server);
+//! - [`faults`]: the fault schedule;
+//! - [`sim`]: one run: builds the model graph and drives the event loop;
+//! - [`metrics`]: request outcomes, histograms, time buckets, state changes;
+//! - [`report`]: summary, CSV, plots, analytic formulas beside simulated figures.
+
+pub mod components;
+pub mod config;
+pub mod engine;
+pub mod faults;
+pub mod metrics;
+pub mod net;
+pub mod report;
+pub mod sim;
