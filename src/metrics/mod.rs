@@ -1,1 +1,192 @@
-//! TODO
+//! Request outcomes, latency histograms, time buckets, state changes and the
+//! per-fault error windows. Memory follows the run's length in buckets, never
+//! the number of requests (unless a trace is asked for).
+
+pub mod histogram;
+pub mod outcome;
+pub mod timeline;
+
+pub use histogram::Histogram;
+pub use outcome::{FAILURE_KINDS, KIND_COUNT, Outcome};
+pub use timeline::{Bucket, Timeline};
+
+use crate::engine::SimTime;
+use std::io::Write;
+
+/// A state change of a component, as it would log it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateEvent {
+    pub at: SimTime,
+    /// Who changed its mind (e.g. the balancer `lb`, or `lb/worker1`).
+    pub component: String,
+    /// What it is about (e.g. the server `s2`).
+    pub subject: String,
+    pub kind: EventKind,
+    /// Free text in the real software's words (check reason, duration...).
+    pub detail: String,
+}
+
+/// Kinds of state change. `Down`-like kinds count as the detection of a fault
+/// on their subject, `Up`-like ones as the detection of its recovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A fault was injected (kill, stop, ...).
+    Fault,
+    /// A fault ended (restart, continue, link back).
+    Recover,
+    /// A balancer took a server out of rotation.
+    MarkedDown,
+    /// A balancer put a server back in rotation.
+    MarkedUp,
+    /// Every server of a balancer is down.
+    NoServerLeft,
+    /// Informational (a failed check, a probe).
+    Info,
+}
+
+impl EventKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Fault => "fault",
+            EventKind::Recover => "recover",
+            EventKind::MarkedDown => "marked_down",
+            EventKind::MarkedUp => "marked_up",
+            EventKind::NoServerLeft => "no_server_left",
+            EventKind::Info => "info",
+        }
+    }
+    pub fn detects_fault(self) -> bool {
+        matches!(self, EventKind::MarkedDown)
+    }
+    pub fn detects_recovery(self) -> bool {
+        matches!(self, EventKind::MarkedUp)
+    }
+}
+
+/// Failures attributed to one fault action (the segment from it to the next).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Window {
+    pub failed: u64,
+    pub by_kind: [u64; KIND_COUNT],
+    /// Issue instant of the first and last failed request.
+    pub first_start: Option<SimTime>,
+    pub last_start: Option<SimTime>,
+    /// When the client saw them fail.
+    pub first_end: Option<SimTime>,
+    pub last_end: Option<SimTime>,
+}
+
+impl Window {
+    fn add(&mut self, start: SimTime, end: SimTime, kind: usize) {
+        self.failed += 1;
+        self.by_kind[kind] += 1;
+        if self.first_end.is_none() {
+            self.first_start = Some(start);
+            self.first_end = Some(end);
+        }
+        // Requests end out of order: keep the earliest/latest issue instants.
+        self.first_start = self.first_start.map(|s| s.min(start));
+        self.last_start = Some(self.last_start.map_or(start, |s| s.max(start)));
+        self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+    }
+}
+
+/// Everything the clients saw, collected while the run goes.
+pub struct Recorder {
+    pub timeline: Timeline,
+    pub overall: Histogram,
+    pub overall_ok: Histogram,
+    pub requests: u64,
+    pub failed: u64,
+    pub by_kind: [u64; KIND_COUNT],
+    /// Instants of fault actions, ascending; failures are attributed to the
+    /// last action at or before the instant the client saw them.
+    pub fault_instants: Vec<SimTime>,
+    /// Failures before the first fault action.
+    pub before_faults: Window,
+    pub windows: Vec<Window>,
+    /// Latency of requests issued inside each fault's error window is known only
+    /// afterwards, so the in-window histograms follow the issue instant's segment.
+    pub segment_latency: Vec<Histogram>,
+    pub events: Vec<StateEvent>,
+    pub trace: Option<Box<dyn Write>>,
+    end: SimTime,
+}
+
+impl Recorder {
+    pub fn new(end: SimTime, bucket: crate::engine::Dur, fault_instants: Vec<SimTime>) -> Recorder {
+        let n = fault_instants.len();
+        Recorder {
+            timeline: Timeline::new(end, bucket),
+            overall: Histogram::new(5),
+            overall_ok: Histogram::new(5),
+            requests: 0,
+            failed: 0,
+            by_kind: [0; KIND_COUNT],
+            fault_instants,
+            before_faults: Window::default(),
+            windows: vec![Window::default(); n],
+            segment_latency: vec![Histogram::new(5); n + 1],
+            events: Vec::new(),
+            trace: None,
+            end,
+        }
+    }
+
+    /// Index of the fault segment holding instant `t` (0 = before any fault).
+    #[inline]
+    fn segment(&self, t: SimTime) -> usize {
+        self.fault_instants.partition_point(|&f| f <= t)
+    }
+
+    /// One finished request. Requests still in flight at the end are never
+    /// recorded (the benchmark's rule), so only those ending by `end` count.
+    #[inline]
+    pub fn record(&mut self, client: u32, start: SimTime, end: SimTime, outcome: Outcome) {
+        if end > self.end {
+            return;
+        }
+        let latency = end - start;
+        self.requests += 1;
+        self.overall.record(latency);
+        self.timeline.record(start, end, latency, outcome);
+        if !self.fault_instants.is_empty() {
+            let seg = self.segment(start);
+            self.segment_latency[seg].record(latency);
+        }
+        match outcome.failure_index() {
+            None => self.overall_ok.record(latency),
+            Some(k) => {
+                self.failed += 1;
+                self.by_kind[k] += 1;
+                match self.segment(end) {
+                    0 => self.before_faults.add(start, end, k),
+                    s => self.windows[s - 1].add(start, end, k),
+                }
+            }
+        }
+        if let Some(w) = self.trace.as_mut() {
+            // Only with --trace: formatting per request is the point of a trace.
+            let _ = writeln!(
+                w,
+                "{:.9},{:.9},{},{},{:.3}",
+                start.as_secs_f64(),
+                end.as_secs_f64(),
+                client,
+                outcome.label(),
+                latency.as_ms_f64()
+            );
+        }
+    }
+
+    /// A component's state change (rare: formatting here is fine).
+    pub fn event(&mut self, at: SimTime, component: &str, subject: &str, kind: EventKind, detail: impl Into<String>) {
+        self.events.push(StateEvent {
+            at,
+            component: component.to_string(),
+            subject: subject.to_string(),
+            kind,
+            detail: detail.into(),
+        });
+    }
+}

@@ -1,1 +1,53 @@
-//! TODO
+//! What a run produces: the summary (text and JSON), CSV files and plots.
+//! Figures about the run itself (wall time, events/s, memory) never go into
+//! these files, which must be byte-identical for the same experiment and seed.
+
+use crate::engine::{Dur, SimTime};
+use crate::metrics::{Recorder, Window};
+
+/// The analytic range a reference formula gives for a figure, printed beside
+/// the simulated value so a user sees whether model and formula agree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormulaRange {
+    pub lo: Dur,
+    pub hi: Dur,
+    /// The formula with its symbols, e.g. `U(0,inter) + fall*d + (fall-1)*fastinter`.
+    pub formula: String,
+}
+
+/// One fault action (an injection or a recovery) and what followed it.
+#[derive(Clone, Debug)]
+pub struct FaultReport {
+    /// e.g. `kill s2`, `recover s2`, `partition [lb] | [s1 s2]`.
+    pub label: String,
+    pub is_recovery: bool,
+    pub at: SimTime,
+    pub targets: Vec<String>,
+    /// First reaction of the component that must react (balancer marks the
+    /// target down, or up for a recovery): when, who, and its words.
+    pub detected: Option<Detection>,
+    /// Failed requests attributed to this action (until the next one).
+    pub window: Window,
+    /// p99 latency (ms) of requests issued between this action and the next.
+    pub p99_ms_after: f64,
+    pub formula_detect: Option<FormulaRange>,
+    pub formula_window_end: Option<FormulaRange>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    pub at: SimTime,
+    pub by: String,
+    pub detail: String,
+}
+
+/// Everything a run produced, ready to be written.
+pub struct RunResult {
+    pub experiment: String,
+    pub description: String,
+    pub file: String,
+    pub seed: u64,
+    pub duration: Dur,
+    pub recorder: Recorder,
+    pub faults: Vec<FaultReport>,
+}
