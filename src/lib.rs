@@ -14,6 +14,7 @@
 
 pub mod components;
 pub mod config;
+pub mod describe;
 pub mod engine;
 pub mod faults;
 pub mod metrics;

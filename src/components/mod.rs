@@ -1,1 +1,225 @@
-//! TODO
+//! The models. Each node of an experiment is a process on a host running one
+//! model; models talk only through messages and timers, dispatched by
+//! [`crate::sim`] without dynamic dispatch (a plain `enum`).
+
+pub mod app;
+pub mod client;
+pub mod dist;
+pub mod haproxy;
+pub mod nginx;
+pub mod server;
+
+use crate::engine::{EventQueue, Rng, SimTime};
+use crate::metrics::{EventKind, Recorder};
+use crate::net::{HostId, Network};
+
+pub type NodeId = u32;
+
+/// Identifies one exchange at the caller: a slot in the caller's slab and its
+/// generation. Replies carry it back; a stale one is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CallRef {
+    pub slot: u32,
+    pub generation: u32,
+}
+
+impl CallRef {
+    pub fn new((slot, generation): (u32, u32)) -> CallRef {
+        CallRef { slot, generation }
+    }
+}
+
+/// What a connection's first request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReqKind {
+    /// Real work: served by a worker.
+    Work,
+    /// A pure L4 health check: only the handshake matters.
+    L4Check,
+    /// An HTTP health check: answered by the process's event loop.
+    HttpCheck,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Req {
+    pub kind: ReqKind,
+    /// GET-like; nginx never passes a sent non-idempotent request on.
+    pub idempotent: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgKind {
+    /// A SYN carrying the connection's request (the handshake is folded in).
+    Connect(Req),
+    /// SYN-ACK, sent only for health checks, whose result it is.
+    Established,
+    /// RST in reply to a SYN: nothing listens (ECONNREFUSED).
+    Refused,
+    /// EHOSTUNREACH from the caller's own kernel: ARP for the host failed.
+    Unreachable,
+    /// The reply to the request.
+    Response { status: u16 },
+    /// RST on an established connection (the peer process died, or was cut).
+    Reset,
+    /// FIN with no reply (HAProxy tcp mode giving up, truncated response).
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg {
+    pub from: NodeId,
+    pub to: NodeId,
+    /// The caller's reference: `to`'s when `to` is the caller (replies),
+    /// `from`'s when `from` is the caller (connects).
+    pub call: CallRef,
+    pub kind: MsgKind,
+    /// Retransmissions of this segment so far.
+    pub retx: u8,
+}
+
+/// A model's own timer; `kind` is the model's business.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub kind: u8,
+    pub a: u32,
+    pub b: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Deliver(Msg),
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: Timer,
+    },
+    /// Apply fault action number `n`.
+    Fault(u32),
+    /// A connection from the accept queue of a process that was stopped:
+    /// the handshake is long done, the process now reads the request.
+    Accept(Msg),
+}
+
+/// A model's view of the world while it handles one event.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub me: NodeId,
+    pub incarnation: u32,
+    /// Service-time multiplier of a `slow` fault (1.0 when healthy).
+    pub slow: f64,
+    pub queue: &'a mut EventQueue<Event>,
+    pub net: &'a mut Network,
+    pub hosts: &'a [HostId],
+    pub names: &'a [String],
+    pub rec: &'a mut Recorder,
+}
+
+impl Ctx<'_> {
+    /// Sends a message to `to`; it arrives after the link's latency.
+    #[inline]
+    pub fn send(&mut self, to: NodeId, call: CallRef, kind: MsgKind) {
+        let d = self
+            .net
+            .delay(self.hosts[self.me as usize], self.hosts[to as usize]);
+        let msg = Msg {
+            from: self.me,
+            to,
+            call,
+            kind,
+            retx: 0,
+        };
+        self.queue.schedule(self.now + d, Event::Deliver(msg));
+    }
+
+    /// Sets a timer of this process (discarded if the process dies first).
+    #[inline]
+    pub fn timer(&mut self, at: SimTime, kind: u8, a: u32, b: u32) {
+        let ev = Event::Timer {
+            node: self.me,
+            incarnation: self.incarnation,
+            timer: Timer { kind, a, b },
+        };
+        self.queue.schedule(at, ev);
+    }
+
+    /// Logs a state change of this component about `subject`.
+    pub fn log(&mut self, subject: NodeId, kind: EventKind, detail: impl Into<String>) {
+        let (me, subj) = (&self.names[self.me as usize], &self.names[subject as usize]);
+        self.rec.event(self.now, me, subj, kind, detail);
+    }
+
+    pub fn name(&self, node: NodeId) -> &str {
+        &self.names[node as usize]
+    }
+}
+
+/// Every model, for dispatch by `match`.
+#[derive(Clone)]
+pub enum Model {
+    Client(client::Client),
+    Server(server::Server),
+    Haproxy(haproxy::Haproxy),
+    Nginx(nginx::Nginx),
+}
+
+macro_rules! each_model {
+    ($self:expr, $m:ident => $body:expr) => {
+        match $self {
+            Model::Client($m) => $body,
+            Model::Server($m) => $body,
+            Model::Haproxy($m) => $body,
+            Model::Nginx($m) => $body,
+        }
+    };
+}
+
+impl Model {
+    /// The process starts (at time zero, or on restart): first timers.
+    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        each_model!(self, m => m.start(ctx, rng))
+    }
+
+    #[inline]
+    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        each_model!(self, m => m.on_message(ctx, rng, msg))
+    }
+
+    #[inline]
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        each_model!(self, m => m.on_timer(ctx, rng, t))
+    }
+
+    /// The kernel completed the handshake of this node's call `call`; the
+    /// SYN-ACK reaches it at `at`. Read only at or after `at`.
+    #[inline]
+    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
+        each_model!(self, m => m.on_established(call, at))
+    }
+
+    /// Whether this node still waits on its call `call` (a caller that gave up
+    /// has closed its socket: its kernel stops retransmitting).
+    #[inline]
+    pub fn is_call_live(&self, call: CallRef) -> bool {
+        each_model!(self, m => m.is_call_live(call))
+    }
+
+    /// The listen backlog is full: the kernel drops new SYNs.
+    #[inline]
+    pub fn syn_backlog_full(&self) -> bool {
+        match self {
+            Model::Haproxy(h) => h.syn_backlog_full(),
+            _ => false,
+        }
+    }
+
+    /// The peers of every connection this process accepted, for the RSTs its
+    /// kernel sends when it dies.
+    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        match self {
+            Model::Client(_) => Vec::new(),
+            Model::Server(m) => m.inbound_peers(),
+            Model::Haproxy(m) => m.inbound_peers(),
+            Model::Nginx(m) => m.inbound_peers(),
+        }
+    }
+}

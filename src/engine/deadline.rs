@@ -17,7 +17,7 @@ pub struct Deadline {
     pub generation: u32,
 }
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct DeadlineFifo {
     q: VecDeque<Deadline>,
     /// Instant for which a wake-up event is pending in the global queue, if any.

@@ -3,12 +3,14 @@
 //! is recognised and ignored. Slots are reused, so memory follows what is in
 //! flight, not how many requests a run simulates.
 
+#[derive(Clone)]
 pub struct Slab<T> {
     entries: Vec<Entry<T>>,
     free: Vec<u32>,
     live: usize,
 }
 
+#[derive(Clone)]
 struct Entry<T> {
     generation: u32,
     value: Option<T>,

@@ -1,1 +1,191 @@
-//! TODO
+//! The fault schedule: every fault of the experiment expanded into timed
+//! actions (inject, recover), fixed, staggered or random (MTBF/MTTR), sorted
+//! by instant (ties keep the file's order).
+
+use crate::components::dist::Sampler;
+use crate::config::spec::{DistSpec, FaultKind, FaultSpec, FaultTiming};
+use crate::engine::{Dur, SimTime, rng};
+use rand_distr::{Distribution, Exp1};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultAction {
+    pub at: SimTime,
+    /// Index of the fault in the experiment file.
+    pub fault: usize,
+    pub recover: bool,
+    pub kind: FaultKind,
+    /// Node names (kill, stop, slow) or host names (blackhole, power-off).
+    pub targets: Vec<String>,
+    pub groups: Vec<Vec<String>>,
+    pub one_way: bool,
+    pub factor: f64,
+}
+
+impl FaultAction {
+    pub fn verb(&self) -> &'static str {
+        match (self.kind, self.recover) {
+            (FaultKind::Kill, false) => "kill",
+            (FaultKind::Kill, true) => "restart",
+            (FaultKind::Stop, false) => "stop",
+            (FaultKind::Stop, true) => "continue",
+            (FaultKind::Blackhole, false) => "blackhole",
+            (FaultKind::Blackhole, true) => "unblackhole",
+            (FaultKind::PowerOff, false) => "power-off",
+            (FaultKind::PowerOff, true) => "power-on",
+            (FaultKind::Partition, false) => "partition",
+            (FaultKind::Partition, true) => "heal",
+            (FaultKind::Slow, false) => "slow",
+            (FaultKind::Slow, true) => "unslow",
+        }
+    }
+
+    pub fn label(&self) -> String {
+        if self.kind == FaultKind::Partition {
+            let g: Vec<String> = self
+                .groups
+                .iter()
+                .map(|g| format!("[{}]", g.join(" ")))
+                .collect();
+            let sep = if self.one_way { " -> " } else { " | " };
+            return format!("{} {}", self.verb(), g.join(sep));
+        }
+        let mut l = format!("{} {}", self.verb(), self.targets.join(" "));
+        if self.kind == FaultKind::Slow && !self.recover {
+            l.push_str(&format!(" x{}", self.factor));
+        }
+        l
+    }
+}
+
+/// Expands the faults of an experiment of length `end` run with `seed`.
+pub fn expand(specs: &[FaultSpec], seed: u64, end: SimTime) -> Vec<FaultAction> {
+    let mut out = Vec::new();
+    for (fi, f) in specs.iter().enumerate() {
+        let action = |at: SimTime, recover: bool, targets: Vec<String>| FaultAction {
+            at,
+            fault: fi,
+            recover,
+            kind: f.kind,
+            targets,
+            groups: f.groups.clone(),
+            one_way: f.one_way,
+            factor: f.factor,
+        };
+        match &f.timing {
+            FaultTiming::Fixed { at, recover_at } => {
+                out.push(action(*at, false, f.targets.clone()));
+                if let Some(r) = recover_at {
+                    out.push(action(*r, true, f.targets.clone()));
+                }
+            }
+            FaultTiming::Staggered {
+                at,
+                every,
+                duration,
+            } => {
+                for (j, t) in f.targets.iter().enumerate() {
+                    let start = *at + every.mul(j as u64);
+                    out.push(action(start, false, vec![t.clone()]));
+                    if let Some(d) = duration {
+                        out.push(action(start + *d, true, vec![t.clone()]));
+                    }
+                }
+            }
+            FaultTiming::Random { mtbf, mttr, start } => {
+                let repair = Sampler::new(mttr);
+                let targets: Vec<Vec<String>> = if f.targets.is_empty() {
+                    vec![vec![]]
+                } else {
+                    f.targets.iter().map(|t| vec![t.clone()]).collect()
+                };
+                for t in targets {
+                    let mut r = rng::stream(seed, &format!("faults/{fi}/{}", t.join(",")));
+                    let mut now = *start;
+                    loop {
+                        let x: f64 = Exp1.sample(&mut r);
+                        now += Dur((x * mtbf.0 as f64) as u64);
+                        if now >= end {
+                            break;
+                        }
+                        out.push(action(now, false, t.clone()));
+                        now += repair.sample(&mut r).max(Dur(1));
+                        if now >= end {
+                            break;
+                        }
+                        out.push(action(now, true, t.clone()));
+                    }
+                }
+            }
+        }
+    }
+    // Stable: simultaneous actions keep the file's order.
+    out.sort_by_key(|a| a.at);
+    out
+}
+
+/// Mean of a repair-time distribution, for messages.
+pub fn mean_repair(d: &DistSpec) -> Dur {
+    Sampler::mean(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(timing: FaultTiming, targets: &[&str]) -> FaultSpec {
+        FaultSpec {
+            kind: FaultKind::Kill,
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            groups: vec![],
+            one_way: false,
+            factor: 1.0,
+            timing,
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn staggered_targets_fail_one_after_the_other() {
+        let f = spec(
+            FaultTiming::Staggered {
+                at: SimTime(10),
+                every: Dur(5),
+                duration: Some(Dur(2)),
+            },
+            &["a", "b"],
+        );
+        let a = expand(&[f], 1, SimTime(1000));
+        let got: Vec<(u64, bool, String)> = a
+            .iter()
+            .map(|x| (x.at.0, x.recover, x.targets[0].clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, false, "a".into()),
+                (12, true, "a".into()),
+                (15, false, "b".into()),
+                (17, true, "b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn random_faults_alternate_and_are_reproducible() {
+        let f = spec(
+            FaultTiming::Random {
+                mtbf: Dur::from_secs(60),
+                mttr: DistSpec::Constant(Dur::from_secs(10)),
+                start: SimTime::ZERO,
+            },
+            &["a"],
+        );
+        let end = SimTime(Dur::from_secs(3600).0);
+        let a = expand(std::slice::from_ref(&f), 7, end);
+        assert_eq!(a, expand(&[f], 7, end));
+        assert!(a.len() > 20);
+        for (i, x) in a.iter().enumerate() {
+            assert_eq!(x.recover, i % 2 == 1);
+        }
+    }
+}

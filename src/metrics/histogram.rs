@@ -22,7 +22,14 @@ impl Histogram {
     /// (per-bucket figures of the timeline, kept small on purpose).
     pub fn new(sub_bits: u32) -> Histogram {
         let buckets = ((MAX_EXP - sub_bits + 2) << sub_bits) as usize;
-        Histogram { sub_bits, counts: vec![0; buckets], total: 0, sum_us: 0, max_us: 0, min_us: u64::MAX }
+        Histogram {
+            sub_bits,
+            counts: vec![0; buckets],
+            total: 0,
+            sum_us: 0,
+            max_us: 0,
+            min_us: u64::MAX,
+        }
     }
 
     #[inline]
@@ -77,7 +84,11 @@ impl Histogram {
 
     /// Mean in milliseconds (0 when empty).
     pub fn mean_ms(&self) -> f64 {
-        if self.total == 0 { 0.0 } else { self.sum_us as f64 / self.total as f64 / 1e3 }
+        if self.total == 0 {
+            0.0
+        } else {
+            self.sum_us as f64 / self.total as f64 / 1e3
+        }
     }
 
     pub fn max_ms(&self) -> f64 {
@@ -85,7 +96,11 @@ impl Histogram {
     }
 
     pub fn min_ms(&self) -> f64 {
-        if self.total == 0 { 0.0 } else { self.min_us as f64 / 1e3 }
+        if self.total == 0 {
+            0.0
+        } else {
+            self.min_us as f64 / 1e3
+        }
     }
 
     /// The value at quantile `q` in [0, 1], in milliseconds: the midpoint of

@@ -180,7 +180,14 @@ impl Recorder {
     }
 
     /// A component's state change (rare: formatting here is fine).
-    pub fn event(&mut self, at: SimTime, component: &str, subject: &str, kind: EventKind, detail: impl Into<String>) {
+    pub fn event(
+        &mut self,
+        at: SimTime,
+        component: &str,
+        subject: &str,
+        kind: EventKind,
+        detail: impl Into<String>,
+    ) {
         self.events.push(StateEvent {
             at,
             component: component.to_string(),

@@ -22,7 +22,17 @@ pub enum Outcome {
 
 /// Failure kinds counted separately, in report order.
 pub const FAILURE_KINDS: [&str; 11] = [
-    "500", "502", "503", "504", "4xx", "5xx_other", "refused", "reset", "closed", "timeout", "unreachable",
+    "500",
+    "502",
+    "503",
+    "504",
+    "4xx",
+    "5xx_other",
+    "refused",
+    "reset",
+    "closed",
+    "timeout",
+    "unreachable",
 ];
 pub const KIND_COUNT: usize = FAILURE_KINDS.len();
 
@@ -67,6 +77,10 @@ impl Outcome {
     /// Classifies an HTTP status as a client library does.
     #[inline]
     pub fn from_status(status: u16) -> Outcome {
-        if (200..400).contains(&status) { Outcome::Ok(status) } else { Outcome::Http(status) }
+        if (200..400).contains(&status) {
+            Outcome::Ok(status)
+        } else {
+            Outcome::Http(status)
+        }
     }
 }

@@ -22,8 +22,16 @@ pub struct Timeline {
 impl Timeline {
     pub fn new(end: SimTime, width: Dur) -> Timeline {
         let n = end.0.div_ceil(width.0.max(1)).max(1) as usize;
-        let empty = Bucket { ok: 0, failed: [0; KIND_COUNT], latency: Histogram::new(3), started: 0 };
-        Timeline { width, buckets: vec![empty; n] }
+        let empty = Bucket {
+            ok: 0,
+            failed: [0; KIND_COUNT],
+            latency: Histogram::new(3),
+            started: 0,
+        };
+        Timeline {
+            width,
+            buckets: vec![empty; n],
+        }
     }
 
     #[inline]

@@ -1,1 +1,203 @@
-//! TODO
+//! Hosts, links and what happens to a packet on its way.
+//!
+//! The network decides *whether* and *when* a message arrives; what the
+//! receiving kernel does with it (accept, RST, backlog) is in [`crate::sim`].
+//!
+//! Modelling choices (README, "Network"):
+//! - Latency is one-way per hop: a base plus optional jitter, per host pair.
+//! - Reachability is judged when a message *arrives*, so a partition or a
+//!   blackhole also catches messages already in flight.
+//! - A lost or dropped SYN is retransmitted by the sender's kernel after
+//!   `syn_rto`, doubling, `syn_retries` times (Linux: 1s, 3s, 7s, ...), as long
+//!   as the caller still waits; a dropped data segment after `rto_min`, doubling.
+//! - The TCP handshake is folded into the first message of a connection: the
+//!   SYN carries the request, and the receiving kernel's verdict (accepted,
+//!   refused, dropped) is applied when it arrives.
+
+pub mod latency;
+
+pub use latency::Latency;
+
+use crate::config::spec::NetworkSpec;
+use crate::engine::{Dur, Rng};
+use rand::Rng as _;
+
+pub type HostId = u32;
+
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: String,
+    /// Powered on.
+    pub powered: bool,
+    /// Every packet to or from it is dropped.
+    pub blackholed: bool,
+}
+
+pub struct Network {
+    pub hosts: Vec<Host>,
+    /// `blocked[from * n + to]`: packets from `from` to `to` are dropped.
+    blocked: Vec<bool>,
+    /// Per ordered host pair: one-way latency.
+    latency: Vec<Latency>,
+    /// Per ordered host pair: loss probability.
+    loss: Vec<f64>,
+    any_loss: bool,
+    pub same_subnet: bool,
+    pub arp_timeout: Dur,
+    pub syn_rto: Dur,
+    pub syn_retries: u32,
+    pub rto_min: Dur,
+    /// Data segments are retransmitted at most this often (Linux tcp_retries2 = 15).
+    pub data_retries: u32,
+    rng: Rng,
+}
+
+impl Network {
+    pub fn new(spec: &NetworkSpec, host_names: &[String], rng: Rng) -> Network {
+        let n = host_names.len();
+        let base = Latency::from_spec(&spec.latency);
+        let mut latency = vec![base; n * n];
+        let mut loss = vec![spec.loss; n * n];
+        let index = |name: &str| host_names.iter().position(|h| h == name);
+        for link in &spec.links {
+            let (Some(a), Some(b)) = (index(&link.a), index(&link.b)) else {
+                continue;
+            };
+            for (x, y) in [(a, b), (b, a)] {
+                if let Some(l) = &link.latency {
+                    latency[x * n + y] = Latency::from_spec(l);
+                }
+                if let Some(p) = link.loss {
+                    loss[x * n + y] = p;
+                }
+            }
+        }
+        Network {
+            hosts: host_names
+                .iter()
+                .map(|name| Host {
+                    name: name.clone(),
+                    powered: true,
+                    blackholed: false,
+                })
+                .collect(),
+            blocked: vec![false; n * n],
+            any_loss: loss.iter().any(|&p| p > 0.0),
+            latency,
+            loss,
+            same_subnet: spec.same_subnet,
+            arp_timeout: spec.arp_timeout,
+            syn_rto: spec.syn_rto,
+            syn_retries: spec.syn_retries,
+            rto_min: spec.rto_min,
+            data_retries: 15,
+            rng,
+        }
+    }
+
+    #[inline]
+    fn pair(&self, from: HostId, to: HostId) -> usize {
+        from as usize * self.hosts.len() + to as usize
+    }
+
+    /// One-way latency of the next packet from `from` to `to`.
+    #[inline]
+    pub fn delay(&mut self, from: HostId, to: HostId) -> Dur {
+        let i = self.pair(from, to);
+        self.latency[i].sample(&mut self.rng)
+    }
+
+    /// Whether the next packet from `from` to `to` is lost at random.
+    #[inline]
+    pub fn lost(&mut self, from: HostId, to: HostId) -> bool {
+        if !self.any_loss {
+            return false;
+        }
+        let p = self.loss[self.pair(from, to)];
+        p > 0.0 && self.rng.random::<f64>() < p
+    }
+
+    /// Whether a packet from `from` can reach `to` right now.
+    #[inline]
+    pub fn reachable(&self, from: HostId, to: HostId) -> bool {
+        let (f, t) = (&self.hosts[from as usize], &self.hosts[to as usize]);
+        f.powered
+            && t.powered
+            && !f.blackholed
+            && !t.blackholed
+            && !self.blocked[self.pair(from, to)]
+    }
+
+    /// Drops packets between the groups (both ways, or from the first group to
+    /// the others only when `one_way`). Hosts in no group are not affected.
+    pub fn partition(&mut self, groups: &[Vec<HostId>], one_way: bool, on: bool) {
+        for (gi, g) in groups.iter().enumerate() {
+            for (hi, h) in groups.iter().enumerate() {
+                if gi == hi || (one_way && gi != 0) {
+                    continue;
+                }
+                for &a in g {
+                    for &b in h {
+                        let i = self.pair(a, b);
+                        self.blocked[i] = on;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A random draw in [0, 1) from the network's stream (jitter of timers).
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::spec::{Jitter, LatencySpec};
+
+    fn net(n: usize) -> Network {
+        let spec = NetworkSpec {
+            latency: LatencySpec {
+                base: Dur::from_us(100),
+                jitter: Jitter::None,
+            },
+            loss: 0.0,
+            same_subnet: true,
+            arp_timeout: Dur::from_secs(3),
+            syn_rto: Dur::from_secs(1),
+            syn_retries: 6,
+            rto_min: Dur::from_ms(200),
+            links: vec![],
+        };
+        let names: Vec<String> = (0..n).map(|i| format!("h{i}")).collect();
+        Network::new(&spec, &names, crate::engine::rng::stream(1, "net"))
+    }
+
+    #[test]
+    fn one_way_partition_blocks_only_from_the_first_group() {
+        let mut n = net(3);
+        n.partition(&[vec![0], vec![1, 2]], true, true);
+        assert!(!n.reachable(0, 1) && !n.reachable(0, 2));
+        assert!(n.reachable(1, 0) && n.reachable(2, 0) && n.reachable(1, 2));
+        n.partition(&[vec![0], vec![1, 2]], true, false);
+        assert!(n.reachable(0, 1));
+    }
+
+    #[test]
+    fn blackholed_and_powered_off_hosts_are_unreachable_both_ways() {
+        let mut n = net(2);
+        n.hosts[1].blackholed = true;
+        assert!(!n.reachable(0, 1) && !n.reachable(1, 0));
+        n.hosts[1].blackholed = false;
+        n.hosts[0].powered = false;
+        assert!(!n.reachable(0, 1) && !n.reachable(1, 0));
+    }
+
+    #[test]
+    fn constant_latency_draws_nothing() {
+        let mut n = net(2);
+        assert_eq!(n.delay(0, 1), Dur::from_us(100));
+    }
+}

@@ -51,3 +51,16 @@ pub struct RunResult {
     pub recorder: Recorder,
     pub faults: Vec<FaultReport>,
 }
+
+mod fmt;
+pub mod plot;
+pub mod summary;
+pub mod tables;
+#[cfg(test)]
+mod testutil;
+pub mod write;
+
+pub use plot::timeline_plot;
+pub use summary::{summary_json, summary_text};
+pub use tables::{events_csv, timeline_csv};
+pub use write::{OUTPUT_FILES, ReportError, write_all};

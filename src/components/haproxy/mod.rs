@@ -1,0 +1,602 @@
+//! HAProxy 2.6 (haproxy.md): frontend `maxconn` and listen queue, server
+//! selection, server `maxconn` and queues, connect/server/queue timeouts,
+//! `retries` with the 1 s turn-around and `option redispatch`, what the client
+//! gets in http and tcp mode, and active health checks ([`checks`]).
+
+mod balance;
+mod checks;
+
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
+use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
+use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
+use balance::Pick;
+use std::collections::VecDeque;
+
+const CONNECT_DL: u8 = 1;
+const RESPONSE_DL: u8 = 2;
+const QUEUE_DL: u8 = 3;
+const RETRY: u8 = 4;
+const RESPONSE_EXACT: u8 = 7;
+pub(super) const CHECK_START: u8 = 5;
+pub(super) const CHECK_TIMEOUT: u8 = 6;
+
+/// Check replies carry the server index with this bit set in `CallRef::slot`.
+const CHECK_BIT: u32 = 1 << 31;
+
+#[derive(Clone)]
+pub struct Srv {
+    pub node: NodeId,
+    pub name: String,
+    pub weight: u32,
+    pub backup: bool,
+    pub maxconn: u32,
+    /// Connections to it now.
+    pub cur: u32,
+    pub queue: VecDeque<CallRef>,
+    pub rr_weight: i64,
+    pub up: bool,
+    pub check: checks::CheckState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Queued,
+    Connecting,
+    /// Waiting for the turn-around before retrying the same server.
+    TurnAround,
+    Established,
+}
+
+#[derive(Clone, Copy)]
+struct Session {
+    client: NodeId,
+    client_call: CallRef,
+    req: Req,
+    srv: Option<u16>,
+    phase: Phase,
+    retries_done: u32,
+    attempt: CallRef,
+}
+
+#[derive(Clone, Copy)]
+struct Attempt {
+    session: CallRef,
+    established_at: SimTime,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ConnFailure {
+    /// RST, ICMP, EHOSTUNREACH: an asynchronous socket error.
+    SocketError,
+    /// `timeout connect` fired.
+    Timeout,
+}
+
+#[derive(Clone)]
+pub struct Haproxy {
+    http: bool,
+    balance: Balance,
+    maxconn: u32,
+    backlog: u32,
+    actconn: u32,
+    /// Connections completed by the kernel, waiting for `actconn < maxconn`.
+    listen_queue: VecDeque<(NodeId, CallRef, Req)>,
+    timeout_connect: Option<Dur>,
+    /// Inactivity bound while waiting for the reply: `timeout server`, and in
+    /// tcp mode also `timeout client` (the shorter wins).
+    timeout_response: Option<Dur>,
+    timeout_queue: Option<Dur>,
+    retries: u32,
+    redispatch: bool,
+    shutdown_sessions: bool,
+    pub(super) servers: Vec<Srv>,
+    candidates: Vec<usize>,
+    scratch: Vec<usize>,
+    sessions: Slab<Session>,
+    attempts: Slab<Attempt>,
+    backend_queue: VecDeque<CallRef>,
+    connect_deadlines: DeadlineFifo,
+    response_deadlines: DeadlineFifo,
+    queue_deadlines: DeadlineFifo,
+    pub(super) checks: checks::CheckConfig,
+}
+
+impl Haproxy {
+    /// `servers` = (node, name) of each server in `spec.servers` order.
+    pub fn new(spec: &HaproxySpec, servers: &[(NodeId, String)]) -> Haproxy {
+        let timeout_response = match spec.mode {
+            HaproxyMode::Http => spec.timeout_server,
+            HaproxyMode::Tcp => match (spec.timeout_server, spec.timeout_client) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        };
+        let srvs: Vec<Srv> = spec
+            .servers
+            .iter()
+            .zip(servers)
+            .map(|(s, (node, name))| Srv {
+                node: *node,
+                name: name.clone(),
+                weight: s.weight,
+                backup: s.backup,
+                maxconn: s.maxconn,
+                cur: 0,
+                queue: VecDeque::new(),
+                rr_weight: 0,
+                up: true,
+                check: checks::CheckState::new(s),
+            })
+            .collect();
+        let mut h = Haproxy {
+            http: spec.mode == HaproxyMode::Http,
+            balance: spec.balance,
+            maxconn: spec.maxconn,
+            backlog: spec.backlog,
+            actconn: 0,
+            listen_queue: VecDeque::new(),
+            timeout_connect: spec.timeout_connect,
+            timeout_response,
+            timeout_queue: spec.timeout_queue.or(spec.timeout_connect),
+            retries: spec.retries,
+            redispatch: spec.redispatch,
+            shutdown_sessions: spec.shutdown_sessions_on_marked_down,
+            servers: srvs,
+            candidates: Vec::new(),
+            scratch: Vec::new(),
+            sessions: Slab::default(),
+            attempts: Slab::default(),
+            backend_queue: VecDeque::new(),
+            connect_deadlines: DeadlineFifo::default(),
+            response_deadlines: DeadlineFifo::default(),
+            queue_deadlines: DeadlineFifo::default(),
+            checks: checks::CheckConfig {
+                http: matches!(spec.check, CheckKind::Http { .. }),
+                timeout_check: spec.timeout_check,
+                timeout_connect: spec.timeout_connect,
+                spread: spec.spread_checks,
+            },
+        };
+        h.refresh_candidates();
+        h
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
+        self.schedule_first_checks(ctx);
+    }
+
+    pub fn syn_backlog_full(&self) -> bool {
+        self.listen_queue.len() as u32 >= self.backlog
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        if msg.call.slot & CHECK_BIT != 0 && !matches!(msg.kind, MsgKind::Connect(_)) {
+            let idx = (msg.call.slot & !CHECK_BIT) as usize;
+            return self.on_check_reply(ctx, rng, idx, msg.call.generation, msg.kind);
+        }
+        match msg.kind {
+            MsgKind::Connect(req) => {
+                if self.actconn < self.maxconn {
+                    self.accept(ctx, msg.from, msg.call, req);
+                } else {
+                    // Not accepted: waits in the kernel's listen queue.
+                    self.listen_queue.push_back((msg.from, msg.call, req));
+                }
+            }
+            MsgKind::Response { status } => {
+                self.with_attempt(msg.call, |h, s| {
+                    h.end_session(ctx, s, MsgKind::Response { status })
+                });
+            }
+            MsgKind::Reset | MsgKind::Closed => {
+                let answer = if self.http {
+                    MsgKind::Response { status: 502 }
+                } else {
+                    msg.kind
+                };
+                self.with_attempt(msg.call, |h, s| h.end_session(ctx, s, answer));
+            }
+            MsgKind::Refused | MsgKind::Unreachable => {
+                self.with_attempt(msg.call, |h, s| {
+                    h.connect_failed(ctx, s, ConnFailure::SocketError)
+                });
+            }
+            MsgKind::Established => {}
+        }
+    }
+
+    /// Runs `f` with the session of a live attempt, retiring the attempt.
+    fn with_attempt(&mut self, call: CallRef, f: impl FnOnce(&mut Self, CallRef)) {
+        if let Some(a) = self.attempts.remove(call.slot, call.generation) {
+            f(self, a.session);
+        }
+    }
+
+    fn accept(&mut self, ctx: &mut Ctx, client: NodeId, client_call: CallRef, req: Req) {
+        self.actconn += 1;
+        let s = Session {
+            client,
+            client_call,
+            req,
+            srv: None,
+            phase: Phase::Queued,
+            retries_done: 0,
+            attempt: CallRef::default(),
+        };
+        let sref = CallRef::new(self.sessions.insert(s));
+        self.dispatch(ctx, sref);
+    }
+
+    /// Load-balances session `sref` and connects, queues or refuses it.
+    fn dispatch(&mut self, ctx: &mut Ctx, sref: CallRef) {
+        let Some(client) = self
+            .sessions
+            .get(sref.slot, sref.generation)
+            .map(|s| s.client)
+        else {
+            return;
+        };
+        match self.pick(client) {
+            Pick::Server(i) => self.connect(ctx, sref, i),
+            Pick::Queue => {
+                self.backend_queue.push_back(sref);
+                self.arm_queue_timeout(ctx, sref);
+            }
+            Pick::NoServer => self.give_up(ctx, sref),
+        }
+    }
+
+    fn arm_queue_timeout(&mut self, ctx: &mut Ctx, sref: CallRef) {
+        if let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) {
+            s.phase = Phase::Queued;
+        }
+        if let Some(tq) = self.timeout_queue {
+            let d = Deadline {
+                at: ctx.now + tq,
+                slot: sref.slot,
+                generation: sref.generation,
+            };
+            if let Some(at) = self.queue_deadlines.push(d) {
+                ctx.timer(at, QUEUE_DL, 0, 0);
+            }
+        }
+    }
+
+    /// Opens a connection attempt from session `sref` to server `i`.
+    fn connect(&mut self, ctx: &mut Ctx, sref: CallRef, i: usize) {
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+            return;
+        };
+        let a = Attempt {
+            session: sref,
+            established_at: SimTime::NEVER,
+        };
+        let aref = CallRef::new(self.attempts.insert(a));
+        s.srv = Some(i as u16);
+        s.phase = Phase::Connecting;
+        s.attempt = aref;
+        let req = s.req;
+        let srv = &mut self.servers[i];
+        srv.cur += 1;
+        ctx.send(srv.node, aref, MsgKind::Connect(req));
+        let dl = |at| Deadline {
+            at,
+            slot: aref.slot,
+            generation: aref.generation,
+        };
+        if let Some(tc) = self.timeout_connect {
+            let attempts = &self.attempts;
+            self.connect_deadlines
+                .trim(|d| attempts.contains(d.slot, d.generation));
+            if let Some(at) = self.connect_deadlines.push(dl(ctx.now + tc)) {
+                ctx.timer(at, CONNECT_DL, 0, 0);
+            }
+        }
+        if let Some(ts) = self.timeout_response {
+            let attempts = &self.attempts;
+            self.response_deadlines
+                .trim(|d| attempts.contains(d.slot, d.generation));
+            if let Some(at) = self.response_deadlines.push(dl(ctx.now + ts)) {
+                ctx.timer(at, RESPONSE_DL, 0, 0);
+            }
+        }
+    }
+
+    /// The session's server connection is over: frees the server slot and
+    /// hands it to the oldest waiting session.
+    fn release_server(&mut self, ctx: &mut Ctx, i: usize) {
+        let srv = &mut self.servers[i];
+        srv.cur = srv.cur.saturating_sub(1);
+        while self.servers[i].has_room() {
+            let next = self.servers[i].queue.pop_front().or_else(|| {
+                if self.servers[i].up {
+                    self.backend_queue.pop_front()
+                } else {
+                    None
+                }
+            });
+            let Some(next) = next else { break };
+            if self
+                .sessions
+                .get(next.slot, next.generation)
+                .is_some_and(|s| s.phase == Phase::Queued)
+            {
+                self.connect(ctx, next, i);
+            }
+        }
+    }
+
+    /// Answers the client and ends the session.
+    fn end_session(&mut self, ctx: &mut Ctx, sref: CallRef, answer: MsgKind) {
+        let Some(s) = self.sessions.remove(sref.slot, sref.generation) else {
+            return;
+        };
+        if s.phase == Phase::Established || s.phase == Phase::Connecting {
+            if let Some(i) = s.srv {
+                self.release_server(ctx, i as usize);
+            }
+        }
+        ctx.send(s.client, s.client_call, answer);
+        self.actconn -= 1;
+        // A freed slot lets the kernel's oldest waiting connection in.
+        while self.actconn < self.maxconn {
+            let Some((c, call, req)) = self.listen_queue.pop_front() else {
+                break;
+            };
+            self.accept(ctx, c, call, req);
+        }
+    }
+
+    /// All attempts failed, or no server: 503 in http mode, a close in tcp.
+    fn give_up(&mut self, ctx: &mut Ctx, sref: CallRef) {
+        let answer = if self.http {
+            MsgKind::Response { status: 503 }
+        } else {
+            MsgKind::Closed
+        };
+        self.end_session(ctx, sref, answer);
+    }
+
+    /// haproxy.md §6: retries, redispatch and the turn-around.
+    fn connect_failed(&mut self, ctx: &mut Ctx, sref: CallRef, why: ConnFailure) {
+        let up_count = self.active_up();
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+            return;
+        };
+        let Some(i) = s.srv.map(|i| i as usize) else {
+            return;
+        };
+        if s.retries_done >= self.retries {
+            return self.give_up(ctx, sref);
+        }
+        s.retries_done += 1;
+        let last_retry = s.retries_done == self.retries;
+        let rr_like = self.balance == Balance::RoundRobin;
+        let srv_up = self.servers[i].up;
+        let redispatch_now =
+            self.redispatch && (!srv_up || last_retry || (rr_like && up_count > 1));
+        let turn_around =
+            why == ConnFailure::SocketError && (!redispatch_now || !rr_like || up_count <= 1);
+        if redispatch_now {
+            s.srv = None;
+            s.phase = Phase::Queued;
+            self.release_server(ctx, i);
+            if turn_around {
+                self.wait_turn_around(ctx, sref, true);
+            } else {
+                self.dispatch(ctx, sref);
+            }
+        } else if turn_around {
+            // Stays assigned to (and counted on) the same server.
+            self.wait_turn_around(ctx, sref, false);
+        } else {
+            self.servers[i].cur -= 1;
+            self.connect(ctx, sref, i);
+        }
+    }
+
+    /// min(timeout connect, 1 s) before the retry (`back_handle_st_cer()`).
+    fn wait_turn_around(&mut self, ctx: &mut Ctx, sref: CallRef, redispatch: bool) {
+        if let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) {
+            s.phase = Phase::TurnAround;
+        }
+        let pause = self
+            .timeout_connect
+            .map_or(Dur::from_secs(1), |tc| tc.min(Dur::from_secs(1)));
+        ctx.timer(
+            ctx.now + pause,
+            RETRY,
+            sref.slot,
+            sref.generation | ((redispatch as u32) << 31),
+        );
+    }
+
+    fn retry_now(&mut self, ctx: &mut Ctx, sref: CallRef, redispatch: bool) {
+        let Some(s) = self.sessions.get(sref.slot, sref.generation) else {
+            return;
+        };
+        if s.phase != Phase::TurnAround {
+            return;
+        }
+        match (redispatch, s.srv) {
+            (false, Some(i)) => {
+                self.servers[i as usize].cur -= 1;
+                self.connect(ctx, sref, i as usize);
+            }
+            _ => self.dispatch(ctx, sref),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            CONNECT_DL | RESPONSE_DL | QUEUE_DL => self.expire_deadlines(ctx, t.kind),
+            RESPONSE_EXACT => {
+                if self.attempts.contains(t.a, t.b) {
+                    self.response_timed_out(
+                        ctx,
+                        CallRef {
+                            slot: t.a,
+                            generation: t.b,
+                        },
+                    );
+                }
+            }
+            RETRY => {
+                let sref = CallRef {
+                    slot: t.a,
+                    generation: t.b & !(1 << 31),
+                };
+                self.retry_now(ctx, sref, t.b >> 31 == 1);
+            }
+            CHECK_START => self.start_check(ctx, t.a as usize),
+            CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
+            _ => {}
+        }
+    }
+
+    fn expire_deadlines(&mut self, ctx: &mut Ctx, kind: u8) {
+        let mut due = Vec::new();
+        let fifo = match kind {
+            CONNECT_DL => &mut self.connect_deadlines,
+            RESPONSE_DL => &mut self.response_deadlines,
+            _ => &mut self.queue_deadlines,
+        };
+        if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
+            ctx.timer(at, kind, 0, 0);
+        }
+        for d in due {
+            let r = CallRef {
+                slot: d.slot,
+                generation: d.generation,
+            };
+            match kind {
+                CONNECT_DL => {
+                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
+                        continue;
+                    };
+                    if a.established_at > ctx.now {
+                        self.attempts.remove(r.slot, r.generation);
+                        self.connect_failed(ctx, a.session, ConnFailure::Timeout);
+                    }
+                }
+                RESPONSE_DL => {
+                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
+                        continue;
+                    };
+                    let ts = self.timeout_response.unwrap_or_default();
+                    let exact = a.established_at + ts;
+                    if a.established_at == SimTime::NEVER {
+                        continue; // still connecting: the connect timeout decides
+                    } else if exact <= ctx.now {
+                        self.response_timed_out(ctx, r);
+                    } else {
+                        ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation);
+                    }
+                }
+                _ => {
+                    if self
+                        .sessions
+                        .get(r.slot, r.generation)
+                        .is_some_and(|s| s.phase == Phase::Queued)
+                    {
+                        self.give_up(ctx, r); // `sQ`
+                    }
+                }
+            }
+        }
+    }
+
+    /// `timeout server` while waiting for the reply: 504 (http) or a close.
+    fn response_timed_out(&mut self, ctx: &mut Ctx, aref: CallRef) {
+        let answer = if self.http {
+            MsgKind::Response { status: 504 }
+        } else {
+            MsgKind::Closed
+        };
+        self.with_attempt(aref, |h, s| h.end_session(ctx, s, answer));
+    }
+
+    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
+        if let Some(a) = self.attempts.get_mut(call.slot, call.generation) {
+            a.established_at = at;
+            if let Some(s) = self.sessions.get_mut(a.session.slot, a.session.generation) {
+                s.phase = Phase::Established;
+            }
+        }
+    }
+
+    pub fn is_call_live(&self, call: CallRef) -> bool {
+        if call.slot & CHECK_BIT != 0 {
+            let i = (call.slot & !CHECK_BIT) as usize;
+            return self
+                .servers
+                .get(i)
+                .is_some_and(|s| s.check.in_flight && s.check.seq == call.generation);
+        }
+        self.attempts.contains(call.slot, call.generation)
+    }
+
+    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        let mut peers: Vec<(NodeId, CallRef)> = self
+            .sessions
+            .keys()
+            .into_iter()
+            .filter_map(|(s, g)| self.sessions.get(s, g))
+            .map(|s| (s.client, s.client_call))
+            .collect();
+        peers.extend(self.listen_queue.iter().map(|&(c, call, _)| (c, call)));
+        peers
+    }
+
+    /// A server went DOWN: `on-marked-down shutdown-sessions` and requeueing.
+    fn on_marked_down(&mut self, ctx: &mut Ctx, i: usize) {
+        if self.shutdown_sessions {
+            let victims: Vec<CallRef> = self
+                .sessions
+                .keys()
+                .into_iter()
+                .map(|(s, g)| CallRef {
+                    slot: s,
+                    generation: g,
+                })
+                .filter(|r| {
+                    self.sessions
+                        .get(r.slot, r.generation)
+                        .is_some_and(|s| s.srv == Some(i as u16) && s.phase == Phase::Established)
+                })
+                .collect();
+            for r in victims {
+                if let Some(s) = self.sessions.get(r.slot, r.generation) {
+                    self.attempts.remove(s.attempt.slot, s.attempt.generation);
+                }
+                self.end_session(ctx, r, MsgKind::Closed);
+            }
+        }
+        if self.redispatch {
+            // pendconn_redistribute(): the server's queue moves to the backend.
+            let moved: Vec<CallRef> = self.servers[i].queue.drain(..).collect();
+            for r in moved {
+                if let Some(s) = self.sessions.get_mut(r.slot, r.generation) {
+                    s.srv = None;
+                }
+                self.dispatch(ctx, r);
+            }
+        }
+    }
+
+    /// A server came UP: waiting sessions may go to it.
+    fn on_marked_up(&mut self, ctx: &mut Ctx, i: usize) {
+        while self.servers[i].has_room() {
+            let Some(next) = self.backend_queue.pop_front() else {
+                break;
+            };
+            if self
+                .sessions
+                .get(next.slot, next.generation)
+                .is_some_and(|s| s.phase == Phase::Queued)
+            {
+                self.dispatch(ctx, next);
+            }
+        }
+    }
+}

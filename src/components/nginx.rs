@@ -1,0 +1,449 @@
+//! nginx 1.22 upstream (nginx.md): smooth weighted round robin, passive
+//! failure accounting with `max_fails` / `fail_timeout` on nginx's whole-second
+//! clock, per worker process unless a `zone` shares it, and the
+//! `proxy_next_upstream` retry rule with its timeouts and tries.
+
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use crate::config::spec::{NextUpstream, NginxSpec};
+use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
+use crate::metrics::EventKind;
+use rand::Rng as _;
+
+const CONNECT_DL: u8 = 1;
+const READ_DL: u8 = 2;
+const READ_EXACT: u8 = 3;
+
+#[derive(Clone)]
+struct PeerCfg {
+    node: NodeId,
+    weight: i64,
+    max_fails: u32,
+    fail_timeout_s: u64,
+    backup: bool,
+}
+
+/// `ngx_http_upstream_rr_peer_t`'s mutable part.
+#[derive(Clone, Default)]
+struct PeerState {
+    fails: u32,
+    checked: u64,
+    accessed: u64,
+    effective_weight: i64,
+    current_weight: i64,
+    /// Logged as disabled and not yet seen succeeding (for the event log only).
+    disabled: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Error,
+    Timeout,
+    Status(u16),
+}
+
+#[derive(Clone, Copy)]
+struct Request {
+    client: NodeId,
+    client_call: CallRef,
+    worker: u16,
+    idempotent: bool,
+    tried: u128,
+    tries: u32,
+    first_start: SimTime,
+    peer: u16,
+    attempt: CallRef,
+}
+
+#[derive(Clone, Copy)]
+struct Attempt {
+    req: CallRef,
+    established_at: SimTime,
+}
+
+#[derive(Clone)]
+pub struct Nginx {
+    peers: Vec<PeerCfg>,
+    /// One peer-state array per worker process, or one shared (`zone`).
+    state: Vec<Vec<PeerState>>,
+    workers: u32,
+    single: bool,
+    connect_timeout: Dur,
+    read_timeout: Dur,
+    next_upstream: NextUpstream,
+    tries_limit: u32,
+    next_upstream_timeout: Dur,
+    /// Phase of nginx's seconds clock (`ngx_time()`) relative to the run.
+    clock_offset: Dur,
+    requests: Slab<Request>,
+    attempts: Slab<Attempt>,
+    connect_deadlines: DeadlineFifo,
+    read_deadlines: DeadlineFifo,
+}
+
+impl Nginx {
+    pub fn new(spec: &NginxSpec, nodes: &[NodeId], rng: &mut Rng) -> Nginx {
+        let peers: Vec<PeerCfg> = spec
+            .servers
+            .iter()
+            .zip(nodes)
+            .map(|(s, &node)| PeerCfg {
+                node,
+                weight: s.weight as i64,
+                max_fails: s.max_fails,
+                fail_timeout_s: s.fail_timeout_s,
+                backup: s.backup,
+            })
+            .collect();
+        let fresh: Vec<PeerState> = peers
+            .iter()
+            .map(|p| PeerState {
+                effective_weight: p.weight,
+                ..PeerState::default()
+            })
+            .collect();
+        let copies = if spec.zone {
+            1
+        } else {
+            spec.worker_processes as usize
+        };
+        Nginx {
+            single: peers.len() == 1,
+            state: vec![fresh; copies],
+            workers: spec.worker_processes,
+            peers,
+            connect_timeout: spec.proxy_connect_timeout,
+            read_timeout: spec.proxy_read_timeout,
+            next_upstream: spec.proxy_next_upstream,
+            tries_limit: spec.proxy_next_upstream_tries,
+            next_upstream_timeout: spec.proxy_next_upstream_timeout,
+            clock_offset: Dur(rng.random_range(0..Dur::S)),
+            requests: Slab::default(),
+            attempts: Slab::default(),
+            connect_deadlines: DeadlineFifo::default(),
+            read_deadlines: DeadlineFifo::default(),
+        }
+    }
+
+    pub fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+
+    /// `ngx_time()`: whole seconds.
+    fn now_s(&self, now: SimTime) -> u64 {
+        (now.0 + self.clock_offset.0) / Dur::S
+    }
+
+    fn worker_state(&mut self, worker: u16) -> &mut Vec<PeerState> {
+        let i = if self.state.len() == 1 {
+            0
+        } else {
+            worker as usize
+        };
+        &mut self.state[i]
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) => self.accept(ctx, rng, msg.from, msg.call, req),
+            MsgKind::Response { status } => self.on_response(ctx, msg.call, status),
+            MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
+                self.attempt_failed(ctx, msg.call, Failure::Error)
+            }
+            MsgKind::Established => {}
+        }
+    }
+
+    fn accept(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        client: NodeId,
+        client_call: CallRef,
+        req: Req,
+    ) {
+        // The kernel hands each new connection to one of the workers.
+        let worker = rng.random_range(0..self.workers) as u16;
+        let backups = self.peers.iter().filter(|p| p.backup).count() as u32;
+        let mut tries = self.peers.len() as u32 - backups + backups;
+        if self.tries_limit > 0 {
+            tries = tries.min(self.tries_limit);
+        }
+        let r = Request {
+            client,
+            client_call,
+            worker,
+            idempotent: req.idempotent,
+            tried: 0,
+            tries,
+            first_start: ctx.now,
+            peer: 0,
+            attempt: CallRef::default(),
+        };
+        let rref = CallRef::new(self.requests.insert(r));
+        self.try_next_peer(ctx, rref);
+    }
+
+    /// `ngx_http_upstream_get_round_robin_peer()`: primaries, then backups.
+    fn select(&mut self, now: SimTime, worker: u16, tried: u128) -> Option<usize> {
+        let now_s = self.now_s(now);
+        if self.single {
+            return (tried & 1 == 0).then_some(0);
+        }
+        let si = if self.state.len() == 1 {
+            0
+        } else {
+            worker as usize
+        };
+        let (peers, state) = (&self.peers, &mut self.state[si]);
+        for backup_tier in [false, true] {
+            let mut best: Option<(usize, i64)> = None;
+            let mut total = 0i64;
+            for (i, p) in peers.iter().enumerate() {
+                if p.backup != backup_tier || tried & (1u128 << i) != 0 {
+                    continue;
+                }
+                let s = &mut state[i];
+                if p.max_fails > 0
+                    && s.fails >= p.max_fails
+                    && now_s.saturating_sub(s.checked) <= p.fail_timeout_s
+                {
+                    continue;
+                }
+                s.current_weight += s.effective_weight;
+                total += s.effective_weight;
+                if s.effective_weight < p.weight {
+                    s.effective_weight += 1;
+                }
+                if best.is_none_or(|(_, w)| s.current_weight > w) {
+                    best = Some((i, s.current_weight));
+                }
+            }
+            if let Some((b, _)) = best {
+                let s = &mut state[b];
+                s.current_weight -= total;
+                if now_s.saturating_sub(s.checked) > peers[b].fail_timeout_s {
+                    s.checked = now_s; // a probe of a failed peer, or a routine refresh
+                }
+                return Some(b);
+            }
+        }
+        None
+    }
+
+    fn try_next_peer(&mut self, ctx: &mut Ctx, rref: CallRef) {
+        let Some(r) = self.requests.get(rref.slot, rref.generation).copied() else {
+            return;
+        };
+        let Some(p) = self.select(ctx.now, r.worker, r.tried) else {
+            // "no live upstreams": NGX_HTTP_UPSTREAM_FT_NOLIVE is never retried.
+            return self.finish(ctx, rref, 502);
+        };
+        let aref = CallRef::new(self.attempts.insert(Attempt {
+            req: rref,
+            established_at: SimTime::NEVER,
+        }));
+        let r = self
+            .requests
+            .get_mut(rref.slot, rref.generation)
+            .expect("live");
+        r.tried |= 1u128 << p;
+        r.peer = p as u16;
+        r.attempt = aref;
+        let req = Req {
+            kind: ReqKind::Work,
+            idempotent: r.idempotent,
+        };
+        ctx.send(self.peers[p].node, aref, MsgKind::Connect(req));
+        let dl = |at| Deadline {
+            at,
+            slot: aref.slot,
+            generation: aref.generation,
+        };
+        let attempts = &self.attempts;
+        self.connect_deadlines
+            .trim(|d| attempts.contains(d.slot, d.generation));
+        if let Some(at) = self
+            .connect_deadlines
+            .push(dl(ctx.now + self.connect_timeout))
+        {
+            ctx.timer(at, CONNECT_DL, 0, 0);
+        }
+        self.read_deadlines
+            .trim(|d| attempts.contains(d.slot, d.generation));
+        if let Some(at) = self.read_deadlines.push(dl(ctx.now + self.read_timeout)) {
+            ctx.timer(at, READ_DL, 0, 0);
+        }
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx, aref: CallRef, status: u16) {
+        let nu = self.next_upstream;
+        let listed = match status {
+            500 => nu.http_500,
+            502 => nu.http_502,
+            503 => nu.http_503,
+            504 => nu.http_504,
+            _ => false,
+        };
+        if listed {
+            return self.attempt_failed(ctx, aref, Failure::Status(status));
+        }
+        let Some(a) = self.attempts.remove(aref.slot, aref.generation) else {
+            return;
+        };
+        let Some(r) = self.requests.get(a.req.slot, a.req.generation).copied() else {
+            return;
+        };
+        self.peer_succeeded(ctx, r.worker, r.peer as usize);
+        self.finish(ctx, a.req, status);
+    }
+
+    /// `ngx_http_upstream_free_round_robin_peer()` on success.
+    fn peer_succeeded(&mut self, ctx: &mut Ctx, worker: u16, p: usize) {
+        let node = self.peers[p].node;
+        let s = &mut self.worker_state(worker)[p];
+        if s.accessed < s.checked {
+            s.fails = 0;
+        }
+        if s.disabled && s.fails == 0 {
+            s.disabled = false;
+            ctx.log(
+                node,
+                EventKind::MarkedUp,
+                format!("worker {worker}: request served again after a probe"),
+            );
+        }
+    }
+
+    /// `ngx_http_upstream_free_round_robin_peer()` with NGX_PEER_FAILED.
+    fn peer_failed(&mut self, ctx: &mut Ctx, worker: u16, p: usize) {
+        if self.single {
+            return; // max_fails is ignored for a one-server upstream
+        }
+        let now_s = self.now_s(ctx.now);
+        let cfg = self.peers[p].clone();
+        let s = &mut self.worker_state(worker)[p];
+        s.fails += 1;
+        s.accessed = now_s;
+        s.checked = now_s;
+        if cfg.max_fails > 0 {
+            s.effective_weight = (s.effective_weight - cfg.weight / cfg.max_fails as i64).max(0);
+            if s.fails >= cfg.max_fails && !s.disabled {
+                s.disabled = true;
+                ctx.log(
+                    cfg.node,
+                    EventKind::MarkedDown,
+                    format!("worker {worker}: upstream server temporarily disabled"),
+                );
+            }
+        }
+    }
+
+    /// `ngx_http_upstream_next()`.
+    fn attempt_failed(&mut self, ctx: &mut Ctx, aref: CallRef, failure: Failure) {
+        let Some(a) = self.attempts.remove(aref.slot, aref.generation) else {
+            return;
+        };
+        let Some(r) = self.requests.get_mut(a.req.slot, a.req.generation) else {
+            return;
+        };
+        let sent = a.established_at <= ctx.now;
+        r.tries = r.tries.saturating_sub(1);
+        let r = *r;
+        let counts = match failure {
+            Failure::Error | Failure::Timeout => true,
+            Failure::Status(_) => true, // only reached when listed in proxy_next_upstream
+        };
+        if counts {
+            self.peer_failed(ctx, r.worker, r.peer as usize);
+        }
+        let status = match failure {
+            Failure::Timeout => 504,
+            Failure::Error => 502,
+            Failure::Status(s) => s,
+        };
+        let nu = self.next_upstream;
+        let allowed = !nu.off
+            && match failure {
+                Failure::Error => nu.error,
+                Failure::Timeout => nu.timeout,
+                Failure::Status(_) => true,
+            }
+            && (!sent || r.idempotent || nu.non_idempotent);
+        let out_of_time = !self.next_upstream_timeout.is_zero()
+            && ctx.now - r.first_start >= self.next_upstream_timeout;
+        if r.tries == 0 || !allowed || out_of_time || self.single {
+            return self.finish(ctx, a.req, status);
+        }
+        self.try_next_peer(ctx, a.req);
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx, rref: CallRef, status: u16) {
+        if let Some(r) = self.requests.remove(rref.slot, rref.generation) {
+            ctx.send(r.client, r.client_call, MsgKind::Response { status });
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: Timer) {
+        match t.kind {
+            CONNECT_DL | READ_DL => {
+                let mut due = Vec::new();
+                let fifo = if t.kind == CONNECT_DL {
+                    &mut self.connect_deadlines
+                } else {
+                    &mut self.read_deadlines
+                };
+                if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
+                    ctx.timer(at, t.kind, 0, 0);
+                }
+                for d in due {
+                    let aref = CallRef {
+                        slot: d.slot,
+                        generation: d.generation,
+                    };
+                    let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
+                        continue;
+                    };
+                    if t.kind == CONNECT_DL {
+                        if a.established_at > ctx.now {
+                            self.attempt_failed(ctx, aref, Failure::Timeout);
+                        }
+                    } else if a.established_at != SimTime::NEVER {
+                        // proxy_read_timeout counts from when the request was sent.
+                        let exact = a.established_at + self.read_timeout;
+                        if exact <= ctx.now {
+                            self.attempt_failed(ctx, aref, Failure::Timeout);
+                        } else {
+                            ctx.timer(exact, READ_EXACT, aref.slot, aref.generation);
+                        }
+                    }
+                }
+            }
+            READ_EXACT => self.attempt_failed(
+                ctx,
+                CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                },
+                Failure::Timeout,
+            ),
+            _ => {}
+        }
+    }
+
+    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
+        if let Some(a) = self.attempts.get_mut(call.slot, call.generation) {
+            a.established_at = at;
+        }
+    }
+
+    pub fn is_call_live(&self, call: CallRef) -> bool {
+        self.attempts.contains(call.slot, call.generation)
+    }
+
+    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        self.requests
+            .keys()
+            .into_iter()
+            .filter_map(|(s, g)| self.requests.get(s, g))
+            .map(|r| (r.client, r.client_call))
+            .collect()
+    }
+}

@@ -1,0 +1,190 @@
+//! A process with a pool of worker threads and a FIFO queue: a plain backend,
+//! or an app instance when it has downstream calls (see [`super::app`]).
+//! Health checks are answered by the process's event loop without a worker.
+
+use super::app::Downstream;
+use super::dist::Sampler;
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::config::spec::ServerSpec;
+use crate::engine::{Dur, Rng, Slab};
+use std::collections::VecDeque;
+
+pub(super) const SERVICE_DONE: u8 = 0;
+
+#[derive(Clone)]
+pub struct Server {
+    workers: u32,
+    busy: u32,
+    queue: VecDeque<CallRef>,
+    queue_limit: Option<u32>,
+    service: Sampler,
+    check_status: u16,
+    pub(super) inbound: Slab<Inbound>,
+    /// Calls to other services made by each request (an app instance).
+    pub(super) downstream: Option<Downstream>,
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct Inbound {
+    pub caller: NodeId,
+    pub call: CallRef,
+    /// Index of the downstream call in progress, and calls left of it.
+    pub step: u16,
+    pub left: u32,
+    pub working: bool,
+}
+
+impl Server {
+    pub fn new(spec: &ServerSpec, downstream: Option<Downstream>) -> Server {
+        Server {
+            workers: spec.workers,
+            busy: 0,
+            queue: VecDeque::new(),
+            queue_limit: spec.queue_limit,
+            service: Sampler::new(&spec.service),
+            check_status: spec.check_status,
+            inbound: Slab::default(),
+            downstream,
+        }
+    }
+
+    pub fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) => match req.kind {
+                ReqKind::HttpCheck => ctx.send(
+                    msg.from,
+                    msg.call,
+                    MsgKind::Response {
+                        status: self.check_status,
+                    },
+                ),
+                ReqKind::L4Check => {}
+                ReqKind::Work => self.accept(ctx, rng, msg.from, msg.call),
+            },
+            _ => {
+                if let Some(d) = self.downstream.as_mut() {
+                    if let Some((inb, ok)) = d.on_reply(ctx, msg) {
+                        self.after_call(ctx, rng, inb, ok);
+                    }
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, ctx: &mut Ctx, rng: &mut Rng, caller: NodeId, call: CallRef) {
+        let inb = Inbound {
+            caller,
+            call,
+            step: 0,
+            left: 0,
+            working: false,
+        };
+        if self.busy < self.workers {
+            let me = CallRef::new(self.inbound.insert(inb));
+            self.work(ctx, rng, me);
+        } else if self
+            .queue_limit
+            .is_some_and(|l| self.queue.len() as u32 >= l)
+        {
+            // Queue full: the server sheds the request at once.
+            ctx.send(caller, call, MsgKind::Response { status: 503 });
+        } else {
+            let me = CallRef::new(self.inbound.insert(inb));
+            self.queue.push_back(me);
+        }
+    }
+
+    /// A worker takes the request: service time, scaled by a `slow` fault.
+    fn work(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
+        self.busy += 1;
+        if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
+            inb.working = true;
+        }
+        let mut d = self.service.sample(rng);
+        if ctx.slow != 1.0 {
+            d = Dur((d.0 as f64 * ctx.slow) as u64);
+        }
+        ctx.timer(ctx.now + d, SERVICE_DONE, me.slot, me.generation);
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            SERVICE_DONE => {
+                let me = CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                };
+                match self.downstream.as_mut() {
+                    Some(d) if d.has_calls() => {
+                        if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
+                            d.begin(ctx, me, inb);
+                        }
+                    }
+                    _ => self.reply(ctx, rng, me, 200),
+                }
+            }
+            _ => {
+                if let Some(d) = self.downstream.as_mut() {
+                    for (inb, ok) in d.on_timer(ctx, t) {
+                        self.after_call(ctx, rng, inb, ok);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A downstream call of request `me` ended: go on or answer.
+    fn after_call(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, ok: Result<(), u16>) {
+        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
+            return;
+        };
+        let d = self.downstream.as_mut().expect("only apps make calls");
+        match ok {
+            Err(status) => self.reply(ctx, rng, me, status),
+            Ok(()) => {
+                if d.next(ctx, me, inb) {
+                    self.reply(ctx, rng, me, 200);
+                }
+            }
+        }
+    }
+
+    fn reply(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, status: u16) {
+        let Some(inb) = self.inbound.remove(me.slot, me.generation) else {
+            return;
+        };
+        ctx.send(inb.caller, inb.call, MsgKind::Response { status });
+        if inb.working {
+            self.busy -= 1;
+        }
+        while let Some(next) = self.queue.pop_front() {
+            if self.inbound.contains(next.slot, next.generation) {
+                self.work(ctx, rng, next);
+                break;
+            }
+        }
+    }
+
+    pub fn on_established(&mut self, call: CallRef, at: crate::engine::SimTime) {
+        if let Some(d) = self.downstream.as_mut() {
+            d.on_established(call, at);
+        }
+    }
+
+    pub fn is_call_live(&self, call: CallRef) -> bool {
+        self.downstream
+            .as_ref()
+            .is_some_and(|d| d.is_call_live(call))
+    }
+
+    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        self.inbound
+            .keys()
+            .into_iter()
+            .filter_map(|(s, g)| self.inbound.get(s, g))
+            .map(|i| (i.caller, i.call))
+            .collect()
+    }
+}

@@ -1,0 +1,460 @@
+//! The end summary of a run, as text (k6-like) and as JSON with the same
+//! figures. Times of a fault action are relative to its instant.
+
+use super::fmt::{kinds, latency, percent, rel_ns, round, secs};
+use super::{FaultReport, FormulaRange, RunResult};
+use crate::engine::SimTime;
+use crate::metrics::{FAILURE_KINDS, Histogram, KIND_COUNT, Window};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use std::fmt::Write as _;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A top-level line: `  requests.............: 9000 ...`.
+fn row(s: &mut String, label: &str, value: &str) {
+    let _ = writeln!(s, "  {label:.<21}: {value}");
+}
+
+/// A line under a fault: `     detected after.....: ...`.
+fn fault_row(s: &mut String, label: &str, value: &str) {
+    let _ = writeln!(s, "     {label:.<19}: {value}");
+}
+
+fn latency_line(h: &Histogram) -> String {
+    if h.count() == 0 {
+        return "none".to_string();
+    }
+    format!(
+        "avg={}  min={}  med={}  p90={}  p95={}  p99={}  max={}",
+        latency(h.mean_ms()),
+        latency(h.min_ms()),
+        latency(h.quantile_ms(0.5)),
+        latency(h.quantile_ms(0.90)),
+        latency(h.quantile_ms(0.95)),
+        latency(h.quantile_ms(0.99)),
+        latency(h.max_ms()),
+    )
+}
+
+/// `; formula 4.000–6.000s  [U(0,inter) + ...]`, plus the warning when the
+/// simulated value `sim_ns` (relative to the action) is outside the range.
+fn formula_part(label: &str, f: Option<&FormulaRange>, sim_ns: Option<i128>) -> String {
+    let Some(f) = f else { return String::new() };
+    let mut s = format!(
+        "; {label} {}–{}s  [{}]",
+        secs(f.lo.0 as i128, 3),
+        secs(f.hi.0 as i128, 3),
+        f.formula
+    );
+    if let Some(v) = sim_ns
+        && (v < f.lo.0 as i128 || v > f.hi.0 as i128)
+    {
+        s.push_str("  (outside the formula's range)");
+    }
+    s
+}
+
+fn detection_text(f: &FaultReport) -> String {
+    let (mut s, sim) = match &f.detected {
+        None => ("not detected".to_string(), None),
+        Some(d) => {
+            let ns = rel_ns(d.at, f.at);
+            let mut s = format!("{}s by {}", secs(ns, 3), d.by);
+            if !d.detail.is_empty() {
+                let _ = write!(s, " ({})", d.detail);
+            }
+            (s, Some(ns))
+        }
+    };
+    s.push_str(&formula_part("formula", f.formula_detect.as_ref(), sim));
+    s
+}
+
+fn window_text(f: &FaultReport) -> String {
+    let w = &f.window;
+    let (Some(first), Some(last)) = (w.first_start, w.last_start) else {
+        let mut s = "none".to_string();
+        s.push_str(&formula_part(
+            "formula end",
+            f.formula_window_end.as_ref(),
+            None,
+        ));
+        return s;
+    };
+    let (a, b) = (rel_ns(first, f.at), rel_ns(last, f.at));
+    let mut s = format!(
+        "{}s .. {}s ({}s), {} failed ({})",
+        secs(a, 3),
+        secs(b, 3),
+        secs(b - a, 3),
+        w.failed,
+        kinds(&w.by_kind, ", ")
+    );
+    s.push_str(&formula_part(
+        "formula end",
+        f.formula_window_end.as_ref(),
+        Some(b),
+    ));
+    s
+}
+
+/// The k6-like end summary (also printed by the CLI).
+pub fn summary_text(r: &RunResult) -> String {
+    let rec = &r.recorder;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "hasim {VERSION} — experiment {} (seed {}, {} simulated)",
+        r.experiment, r.seed, r.duration
+    );
+    for line in r
+        .description
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+    {
+        let _ = writeln!(s, "  {}", line.trim_start());
+    }
+    s.push('\n');
+
+    let dur_s = r.duration.as_secs_f64();
+    let rate = if dur_s > 0.0 {
+        rec.requests as f64 / dur_s
+    } else {
+        0.0
+    };
+    let ok = rec.requests - rec.failed;
+    row(
+        &mut s,
+        "requests",
+        &format!("{:<8} {rate:.1}/s", rec.requests),
+    );
+    row(
+        &mut s,
+        "ok",
+        &format!("{ok:<8} {}", percent(ok, rec.requests)),
+    );
+    let failed = format!(
+        "{:<8} {:<7} {}",
+        rec.failed,
+        percent(rec.failed, rec.requests),
+        kinds(&rec.by_kind, "  ")
+    );
+    row(&mut s, "failed", failed.trim_end());
+    row(&mut s, "latency (all)", &latency_line(&rec.overall));
+    row(&mut s, "latency (ok)", &latency_line(&rec.overall_ok));
+    if rec.before_faults.failed > 0 {
+        let w = &rec.before_faults;
+        row(
+            &mut s,
+            "failed before faults",
+            &format!("{} ({})", w.failed, kinds(&w.by_kind, ", ")),
+        );
+    }
+    row(
+        &mut s,
+        "state changes",
+        &format!("{}, see events.csv", rec.events.len()),
+    );
+
+    if !r.faults.is_empty() {
+        s.push_str("\n  faults\n");
+    }
+    for (i, f) in r.faults.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  #{} {} at {}s",
+            i + 1,
+            f.label,
+            secs(f.at.0 as i128, 3)
+        );
+        fault_row(&mut s, "detected after", &detection_text(f));
+        fault_row(&mut s, "error window", &window_text(f));
+        if let (Some(a), Some(b)) = (f.window.first_end, f.window.last_end) {
+            let seen = format!(
+                "{}s .. {}s",
+                secs(rel_ns(a, f.at), 3),
+                secs(rel_ns(b, f.at), 3)
+            );
+            fault_row(&mut s, "failures seen", &seen);
+        }
+        fault_row(&mut s, "p99 after", &latency(f.p99_ms_after));
+    }
+    s
+}
+
+// ---------------------------------------------------------------- JSON
+
+/// Failure counts as an object in `FAILURE_KINDS` order, nonzero only (built by
+/// hand so the order never depends on serde_json's map features).
+struct Kinds<'a>(&'a [u64; KIND_COUNT]);
+
+impl Serialize for Kinds<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let n = self.0.iter().filter(|&&c| c > 0).count();
+        let mut m = ser.serialize_map(Some(n))?;
+        for (k, &c) in self.0.iter().enumerate().filter(|&(_, &c)| c > 0) {
+            m.serialize_entry(FAILURE_KINDS[k], &c)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct LatencyJson {
+    count: u64,
+    avg: f64,
+    min: f64,
+    p50: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl LatencyJson {
+    fn of(h: &Histogram) -> LatencyJson {
+        let q = |x: f64| round(x, 3);
+        LatencyJson {
+            count: h.count(),
+            avg: q(h.mean_ms()),
+            min: q(h.min_ms()),
+            p50: q(h.quantile_ms(0.5)),
+            p90: q(h.quantile_ms(0.9)),
+            p95: q(h.quantile_ms(0.95)),
+            p99: q(h.quantile_ms(0.99)),
+            max: q(h.max_ms()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LatencyPair {
+    all: LatencyJson,
+    ok: LatencyJson,
+}
+
+#[derive(Serialize)]
+struct FormulaJson<'a> {
+    lo_s: f64,
+    hi_s: f64,
+    formula: &'a str,
+}
+
+impl<'a> FormulaJson<'a> {
+    fn of(f: Option<&'a FormulaRange>) -> Option<FormulaJson<'a>> {
+        f.map(|f| FormulaJson {
+            lo_s: f.lo.as_secs_f64(),
+            hi_s: f.hi.as_secs_f64(),
+            formula: &f.formula,
+        })
+    }
+}
+
+/// Seconds relative to `origin` (exact to the nanosecond, shortest rendering).
+fn rel_s(t: SimTime, origin: SimTime) -> f64 {
+    rel_ns(t, origin) as f64 / 1e9
+}
+
+#[derive(Serialize)]
+struct WindowJson<'a> {
+    failed: u64,
+    by_kind: Kinds<'a>,
+    first_start_s: Option<f64>,
+    last_start_s: Option<f64>,
+    first_end_s: Option<f64>,
+    last_end_s: Option<f64>,
+}
+
+impl<'a> WindowJson<'a> {
+    /// `None` when nothing failed; times relative to `origin`.
+    fn of(w: &'a Window, origin: SimTime) -> Option<WindowJson<'a>> {
+        (w.failed > 0).then(|| WindowJson {
+            failed: w.failed,
+            by_kind: Kinds(&w.by_kind),
+            first_start_s: w.first_start.map(|t| rel_s(t, origin)),
+            last_start_s: w.last_start.map(|t| rel_s(t, origin)),
+            first_end_s: w.first_end.map(|t| rel_s(t, origin)),
+            last_end_s: w.last_end.map(|t| rel_s(t, origin)),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct FaultJson<'a> {
+    label: &'a str,
+    is_recovery: bool,
+    at_s: f64,
+    targets: &'a [String],
+    detected_after_s: Option<f64>,
+    detected_by: Option<&'a str>,
+    detail: Option<&'a str>,
+    formula_detect: Option<FormulaJson<'a>>,
+    window: Option<WindowJson<'a>>,
+    p99_ms_after: f64,
+    formula_window_end: Option<FormulaJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    hasim: &'static str,
+    experiment: &'a str,
+    description: &'a str,
+    seed: u64,
+    duration_s: f64,
+    bucket_s: f64,
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    failed_by_kind: Kinds<'a>,
+    latency_ms: LatencyPair,
+    state_changes: usize,
+    /// Failures before the first fault action, times from the run's start.
+    failed_before_faults: Option<WindowJson<'a>>,
+    faults: Vec<FaultJson<'a>>,
+}
+
+/// The same figures as [`summary_text`], as pretty-printed JSON (keys in a
+/// fixed order, floats in their shortest exact rendering).
+pub fn summary_json(r: &RunResult) -> String {
+    let rec = &r.recorder;
+    let faults = r
+        .faults
+        .iter()
+        .map(|f| FaultJson {
+            label: &f.label,
+            is_recovery: f.is_recovery,
+            at_s: f.at.as_secs_f64(),
+            targets: &f.targets,
+            detected_after_s: f.detected.as_ref().map(|d| rel_s(d.at, f.at)),
+            detected_by: f.detected.as_ref().map(|d| d.by.as_str()),
+            detail: f.detected.as_ref().map(|d| d.detail.as_str()),
+            formula_detect: FormulaJson::of(f.formula_detect.as_ref()),
+            window: WindowJson::of(&f.window, f.at),
+            p99_ms_after: round(f.p99_ms_after, 3),
+            formula_window_end: FormulaJson::of(f.formula_window_end.as_ref()),
+        })
+        .collect();
+    let doc = SummaryJson {
+        hasim: VERSION,
+        experiment: &r.experiment,
+        description: &r.description,
+        seed: r.seed,
+        duration_s: r.duration.as_secs_f64(),
+        bucket_s: rec.timeline.width.as_secs_f64(),
+        requests: rec.requests,
+        ok: rec.requests - rec.failed,
+        failed: rec.failed,
+        failed_by_kind: Kinds(&rec.by_kind),
+        latency_ms: LatencyPair {
+            all: LatencyJson::of(&rec.overall),
+            ok: LatencyJson::of(&rec.overall_ok),
+        },
+        state_changes: rec.events.len(),
+        failed_before_faults: WindowJson::of(&rec.before_faults, SimTime::ZERO),
+        faults,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("a summary always serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::sample;
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn text_has_counts_kinds_and_fault_lines() {
+        let r = sample();
+        let t = summary_text(&r);
+        println!("{t}");
+        assert!(t.starts_with("hasim 0.1.0 — experiment test-kill (seed 7, 10s simulated)\n"));
+        assert!(
+            t.contains("  requests.............: 100      10.0/s\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("  ok...................: 94       94.00%\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("  failed...............: 6        6.00%   503: 4  502: 1  refused: 1\n"),
+            "{t}"
+        );
+        assert!(t.contains("  latency (all)........: avg="), "{t}");
+        assert!(
+            t.contains("state changes........: 3, see events.csv"),
+            "{t}"
+        );
+        assert!(t.contains("  #1 kill s2 at 3.000s\n"), "{t}");
+        assert!(t.contains(
+            "     detected after.....: 1.500s by lb (Layer4 connection problem, info: \"Connection refused\", \
+             check duration: 0ms); formula 1.000–2.000s  [U(0,inter) + fall*inter]\n"
+        ), "{t}");
+        assert!(
+            t.contains(
+                "     error window.......: -0.050s .. 1.400s (1.450s), 5 failed (503: 4, 502: 1); \
+             formula end 0.500–1.000s  [detect - d]  (outside the formula's range)\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("     failures seen......: 0.000s .. 1.405s\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("  #2 recover s2 at 7.000s\n     detected after.....: not detected\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "     error window.......: 0.200s .. 0.200s (0.000s), 1 failed (refused: 1)\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn json_parses_back_with_the_same_figures() {
+        let r = sample();
+        let v: Value = serde_json::from_str(&summary_json(&r)).unwrap();
+        assert_eq!(v["experiment"], "test-kill");
+        assert_eq!(v["seed"], 7);
+        assert_eq!(v["duration_s"], 10.0);
+        assert_eq!(v["requests"], 100);
+        assert_eq!(v["ok"], 94);
+        assert_eq!(v["failed"], 6);
+        let kinds: Vec<(&String, &Value)> =
+            v["failed_by_kind"].as_object().unwrap().iter().collect();
+        assert_eq!(kinds.len(), 3);
+        assert_eq!(v["failed_by_kind"]["503"], 4);
+        assert_eq!(v["failed_by_kind"]["refused"], 1);
+        assert_eq!(v["latency_ms"]["ok"]["count"], 94);
+        assert!(v["latency_ms"]["all"]["max"].as_f64().unwrap() >= 50.0);
+        let f0 = &v["faults"][0];
+        assert_eq!(f0["label"], "kill s2");
+        assert_eq!(f0["at_s"], 3.0);
+        assert_eq!(f0["targets"][0], "s2");
+        assert_eq!(f0["detected_after_s"], 1.5);
+        assert_eq!(f0["detected_by"], "lb");
+        assert_eq!(f0["formula_detect"]["lo_s"], 1.0);
+        assert_eq!(f0["formula_detect"]["hi_s"], 2.0);
+        assert_eq!(f0["window"]["failed"], 5);
+        assert_eq!(f0["window"]["by_kind"]["502"], 1);
+        assert_eq!(f0["window"]["first_start_s"], -0.05);
+        assert_eq!(f0["window"]["last_start_s"], 1.4);
+        assert_eq!(f0["formula_window_end"]["formula"], "detect - d");
+        let f1 = &v["faults"][1];
+        assert!(f1["detected_after_s"].is_null() && f1["detected_by"].is_null());
+        assert!(f1["formula_detect"].is_null());
+        assert_eq!(f1["window"]["failed"], 1);
+        assert!(v["failed_before_faults"].is_null());
+        // Key order is fixed.
+        let s = summary_json(&r);
+        assert!(s.find("\"experiment\"").unwrap() < s.find("\"seed\"").unwrap());
+        assert!(s.find("\"503\"").unwrap() < s.find("\"refused\"").unwrap());
+    }
+}

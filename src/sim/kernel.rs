@@ -1,0 +1,336 @@
+//! The kernels' part: what happens to a message when it arrives, given the
+//! network and the receiving process's state (design.md, "What a failure looks
+//! like on the wire"), and the fault actions that change those states.
+
+use super::{ProcState, Sim};
+use crate::components::{CallRef, Event, Msg, MsgKind, NodeId, ReqKind};
+use crate::config::spec::FaultKind;
+use crate::engine::Dur;
+use crate::metrics::EventKind;
+
+impl Sim {
+    pub(super) fn deliver(&mut self, msg: Msg) {
+        let (fh, th) = (
+            self.hosts_of[msg.from as usize],
+            self.hosts_of[msg.to as usize],
+        );
+        // EHOSTUNREACH comes from the caller's own kernel: no wire involved.
+        if msg.kind != MsgKind::Unreachable
+            && (!self.net.reachable(fh, th) || self.net.lost(fh, th))
+        {
+            return self.dropped(msg);
+        }
+        let to = &mut self.nodes[msg.to as usize];
+        match (to.state, msg.kind) {
+            (ProcState::Killed | ProcState::Off, MsgKind::Connect(_)) => {
+                // Nothing listens: the kernel answers the SYN with RST.
+                self.reply(msg, MsgKind::Refused);
+            }
+            (ProcState::Killed | ProcState::Off, _) => {}
+            (ProcState::Stopped, MsgKind::Connect(req)) => self.connect_to_stopped(msg, req.kind),
+            (ProcState::Stopped, _) => to.frozen.push(Event::Deliver(msg)),
+            (ProcState::Running, MsgKind::Connect(req)) => {
+                if to.model.syn_backlog_full() {
+                    return self.dropped(msg);
+                }
+                self.established(msg, req.kind);
+                if req.kind != ReqKind::L4Check {
+                    self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg));
+                }
+            }
+            (ProcState::Running, _) => {
+                self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg))
+            }
+        }
+    }
+
+    /// A stopped process's kernel completes handshakes while the accept queue
+    /// has room (backlog + 1); pure L4 checks do not stay in it (haproxy.md §2).
+    fn connect_to_stopped(&mut self, msg: Msg, kind: ReqKind) {
+        let to = &mut self.nodes[msg.to as usize];
+        if kind == ReqKind::L4Check {
+            return self.established(msg, kind);
+        }
+        if to.backlog_used > to.backlog {
+            return self.dropped(msg);
+        }
+        to.backlog_used += 1;
+        to.frozen.push(Event::Deliver(msg));
+        self.established(msg, kind);
+    }
+
+    /// The handshake of `msg` completed: the caller learns it one hop later.
+    fn established(&mut self, msg: Msg, kind: ReqKind) {
+        match kind {
+            ReqKind::L4Check | ReqKind::HttpCheck => self.reply(msg, MsgKind::Established),
+            ReqKind::Work => {
+                let (fh, th) = (
+                    self.hosts_of[msg.from as usize],
+                    self.hosts_of[msg.to as usize],
+                );
+                let at = self.queue.now() + self.net.delay(th, fh);
+                self.nodes[msg.from as usize]
+                    .model
+                    .on_established(msg.call, at);
+            }
+        }
+    }
+
+    /// Sends `kind` back to the sender of `msg`, from `msg.to`'s kernel.
+    fn reply(&mut self, msg: Msg, kind: MsgKind) {
+        let (fh, th) = (
+            self.hosts_of[msg.from as usize],
+            self.hosts_of[msg.to as usize],
+        );
+        let d = self.net.delay(th, fh);
+        let back = Msg {
+            from: msg.to,
+            to: msg.from,
+            call: msg.call,
+            kind,
+            retx: 0,
+        };
+        self.queue
+            .schedule(self.queue.now() + d, Event::Deliver(back));
+    }
+
+    /// The message did not arrive. TCP retransmits it while the sender's
+    /// socket still wants it; a SYN to a powered-off host on the same subnet
+    /// ends in EHOSTUNREACH once ARP gives up.
+    fn dropped(&mut self, msg: Msg) {
+        let (fh, th) = (
+            self.hosts_of[msg.from as usize],
+            self.hosts_of[msg.to as usize],
+        );
+        let sender = &self.nodes[msg.from as usize];
+        if matches!(sender.state, ProcState::Killed | ProcState::Off)
+            || !self.net.hosts[fh as usize].powered
+        {
+            return;
+        }
+        let is_syn = matches!(msg.kind, MsgKind::Connect(_));
+        if is_syn && !sender.model.is_call_live(msg.call) {
+            return;
+        }
+        if is_syn && !self.net.hosts[th as usize].powered && self.net.same_subnet && msg.retx == 0 {
+            let back = Msg {
+                from: msg.to,
+                to: msg.from,
+                call: msg.call,
+                kind: MsgKind::Unreachable,
+                retx: 0,
+            };
+            self.queue.schedule(
+                self.queue.now() + self.net.arp_timeout,
+                Event::Deliver(back),
+            );
+            return;
+        }
+        let (rto, limit) = if is_syn {
+            (self.net.syn_rto, self.net.syn_retries)
+        } else {
+            (self.net.rto_min, self.net.data_retries)
+        };
+        if (msg.retx as u32) < limit {
+            let wait = Dur(rto.0 << msg.retx.min(20));
+            let again = Msg {
+                retx: msg.retx + 1,
+                ..msg
+            };
+            let d = self.net.delay(fh, th);
+            self.queue
+                .schedule(self.queue.now() + wait + d, Event::Deliver(again));
+        }
+    }
+
+    pub(super) fn apply_fault(&mut self, i: usize) {
+        let a = self.actions[i].clone();
+        let now = self.queue.now();
+        for t in &a.targets {
+            self.rec.event(
+                now,
+                "hasim",
+                t,
+                if a.recover {
+                    EventKind::Recover
+                } else {
+                    EventKind::Fault
+                },
+                a.label(),
+            );
+        }
+        if a.kind == FaultKind::Partition {
+            self.rec.event(
+                now,
+                "hasim",
+                "network",
+                if a.recover {
+                    EventKind::Recover
+                } else {
+                    EventKind::Fault
+                },
+                a.label(),
+            );
+            let groups: Vec<Vec<u32>> = a
+                .groups
+                .iter()
+                .map(|g| g.iter().map(|h| self.host_id(h)).collect())
+                .collect();
+            self.net.partition(&groups, a.one_way, !a.recover);
+            return;
+        }
+        for t in &a.targets {
+            match a.kind {
+                FaultKind::Kill | FaultKind::Stop | FaultKind::Slow => {
+                    let id = self.node_id(t);
+                    self.process_fault(id, a.kind, a.recover, a.factor);
+                }
+                FaultKind::Blackhole => {
+                    let h = self.host_id(t);
+                    self.net.hosts[h as usize].blackholed = !a.recover;
+                }
+                FaultKind::PowerOff => {
+                    let h = self.host_id(t);
+                    self.net.hosts[h as usize].powered = a.recover;
+                    let on_host: Vec<NodeId> = (0..self.nodes.len() as u32)
+                        .filter(|&n| self.hosts_of[n as usize] == h)
+                        .collect();
+                    for n in on_host {
+                        if a.recover {
+                            self.start_process(n);
+                        } else {
+                            self.crash(n, ProcState::Off);
+                        }
+                    }
+                }
+                FaultKind::Partition => unreachable!("handled above"),
+            }
+        }
+    }
+
+    fn process_fault(&mut self, id: NodeId, kind: FaultKind, recover: bool, factor: f64) {
+        match (kind, recover) {
+            (FaultKind::Kill, false) => self.crash(id, ProcState::Killed),
+            (FaultKind::Kill, true) => {
+                if self.nodes[id as usize].state == ProcState::Killed {
+                    self.start_process(id);
+                }
+            }
+            (FaultKind::Stop, false) => {
+                let n = &mut self.nodes[id as usize];
+                if n.state == ProcState::Running {
+                    n.state = ProcState::Stopped;
+                }
+            }
+            (FaultKind::Stop, true) => self.continue_process(id),
+            (FaultKind::Slow, false) => self.nodes[id as usize].slow = factor,
+            (FaultKind::Slow, true) => self.nodes[id as usize].slow = 1.0,
+            _ => {}
+        }
+    }
+
+    /// The process dies: its kernel resets every accepted connection (unless
+    /// the whole host went dark), and it forgets everything.
+    fn crash(&mut self, id: NodeId, state: ProcState) {
+        let n = &mut self.nodes[id as usize];
+        if matches!(n.state, ProcState::Killed | ProcState::Off) {
+            n.state = state;
+            return;
+        }
+        let mut peers = n.model.inbound_peers();
+        // Connections still in the accept queue are reset too.
+        for ev in n.frozen.drain(..) {
+            if let Event::Deliver(Msg {
+                from,
+                call,
+                kind: MsgKind::Connect(_),
+                ..
+            }) = ev
+            {
+                peers.push((from, call));
+            }
+        }
+        n.state = state;
+        n.incarnation += 1;
+        n.backlog_used = 0;
+        n.model = n.pristine.clone();
+        if state == ProcState::Killed {
+            for (peer, call) in peers {
+                self.send_reset(id, peer, call);
+            }
+        }
+    }
+
+    fn send_reset(&mut self, from: NodeId, to: NodeId, call: CallRef) {
+        let (fh, th) = (self.hosts_of[from as usize], self.hosts_of[to as usize]);
+        let d = self.net.delay(fh, th);
+        let msg = Msg {
+            from,
+            to,
+            call,
+            kind: MsgKind::Reset,
+            retx: 0,
+        };
+        self.queue
+            .schedule(self.queue.now() + d, Event::Deliver(msg));
+    }
+
+    /// A fresh process starts (restart, power on).
+    pub(super) fn start_process(&mut self, id: NodeId) {
+        let n = &mut self.nodes[id as usize];
+        n.state = ProcState::Running;
+        n.frozen.clear();
+        n.backlog_used = 0;
+        self.with_node(id, |m, ctx, rng| m.start(ctx, rng));
+    }
+
+    /// SIGCONT: the process handles, in order, what arrived while stopped.
+    fn continue_process(&mut self, id: NodeId) {
+        let now = self.queue.now();
+        let n = &mut self.nodes[id as usize];
+        if n.state != ProcState::Stopped {
+            return;
+        }
+        n.state = ProcState::Running;
+        n.backlog_used = 0;
+        for ev in std::mem::take(&mut n.frozen) {
+            // A caller that gave up closed its socket: nothing to serve.
+            if let Event::Deliver(Msg {
+                from,
+                call,
+                kind: MsgKind::Connect(_),
+                ..
+            }) = ev
+            {
+                if !self.nodes[from as usize].model.is_call_live(call) {
+                    continue;
+                }
+            }
+            let ev = match ev {
+                Event::Deliver(
+                    m @ Msg {
+                        kind: MsgKind::Connect(_),
+                        ..
+                    },
+                ) => Event::Accept(m),
+                other => other,
+            };
+            self.queue.schedule(now, ev);
+        }
+    }
+
+    fn node_id(&self, name: &str) -> NodeId {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .expect("validated fault target") as NodeId
+    }
+
+    /// A host name, or a node name meaning its host.
+    fn host_id(&self, name: &str) -> u32 {
+        match self.net.hosts.iter().position(|h| h.name == name) {
+            Some(h) => h as u32,
+            None => self.hosts_of[self.node_id(name) as usize],
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! One run: the model graph built from an experiment, the event loop, the
+//! kernel's part of networking (what a process's state does to a packet) and
+//! the fault actions.
+
+mod build;
+mod kernel;
+mod results;
+
+pub use results::fault_reports;
+
+use crate::components::{Ctx, Event, Model, NodeId};
+use crate::config::spec::ExperimentSpec;
+use crate::engine::{EventQueue, Rng, SimTime};
+use crate::faults::FaultAction;
+use crate::metrics::Recorder;
+use crate::net::{HostId, Network};
+use crate::report::RunResult;
+
+/// What a process is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Running,
+    /// SIGKILLed on a live host: its port refuses.
+    Killed,
+    /// SIGSTOPped: the kernel still completes handshakes into the backlog.
+    Stopped,
+    /// Its host is powered off.
+    Off,
+}
+
+pub struct Node {
+    pub name: String,
+    pub host: HostId,
+    pub state: ProcState,
+    /// Bumped on every crash: timers of a former life are discarded.
+    pub incarnation: u32,
+    /// Events that reached a stopped process, replayed when it continues.
+    pub frozen: Vec<Event>,
+    /// Listen backlog (accept queue) size used while stopped; slots in use.
+    pub backlog: u32,
+    pub backlog_used: u32,
+    pub slow: f64,
+    pub model: Model,
+    /// The model as built, to start afresh after a crash.
+    pristine: Model,
+    pub rng: Rng,
+}
+
+/// A run in progress.
+pub struct Sim {
+    pub queue: EventQueue<Event>,
+    pub net: Network,
+    pub nodes: Vec<Node>,
+    hosts_of: Vec<HostId>,
+    names: Vec<String>,
+    pub rec: Recorder,
+    pub actions: Vec<FaultAction>,
+    pub end: SimTime,
+    pub seed: u64,
+    spec: ExperimentSpec,
+}
+
+impl Sim {
+    /// Builds the model graph of a validated experiment, run with `seed`.
+    pub fn new(spec: &ExperimentSpec, seed: u64) -> Sim {
+        build::build(spec, seed)
+    }
+
+    /// Handles every event up to `until` (inclusive); false when the run is over.
+    pub fn run_until(&mut self, until: SimTime) -> bool {
+        let until = until.min(self.end);
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                return true;
+            }
+            let (_, ev) = self.queue.pop().expect("peeked");
+            self.dispatch(ev);
+        }
+        false
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        self.run_until(self.end);
+    }
+
+    pub fn events_handled(&self) -> u64 {
+        self.queue.popped()
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    #[inline]
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Deliver(msg) => self.deliver(msg),
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                let n = &mut self.nodes[node as usize];
+                if n.incarnation != incarnation {
+                    return;
+                }
+                match n.state {
+                    ProcState::Running => {}
+                    ProcState::Stopped => return n.frozen.push(ev),
+                    ProcState::Killed | ProcState::Off => return,
+                }
+                self.with_node(node, |m, ctx, rng| m.on_timer(ctx, rng, timer));
+            }
+            Event::Fault(i) => self.apply_fault(i as usize),
+            Event::Accept(msg) => match self.nodes[msg.to as usize].state {
+                ProcState::Running => {
+                    self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg))
+                }
+                ProcState::Stopped => self.nodes[msg.to as usize].frozen.push(ev),
+                ProcState::Killed | ProcState::Off => {}
+            },
+        }
+    }
+
+    /// Runs `f` on node `id`'s model with a context.
+    #[inline]
+    fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut Model, &mut Ctx, &mut Rng)) {
+        let now = self.queue.now();
+        let node = &mut self.nodes[id as usize];
+        let mut ctx = Ctx {
+            now,
+            me: id,
+            incarnation: node.incarnation,
+            slow: node.slow,
+            queue: &mut self.queue,
+            net: &mut self.net,
+            hosts: &self.hosts_of,
+            names: &self.names,
+            rec: &mut self.rec,
+        };
+        f(&mut node.model, &mut ctx, &mut node.rng);
+    }
+
+    /// Ends the run: the figures of every fault action, ready to write.
+    pub fn finish(self) -> RunResult {
+        let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
+        RunResult {
+            experiment: self.spec.name.clone(),
+            description: self.spec.description.clone(),
+            file: self.spec.file.clone(),
+            seed: self.seed,
+            duration: self.spec.duration,
+            recorder: self.rec,
+            faults,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! From what was recorded to the figures of each fault action: when the
+//! reacting component noticed, the error window, and the analytic range the
+//! reference formulas give for the same figures.
+
+use crate::config::spec::{CheckKind, ExperimentSpec, FaultKind, NodeKind};
+use crate::engine::{Dur, SimTime};
+use crate::faults::FaultAction;
+use crate::metrics::Recorder;
+use crate::report::{Detection, FaultReport, FormulaRange};
+
+pub fn fault_reports(
+    spec: &ExperimentSpec,
+    actions: &[FaultAction],
+    rec: &Recorder,
+) -> Vec<FaultReport> {
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let subjects = subjects(spec, a);
+            let until = actions.get(i + 1).map_or(SimTime::NEVER, |n| n.at);
+            let detected = rec
+                .events
+                .iter()
+                .filter(|e| e.at >= a.at && e.at < until && subjects.contains(&e.subject))
+                .find(|e| {
+                    if a.recover {
+                        e.kind.detects_recovery()
+                    } else {
+                        e.kind.detects_fault()
+                    }
+                })
+                .map(|e| Detection {
+                    at: e.at,
+                    by: e.component.clone(),
+                    detail: e.detail.clone(),
+                });
+            let formula_detect = detection_formula(spec, a, &subjects);
+            let hides_failures = hides_failures(spec, &subjects);
+            FaultReport {
+                label: a.label(),
+                is_recovery: a.recover,
+                at: a.at,
+                targets: subjects.clone(),
+                detected,
+                window: rec.windows[i].clone(),
+                p99_ms_after: rec.segment_latency[i + 1].quantile_ms(0.99),
+                formula_window_end: if a.recover || hides_failures || a.kind != FaultKind::Kill {
+                    None
+                } else {
+                    formula_detect.clone()
+                },
+                formula_detect,
+            }
+        })
+        .collect()
+}
+
+/// The nodes a fault action is about (a host means the nodes on it).
+fn subjects(spec: &ExperimentSpec, a: &FaultAction) -> Vec<String> {
+    let hosts: Vec<&String> = if a.kind == FaultKind::Partition {
+        a.groups.iter().flatten().collect()
+    } else {
+        a.targets.iter().collect()
+    };
+    spec.nodes
+        .values()
+        .filter(|n| hosts.contains(&&n.name) || hosts.contains(&&n.host))
+        .map(|n| n.name.clone())
+        .collect()
+}
+
+/// HAProxy with `option redispatch` and retries hides refused connects.
+fn hides_failures(spec: &ExperimentSpec, subjects: &[String]) -> bool {
+    spec.nodes.values().any(|n| match &n.kind {
+        NodeKind::Haproxy(h) => {
+            h.redispatch && h.retries > 0 && h.servers.iter().any(|s| subjects.contains(&s.name))
+        }
+        NodeKind::Nginx(_) => true,
+        _ => false,
+    })
+}
+
+/// haproxy.md §4 and nginx.md §4, for the first balancer in front of a subject.
+fn detection_formula(
+    spec: &ExperimentSpec,
+    a: &FaultAction,
+    subjects: &[String],
+) -> Option<FormulaRange> {
+    let rtt = spec.network.latency.base.mul(2);
+    for n in spec.nodes.values() {
+        match &n.kind {
+            NodeKind::Haproxy(h) => {
+                let Some(s) = h
+                    .servers
+                    .iter()
+                    .find(|s| subjects.contains(&s.name) && s.check)
+                else {
+                    continue;
+                };
+                let c = match (h.timeout_check, h.timeout_connect) {
+                    (Some(_), Some(tc)) => s.inter.min(tc),
+                    _ => s.inter,
+                };
+                let http = matches!(h.check, CheckKind::Http { .. });
+                if a.recover {
+                    // T_up = U' + (rise-1)*fastinter, U' in [0, downinter + d_f].
+                    let lo = s.fastinter.mul(s.rise as u64 - 1);
+                    let d_f = failing_check(a.kind, http, c, h.timeout_check, spec)?;
+                    let hi = s.downinter + d_f + lo;
+                    let formula = format!("U(0,downinter+d) + (rise-1)*fastinter, d={d_f}");
+                    return Some(FormulaRange { lo, hi, formula });
+                }
+                let d = failing_check(a.kind, http, c, h.timeout_check, spec)?.max(rtt);
+                let lo = d.mul(s.fall as u64) + s.fastinter.mul(s.fall as u64 - 1);
+                let hi = s.inter + lo;
+                let formula = format!("U(0,inter) + fall*d + (fall-1)*fastinter, d={d}");
+                return Some(FormulaRange { lo, hi, formula });
+            }
+            NodeKind::Nginx(x) => {
+                if a.recover || !x.servers.iter().any(|s| subjects.contains(&s.name)) {
+                    continue;
+                }
+                let (t, what) = match a.kind {
+                    FaultKind::Stop => (x.proxy_read_timeout, "proxy_read_timeout"),
+                    FaultKind::Blackhole | FaultKind::Partition => {
+                        (x.proxy_connect_timeout, "proxy_connect_timeout")
+                    }
+                    FaultKind::Kill => (rtt, "first request after the fault + RTT"),
+                    _ => continue,
+                };
+                // Detection happens on the first request sent to it after the fault.
+                let formula = format!("t(first request to it) + {what}");
+                return Some(FormulaRange {
+                    lo: t,
+                    hi: t + Dur::from_ms(100),
+                    formula,
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Duration of one failing check by fault kind (haproxy.md §2 table); `None`
+/// when checks do not fail (a stopped process behind a pure L4 check).
+fn failing_check(
+    kind: FaultKind,
+    http: bool,
+    c: Dur,
+    tchk: Option<Dur>,
+    spec: &ExperimentSpec,
+) -> Option<Dur> {
+    match kind {
+        FaultKind::Kill => Some(Dur::ZERO),
+        FaultKind::Stop if http => Some(c.max(tchk.unwrap_or(Dur::ZERO))),
+        FaultKind::Stop => None,
+        FaultKind::Blackhole | FaultKind::Partition => Some(c),
+        FaultKind::PowerOff if spec.network.same_subnet => Some(c.min(spec.network.arp_timeout)),
+        FaultKind::PowerOff => Some(c),
+        FaultKind::Slow => None,
+    }
+}
