@@ -100,8 +100,10 @@ impl Client {
 
     pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         match &self.load {
-            Load::Open { .. } => {
-                let first = self.start + self.gap(self.start, rng);
+            Load::Open { poisson, .. } => {
+                // A constant-rate load generator sends its first request at
+                // once; a Poisson process waits a first random gap.
+                let first = if *poisson { self.start + self.gap(self.start, rng) } else { self.start };
                 ctx.timer(first, ARRIVAL, 0, 0);
             }
             Load::Closed { vus, .. } => {
