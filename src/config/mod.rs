@@ -1,2 +1,146 @@
 //! Experiment files: parse, merge presets, validate, explain errors.
+//!
+//! An experiment file is TOML. Each node's table is read over the preset of
+//! its product (`models/*.toml`, embedded): a key the experiment omits takes
+//! the preset's value. Every error names the file, line, column and key path,
+//! says what was expected and what was found, and shows the line.
+//!
+//! - [`load`] reads a file, [`parse`] a text, [`parse_with_overrides`] a text
+//!   with some values replaced first (for sweeps);
+//! - [`spec`] holds the result: plain, validated data.
+
+mod error;
+mod experiment;
+mod presets;
 pub mod spec;
+mod table;
+
+pub use error::{ConfigError, levenshtein, suggest};
+pub use presets::{PRESETS, Preset, PresetKind};
+
+use spec::ExperimentSpec;
+use std::path::Path;
+use table::{Pos, Sources};
+
+/// Reads, parses and validates the experiment file at `path`.
+pub fn load(path: &Path) -> Result<ExperimentSpec, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::whole_file(&file, format!("cannot read the file: {e}")))?;
+    parse(&text, &file)
+}
+
+/// Parses and validates an experiment given as text; `file` names it in
+/// messages and gives the default experiment name (its stem).
+pub fn parse(text: &str, file: &str) -> Result<ExperimentSpec, ConfigError> {
+    parse_with_overrides(text, file, &[])
+}
+
+/// Like [`parse`], after setting each `(key path, TOML value)` of
+/// `overrides` in the file's tree, e.g.
+/// `("balancers.lb.default_server.inter", "\"500ms\"")` or
+/// `("faults[0].at", "\"10s\"")`. Missing tables on the path are created;
+/// the result is validated as a whole, and errors about an override's value
+/// name its key path (file `override`).
+pub fn parse_with_overrides(
+    text: &str,
+    file: &str,
+    overrides: &[(String, String)],
+) -> Result<ExperimentSpec, ConfigError> {
+    let mut sources = Sources::default();
+    let id = sources.add(file, text);
+    if text.trim().is_empty() {
+        return Err(sources.error(
+            &Pos { src: id, span: 0..0 },
+            "experiment",
+            "the file is empty; an experiment needs at least `[experiment]` with `duration = \"…\"`",
+        ));
+    }
+    let mut root = table::parse_document(&sources, id)?;
+    for (path, value) in overrides {
+        table::apply_override(&mut sources, &mut root, path, value)?;
+    }
+    let ids: Vec<_> = PRESETS
+        .iter()
+        .map(|p| (p, sources.add(p.file, p.text)))
+        .collect();
+    let mut presets = Vec::new();
+    for (p, pid) in ids {
+        presets.push((p, table::parse_document(&sources, pid)?));
+    }
+    experiment::build(&sources, &root, &presets, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_parses_alone() {
+        let mut s = Sources::default();
+        for p in PRESETS {
+            let id = s.add(p.file, p.text);
+            table::parse_document(&s, id).unwrap();
+        }
+    }
+
+    #[test]
+    fn minimal_experiment_uses_defaults() {
+        let spec = parse(
+            "[experiment]\nduration = \"10s\"\n[servers.s]\nservice = \"1ms\"\n",
+            "dir/min.toml",
+        )
+        .unwrap();
+        assert_eq!(spec.name, "min");
+        assert_eq!(spec.seed, 1);
+        let s = &spec.nodes["s"];
+        assert_eq!(s.host, "s");
+        assert_eq!(s.line, 3);
+        let spec::NodeKind::Server(sv) = &s.kind else {
+            panic!()
+        };
+        assert_eq!((sv.workers, sv.backlog, sv.check_status), (8, 511, 200));
+    }
+
+    #[test]
+    fn overrides_apply_before_validation() {
+        let text = "[experiment]\nduration = \"10s\"\n\
+            [balancers.lb]\ntype = \"haproxy\"\nservers = [\"s\"]\n\
+            [servers.s]\ncount = 2\nservice = \"1ms\"\n";
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let spec = parse_with_overrides(
+            text,
+            "x.toml",
+            &[
+                o("balancers.lb.default_server.inter", "\"500ms\""),
+                o("experiment.seed", "7"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(spec.seed, 7);
+        let spec::NodeKind::Haproxy(h) = &spec.nodes["lb"].kind else {
+            panic!()
+        };
+        assert_eq!(h.servers.len(), 2);
+        assert_eq!(h.servers[1].inter, crate::engine::Dur::from_ms(500));
+        assert_eq!(h.servers[1].fastinter, crate::engine::Dur::from_ms(500));
+
+        let e = parse_with_overrides(
+            text,
+            "x.toml",
+            &[o("balancers.lb.default_server.fall", "0")],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "balancers.lb.default_server.fall");
+        assert_eq!(e.file, "override");
+        assert!(e.message.contains("at least 1, got 0"));
+
+        let e = parse_with_overrides(
+            text,
+            "x.toml",
+            &[o("balancers.lb.default_server.intr", "\"1s\"")],
+        )
+        .unwrap_err();
+        assert!(e.message.contains("did you mean `inter`?"), "{e}");
+    }
+}

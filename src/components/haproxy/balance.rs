@@ -31,6 +31,8 @@ impl Haproxy {
         if c.is_empty() {
             c.extend((0..s.len()).find(|&i| s[i].backup && s[i].up));
         }
+        let w = c.first().map(|&i| s[i].weight);
+        self.equal_weights = c.iter().all(|&i| Some(s[i].weight) == w);
         self.candidates = c;
     }
 
@@ -42,6 +44,9 @@ impl Haproxy {
     pub(super) fn pick(&mut self, client: NodeId) -> Pick {
         if self.candidates.is_empty() {
             return Pick::NoServer;
+        }
+        if self.balance == Balance::RoundRobin && self.equal_weights {
+            return self.rotate();
         }
         // Reused buffers: no allocation per request.
         let cands = std::mem::take(&mut self.candidates);
@@ -93,6 +98,20 @@ impl Haproxy {
             }
         };
         Pick::Server(chosen)
+    }
+
+    /// Round robin over equal weights: the next server with room, in order
+    /// (the sequence smooth weighted round robin gives), without a scan.
+    fn rotate(&mut self) -> Pick {
+        let n = self.candidates.len();
+        for k in 0..n {
+            let i = self.candidates[(self.rr_next + k) % n];
+            if self.servers[i].has_room() {
+                self.rr_next = (self.rr_next + k + 1) % n;
+                return Pick::Server(i);
+            }
+        }
+        Pick::Queue
     }
 
     /// Smooth weighted round robin (HAProxy's roundrobin gives the same
