@@ -1,0 +1,209 @@
+//! The reference formulas (shared/reference/haproxy.md §4, §6, nginx.md §4)
+//! checked against simulated timings: the fault instant is swept over a whole
+//! check period so that every phase of the check schedule is exercised.
+
+use hasim::config::parse_with_overrides;
+use hasim::report::RunResult;
+use hasim::sim::Sim;
+
+const BASE: &str = r#"
+[experiment]
+name = "formula"
+duration = "60s"
+[network]
+latency = "0.1ms"
+[clients.load]
+type = "open"
+target = "lb"
+rate = 100
+arrivals = "constant"
+timeout = "60s"
+[balancers.lb]
+preset = "haproxy-2.6"
+servers = ["s"]
+retries = 0
+[balancers.lb.default_server]
+check = true
+[servers.s]
+count = 3
+workers = 16
+service = "2ms"
+[[faults]]
+kind = "kill"
+target = "s2"
+at = "20s"
+recover_at = "40s"
+"#;
+
+fn run(overrides: &[(&str, &str)]) -> RunResult {
+    let o: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let spec = parse_with_overrides(BASE, "formula.toml", &o).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    sim.finish()
+}
+
+/// Detection (down, then up) relative to the fault and its recovery, for 25
+/// fault instants spread over `period`.
+fn detections(overrides: &[(&str, &str)], period_ms: u64) -> Vec<(f64, f64)> {
+    (0..25)
+        .map(|k| {
+            let at = format!("\"{}ms\"", 20_000 + k * period_ms / 25);
+            let back = format!("\"{}ms\"", 40_000 + k * period_ms / 25);
+            let mut o = overrides.to_vec();
+            o.push(("faults.0.at", &at));
+            o.push(("faults.0.recover_at", &back));
+            let r = run(&o);
+            let d = |i: usize| {
+                let f = &r.faults[i];
+                f.detected
+                    .as_ref()
+                    .map_or(f64::NAN, |d| d.at.secs_from(f.at))
+            };
+            (d(0), d(1))
+        })
+        .collect()
+}
+
+fn assert_within(values: &[f64], lo: f64, hi: f64, what: &str) {
+    let eps = 0.005; // scheduling of a few network hops
+    for v in values {
+        assert!(
+            *v >= lo - eps && *v <= hi + eps,
+            "{what}: {v:.3}s outside the formula's {lo}..{hi}s (all: {values:?})"
+        );
+    }
+    let spread = values.iter().cloned().fold(f64::MIN, f64::max)
+        - values.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        spread > (hi - lo) * 0.5,
+        "{what}: the phase sweep should cover the range, spread {spread:.3}"
+    );
+}
+
+#[test]
+fn haproxy_marks_a_refusing_server_down_after_fall_checks() {
+    // defaults I = F = 2s, fall 3, RST: d ~ 0 -> 4..6 s; up: U(0, D + d) + (rise-1)F = 2..4 s
+    let d = detections(&[], 2000);
+    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 4.0, 6.0, "down");
+    assert_within(&d.iter().map(|x| x.1).collect::<Vec<_>>(), 2.0, 4.0, "up");
+}
+
+#[test]
+fn haproxy_fastinter_shortens_detection() {
+    // inter 1s fastinter 200ms fall 3, RST: 0.4..1.4 s (haproxy.md §4)
+    let o = [
+        ("balancers.lb.default_server.inter", "\"1s\""),
+        ("balancers.lb.default_server.fastinter", "\"200ms\""),
+    ];
+    let d = detections(&o, 1000);
+    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 0.4, 1.4, "down");
+}
+
+#[test]
+fn haproxy_black_holed_server_costs_inter_per_check() {
+    // no `timeout check`: C = inter; black hole: d = C -> fall*C + (fall-1)*F .. + I
+    let o = [
+        ("faults.0.kind", "\"blackhole\""),
+        ("balancers.lb.default_server.inter", "\"500ms\""),
+    ];
+    let d = detections(&o, 500);
+    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 2.5, 3.0, "down");
+}
+
+#[test]
+fn haproxy_timeout_check_does_not_shorten_a_check_below_the_connect_bound() {
+    // 2.6.12: C = min(inter, timeout connect) = 2s; timeout check 500ms changes nothing
+    // for a black hole: 3*2 + 2*2 .. + 2 = 10..12 s.
+    let o = [
+        ("faults.0.kind", "\"blackhole\""),
+        ("balancers.lb.timeout_connect", "\"5s\""),
+        ("balancers.lb.timeout_check", "\"500ms\""),
+    ];
+    let d = detections(&o, 2000);
+    assert_within(
+        &d.iter().map(|x| x.0).collect::<Vec<_>>(),
+        10.0,
+        12.0,
+        "down",
+    );
+}
+
+#[test]
+fn haproxy_http_check_detects_a_stopped_process_by_l7_timeout() {
+    let o = [
+        ("faults.0.kind", "\"stop\""),
+        ("balancers.lb.option_httpchk", "\"GET /health\""),
+    ];
+    let d = detections(&o, 2000);
+    assert_within(
+        &d.iter().map(|x| x.0).collect::<Vec<_>>(),
+        10.0,
+        12.0,
+        "down",
+    );
+}
+
+#[test]
+fn haproxy_l4_check_never_sees_a_stopped_process_with_room_in_its_backlog() {
+    let r = run(&[("faults.0.kind", "\"stop\""), ("servers.s.backlog", "4096")]);
+    assert!(r.faults[0].detected.is_none(), "{:?}", r.faults[0].detected);
+}
+
+#[test]
+fn haproxy_retries_on_a_refusing_server_cost_one_second_each() {
+    // retries 3, no redispatch, RST: the request fails after 3 turn-arounds = 3 s (§6)
+    let r = run(&[("balancers.lb.retries", "3")]);
+    let max = r.recorder.overall.max_ms();
+    assert!((max - 3000.0).abs() < 10.0, "max latency {max} ms");
+    assert!(r.recorder.by_kind[2] > 0, "503s expected");
+}
+
+#[test]
+fn haproxy_retries_on_a_lost_host_take_arp_timeouts_and_turn_arounds() {
+    // field report 2: power-off on the subnet -> EHOSTUNREACH after 3 s, 4 attempts
+    // + 3 turn-arounds = 15 s (the 15.64 s max latency k6 saw).
+    let r = run(&[
+        ("balancers.lb.retries", "3"),
+        ("balancers.lb.timeout_connect", "\"5s\""),
+        ("faults.0.kind", "\"power-off\""),
+    ]);
+    let max = r.recorder.overall.max_ms();
+    assert!((max - 15000.0).abs() < 20.0, "max latency {max} ms");
+    let d = r.faults[0].detected.as_ref().unwrap();
+    assert!(
+        d.detail.contains("Layer4 timeout, check duration: 2000ms"),
+        "{}",
+        d.detail
+    );
+}
+
+#[test]
+fn nginx_detects_a_stopped_upstream_after_proxy_read_timeout() {
+    let text = BASE
+        .replace(
+            "preset = \"haproxy-2.6\"",
+            "preset = \"nginx-1.22\"\nproxy_read_timeout = \"3s\"",
+        )
+        .replace(
+            "retries = 0\n[balancers.lb.default_server]\ncheck = true\n",
+            "",
+        )
+        .replace("kind = \"kill\"", "kind = \"stop\"");
+    let spec = hasim::config::parse(&text, "nginx.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    let d = r.faults[0]
+        .detected
+        .as_ref()
+        .unwrap()
+        .at
+        .secs_from(r.faults[0].at);
+    // + the time until the first request is routed to it: 3 servers at 100/s -> < 30 ms
+    assert!((3.0..3.031).contains(&d), "detected after {d}");
+    assert_eq!(r.recorder.failed, 0, "GETs are passed to the next server");
+}
