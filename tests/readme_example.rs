@@ -1,0 +1,14 @@
+//! The README's complete experiment example must stay valid.
+
+#[test]
+fn the_readme_example_parses() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```toml\n[experiment]").expect("example in README") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let spec = hasim::config::parse(&readme[start..end], "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.name, "shop");
+    assert_eq!(spec.faults.len(), 4);
+    let mut sim = hasim::sim::Sim::new(&spec, 1);
+    sim.run();
+    assert!(sim.finish().recorder.requests > 10_000);
+}
