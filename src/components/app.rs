@@ -99,11 +99,11 @@ impl Downstream {
     }
 
     fn issue(&mut self, ctx: &mut Ctx, me: CallRef, i: usize) {
-        if let Some(size) = self.cfgs[i].pool {
-            if self.in_use[i] >= size {
-                self.waiting[i].push_back(me);
-                return;
-            }
+        if let Some(size) = self.cfgs[i].pool
+            && self.in_use[i] >= size
+        {
+            self.waiting[i].push_back(me);
+            return;
         }
         self.in_use[i] += 1;
         let cfg = &self.cfgs[i];

@@ -103,7 +103,11 @@ impl Client {
             Load::Open { poisson, .. } => {
                 // A constant-rate load generator sends its first request at
                 // once; a Poisson process waits a first random gap.
-                let first = if *poisson { self.start + self.gap(self.start, rng) } else { self.start };
+                let first = if *poisson {
+                    self.start + self.gap(self.start, rng)
+                } else {
+                    self.start
+                };
                 ctx.timer(first, ARRIVAL, 0, 0);
             }
             Load::Closed { vus, .. } => {

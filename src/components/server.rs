@@ -64,10 +64,10 @@ impl Server {
                 ReqKind::Work => self.accept(ctx, rng, msg.from, msg.call),
             },
             _ => {
-                if let Some(d) = self.downstream.as_mut() {
-                    if let Some((inb, ok)) = d.on_reply(ctx, msg) {
-                        self.after_call(ctx, rng, inb, ok);
-                    }
+                if let Some(d) = self.downstream.as_mut()
+                    && let Some((inb, ok)) = d.on_reply(ctx, msg)
+                {
+                    self.after_call(ctx, rng, inb, ok);
                 }
             }
         }

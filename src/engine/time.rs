@@ -48,7 +48,7 @@ impl Dur {
     pub fn saturating_sub(self, o: Dur) -> Dur {
         Dur(self.0.saturating_sub(o.0))
     }
-    pub fn mul(self, k: u64) -> Dur {
+    pub fn times(self, k: u64) -> Dur {
         Dur(self.0.saturating_mul(k))
     }
     pub fn min(self, o: Dur) -> Dur {
@@ -136,15 +136,15 @@ impl fmt::Display for Dur {
         let n = self.0;
         if n == 0 {
             write!(f, "0s")
-        } else if n % Dur::S == 0 {
+        } else if n.is_multiple_of(Dur::S) {
             write!(f, "{}s", n / Dur::S)
         } else if n >= Dur::S {
             write!(f, "{:.3}s", n as f64 / 1e9)
-        } else if n % Dur::MS == 0 {
+        } else if n.is_multiple_of(Dur::MS) {
             write!(f, "{}ms", n / Dur::MS)
         } else if n >= Dur::MS {
             write!(f, "{:.3}ms", n as f64 / 1e6)
-        } else if n % Dur::US == 0 {
+        } else if n.is_multiple_of(Dur::US) {
             write!(f, "{}us", n / Dur::US)
         } else {
             write!(f, "{n}ns")

@@ -84,7 +84,7 @@ pub fn expand(specs: &[FaultSpec], seed: u64, end: SimTime) -> Vec<FaultAction> 
                 duration,
             } => {
                 for (j, t) in f.targets.iter().enumerate() {
-                    let start = *at + every.mul(j as u64);
+                    let start = *at + every.times(j as u64);
                     out.push(action(start, false, vec![t.clone()]));
                     if let Some(d) = duration {
                         out.push(action(start + *d, true, vec![t.clone()]));

@@ -103,8 +103,8 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let mut queue = EventQueue::new();
     // Fault actions first: at an instant shared with other events they apply
     // before anything else happens at that instant.
-    for i in 0..actions.len() {
-        queue.schedule(actions[i].at, Event::Fault(i as u32));
+    for (i, a) in actions.iter().enumerate() {
+        queue.schedule(a.at, Event::Fault(i as u32));
     }
     let mut sim = Sim {
         queue,

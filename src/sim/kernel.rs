@@ -211,10 +211,8 @@ impl Sim {
     fn process_fault(&mut self, id: NodeId, kind: FaultKind, recover: bool, factor: f64) {
         match (kind, recover) {
             (FaultKind::Kill, false) => self.crash(id, ProcState::Killed),
-            (FaultKind::Kill, true) => {
-                if self.nodes[id as usize].state == ProcState::Killed {
-                    self.start_process(id);
-                }
+            (FaultKind::Kill, true) if self.nodes[id as usize].state == ProcState::Killed => {
+                self.start_process(id);
             }
             (FaultKind::Stop, false) => {
                 let n = &mut self.nodes[id as usize];
@@ -301,10 +299,9 @@ impl Sim {
                 kind: MsgKind::Connect(_),
                 ..
             }) = ev
+                && !self.nodes[from as usize].model.is_call_live(call)
             {
-                if !self.nodes[from as usize].model.is_call_live(call) {
-                    continue;
-                }
+                continue;
             }
             let ev = match ev {
                 Event::Deliver(

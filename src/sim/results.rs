@@ -87,7 +87,7 @@ fn detection_formula(
     a: &FaultAction,
     subjects: &[String],
 ) -> Option<FormulaRange> {
-    let rtt = spec.network.latency.base.mul(2);
+    let rtt = spec.network.latency.base.times(2);
     for n in spec.nodes.values() {
         match &n.kind {
             NodeKind::Haproxy(h) => {
@@ -105,14 +105,14 @@ fn detection_formula(
                 let http = matches!(h.check, CheckKind::Http { .. });
                 if a.recover {
                     // T_up = U' + (rise-1)*fastinter, U' in [0, downinter + d_f].
-                    let lo = s.fastinter.mul(s.rise as u64 - 1);
+                    let lo = s.fastinter.times(s.rise as u64 - 1);
                     let d_f = failing_check(a.kind, http, c, h.timeout_check, spec)?;
                     let hi = s.downinter + d_f + lo;
                     let formula = format!("U(0,downinter+d) + (rise-1)*fastinter, d={d_f}");
                     return Some(FormulaRange { lo, hi, formula });
                 }
                 let d = failing_check(a.kind, http, c, h.timeout_check, spec)?.max(rtt);
-                let lo = d.mul(s.fall as u64) + s.fastinter.mul(s.fall as u64 - 1);
+                let lo = d.times(s.fall as u64) + s.fastinter.times(s.fall as u64 - 1);
                 let hi = s.inter + lo;
                 let formula = format!("U(0,inter) + fall*d + (fall-1)*fastinter, d={d}");
                 return Some(FormulaRange { lo, hi, formula });

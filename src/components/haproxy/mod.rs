@@ -335,10 +335,10 @@ impl Haproxy {
         let Some(s) = self.sessions.remove(sref.slot, sref.generation) else {
             return;
         };
-        if s.phase == Phase::Established || s.phase == Phase::Connecting {
-            if let Some(i) = s.srv {
-                self.release_server(ctx, i as usize);
-            }
+        if (s.phase == Phase::Established || s.phase == Phase::Connecting)
+            && let Some(i) = s.srv
+        {
+            self.release_server(ctx, i as usize);
         }
         ctx.send(s.client, s.client_call, answer);
         self.actconn -= 1;
@@ -434,16 +434,14 @@ impl Haproxy {
     pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
         match t.kind {
             CONNECT_DL | RESPONSE_DL | QUEUE_DL => self.expire_deadlines(ctx, t.kind),
-            RESPONSE_EXACT => {
-                if self.attempts.contains(t.a, t.b) {
-                    self.response_timed_out(
-                        ctx,
-                        CallRef {
-                            slot: t.a,
-                            generation: t.b,
-                        },
-                    );
-                }
+            RESPONSE_EXACT if self.attempts.contains(t.a, t.b) => {
+                self.response_timed_out(
+                    ctx,
+                    CallRef {
+                        slot: t.a,
+                        generation: t.b,
+                    },
+                );
             }
             RETRY => {
                 let sref = CallRef {
