@@ -440,9 +440,7 @@ impl Nginx {
 
     pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         self.requests
-            .keys()
-            .into_iter()
-            .filter_map(|(s, g)| self.requests.get(s, g))
+            .values()
             .map(|r| (r.client, r.client_call))
             .collect()
     }

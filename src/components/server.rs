@@ -180,11 +180,6 @@ impl Server {
     }
 
     pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        self.inbound
-            .keys()
-            .into_iter()
-            .filter_map(|(s, g)| self.inbound.get(s, g))
-            .map(|i| (i.caller, i.call))
-            .collect()
+        self.inbound.values().map(|i| (i.caller, i.call)).collect()
     }
 }

@@ -100,6 +100,11 @@ impl<T> Slab<T> {
             .collect()
     }
 
+    /// Live values in slot order (deterministic).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| e.value.as_ref())
+    }
+
     /// Removes every entry (a crash), returning them in slot order.
     pub fn drain(&mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.live);

@@ -541,9 +541,7 @@ impl Haproxy {
     pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         let mut peers: Vec<(NodeId, CallRef)> = self
             .sessions
-            .keys()
-            .into_iter()
-            .filter_map(|(s, g)| self.sessions.get(s, g))
+            .values()
             .map(|s| (s.client, s.client_call))
             .collect();
         peers.extend(self.listen_queue.iter().map(|&(c, call, _)| (c, call)));
