@@ -207,3 +207,19 @@ fn nginx_detects_a_stopped_upstream_after_proxy_read_timeout() {
     assert!((3.0..3.031).contains(&d), "detected after {d}");
     assert_eq!(r.recorder.failed, 0, "GETs are passed to the next server");
 }
+
+#[test]
+fn haproxy_global_maxconn_queues_clients_in_the_kernel_instead_of_failing() {
+    // haproxy.md §6: at maxconn the listener stops accepting; clients wait in
+    // the listen queue (backlog = maxconn), then their SYNs are dropped and
+    // retransmitted after 1 s. No 503.
+    let r = run(&[
+        ("balancers.lb.maxconn", "2"),
+        ("clients.load.rate", "400"),
+        ("servers.s.service", "\"6ms\""),
+        ("faults.0.kind", "\"slow\""),
+        ("faults.0.factor", "1.0"),
+    ]);
+    assert_eq!(r.recorder.failed, 0, "{:?}", r.recorder.by_kind);
+    assert!(r.recorder.overall.max_ms() >= 1000.0, "some SYNs wait for a retransmission");
+}
