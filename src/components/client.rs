@@ -136,6 +136,7 @@ impl Client {
 
     fn issue(&mut self, ctx: &mut Ctx, vu: u32, idempotent: bool) {
         let call = CallRef::new(self.calls.insert(Call { start: ctx.now, vu }));
+        ctx.rec.issued += 1;
         let req = Req {
             kind: ReqKind::Work,
             idempotent,
@@ -254,6 +255,12 @@ impl Client {
     }
 
     pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
+    /// Requests still waiting for an answer, and the issue instant of the oldest.
+    pub fn in_flight(&self) -> (u64, Option<SimTime>) {
+        let oldest = self.calls.values().map(|c| c.start).min();
+        (self.calls.len() as u64, oldest)
+    }
 
     pub fn is_call_live(&self, call: CallRef) -> bool {
         self.calls.contains(call.slot, call.generation)

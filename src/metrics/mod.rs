@@ -96,6 +96,9 @@ pub struct Recorder {
     pub timeline: Timeline,
     pub overall: Histogram,
     pub overall_ok: Histogram,
+    /// Requests clients issued (finished or not).
+    pub issued: u64,
+    /// Requests that finished by the end of the run.
     pub requests: u64,
     pub failed: u64,
     pub by_kind: [u64; KIND_COUNT],
@@ -120,6 +123,7 @@ impl Recorder {
             timeline: Timeline::new(end, bucket),
             overall: Histogram::new(5),
             overall_ok: Histogram::new(5),
+            issued: 0,
             requests: 0,
             failed: 0,
             by_kind: [0; KIND_COUNT],

@@ -84,6 +84,23 @@ impl Sim {
         self.run_until(self.end);
     }
 
+    /// Requests the clients still wait for, and the issue instant of the oldest.
+    pub fn clients_in_flight(&self) -> (u64, Option<SimTime>) {
+        let mut count = 0;
+        let mut oldest: Option<SimTime> = None;
+        for n in &self.nodes {
+            if let Model::Client(c) = &n.model {
+                let (k, o) = c.in_flight();
+                count += k;
+                oldest = match (oldest, o) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        (count, oldest)
+    }
+
     pub fn events_handled(&self) -> u64 {
         self.queue.popped()
     }
