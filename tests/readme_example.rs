@@ -2,10 +2,15 @@
 
 #[test]
 fn the_readme_example_parses() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("```toml\n[experiment]").expect("example in README") + "```toml\n".len();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n[experiment]")
+        .expect("example in README")
+        + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
-    let spec = hasim::config::parse(&readme[start..end], "README.md").unwrap_or_else(|e| panic!("{e}"));
+    let spec =
+        hasim::config::parse(&readme[start..end], "README.md").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(spec.name, "shop");
     assert_eq!(spec.faults.len(), 4);
     let mut sim = hasim::sim::Sim::new(&spec, 1);
