@@ -221,5 +221,8 @@ fn haproxy_global_maxconn_queues_clients_in_the_kernel_instead_of_failing() {
         ("faults.0.factor", "1.0"),
     ]);
     assert_eq!(r.recorder.failed, 0, "{:?}", r.recorder.by_kind);
-    assert!(r.recorder.overall.max_ms() >= 1000.0, "some SYNs wait for a retransmission");
+    assert!(
+        r.recorder.overall.max_ms() >= 1000.0,
+        "some SYNs wait for a retransmission"
+    );
 }
