@@ -720,11 +720,11 @@ impl<'a> Builder<'a> {
             for k in ["vus", "iteration"] {
                 r.reject(k, &format!("`{k}` only applies to type = \"closed\""))?;
             }
-            let rate = r.f64_positive("rate")?;
+            let rate = request_rate(&mut r, "rate")?;
             let mut rate_steps = vec![(SimTime(start.0), rate)];
             for mut s in r.array_of_tables("rate_steps")? {
                 let at = s.duration("at")?;
-                let rate = s.f64_positive("rate")?;
+                let rate = request_rate(&mut s, "rate")?;
                 s.finish()?;
                 let prev = rate_steps.last().expect("first step").0;
                 if at.0 <= prev.0 {
@@ -1474,4 +1474,17 @@ fn next_upstream(src: &Sources, r: &mut Reader<'_>) -> Result<NextUpstream, Conf
         ));
     }
     Ok(n)
+}
+
+/// Highest open-loop rate accepted: at 10 M requests/s one simulated second
+/// is already ~60 M events; beyond it a typo (`1e30`) would run forever.
+const MAX_RATE: f64 = 1e7;
+
+/// A request rate: a number > 0 and at most [`MAX_RATE`] per second.
+fn request_rate(r: &mut Reader, key: &'static str) -> Result<f64, ConfigError> {
+    let rate = r.f64_positive(key)?;
+    if rate > MAX_RATE {
+        return Err(r.error_at(key, format!("at most {MAX_RATE:.0} requests per second, got {rate}")));
+    }
+    Ok(rate)
 }
