@@ -1,10 +1,14 @@
 //! `--dry-run`: the resolved topology in words, after presets and defaults.
 
-use crate::config::spec::{ExperimentSpec, LoadSpec, NodeKind};
+use crate::config::spec::{
+    DistSpec, ExperimentSpec, FaultTiming, Jitter, LatencySpec, LoadSpec, NextUpstream, NodeKind,
+};
+use crate::engine::Dur;
 use std::fmt::Write;
 
 pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
     let mut o = String::new();
+    let net = &spec.network;
     let _ = writeln!(
         o,
         "experiment {} ({}), {} simulated, seed {seed}",
@@ -12,8 +16,10 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
     );
     let _ = writeln!(
         o,
-        "network: latency {:?}, loss {}",
-        spec.network.latency, spec.network.loss
+        "network: latency {}, loss {}, {} link overrides",
+        latency(&net.latency),
+        net.loss,
+        net.links.len()
     );
     for n in spec.nodes.values() {
         let _ = write!(
@@ -23,100 +29,188 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
             n.kind.label(),
             n.host
         );
-        let _ = match &n.kind {
-            NodeKind::Client(c) => match &c.load {
-                LoadSpec::Open(l) => writeln!(
-                    o,
-                    "-> {} open loop {:?} {:?}, timeout {}",
-                    c.target,
-                    l.rate_steps
-                        .iter()
-                        .map(|(t, r)| format!("{r}/s from {t:?}"))
-                        .collect::<Vec<_>>(),
-                    l.arrivals,
-                    c.timeout
-                ),
-                LoadSpec::Closed(l) => writeln!(
-                    o,
-                    "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}",
-                    c.target,
-                    l.vus,
-                    l.iteration.len(),
-                    c.timeout
-                ),
-            },
-            NodeKind::Haproxy(h) => {
-                let _ = writeln!(
-                    o,
-                    "mode {:?} balance {:?} maxconn {} retries {} redispatch {} timeouts connect {:?} server {:?} queue {:?} check {:?}",
-                    h.mode,
-                    h.balance,
-                    h.maxconn,
-                    h.retries,
-                    h.redispatch,
-                    h.timeout_connect,
-                    h.timeout_server,
-                    h.timeout_queue,
-                    h.timeout_check
-                );
-                for s in &h.servers {
-                    let _ = writeln!(
-                        o,
-                        "      server {:<10} weight {} maxconn {} backup {} check {} inter {} fastinter {} downinter {} rise {} fall {}",
-                        s.name,
-                        s.weight,
-                        s.maxconn,
-                        s.backup,
-                        s.check,
-                        s.inter,
-                        s.fastinter,
-                        s.downinter,
-                        s.rise,
-                        s.fall
-                    );
-                }
-                Ok(())
-            }
-            NodeKind::Nginx(x) => {
-                let _ = writeln!(
-                    o,
-                    "workers {} zone {} proxy_connect_timeout {} proxy_read_timeout {} next_upstream {:?} tries {} timeout {}",
-                    x.worker_processes,
-                    x.zone,
-                    x.proxy_connect_timeout,
-                    x.proxy_read_timeout,
-                    x.proxy_next_upstream,
-                    x.proxy_next_upstream_tries,
-                    x.proxy_next_upstream_timeout
-                );
-                for s in &x.servers {
-                    let _ = writeln!(
-                        o,
-                        "      server {:<10} weight {} max_fails {} fail_timeout {}s backup {}",
-                        s.name, s.weight, s.max_fails, s.fail_timeout_s, s.backup
-                    );
-                }
-                Ok(())
-            }
-            NodeKind::App(a) => writeln!(
-                o,
-                "{} workers, service {:?}, calls {:?}",
-                a.server.workers,
-                a.server.service,
-                a.calls
-                    .iter()
-                    .map(|c| format!("{} x{}", c.target, c.count))
-                    .collect::<Vec<_>>()
-            ),
-            NodeKind::Server(s) => writeln!(
-                o,
-                "{} workers, service {:?}, backlog {}",
-                s.workers, s.service, s.backlog
-            ),
-        };
+        node(&mut o, &n.kind);
     }
     for f in &spec.faults {
-        let _ = writeln!(o, "  fault {:?} on {:?} {:?}", f.kind, f.targets, f.timing);
+        let who = if f.groups.is_empty() {
+            f.targets.join(" ")
+        } else {
+            format!("{:?}", f.groups)
+        };
+        let _ = writeln!(o, "  fault {:?} on {who}: {}", f.kind, timing(&f.timing));
     }
     o
+}
+
+fn node(o: &mut String, kind: &NodeKind) {
+    let _ = match kind {
+        NodeKind::Client(c) => match &c.load {
+            LoadSpec::Open(l) => {
+                let steps: Vec<String> = l
+                    .rate_steps
+                    .iter()
+                    .map(|(t, r)| format!("{r}/s from {}", Dur(t.0)))
+                    .collect();
+                writeln!(
+                    o,
+                    "-> {} open loop {}, {:?} arrivals, timeout {}",
+                    c.target,
+                    steps.join(", "),
+                    l.arrivals,
+                    c.timeout
+                )
+            }
+            LoadSpec::Closed(l) => writeln!(
+                o,
+                "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}",
+                c.target,
+                l.vus,
+                l.iteration.len(),
+                c.timeout
+            ),
+        },
+        NodeKind::Haproxy(h) => {
+            let _ = writeln!(
+                o,
+                "mode {:?}, balance {:?}, maxconn {}, retries {}, redispatch {}, timeout connect {} server {} queue {} check {}",
+                h.mode,
+                h.balance,
+                h.maxconn,
+                h.retries,
+                h.redispatch,
+                opt(h.timeout_connect),
+                opt(h.timeout_server),
+                opt(h.timeout_queue),
+                opt(h.timeout_check)
+            );
+            for s in &h.servers {
+                let _ = writeln!(
+                    o,
+                    "      server {:<10} weight {} maxconn {} backup {} check {} inter {} fastinter {} downinter {} rise {} fall {}",
+                    s.name,
+                    s.weight,
+                    s.maxconn,
+                    s.backup,
+                    s.check,
+                    s.inter,
+                    s.fastinter,
+                    s.downinter,
+                    s.rise,
+                    s.fall
+                );
+            }
+            Ok(())
+        }
+        NodeKind::Nginx(x) => {
+            let _ = writeln!(
+                o,
+                "{} workers, zone {}, proxy_connect_timeout {}, proxy_read_timeout {}, proxy_next_upstream {}, tries {}, timeout {}",
+                x.worker_processes,
+                x.zone,
+                x.proxy_connect_timeout,
+                x.proxy_read_timeout,
+                next_upstream(&x.proxy_next_upstream),
+                x.proxy_next_upstream_tries,
+                x.proxy_next_upstream_timeout
+            );
+            for s in &x.servers {
+                let _ = writeln!(
+                    o,
+                    "      server {:<10} weight {} max_fails {} fail_timeout {}s backup {}",
+                    s.name, s.weight, s.max_fails, s.fail_timeout_s, s.backup
+                );
+            }
+            Ok(())
+        }
+        NodeKind::App(a) => {
+            let calls: Vec<String> = a
+                .calls
+                .iter()
+                .map(|c| format!("{} x{}", c.target, c.count))
+                .collect();
+            writeln!(
+                o,
+                "{} workers, service {}, calls {}",
+                a.server.workers,
+                dist(&a.server.service),
+                calls.join(", ")
+            )
+        }
+        NodeKind::Server(s) => writeln!(
+            o,
+            "{} workers, service {}, backlog {}",
+            s.workers,
+            dist(&s.service),
+            s.backlog
+        ),
+    };
+}
+
+fn opt(d: Option<Dur>) -> String {
+    d.map_or_else(|| "unset".to_string(), |d| d.to_string())
+}
+
+fn latency(l: &LatencySpec) -> String {
+    match l.jitter {
+        Jitter::None => l.base.to_string(),
+        Jitter::Uniform(j) => format!("{} + U(0,{j})", l.base),
+        Jitter::Exponential(j) => format!("{} + Exp(mean {j})", l.base),
+    }
+}
+
+fn dist(d: &DistSpec) -> String {
+    match d {
+        DistSpec::Constant(v) => v.to_string(),
+        DistSpec::Exponential { mean } => format!("exponential(mean {mean})"),
+        DistSpec::LogNormal { median, p99 } => format!("lognormal(median {median}, p99 {p99})"),
+        DistSpec::Uniform { min, max } => format!("uniform({min}..{max})"),
+    }
+}
+
+fn next_upstream(n: &NextUpstream) -> String {
+    if n.off {
+        return "off".into();
+    }
+    let flags = [
+        (n.error, "error"),
+        (n.timeout, "timeout"),
+        (n.http_500, "http_500"),
+        (n.http_502, "http_502"),
+        (n.http_503, "http_503"),
+        (n.http_504, "http_504"),
+        (n.non_idempotent, "non_idempotent"),
+    ];
+    flags
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn timing(t: &FaultTiming) -> String {
+    match t {
+        FaultTiming::Fixed { at, recover_at } => match recover_at {
+            Some(r) => format!("at {}, recovered at {}", Dur(at.0), Dur(r.0)),
+            None => format!("at {}, never recovered", Dur(at.0)),
+        },
+        FaultTiming::Staggered {
+            at,
+            every,
+            duration,
+        } => {
+            format!(
+                "from {} every {every}, each for {}",
+                Dur(at.0),
+                opt(*duration)
+            )
+        }
+        FaultTiming::Random { mtbf, mttr, start } => {
+            format!(
+                "random from {}: MTBF {mtbf}, MTTR {}",
+                Dur(start.0),
+                dist(mttr)
+            )
+        }
+    }
 }

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use hasim::config::{self, spec::ExperimentSpec};
 use hasim::engine::SimTime;
-use hasim::report::{self, RunResult};
+use hasim::report;
 use hasim::sim::Sim;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -46,8 +46,8 @@ struct RunArgs {
     /// latency). Large for long runs.
     #[arg(long)]
     trace: bool,
-    /// Run twice and compare every output byte; exit 1 and print the seed if
-    /// they differ.
+    /// Run twice and compare every output file byte for byte (summary, CSV,
+    /// plots); exit 1 and print the seed to reproduce if they differ.
     #[arg(long)]
     check_determinism: bool,
     /// Only validate the file and print the resolved topology.
@@ -91,14 +91,15 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
 
     let started = Instant::now();
     let mut sim = Sim::new(&spec, seed);
-    let trace_tmp = out_dir.with_extension(format!("trace-{}.tmp", std::process::id()));
+    // Removed on every way out unless it is moved into the output folder.
+    let trace = TempFile(out_dir.with_extension(format!("trace-{}.tmp", std::process::id())));
     if args.trace {
-        if let Some(parent) = trace_tmp.parent() {
+        if let Some(parent) = trace.0.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        let f = std::fs::File::create(&trace_tmp)
-            .with_context(|| format!("creating {}", trace_tmp.display()))?;
+        let f = std::fs::File::create(&trace.0)
+            .with_context(|| format!("creating {}", trace.0.display()))?;
         let mut w = BufWriter::new(f);
         writeln!(w, "start_s,end_s,client,outcome,latency_ms")?;
         sim.rec.trace = Some(Box::new(w));
@@ -116,7 +117,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         .with_context(|| format!("writing {}", out_dir.display()))?;
     if args.trace {
         let dest = out_dir.join("trace.csv");
-        std::fs::rename(&trace_tmp, &dest)
+        std::fs::rename(&trace.0, &dest)
             .with_context(|| format!("moving the trace to {}", dest.display()))?;
     }
     let stats = RunStats::new(events, wall);
@@ -152,37 +153,50 @@ fn run_with_progress(sim: &mut Sim, started: Instant) {
 }
 
 fn check_determinism(spec: &ExperimentSpec, seed: u64) -> Result<ExitCode> {
-    let outputs = |r: &RunResult| {
-        [
-            report::summary_text(r),
-            report::summary_json(r),
-            report::timeline_csv(r),
-            report::events_csv(r),
-        ]
-    };
-    let run_once = || {
-        let mut sim = Sim::new(spec, seed);
-        sim.run();
-        sim.finish()
-    };
-    let (a, b) = (run_once(), run_once());
-    let names = ["summary.txt", "summary.json", "timeline.csv", "events.csv"];
-    let mut same = true;
-    for ((x, y), name) in outputs(&a).iter().zip(outputs(&b).iter()).zip(names) {
-        if x != y {
-            same = false;
-            eprintln!("determinism check FAILED: {name} differs between two runs with seed {seed}");
+    // Both runs are written in full (plots included) to scratch folders.
+    let scratch = std::env::temp_dir().join(format!("hasim-determinism-{}", std::process::id()));
+    let dirs = [scratch.join("a"), scratch.join("b")];
+    let result = (|| -> Result<Vec<&'static str>> {
+        for d in &dirs {
+            let mut sim = Sim::new(spec, seed);
+            sim.run();
+            report::write_all(&sim.finish(), d)
+                .with_context(|| format!("writing {}", d.display()))?;
         }
-    }
-    if same {
-        println!("determinism check passed: two runs with seed {seed} gave identical outputs");
+        let mut differ = Vec::new();
+        for name in report::OUTPUT_FILES {
+            if std::fs::read(dirs[0].join(name))? != std::fs::read(dirs[1].join(name))? {
+                differ.push(name);
+            }
+        }
+        Ok(differ)
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let differ = result?;
+    if differ.is_empty() {
+        println!(
+            "determinism check passed: two runs with seed {seed} wrote identical bytes ({})",
+            report::OUTPUT_FILES.join(", ")
+        );
         Ok(ExitCode::SUCCESS)
     } else {
+        for name in differ {
+            eprintln!("determinism check FAILED: {name} differs between two runs with seed {seed}");
+        }
         eprintln!(
             "reproduce with: hasim run {} --seed {seed} --check-determinism",
             spec.file
         );
         Ok(ExitCode::from(1))
+    }
+}
+
+/// A file that must not outlive the command unless moved away.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

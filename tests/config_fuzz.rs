@@ -10,8 +10,22 @@ const FILES: [&str; 3] = [
 ];
 
 const TOKENS: [&str; 16] = [
-    "0", "-1", "\"\"", "\"0s\"", "\"-5s\"", "1e300", "true", "[]", "{}", "\"nope\"", "\"1ms\"",
-    "18446744073709551615", "\"s9\"", "[[\"x\"]]", "nan", "\"999999h\"",
+    "0",
+    "-1",
+    "\"\"",
+    "\"0s\"",
+    "\"-5s\"",
+    "1e300",
+    "true",
+    "[]",
+    "{}",
+    "\"nope\"",
+    "\"1ms\"",
+    "18446744073709551615",
+    "\"s9\"",
+    "[[\"x\"]]",
+    "nan",
+    "\"999999h\"",
 ];
 
 #[derive(Debug, Clone)]
@@ -55,7 +69,13 @@ fn apply(text: &str, edits: &[Edit]) -> String {
             Edit::Truncate(i) => {
                 let l = &mut lines[i % n];
                 let cut = i % (l.len() + 1);
-                l.truncate(l.char_indices().map(|(k, _)| k).take_while(|&k| k <= cut).last().unwrap_or(0));
+                l.truncate(
+                    l.char_indices()
+                        .map(|(k, _)| k)
+                        .take_while(|&k| k <= cut)
+                        .last()
+                        .unwrap_or(0),
+                );
             }
         }
     }

@@ -1484,7 +1484,10 @@ const MAX_RATE: f64 = 1e7;
 fn request_rate(r: &mut Reader, key: &'static str) -> Result<f64, ConfigError> {
     let rate = r.f64_positive(key)?;
     if rate > MAX_RATE {
-        return Err(r.error_at(key, format!("at most {MAX_RATE:.0} requests per second, got {rate}")));
+        return Err(r.error_at(
+            key,
+            format!("at most {MAX_RATE:.0} requests per second, got {rate}"),
+        ));
     }
     Ok(rate)
 }

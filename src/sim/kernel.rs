@@ -20,6 +20,17 @@ impl Sim {
         {
             return self.dropped(msg);
         }
+        if let MsgKind::Connect(_) = msg.kind {
+            // A retransmitted SYN of a caller that gave up is not sent at all.
+            if msg.retx > 0 && !self.nodes[msg.from as usize].model.is_call_live(msg.call) {
+                return;
+            }
+            // The handshake needs the way back too: without it the SYN-ACK is
+            // lost and, for the caller, the SYN might as well have been.
+            if !self.net.reachable(th, fh) {
+                return self.dropped(msg);
+            }
+        }
         let to = &mut self.nodes[msg.to as usize];
         match (to.state, msg.kind) {
             (ProcState::Killed | ProcState::Off, MsgKind::Connect(_)) => {

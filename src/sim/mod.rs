@@ -66,12 +66,13 @@ impl Sim {
         build::build(spec, seed)
     }
 
-    /// Handles every event up to `until` (inclusive); false when the run is over.
+    /// Handles every event up to `until` (inclusive, never past the end of
+    /// the run); false when nothing is left to do before the end.
     pub fn run_until(&mut self, until: SimTime) -> bool {
         let until = until.min(self.end);
         while let Some(t) = self.queue.peek_time() {
             if t > until {
-                return true;
+                return t <= self.end;
             }
             let (_, ev) = self.queue.pop().expect("peeked");
             self.dispatch(ev);

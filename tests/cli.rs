@@ -1,0 +1,343 @@
+//! The `hasim` binary as a user runs it: exit codes, what it prints, what it
+//! writes (and, on bad input, what it does not). Each test works in its own
+//! folder under the system's temp dir, also used as the working directory so
+//! that a default `output/` could never land in the repository.
+
+use hasim::report::OUTPUT_FILES;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const VALIDATION: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/validation/haproxy-http-kill-inter2.toml"
+);
+
+/// A fresh, empty folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hasim-cli-{test}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn hasim(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running hasim")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Exit code, stdout and stderr, for messages.
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// Every file under `dir` (relative path -> bytes).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn run_prints_the_summary_and_writes_every_output_file() {
+    let tmp = scratch("run");
+    let out = tmp.join("out");
+    let o = hasim(&tmp, &["run", VALIDATION, "-o", path_str(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("requests"), "{}", show(&o));
+    assert!(stdout.contains("detected after"), "{}", show(&o));
+    // The printed summary is summary.txt.
+    assert_eq!(fs::read_to_string(out.join("summary.txt")).unwrap(), stdout);
+    for f in OUTPUT_FILES.iter().chain(&["run.json"]) {
+        let p = out.join(f);
+        assert!(p.is_file(), "{f} missing; {}", show(&o));
+        assert!(fs::metadata(&p).unwrap().len() > 0, "{f} is empty");
+    }
+    let png = fs::read(out.join("timeline.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = fs::read_to_string(out.join("timeline.svg")).unwrap();
+    assert!(svg.contains("<svg"), "not an SVG");
+    // Figures about the run itself go to run.json, not the outputs.
+    let run_json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run_json["events"].as_u64().unwrap() > 0, "{run_json}");
+    // Exactly those files, and no temporary sibling left behind.
+    let mut want: Vec<String> = OUTPUT_FILES.iter().map(|s| s.to_string()).collect();
+    want.push("run.json".into());
+    want.sort();
+    assert_eq!(names_in(&out), want);
+    assert_eq!(names_in(&tmp), ["out"]);
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn trace_writes_one_row_per_request() {
+    let tmp = scratch("trace");
+    let out = tmp.join("out");
+    let o = hasim(&tmp, &["run", VALIDATION, "-o", path_str(&out), "--trace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let trace = fs::read_to_string(out.join("trace.csv")).unwrap();
+    let mut lines = trace.lines();
+    assert_eq!(
+        lines.next(),
+        Some("start_s,end_s,client,outcome,latency_ms")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 1000, "{} rows", rows.len());
+    for r in &rows {
+        assert_eq!(r.split(',').count(), 5, "{r}");
+    }
+    // One row per recorded request: as many as summary.json counts.
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["requests"].as_u64(), Some(rows.len() as u64));
+    // The trace's temporary file was moved in, not left beside the folder.
+    assert_eq!(names_in(&tmp), ["out"]);
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn dry_run_prints_the_topology_and_writes_nothing() {
+    let tmp = scratch("dry-run");
+    let out = tmp.join("out");
+    let o = hasim(
+        &tmp,
+        &["run", VALIDATION, "-o", path_str(&out), "--dry-run"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let stdout = text(&o.stdout);
+    for node in ["load", "lb", "s1", "s2", "s3"] {
+        assert!(
+            stdout.split_whitespace().any(|w| w == node),
+            "node `{node}` not shown:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("haproxy-http-kill-inter2"), "{stdout}");
+    assert!(!out.exists(), "--dry-run created the output folder");
+    assert!(names_in(&tmp).is_empty(), "{:?}", names_in(&tmp));
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn check_determinism_passes() {
+    let tmp = scratch("check-determinism");
+    let o = hasim(&tmp, &["run", VALIDATION, "--check-determinism"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(
+        text(&o.stdout).contains("determinism check passed"),
+        "{}",
+        show(&o)
+    );
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// The validation experiment with one line replaced.
+fn validation_with(from: &str, to: &str) -> (String, usize) {
+    let src = fs::read_to_string(VALIDATION).unwrap();
+    let line = src
+        .lines()
+        .position(|l| l == from)
+        .unwrap_or_else(|| panic!("no line `{from}`"))
+        + 1;
+    let changed: Vec<&str> = src
+        .lines()
+        .map(|l| if l == from { to } else { l })
+        .collect();
+    (changed.join("\n") + "\n", line)
+}
+
+/// Runs `file` with `-o <tmp>/out`: exit 2, nothing created, stderr names
+/// everything in `says`.
+fn refused(tmp: &Path, file: &Path, says: &[String]) {
+    let out = tmp.join("out");
+    let before = names_in(tmp);
+    let o = hasim(tmp, &["run", path_str(file), "-o", path_str(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let stderr = text(&o.stderr);
+    for s in says {
+        assert!(stderr.contains(s.as_str()), "no `{s}` in:\n{}", show(&o));
+    }
+    assert!(o.stdout.is_empty(), "{}", show(&o));
+    assert!(!stderr.contains("panicked"), "{}", show(&o));
+    assert!(!out.exists(), "the output folder was created");
+    assert_eq!(names_in(tmp), before, "something was written");
+}
+
+#[test]
+fn bad_input_exits_2_and_names_file_line_and_key() {
+    let tmp = scratch("bad-input");
+
+    // An unknown key.
+    let (typo, line) = validation_with("inter = \"2s\"", "intr = \"2s\"");
+    let f = tmp.join("typo.toml");
+    fs::write(&f, typo).unwrap();
+    refused(
+        &tmp,
+        &f,
+        &[
+            format!("{}:{line}:", f.display()),
+            "balancers.lb.default_server.intr".into(),
+            "did you mean `inter`?".into(),
+        ],
+    );
+
+    // An impossible value.
+    let (zero, line) = validation_with("fall = 3", "fall = 0");
+    let f = tmp.join("fall.toml");
+    fs::write(&f, zero).unwrap();
+    refused(
+        &tmp,
+        &f,
+        &[
+            format!("{}:{line}:", f.display()),
+            "balancers.lb.default_server.fall".into(),
+            "at least 1".into(),
+        ],
+    );
+
+    // Not TOML at all.
+    let f = tmp.join("notes.toml");
+    fs::write(&f, "[experiment]\nduration = \"10s\"\nthis is not toml\n").unwrap();
+    refused(
+        &tmp,
+        &f,
+        &[format!("{}:3:", f.display()), "invalid TOML".into()],
+    );
+
+    // No such file.
+    let f = tmp.join("missing.toml");
+    refused(&tmp, &f, &[f.display().to_string(), "cannot read".into()]);
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn bad_input_leaves_an_existing_output_folder_untouched() {
+    let tmp = scratch("bad-input-existing");
+    let out = tmp.join("out");
+    // A previous, good run's output.
+    let o = hasim(&tmp, &["run", VALIDATION, "-o", path_str(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    let before = snapshot(&out);
+    let listing = names_in(&tmp);
+
+    let (typo, _) = validation_with("inter = \"2s\"", "intr = \"2s\"");
+    let f = tmp.join("typo.toml");
+    fs::write(&f, typo).unwrap();
+    for args in [
+        vec!["run", path_str(&f), "-o", path_str(&out)],
+        vec!["run", path_str(&f), "-o", path_str(&out), "--trace"],
+        vec![
+            "run",
+            path_str(&f),
+            "-o",
+            path_str(&out),
+            "--check-determinism",
+        ],
+        vec!["run", "missing.toml", "-o", path_str(&out)],
+    ] {
+        let o = hasim(&tmp, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}\n{}", show(&o));
+        assert_eq!(snapshot(&out), before, "{args:?} changed the output folder");
+        let mut expected = listing.clone();
+        expected.push("typo.toml".into());
+        expected.sort();
+        assert_eq!(
+            names_in(&tmp),
+            expected,
+            "{args:?} left something beside it"
+        );
+    }
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn help_mentions_every_flag() {
+    let tmp = scratch("help");
+    let o = hasim(&tmp, &["--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let top = text(&o.stdout);
+    for s in ["run", "--help", "--version"] {
+        assert!(
+            top.contains(s),
+            "`hasim --help` does not mention `{s}`:\n{top}"
+        );
+    }
+
+    let o = hasim(&tmp, &["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let run = text(&o.stdout);
+    for s in [
+        "<FILE>",
+        "--seed",
+        "-o, --output",
+        "--trace",
+        "--check-determinism",
+        "--dry-run",
+        "--help",
+    ] {
+        assert!(
+            run.contains(s),
+            "`hasim run --help` does not mention `{s}`:\n{run}"
+        );
+    }
+    assert!(names_in(&tmp).is_empty());
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A run whose output cannot be written fails (exit 1) and leaves nothing
+/// behind, not even the trace it was recording.
+#[test]
+fn a_failed_write_leaves_no_trace_file_behind() {
+    let tmp = scratch("failed-write");
+    let out = tmp.join("out");
+    fs::write(&out, "a file, not a folder").unwrap();
+    let o = hasim(&tmp, &["run", VALIDATION, "-o", path_str(&out), "--trace"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("is not a directory"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(fs::read_to_string(&out).unwrap(), "a file, not a folder");
+    assert_eq!(names_in(&tmp), ["out"]);
+    fs::remove_dir_all(&tmp).unwrap();
+}
