@@ -1,0 +1,258 @@
+//! Behaviours of the balancer and app models that the validation cases do not
+//! cover, each from haproxy.md / nginx.md, asserted from what clients saw.
+
+use hasim::metrics::{EventKind, FAILURE_KINDS};
+use hasim::report::RunResult;
+use hasim::sim::Sim;
+
+fn run(text: &str) -> RunResult {
+    let spec = hasim::config::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    sim.finish()
+}
+
+fn kind(r: &RunResult, name: &str) -> u64 {
+    r.recorder.by_kind[FAILURE_KINDS.iter().position(|k| *k == name).unwrap()]
+}
+
+/// Client -> HAProxy -> s1..s3, with `extra` appended to the balancer table
+/// and `faults` at the end.
+fn haproxy(balancer: &str, server: &str, faults: &str) -> String {
+    format!(
+        r#"
+[experiment]
+duration = "40s"
+[clients.c]
+type = "open"
+target = "lb"
+rate = 100
+arrivals = "constant"
+timeout = "30s"
+[balancers.lb]
+preset = "haproxy-2.6"
+servers = ["s"]
+retries = 0
+{balancer}
+[servers.s]
+count = 3
+workers = 8
+service = "5ms"
+{server}
+{faults}
+"#
+    )
+}
+
+#[test]
+fn haproxy_backup_server_takes_over_only_when_every_active_server_is_down() {
+    let text = haproxy(
+        "[balancers.lb.default_server]\ncheck = true\n[balancers.lb.server.s3]\nbackup = true",
+        "",
+        "[[faults]]\nkind = \"kill\"\ntargets = [\"s1\", \"s2\"]\nat = \"10s\"\nrecover_at = \"25s\"",
+    );
+    let r = run(&text);
+    let downs: Vec<_> = r
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::MarkedDown)
+        .collect();
+    assert_eq!(downs.len(), 2);
+    assert!(
+        downs[1]
+            .detail
+            .contains("0 active and 1 backup servers left"),
+        "{}",
+        downs[1].detail
+    );
+    // Errors only until both actives are marked down, then the backup serves.
+    let last = r.faults[0].window.last_end.unwrap();
+    assert!(last <= downs[1].at, "failures after the backup took over");
+    assert!(r.recorder.requests > 3900);
+}
+
+#[test]
+fn haproxy_shutdown_sessions_cuts_sessions_on_a_server_marked_down() {
+    // A stopped server behind an HTTP check: its sessions would wait for
+    // `timeout server` (20 s); with shutdown-sessions they end at the DOWN mark.
+    let with = |option: &str| {
+        run(&haproxy(
+            &format!(
+                "timeout_server = \"20s\"\noption_httpchk = \"GET /\"\n{option}\n[balancers.lb.default_server]\ncheck = true"
+            ),
+            "",
+            "[[faults]]\nkind = \"stop\"\ntarget = \"s2\"\nat = \"10s\"",
+        ))
+    };
+    let plain = with("");
+    let cut = with("on_marked_down = \"shutdown-sessions\"");
+    assert!(kind(&plain, "504") > 0 && kind(&plain, "closed") == 0);
+    assert!(kind(&cut, "closed") > 0, "{:?}", cut.recorder.by_kind);
+    let down = cut.faults[0].detected.as_ref().unwrap().at;
+    assert!(cut.faults[0].window.last_end.unwrap() <= down + hasim::engine::Dur::from_ms(1));
+    assert!(cut.recorder.overall.max_ms() < plain.recorder.overall.max_ms());
+}
+
+#[test]
+fn haproxy_tcp_mode_closes_where_http_mode_answers_503() {
+    let faults = "[[faults]]\nkind = \"kill\"\ntarget = \"s2\"\nat = \"10s\"";
+    let tcp = run(&haproxy(
+        "mode = \"tcp\"\n[balancers.lb.default_server]\ncheck = true",
+        "",
+        faults,
+    ));
+    let http = run(&haproxy(
+        "[balancers.lb.default_server]\ncheck = true",
+        "",
+        faults,
+    ));
+    assert!(kind(&http, "503") > 0 && kind(&http, "closed") == 0);
+    assert!(kind(&tcp, "closed") > 0 && kind(&tcp, "503") == 0);
+}
+
+#[test]
+fn haproxy_timeout_queue_answers_503_when_server_maxconn_is_full() {
+    // One connection per server, 50 ms of service at 100/s: the queue grows.
+    let text = haproxy(
+        "timeout_queue = \"200ms\"\n[balancers.lb.default_server]\nmaxconn = 1",
+        "",
+        "",
+    )
+    .replace("service = \"5ms\"", "service = \"50ms\"");
+    let r = run(&text);
+    assert!(kind(&r, "503") > 0, "{:?}", r.recorder.by_kind);
+    let max = r.recorder.overall.max_ms();
+    assert!(
+        max < 260.0,
+        "nobody waits much longer than timeout queue + service: {max}"
+    );
+}
+
+#[test]
+fn haproxy_balance_first_fills_the_first_server_before_the_next() {
+    let r = run(&haproxy(
+        "balance = \"first\"\n[balancers.lb.default_server]\nmaxconn = 100\ncheck = true",
+        "",
+        "[[faults]]\nkind = \"kill\"\ntarget = \"s3\"\nat = \"10s\"",
+    ));
+    // s3 never gets traffic: killing it costs nothing and nobody notices but the checks.
+    assert_eq!(r.recorder.failed, 0);
+}
+
+fn nginx(upstream: &str, method: &str, faults: &str) -> String {
+    format!(
+        r#"
+[experiment]
+duration = "30s"
+[clients.c]
+type = "open"
+target = "lb"
+rate = 60
+arrivals = "constant"
+method = "{method}"
+timeout = "30s"
+[balancers.lb]
+preset = "nginx-1.22"
+servers = ["s"]
+proxy_read_timeout = "2s"
+proxy_connect_timeout = "1s"
+{upstream}
+[servers.s]
+count = 3
+workers = 8
+service = "5ms"
+{faults}
+"#
+    )
+}
+
+#[test]
+fn nginx_passes_a_get_on_but_answers_504_to_a_sent_post() {
+    let stop = "[[faults]]\nkind = \"stop\"\ntarget = \"s2\"\nat = \"10s\"";
+    let get = run(&nginx("", "GET", stop));
+    let post = run(&nginx("", "POST", stop));
+    assert_eq!(get.recorder.failed, 0);
+    assert!(kind(&post, "504") > 0, "{:?}", post.recorder.by_kind);
+    // With non_idempotent the POST is passed on too.
+    let allowed = run(&nginx(
+        "proxy_next_upstream = [\"error\", \"timeout\", \"non_idempotent\"]",
+        "POST",
+        stop,
+    ));
+    assert_eq!(allowed.recorder.failed, 0);
+}
+
+#[test]
+fn nginx_passes_a_refused_post_on_because_nothing_was_sent() {
+    let r = run(&nginx(
+        "",
+        "POST",
+        "[[faults]]\nkind = \"kill\"\ntarget = \"s2\"\nat = \"10s\"",
+    ));
+    assert_eq!(r.recorder.failed, 0);
+}
+
+#[test]
+fn nginx_answers_502_when_every_server_is_marked_failed() {
+    let r = run(&nginx(
+        "",
+        "GET",
+        "[[faults]]\nkind = \"kill\"\ntargets = [\"s1\", \"s2\", \"s3\"]\nat = \"10s\"\nrecover_at = \"20s\"",
+    ));
+    assert!(kind(&r, "502") > 0, "{:?}", r.recorder.by_kind);
+    // "no live upstreams" answers at once, not after a timeout.
+    assert!(
+        r.recorder.overall.max_ms() < 10.0,
+        "{}",
+        r.recorder.overall.max_ms()
+    );
+}
+
+#[test]
+fn nginx_retries_an_upstream_500_only_when_http_500_is_listed() {
+    // A server whose health is fine but answers 500 to everything: an app whose DB is gone.
+    let text = |next: &str| {
+        format!(
+            r#"
+[experiment]
+duration = "20s"
+[clients.c]
+type = "open"
+target = "lb"
+rate = 50
+arrivals = "constant"
+[balancers.lb]
+preset = "nginx-1.22"
+servers = ["app1", "s"]
+{next}
+[apps.app1]
+workers = 4
+service = "1ms"
+[[apps.app1.calls]]
+target = "db"
+connect_timeout = "1s"
+[servers.db]
+workers = 4
+service = "1ms"
+[servers.s]
+workers = 4
+service = "1ms"
+[[faults]]
+kind = "kill"
+target = "db"
+at = "5s"
+"#
+        )
+    };
+    let plain = run(&text(""));
+    let retried = run(&text(
+        "proxy_next_upstream = [\"error\", \"timeout\", \"http_500\"]",
+    ));
+    assert!(
+        kind(&plain, "500") > 0,
+        "the app turns the DB error into 500: {:?}",
+        plain.recorder.by_kind
+    );
+    assert_eq!(retried.recorder.failed, 0, "{:?}", retried.recorder.by_kind);
+}
