@@ -2,6 +2,9 @@
 //!
 //! The sequence number makes the order total: two events at the same instant
 //! come out in the order they were scheduled, whatever the heap's internals.
+//! Popping is about a third of a run's time (perf, bench-large); a 4-ary heap
+//! and a radix heap were tried and measured slower than std's `BinaryHeap`
+//! (whose pop sifts the hole to the bottom first), so it stays.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
@@ -127,6 +130,22 @@ mod tests {
             seen.push(e);
         }
         assert_eq!(seen, "abc");
+    }
+
+    #[test]
+    fn random_schedules_pop_in_time_then_scheduling_order() {
+        use rand::Rng;
+        let mut rng = crate::engine::rng::stream(5, "queue");
+        let mut q = EventQueue::new();
+        let mut expected = Vec::new();
+        for i in 0..5000u32 {
+            let t = rng.random_range(0..500u64);
+            q.schedule(SimTime(t), i);
+            expected.push((t, i));
+        }
+        expected.sort();
+        let got: Vec<(u64, u32)> = std::iter::from_fn(|| q.pop().map(|(t, e)| (t.0, e))).collect();
+        assert_eq!(got, expected);
     }
 
     #[test]
