@@ -4,12 +4,17 @@
 //! call turns into the app's error answer (500 by default), as a real stack
 //! propagates a DB error.
 //!
-//! Simplification: every call opens its own connection. A `pool` bounds how
-//! many calls of one kind are in flight at once (callers wait for a free
-//! slot); connections are not kept open across calls.
+//! Without `pool` every call opens a connection of its own. With `pool = N`
+//! the app keeps up to N connections open to the target and reuses them, the
+//! most recently returned first (a request waits for one when all are busy).
+//! A pooled connection that breaks (RST, close, a timeout) is dropped from the
+//! pool: the call on it, if any, fails; an idle one just goes (the pool sees
+//! the closed socket). Through HAProxy in tcp mode a pooled connection is
+//! bound to the server chosen when it was opened — which is why existing pool
+//! connections to a dead database hang until a timeout.
 
 use super::server::Inbound;
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
 use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{Deadline, DeadlineFifo, Dur, SimTime, Slab};
 use std::collections::VecDeque;
@@ -45,20 +50,32 @@ impl CallCfg {
 
 #[derive(Clone, Copy)]
 struct Out {
+    /// The request the current call serves (when `busy`).
     inbound: CallRef,
     cfg: u16,
+    busy: bool,
+    /// Start of the current call (its read timeout counts from here).
+    started: SimTime,
     established_at: SimTime,
+    /// The callee's side of a kept connection, once it said so.
+    peer: u32,
 }
 
 #[derive(Clone)]
 pub struct Downstream {
     cfgs: Vec<CallCfg>,
+    /// Calls in flight, and the pools' connections (kept between calls).
     out: Slab<Out>,
     connect_deadlines: Vec<DeadlineFifo>,
     read_deadlines: Vec<DeadlineFifo>,
-    in_use: Vec<u32>,
+    /// Per call kind: idle pooled connections (last returned on top), how
+    /// many connections are open, and requests waiting for one.
+    idle: Vec<Vec<CallRef>>,
+    open: Vec<u32>,
     waiting: Vec<VecDeque<CallRef>>,
 }
+
+type Ended = (CallRef, Result<(), u16>);
 
 impl Downstream {
     pub fn new(cfgs: Vec<CallCfg>) -> Downstream {
@@ -68,7 +85,8 @@ impl Downstream {
             out: Slab::default(),
             connect_deadlines: vec![DeadlineFifo::default(); n],
             read_deadlines: vec![DeadlineFifo::default(); n],
-            in_use: vec![0; n],
+            idle: vec![Vec::new(); n],
+            open: vec![0; n],
             waiting: vec![VecDeque::new(); n],
         }
     }
@@ -98,64 +116,118 @@ impl Downstream {
         false
     }
 
+    /// Makes a call of kind `i` for request `me`: on an idle pooled
+    /// connection, on a new one, or later when the pool is exhausted.
     fn issue(&mut self, ctx: &mut Ctx, me: CallRef, i: usize) {
-        if let Some(size) = self.cfgs[i].pool
-            && self.in_use[i] >= size
-        {
+        let cfg = &self.cfgs[i];
+        let req = Req {
+            kind: ReqKind::Work,
+            idempotent: true,
+            keep: cfg.pool.is_some(),
+        };
+        if let Some(conn) = self.idle[i].pop() {
+            let o = self
+                .out
+                .get_mut(conn.slot, conn.generation)
+                .expect("idle connections are live");
+            o.busy = true;
+            o.inbound = me;
+            o.started = ctx.now;
+            ctx.send_peer(cfg.target, conn, o.peer, MsgKind::Request(req));
+            self.arm(ctx, i, conn, false);
+            return;
+        }
+        if cfg.pool.is_some_and(|size| self.open[i] >= size) {
             self.waiting[i].push_back(me);
             return;
         }
-        self.in_use[i] += 1;
-        let cfg = &self.cfgs[i];
-        let out = CallRef::new(self.out.insert(Out {
+        self.open[i] += 1;
+        let o = Out {
             inbound: me,
             cfg: i as u16,
+            busy: true,
+            started: ctx.now,
             established_at: SimTime::NEVER,
-        }));
-        ctx.send(
-            cfg.target,
-            out,
-            MsgKind::Connect(Req {
-                kind: ReqKind::Work,
-                idempotent: true,
-            }),
-        );
-        let (ct, rt) = (ctx.now + cfg.connect_timeout, ctx.now + cfg.timeout);
-        let out_ref = |at| Deadline {
-            at,
-            slot: out.slot,
-            generation: out.generation,
+            peer: NO_PEER,
         };
-        if let Some(at) = self.connect_deadlines[i].push(out_ref(ct)) {
+        let conn = CallRef::new(self.out.insert(o));
+        ctx.send(cfg.target, conn, MsgKind::Connect(req));
+        self.arm(ctx, i, conn, true);
+    }
+
+    /// Arms the read timeout of a call (and the connect timeout of a new connection).
+    fn arm(&mut self, ctx: &mut Ctx, i: usize, conn: CallRef, connecting: bool) {
+        let cfg = &self.cfgs[i];
+        let dl = |at| Deadline {
+            at,
+            slot: conn.slot,
+            generation: conn.generation,
+        };
+        if connecting
+            && let Some(at) = self.connect_deadlines[i].push(dl(ctx.now + cfg.connect_timeout))
+        {
             ctx.timer(at, CONNECT_TIMEOUT, i as u32, 0);
         }
-        if let Some(at) = self.read_deadlines[i].push(out_ref(rt)) {
+        if let Some(at) = self.read_deadlines[i].push(dl(ctx.now + cfg.timeout)) {
             ctx.timer(at, READ_TIMEOUT, i as u32, 0);
         }
     }
 
-    /// Ends call `out`; frees its pool slot for a waiting request.
-    fn end(&mut self, ctx: &mut Ctx, out: CallRef) -> Option<(CallRef, u16)> {
-        let o = self.out.remove(out.slot, out.generation)?;
+    /// Drops connection `conn` (broken, timed out, or not kept by the callee);
+    /// the call on it, if any, fails with the app's error status.
+    fn drop_conn(&mut self, ctx: &mut Ctx, conn: CallRef) -> Option<Ended> {
+        let o = self.out.remove(conn.slot, conn.generation)?;
         let i = o.cfg as usize;
-        self.in_use[i] -= 1;
+        self.open[i] -= 1;
+        self.idle[i].retain(|c| *c != conn);
+        let failed = o.busy.then(|| (o.inbound, Err(self.cfgs[i].error_status)));
+        self.serve_waiting(ctx, i);
+        failed
+    }
+
+    fn serve_waiting(&mut self, ctx: &mut Ctx, i: usize) {
         if let Some(w) = self.waiting[i].pop_front() {
             self.issue(ctx, w, i);
         }
-        Some((o.inbound, self.cfgs[i].error_status))
     }
 
-    pub fn on_reply(&mut self, ctx: &mut Ctx, msg: Msg) -> Option<(CallRef, Result<(), u16>)> {
-        let ok = match msg.kind {
-            MsgKind::Response { status } => (200..400).contains(&status),
-            MsgKind::Refused | MsgKind::Reset | MsgKind::Closed | MsgKind::Unreachable => false,
-            MsgKind::Connect(_) | MsgKind::Established => return None,
+    pub fn on_reply(&mut self, ctx: &mut Ctx, msg: Msg) -> Option<Ended> {
+        let conn = msg.call;
+        let status = match msg.kind {
+            MsgKind::Response { status } => status,
+            MsgKind::Refused | MsgKind::Reset | MsgKind::Closed | MsgKind::Unreachable => {
+                return self.drop_conn(ctx, conn);
+            }
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Established => {
+                return None;
+            }
         };
-        let (inb, err) = self.end(ctx, msg.call)?;
-        Some((inb, if ok { Ok(()) } else { Err(err) }))
+        let o = self.out.get_mut(conn.slot, conn.generation)?;
+        if !o.busy {
+            return None;
+        }
+        let i = o.cfg as usize;
+        let result = if (200..400).contains(&status) {
+            Ok(())
+        } else {
+            Err(self.cfgs[i].error_status)
+        };
+        let inbound = o.inbound;
+        if self.cfgs[i].pool.is_some() && msg.peer != NO_PEER {
+            // Back to the pool, idle.
+            o.busy = false;
+            o.peer = msg.peer;
+            self.idle[i].push(conn);
+            self.serve_waiting(ctx, i);
+        } else {
+            let o = self.out.remove(conn.slot, conn.generation).expect("found");
+            self.open[o.cfg as usize] -= 1;
+            self.serve_waiting(ctx, i);
+        }
+        Some((inbound, result))
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, t: Timer) -> Vec<(CallRef, Result<(), u16>)> {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, t: Timer) -> Vec<Ended> {
         let i = t.a as usize;
         let mut expired = Vec::new();
         let fifo = match t.kind {
@@ -166,22 +238,30 @@ impl Downstream {
         if let Some(at) = fifo.expire(ctx.now, |d| expired.push(d)) {
             ctx.timer(at, t.kind, t.a, 0);
         }
+        let timeout = self.cfgs[i].timeout;
+        let target = self.cfgs[i].target;
         let mut failed = Vec::new();
         for d in expired {
-            let out = CallRef {
+            let conn = CallRef {
                 slot: d.slot,
                 generation: d.generation,
             };
-            let Some(o) = self.out.get(out.slot, out.generation) else {
+            let Some(o) = self.out.get(conn.slot, conn.generation).copied() else {
                 continue;
             };
-            let connected = o.established_at <= ctx.now;
-            if t.kind == CONNECT_TIMEOUT && connected {
+            let due = match t.kind {
+                CONNECT_TIMEOUT => o.busy && o.established_at > ctx.now,
+                // An entry of an earlier call on a pooled connection is stale.
+                _ => o.busy && o.started + timeout <= ctx.now,
+            };
+            if !due {
                 continue;
             }
-            if let Some((inb, err)) = self.end(ctx, out) {
-                failed.push((inb, Err(err)));
+            if o.established_at <= ctx.now {
+                // The driver gives up on the connection and closes it.
+                ctx.send_peer(target, conn, o.peer, MsgKind::Close);
             }
+            failed.extend(self.drop_conn(ctx, conn));
         }
         failed
     }
@@ -193,6 +273,8 @@ impl Downstream {
     }
 
     pub fn is_call_live(&self, call: CallRef) -> bool {
-        self.out.contains(call.slot, call.generation)
+        self.out
+            .get(call.slot, call.generation)
+            .is_some_and(|o| o.busy)
     }
 }

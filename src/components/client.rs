@@ -137,10 +137,7 @@ impl Client {
     fn issue(&mut self, ctx: &mut Ctx, vu: u32, idempotent: bool) {
         let call = CallRef::new(self.calls.insert(Call { start: ctx.now, vu }));
         ctx.rec.issued += 1;
-        let req = Req {
-            kind: ReqKind::Work,
-            idempotent,
-        };
+        let req = Req::once(ReqKind::Work, idempotent);
         ctx.send(self.target, call, MsgKind::Connect(req));
         let d = Deadline {
             at: ctx.now + self.timeout,
@@ -249,7 +246,9 @@ impl Client {
             MsgKind::Reset => Outcome::Reset,
             MsgKind::Closed => Outcome::Closed,
             MsgKind::Unreachable => Outcome::Unreachable,
-            MsgKind::Connect(_) | MsgKind::Established => return,
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Established => {
+                return;
+            }
         };
         self.finish(ctx, rng, msg.call, outcome);
     }

@@ -45,12 +45,34 @@ pub struct Req {
     pub kind: ReqKind,
     /// GET-like; nginx never passes a sent non-idempotent request on.
     pub idempotent: bool,
+    /// The caller keeps the connection open for further requests (a pool,
+    /// keep-alive). A callee that does not keep connections answers with
+    /// `peer = NO_PEER`, which closes it after the reply.
+    pub keep: bool,
 }
+
+impl Req {
+    /// A request on a connection of its own.
+    pub const fn once(kind: ReqKind, idempotent: bool) -> Req {
+        Req {
+            kind,
+            idempotent,
+            keep: false,
+        }
+    }
+}
+
+/// `Msg::peer` when the receiver's side of the connection is not known.
+pub const NO_PEER: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MsgKind {
     /// A SYN carrying the connection's request (the handshake is folded in).
     Connect(Req),
+    /// A further request on an open connection (`peer` = the callee's side).
+    Request(Req),
+    /// The caller closes its connection (FIN); nothing answers it.
+    Close,
     /// SYN-ACK, sent only for health checks, whose result it is.
     Established,
     /// RST in reply to a SYN: nothing listens (ECONNREFUSED).
@@ -72,6 +94,10 @@ pub struct Msg {
     /// The caller's reference: `to`'s when `to` is the caller (replies),
     /// `from`'s when `from` is the caller (connects).
     pub call: CallRef,
+    /// The callee's slot of the connection: set by the callee in its replies
+    /// on a kept connection, and by the caller in later `Request`s. The callee
+    /// checks it against (`from`, `call`) before trusting it.
+    pub peer: u32,
     pub kind: MsgKind,
     /// Retransmissions of this segment so far.
     pub retx: u8,
@@ -118,6 +144,12 @@ impl Ctx<'_> {
     /// Sends a message to `to`; it arrives after the link's latency.
     #[inline]
     pub fn send(&mut self, to: NodeId, call: CallRef, kind: MsgKind) {
+        self.send_peer(to, call, NO_PEER, kind);
+    }
+
+    /// Sends a message on a connection whose callee-side slot is `peer`.
+    #[inline]
+    pub fn send_peer(&mut self, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
         let d = self
             .net
             .delay(self.hosts[self.me as usize], self.hosts[to as usize]);
@@ -125,6 +157,7 @@ impl Ctx<'_> {
             from: self.me,
             to,
             call,
+            peer,
             kind,
             retx: 0,
         };
@@ -154,6 +187,9 @@ impl Ctx<'_> {
 }
 
 /// Every model, for dispatch by `match`.
+// A run has a handful of nodes: the size difference costs nothing, while
+// boxing the big variants would add an indirection to every event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Model {
     Client(client::Client),

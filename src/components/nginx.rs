@@ -147,7 +147,10 @@ impl Nginx {
             MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
                 self.attempt_failed(ctx, msg.call, Failure::Error)
             }
-            MsgKind::Established => {}
+            // nginx keeps no client connection open in this model: a request on
+            // one it does not know is refused with RST.
+            MsgKind::Request(_) => ctx.send(msg.from, msg.call, MsgKind::Reset),
+            MsgKind::Established | MsgKind::Close => {}
         }
     }
 
@@ -247,10 +250,7 @@ impl Nginx {
         r.tried |= 1u128 << p;
         r.peer = p as u16;
         r.attempt = aref;
-        let req = Req {
-            kind: ReqKind::Work,
-            idempotent: r.idempotent,
-        };
+        let req = Req::once(ReqKind::Work, r.idempotent);
         ctx.send(self.peers[p].node, aref, MsgKind::Connect(req));
         let dl = |at| Deadline {
             at,

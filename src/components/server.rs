@@ -1,6 +1,8 @@
 //! A process with a pool of worker threads and a FIFO queue: a plain backend,
 //! or an app instance when it has downstream calls (see [`super::app`]).
 //! Health checks are answered by the process's event loop without a worker.
+//! Connections may be kept open for further requests (`Req::keep`, a client's
+//! pool): one request at a time on each.
 
 use super::app::Downstream;
 use super::dist::Sampler;
@@ -19,6 +21,7 @@ pub struct Server {
     queue_limit: Option<u32>,
     service: Sampler,
     check_status: u16,
+    /// Accepted connections, each with its request in progress if any.
     pub(super) inbound: Slab<Inbound>,
     /// Calls to other services made by each request (an app instance).
     pub(super) downstream: Option<Downstream>,
@@ -28,10 +31,16 @@ pub struct Server {
 pub(super) struct Inbound {
     pub caller: NodeId,
     pub call: CallRef,
+    /// Kept open after the reply.
+    pub keep: bool,
+    /// A request is queued or in service on it.
+    pub active: bool,
+    pub working: bool,
+    /// The caller closed the connection while its request was in service.
+    pub closing: bool,
     /// Index of the downstream call in progress, and calls left of it.
     pub step: u16,
     pub left: u32,
-    pub working: bool,
 }
 
 impl Server {
@@ -53,16 +62,46 @@ impl Server {
     pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {
             MsgKind::Connect(req) => match req.kind {
-                ReqKind::HttpCheck => ctx.send(
-                    msg.from,
-                    msg.call,
-                    MsgKind::Response {
-                        status: self.check_status,
-                    },
-                ),
+                ReqKind::HttpCheck => {
+                    let status = self.check_status;
+                    ctx.send(msg.from, msg.call, MsgKind::Response { status });
+                }
                 ReqKind::L4Check => {}
-                ReqKind::Work => self.accept(ctx, rng, msg.from, msg.call),
+                ReqKind::Work => {
+                    let inb = Inbound {
+                        caller: msg.from,
+                        call: msg.call,
+                        keep: req.keep,
+                        active: true,
+                        working: false,
+                        closing: false,
+                        step: 0,
+                        left: 0,
+                    };
+                    let me = CallRef::new(self.inbound.insert(inb));
+                    self.start_request(ctx, rng, me);
+                }
             },
+            MsgKind::Request(_) => match self.connection(&msg) {
+                Some(me) => {
+                    let inb = self.inbound.get_mut(me.slot, me.generation).expect("found");
+                    if !inb.active {
+                        inb.active = true;
+                        self.start_request(ctx, rng, me);
+                    }
+                }
+                None => ctx.send(msg.from, msg.call, MsgKind::Reset),
+            },
+            MsgKind::Close => {
+                if let Some(me) = self.connection(&msg) {
+                    let inb = self.inbound.get_mut(me.slot, me.generation).expect("found");
+                    if inb.working {
+                        inb.closing = true;
+                    } else {
+                        self.inbound.remove(me.slot, me.generation);
+                    }
+                }
+            }
             _ => {
                 if let Some(d) = self.downstream.as_mut()
                     && let Some((inb, ok)) = d.on_reply(ctx, msg)
@@ -73,25 +112,27 @@ impl Server {
         }
     }
 
-    fn accept(&mut self, ctx: &mut Ctx, rng: &mut Rng, caller: NodeId, call: CallRef) {
-        let inb = Inbound {
-            caller,
-            call,
-            step: 0,
-            left: 0,
-            working: false,
-        };
+    /// The accepted connection a message is about: `peer` names the slot,
+    /// (`from`, `call`) must match what was accepted there.
+    fn connection(&self, msg: &Msg) -> Option<CallRef> {
+        let generation = self.inbound.generation_of(msg.peer)?;
+        let inb = self.inbound.get(msg.peer, generation)?;
+        (inb.caller == msg.from && inb.call == msg.call).then_some(CallRef {
+            slot: msg.peer,
+            generation,
+        })
+    }
+
+    fn start_request(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
         if self.busy < self.workers {
-            let me = CallRef::new(self.inbound.insert(inb));
             self.work(ctx, rng, me);
         } else if self
             .queue_limit
             .is_some_and(|l| self.queue.len() as u32 >= l)
         {
             // Queue full: the server sheds the request at once.
-            ctx.send(caller, call, MsgKind::Response { status: 503 });
+            self.reply(ctx, rng, me, 503);
         } else {
-            let me = CallRef::new(self.inbound.insert(inb));
             self.queue.push_back(me);
         }
     }
@@ -151,16 +192,36 @@ impl Server {
         }
     }
 
+    /// Answers request `me`; a kept connection stays, idle.
     fn reply(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, status: u16) {
-        let Some(inb) = self.inbound.remove(me.slot, me.generation) else {
+        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
             return;
         };
-        ctx.send(inb.caller, inb.call, MsgKind::Response { status });
-        if inb.working {
-            self.busy -= 1;
+        let was_working = inb.working;
+        if inb.closing || !inb.keep {
+            let inb = self.inbound.remove(me.slot, me.generation).expect("found");
+            if !inb.closing {
+                ctx.send(inb.caller, inb.call, MsgKind::Response { status });
+            }
+        } else {
+            inb.active = false;
+            inb.working = false;
+            let (caller, call) = (inb.caller, inb.call);
+            ctx.send_peer(caller, call, me.slot, MsgKind::Response { status });
         }
+        if was_working {
+            self.busy -= 1;
+            self.next_in_queue(ctx, rng);
+        }
+    }
+
+    fn next_in_queue(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         while let Some(next) = self.queue.pop_front() {
-            if self.inbound.contains(next.slot, next.generation) {
+            if self
+                .inbound
+                .get(next.slot, next.generation)
+                .is_some_and(|i| i.active && !i.working)
+            {
                 self.work(ctx, rng, next);
                 break;
             }

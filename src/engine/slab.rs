@@ -78,6 +78,13 @@ impl<T> Slab<T> {
         e.value.take()
     }
 
+    /// Generation of the live entry at `slot`, if any: for messages that
+    /// name a slot and prove who they are otherwise (see `Msg::peer`).
+    pub fn generation_of(&self, slot: u32) -> Option<u32> {
+        let e = self.entries.get(slot as usize)?;
+        e.value.as_ref().map(|_| e.generation)
+    }
+
     pub fn contains(&self, slot: u32, generation: u32) -> bool {
         self.get(slot, generation).is_some()
     }

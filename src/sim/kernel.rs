@@ -3,7 +3,7 @@
 //! like on the wire"), and the fault actions that change those states.
 
 use super::{ProcState, Sim};
-use crate::components::{CallRef, Event, Msg, MsgKind, NodeId, ReqKind};
+use crate::components::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, ReqKind};
 use crate::config::spec::FaultKind;
 use crate::engine::Dur;
 use crate::metrics::EventKind;
@@ -36,6 +36,10 @@ impl Sim {
             (ProcState::Killed | ProcState::Off, MsgKind::Connect(_)) => {
                 // Nothing listens: the kernel answers the SYN with RST.
                 self.reply(msg, MsgKind::Refused);
+            }
+            (ProcState::Killed | ProcState::Off, MsgKind::Request(_)) => {
+                // Data for a socket that died with its process: RST.
+                self.reply(msg, MsgKind::Reset);
             }
             (ProcState::Killed | ProcState::Off, _) => {}
             (ProcState::Stopped, MsgKind::Connect(req)) => self.connect_to_stopped(msg, req.kind),
@@ -99,6 +103,7 @@ impl Sim {
             to: msg.from,
             call: msg.call,
             kind,
+            peer: NO_PEER,
             retx: 0,
         };
         self.queue
@@ -129,6 +134,7 @@ impl Sim {
                 to: msg.from,
                 call: msg.call,
                 kind: MsgKind::Unreachable,
+                peer: NO_PEER,
                 retx: 0,
             };
             self.queue.schedule(
@@ -278,6 +284,7 @@ impl Sim {
             to,
             call,
             kind: MsgKind::Reset,
+            peer: NO_PEER,
             retx: 0,
         };
         self.queue

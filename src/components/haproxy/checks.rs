@@ -131,14 +131,7 @@ impl Haproxy {
         } else {
             ReqKind::L4Check
         };
-        ctx.send(
-            node,
-            call,
-            MsgKind::Connect(Req {
-                kind,
-                idempotent: true,
-            }),
-        );
+        ctx.send(node, call, MsgKind::Connect(Req::once(kind, true)));
         // §2: the task wakes at start + C whatever happens in between.
         let bound = match (self.checks.timeout_check, self.checks.timeout_connect) {
             (Some(_), Some(tc)) => c.inter.min(tc),
@@ -183,7 +176,7 @@ impl Haproxy {
                 i,
                 Some(Failure::L4Con("Connection reset by peer")),
             ),
-            MsgKind::Connect(_) => {}
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close => {}
         }
     }
 

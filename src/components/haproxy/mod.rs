@@ -6,7 +6,7 @@
 mod balance;
 mod checks;
 
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
 use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
 use balance::Pick;
@@ -17,6 +17,7 @@ const RESPONSE_DL: u8 = 2;
 const QUEUE_DL: u8 = 3;
 const RETRY: u8 = 4;
 const RESPONSE_EXACT: u8 = 7;
+const IDLE_DL: u8 = 8;
 pub(super) const CHECK_START: u8 = 5;
 pub(super) const CHECK_TIMEOUT: u8 = 6;
 
@@ -45,6 +46,9 @@ enum Phase {
     /// Waiting for the turn-around before retrying the same server.
     TurnAround,
     Established,
+    /// A kept client connection between two requests (in tcp mode still
+    /// bound to its server connection).
+    Idle,
 }
 
 #[derive(Clone, Copy)]
@@ -56,12 +60,19 @@ struct Session {
     phase: Phase,
     retries_done: u32,
     attempt: CallRef,
+    /// The server's side of a kept server connection (tcp mode).
+    server_peer: u32,
+    /// Last activity of a kept connection (for the idle timeout).
+    idle_since: SimTime,
 }
 
 #[derive(Clone, Copy)]
 struct Attempt {
     session: CallRef,
     established_at: SimTime,
+    /// When the request now awaited was sent (later requests on a kept
+    /// connection); `timeout server` counts from the later of the two.
+    sent_at: SimTime,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,6 +111,10 @@ pub struct Haproxy {
     connect_deadlines: DeadlineFifo,
     response_deadlines: DeadlineFifo,
     queue_deadlines: DeadlineFifo,
+    idle_deadlines: DeadlineFifo,
+    /// Inactivity bound of a kept client connection between requests:
+    /// `timeout client` (and in tcp mode `timeout server`, the shorter wins).
+    timeout_idle: Option<Dur>,
     pub(super) checks: checks::CheckConfig,
 }
 
@@ -154,6 +169,11 @@ impl Haproxy {
             connect_deadlines: DeadlineFifo::default(),
             response_deadlines: DeadlineFifo::default(),
             queue_deadlines: DeadlineFifo::default(),
+            idle_deadlines: DeadlineFifo::default(),
+            timeout_idle: match spec.mode {
+                HaproxyMode::Http => spec.timeout_client,
+                HaproxyMode::Tcp => timeout_response,
+            },
             checks: checks::CheckConfig {
                 http: matches!(spec.check, CheckKind::Http { .. }),
                 timeout_check: spec.timeout_check,
@@ -187,10 +207,12 @@ impl Haproxy {
                     self.listen_queue.push_back((msg.from, msg.call, req));
                 }
             }
-            MsgKind::Response { status } => {
-                self.with_attempt(msg.call, |h, s| {
-                    h.end_session(ctx, s, MsgKind::Response { status })
-                });
+            MsgKind::Response { status } => self.server_answered(ctx, msg.call, status, msg.peer),
+            MsgKind::Request(req) => self.client_request(ctx, &msg, req),
+            MsgKind::Close => {
+                if let Some(sref) = self.client_session(&msg) {
+                    self.close_session(ctx, sref, None);
+                }
             }
             MsgKind::Reset | MsgKind::Closed => {
                 let answer = if self.http {
@@ -198,7 +220,7 @@ impl Haproxy {
                 } else {
                     msg.kind
                 };
-                self.with_attempt(msg.call, |h, s| h.end_session(ctx, s, answer));
+                self.with_attempt(msg.call, |h, s| h.end_session(ctx, s, Some(answer)));
             }
             MsgKind::Refused | MsgKind::Unreachable => {
                 self.with_attempt(msg.call, |h, s| {
@@ -216,6 +238,122 @@ impl Haproxy {
         }
     }
 
+    /// The server answered the attempt `aref`. A kept client connection
+    /// stays open (in tcp mode with its server connection, if the server kept
+    /// it too); otherwise the session ends.
+    fn server_answered(&mut self, ctx: &mut Ctx, aref: CallRef, status: u16, server_peer: u32) {
+        let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
+            return;
+        };
+        let sref = a.session;
+        let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
+            return;
+        };
+        let answer = MsgKind::Response { status };
+        let tcp_kept = !self.http && server_peer != NO_PEER;
+        if !s.req.keep || (!self.http && !tcp_kept) {
+            self.attempts.remove(aref.slot, aref.generation);
+            return self.end_session(ctx, sref, Some(answer));
+        }
+        if !tcp_kept {
+            // http: the server connection ends with its request.
+            self.attempts.remove(aref.slot, aref.generation);
+            if let Some(i) = s.srv {
+                self.release_server(ctx, i as usize);
+            }
+        }
+        let s = self
+            .sessions
+            .get_mut(sref.slot, sref.generation)
+            .expect("live");
+        s.phase = Phase::Idle;
+        s.idle_since = ctx.now;
+        if tcp_kept {
+            s.server_peer = server_peer;
+        } else {
+            s.srv = None;
+        }
+        let (client, call) = (s.client, s.client_call);
+        ctx.send_peer(client, call, sref.slot, answer);
+        self.arm_idle_timeout(ctx, sref);
+    }
+
+    fn arm_idle_timeout(&mut self, ctx: &mut Ctx, sref: CallRef) {
+        if let Some(t) = self.timeout_idle {
+            let d = Deadline {
+                at: ctx.now + t,
+                slot: sref.slot,
+                generation: sref.generation,
+            };
+            if let Some(at) = self.idle_deadlines.push(d) {
+                ctx.timer(at, IDLE_DL, 0, 0);
+            }
+        }
+    }
+
+    /// The session a client's message on a kept connection is about.
+    fn client_session(&self, msg: &Msg) -> Option<CallRef> {
+        let generation = self.sessions.generation_of(msg.peer)?;
+        let s = self.sessions.get(msg.peer, generation)?;
+        (s.client == msg.from && s.client_call == msg.call).then_some(CallRef {
+            slot: msg.peer,
+            generation,
+        })
+    }
+
+    /// A further request on a kept client connection: in tcp mode it goes to
+    /// the session's server connection, in http mode it is balanced anew.
+    fn client_request(&mut self, ctx: &mut Ctx, msg: &Msg, req: Req) {
+        let Some(sref) = self.client_session(msg) else {
+            return ctx.send(msg.from, msg.call, MsgKind::Reset);
+        };
+        let s = self
+            .sessions
+            .get_mut(sref.slot, sref.generation)
+            .expect("found");
+        if s.phase != Phase::Idle {
+            return;
+        }
+        s.req = req;
+        s.retries_done = 0;
+        match (self.http, s.srv) {
+            (false, Some(i)) => {
+                s.phase = Phase::Established;
+                let (aref, peer) = (s.attempt, s.server_peer);
+                if let Some(a) = self.attempts.get_mut(aref.slot, aref.generation) {
+                    a.sent_at = ctx.now;
+                }
+                ctx.send_peer(
+                    self.servers[i as usize].node,
+                    aref,
+                    peer,
+                    MsgKind::Request(req),
+                );
+                self.arm_response_timeout(ctx, aref);
+            }
+            _ => {
+                s.phase = Phase::Queued;
+                self.dispatch(ctx, sref);
+            }
+        }
+    }
+
+    /// Ends a session from HAProxy's side or the client's (`answer` = what
+    /// the client gets, if anything), closing a kept server connection.
+    fn close_session(&mut self, ctx: &mut Ctx, sref: CallRef, answer: Option<MsgKind>) {
+        let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
+            return;
+        };
+        if let Some(a) = self.attempts.remove(s.attempt.slot, s.attempt.generation)
+            && a.established_at <= ctx.now
+            && let Some(i) = s.srv
+        {
+            let node = self.servers[i as usize].node;
+            ctx.send_peer(node, s.attempt, s.server_peer, MsgKind::Close);
+        }
+        self.end_session(ctx, sref, answer);
+    }
+
     fn accept(&mut self, ctx: &mut Ctx, client: NodeId, client_call: CallRef, req: Req) {
         self.actconn += 1;
         let s = Session {
@@ -226,6 +364,8 @@ impl Haproxy {
             phase: Phase::Queued,
             retries_done: 0,
             attempt: CallRef::default(),
+            server_peer: NO_PEER,
+            idle_since: SimTime::ZERO,
         };
         let sref = CallRef::new(self.sessions.insert(s));
         self.dispatch(ctx, sref);
@@ -274,12 +414,17 @@ impl Haproxy {
         let a = Attempt {
             session: sref,
             established_at: SimTime::NEVER,
+            sent_at: ctx.now,
         };
         let aref = CallRef::new(self.attempts.insert(a));
         s.srv = Some(i as u16);
         s.phase = Phase::Connecting;
         s.attempt = aref;
-        let req = s.req;
+        // In http mode the server connection ends with its request.
+        let req = Req {
+            keep: s.req.keep && !self.http,
+            ..s.req
+        };
         let srv = &mut self.servers[i];
         srv.cur += 1;
         ctx.send(srv.node, aref, MsgKind::Connect(req));
@@ -296,11 +441,20 @@ impl Haproxy {
                 ctx.timer(at, CONNECT_DL, 0, 0);
             }
         }
+        self.arm_response_timeout(ctx, aref);
+    }
+
+    fn arm_response_timeout(&mut self, ctx: &mut Ctx, aref: CallRef) {
         if let Some(ts) = self.timeout_response {
             let attempts = &self.attempts;
             self.response_deadlines
                 .trim(|d| attempts.contains(d.slot, d.generation));
-            if let Some(at) = self.response_deadlines.push(dl(ctx.now + ts)) {
+            let d = Deadline {
+                at: ctx.now + ts,
+                slot: aref.slot,
+                generation: aref.generation,
+            };
+            if let Some(at) = self.response_deadlines.push(d) {
                 ctx.timer(at, RESPONSE_DL, 0, 0);
             }
         }
@@ -331,16 +485,20 @@ impl Haproxy {
     }
 
     /// Answers the client and ends the session.
-    fn end_session(&mut self, ctx: &mut Ctx, sref: CallRef, answer: MsgKind) {
+    fn end_session(&mut self, ctx: &mut Ctx, sref: CallRef, answer: Option<MsgKind>) {
         let Some(s) = self.sessions.remove(sref.slot, sref.generation) else {
             return;
         };
-        if (s.phase == Phase::Established || s.phase == Phase::Connecting)
-            && let Some(i) = s.srv
+        if matches!(
+            s.phase,
+            Phase::Established | Phase::Connecting | Phase::Idle
+        ) && let Some(i) = s.srv
         {
             self.release_server(ctx, i as usize);
         }
-        ctx.send(s.client, s.client_call, answer);
+        if let Some(answer) = answer {
+            ctx.send(s.client, s.client_call, answer);
+        }
         self.actconn -= 1;
         // A freed slot lets the kernel's oldest waiting connection in.
         while self.actconn < self.maxconn {
@@ -358,7 +516,7 @@ impl Haproxy {
         } else {
             MsgKind::Closed
         };
-        self.end_session(ctx, sref, answer);
+        self.end_session(ctx, sref, Some(answer));
     }
 
     /// haproxy.md §6: retries, redispatch and the turn-around.
@@ -433,15 +591,15 @@ impl Haproxy {
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
         match t.kind {
-            CONNECT_DL | RESPONSE_DL | QUEUE_DL => self.expire_deadlines(ctx, t.kind),
-            RESPONSE_EXACT if self.attempts.contains(t.a, t.b) => {
-                self.response_timed_out(
-                    ctx,
-                    CallRef {
-                        slot: t.a,
-                        generation: t.b,
-                    },
-                );
+            CONNECT_DL | RESPONSE_DL | QUEUE_DL | IDLE_DL => self.expire_deadlines(ctx, t.kind),
+            RESPONSE_EXACT => {
+                let aref = CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                };
+                if self.response_deadline(aref).is_some_and(|at| at <= ctx.now) {
+                    self.response_timed_out(ctx, aref);
+                }
             }
             RETRY => {
                 let sref = CallRef {
@@ -461,6 +619,7 @@ impl Haproxy {
         let fifo = match kind {
             CONNECT_DL => &mut self.connect_deadlines,
             RESPONSE_DL => &mut self.response_deadlines,
+            IDLE_DL => &mut self.idle_deadlines,
             _ => &mut self.queue_deadlines,
         };
         if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
@@ -481,18 +640,16 @@ impl Haproxy {
                         self.connect_failed(ctx, a.session, ConnFailure::Timeout);
                     }
                 }
-                RESPONSE_DL => {
-                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
-                        continue;
-                    };
-                    let ts = self.timeout_response.unwrap_or_default();
-                    let exact = a.established_at + ts;
-                    if a.established_at == SimTime::NEVER {
-                        continue; // still connecting: the connect timeout decides
-                    } else if exact <= ctx.now {
-                        self.response_timed_out(ctx, r);
-                    } else {
-                        ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation);
+                RESPONSE_DL => match self.response_deadline(r) {
+                    Some(exact) if exact <= ctx.now => self.response_timed_out(ctx, r),
+                    Some(exact) => ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation),
+                    None => {}
+                },
+                IDLE_DL => {
+                    let t = self.timeout_idle.unwrap_or_default();
+                    let idle = self.sessions.get(r.slot, r.generation);
+                    if idle.is_some_and(|s| s.phase == Phase::Idle && s.idle_since + t <= ctx.now) {
+                        self.close_session(ctx, r, Some(MsgKind::Closed));
                     }
                 }
                 _ => {
@@ -508,6 +665,17 @@ impl Haproxy {
         }
     }
 
+    /// When `timeout server` expires for attempt `aref`, if it awaits a reply:
+    /// counted from the later of the handshake and the request's sending.
+    fn response_deadline(&self, aref: CallRef) -> Option<SimTime> {
+        let a = self.attempts.get(aref.slot, aref.generation)?;
+        let s = self.sessions.get(a.session.slot, a.session.generation)?;
+        if a.established_at == SimTime::NEVER || s.phase != Phase::Established {
+            return None; // still connecting (the connect timeout decides), or idle
+        }
+        Some(a.established_at.max(a.sent_at) + self.timeout_response?)
+    }
+
     /// `timeout server` while waiting for the reply: 504 (http) or a close.
     fn response_timed_out(&mut self, ctx: &mut Ctx, aref: CallRef) {
         let answer = if self.http {
@@ -515,7 +683,9 @@ impl Haproxy {
         } else {
             MsgKind::Closed
         };
-        self.with_attempt(aref, |h, s| h.end_session(ctx, s, answer));
+        if let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() {
+            self.close_session(ctx, a.session, Some(answer));
+        }
     }
 
     pub fn on_established(&mut self, call: CallRef, at: SimTime) {
@@ -560,16 +730,14 @@ impl Haproxy {
                     generation: g,
                 })
                 .filter(|r| {
-                    self.sessions
-                        .get(r.slot, r.generation)
-                        .is_some_and(|s| s.srv == Some(i as u16) && s.phase == Phase::Established)
+                    self.sessions.get(r.slot, r.generation).is_some_and(|s| {
+                        s.srv == Some(i as u16)
+                            && matches!(s.phase, Phase::Established | Phase::Idle)
+                    })
                 })
                 .collect();
             for r in victims {
-                if let Some(s) = self.sessions.get(r.slot, r.generation) {
-                    self.attempts.remove(s.attempt.slot, s.attempt.generation);
-                }
-                self.end_session(ctx, r, MsgKind::Closed);
+                self.close_session(ctx, r, Some(MsgKind::Closed));
             }
         }
         if self.redispatch {
