@@ -2,7 +2,7 @@
 //! reacting component noticed, the error window, and the analytic range the
 //! reference formulas give for the same figures.
 
-use crate::config::spec::{CheckKind, ExperimentSpec, FaultKind, NodeKind};
+use crate::config::spec::{CheckKind, ExperimentSpec, FaultKind, LoadSpec, NodeKind};
 use crate::engine::{Dur, SimTime};
 use crate::faults::FaultAction;
 use crate::metrics::Recorder;
@@ -126,14 +126,22 @@ fn detection_formula(
                     FaultKind::Blackhole | FaultKind::Partition => {
                         (x.proxy_connect_timeout, "proxy_connect_timeout")
                     }
-                    FaultKind::Kill => (rtt, "first request after the fault + RTT"),
+                    FaultKind::Kill => (rtt, "RTT"),
                     _ => continue,
                 };
-                // Detection happens on the first request sent to it after the fault.
-                let formula = format!("t(first request to it) + {what}");
+                // nginx notices on the first request it routes there: within
+                // one round of its servers at the open-loop rate it receives.
+                let rate = open_loop_rate(spec, &n.name, a.at);
+                let round = if rate > 0.0 {
+                    Dur::from_secs_f64(x.servers.len() as f64 / rate)
+                } else {
+                    Dur::ZERO
+                };
+                let formula =
+                    format!("next request routed to it (within servers/rate = {round}) + {what}");
                 return Some(FormulaRange {
                     lo: t,
-                    hi: t + Dur::from_ms(100),
+                    hi: t + round,
                     formula,
                 });
             }
@@ -161,4 +169,21 @@ fn failing_check(
         FaultKind::PowerOff => Some(c),
         FaultKind::Slow => None,
     }
+}
+
+/// Requests per second the open-loop clients send to `target` at instant `at`.
+fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
+    spec.nodes
+        .values()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Client(c) if c.target == target => match &c.load {
+                LoadSpec::Open(o) => {
+                    let i = o.rate_steps.partition_point(|&(t, _)| t <= at).max(1) - 1;
+                    Some(o.rate_steps[i].1)
+                }
+                LoadSpec::Closed(_) => None,
+            },
+            _ => None,
+        })
+        .sum()
 }
