@@ -55,6 +55,27 @@ impl CheckState {
         self.rise + self.fall - 1
     }
 
+    /// §3: applies one check result to the health counter; returns whether
+    /// the server is UP afterwards (`up` = before).
+    pub fn record(&mut self, ok: bool, up: bool) -> bool {
+        if ok {
+            if self.health < self.full() {
+                self.health += 1;
+            }
+            if self.health >= self.rise {
+                self.health = self.full();
+                return true;
+            }
+        } else {
+            self.health = self.health.saturating_sub(1);
+            if self.health < self.rise {
+                self.health = 0;
+                return false;
+            }
+        }
+        up
+    }
+
     /// `srv_getinter()`: the interval before the next check.
     pub fn interval(&self, up: bool) -> Dur {
         if self.health == self.full() {
@@ -207,26 +228,7 @@ impl Haproxy {
         c.in_flight = false;
         let took = ctx.now - c.started;
         let was_up = srv.up;
-        match failure {
-            None => {
-                if c.health < c.full() {
-                    c.health += 1;
-                }
-                if c.health >= c.rise {
-                    c.health = c.full();
-                    srv.up = true;
-                }
-            }
-            Some(_) => {
-                if c.health > 0 {
-                    c.health -= 1;
-                }
-                if c.health < c.rise {
-                    c.health = 0;
-                    srv.up = false;
-                }
-            }
-        }
+        srv.up = c.record(failure.is_none(), was_up);
         let mut next = c.interval(srv.up);
         if spread > 0 {
             let p = rng.random_range(-(spread as i64)..=spread as i64);
@@ -241,7 +243,7 @@ impl Haproxy {
                 self.servers.iter().filter(|s| s.backup && s.up).count(),
             );
             let name = &self.servers[i].name;
-            if srv_up(&self.servers[i]) {
+            if self.servers[i].up {
                 let detail = format!(
                     "Server {name} is UP, reason: Layer{} check passed, check duration: {}ms. {active} active and {backup} backup servers online.",
                     if self.checks.http { 7 } else { 4 },
@@ -268,6 +270,78 @@ impl Haproxy {
     }
 }
 
-fn srv_up(s: &super::Srv) -> bool {
-    s.up
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(rise: u32, fall: u32) -> CheckState {
+        let spec = HaproxyServerSpec {
+            name: "s".into(),
+            weight: 1,
+            backup: false,
+            maxconn: 0,
+            check: true,
+            inter: Dur::from_secs(2),
+            fastinter: Dur::from_secs(1),
+            downinter: Dur::from_secs(5),
+            rise,
+            fall,
+        };
+        CheckState::new(&spec)
+    }
+
+    /// Feeds results; returns UP after each.
+    fn feed(c: &mut CheckState, mut up: bool, results: &str) -> String {
+        results
+            .chars()
+            .map(|r| {
+                up = c.record(r == '+', up);
+                if up { 'U' } else { 'D' }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn at_start_up_one_failure_marks_down() {
+        let mut c = state(2, 3);
+        assert_eq!(feed(&mut c, true, "-"), "D");
+    }
+
+    #[test]
+    fn from_full_health_exactly_fall_failures_mark_down_and_a_success_restores() {
+        let mut c = state(2, 3);
+        feed(&mut c, true, "+");
+        assert_eq!(c.health, c.full());
+        assert_eq!(feed(&mut c, true, "--+"), "UUU");
+        assert_eq!(
+            c.health,
+            c.full(),
+            "any success while UP restores full health"
+        );
+        assert_eq!(feed(&mut c, true, "---"), "UUD");
+    }
+
+    #[test]
+    fn rising_needs_rise_consecutive_successes_and_a_failure_resets() {
+        let mut c = state(3, 2);
+        assert_eq!(feed(&mut c, true, "-"), "D");
+        assert_eq!(feed(&mut c, false, "++-+++"), "DDDDDU");
+    }
+
+    #[test]
+    fn intervals_follow_the_state() {
+        let mut c = state(2, 3);
+        feed(&mut c, true, "+");
+        assert_eq!(c.interval(true), Dur::from_secs(2), "full health: inter");
+        feed(&mut c, true, "-");
+        assert_eq!(
+            c.interval(true),
+            Dur::from_secs(1),
+            "transitional: fastinter"
+        );
+        let up = c.record(false, true);
+        let up = c.record(false, up);
+        assert!(!up);
+        assert_eq!(c.interval(up), Dur::from_secs(5), "down: downinter");
+    }
 }
