@@ -256,3 +256,35 @@ at = "5s"
     );
     assert_eq!(retried.recorder.failed, 0, "{:?}", retried.recorder.by_kind);
 }
+
+#[test]
+fn haproxy_observe_layer4_marks_a_refusing_server_down_from_real_traffic() {
+    // Checks every 10 s would take 20-30 s with fall 3; s2 gets ~33 requests/s.
+    let detect = |on_error: &str| {
+        let r = run(&haproxy(
+            &format!(
+                "[balancers.lb.default_server]\ncheck = true\ninter = \"10s\"\nobserve = \"layer4\"\nerror_limit = 10\non_error = \"{on_error}\""
+            ),
+            "",
+            "[[faults]]\nkind = \"kill\"\ntarget = \"s2\"\nat = \"10s\"",
+        ));
+        let d = r.faults[0].detected.clone().expect("detected");
+        (d.at.secs_from(r.faults[0].at), d.detail, r.recorder.failed)
+    };
+    let (t, detail, failed) = detect("mark-down");
+    // 10 errors at 1 in 3 of 100/s: ~0.3 s.
+    assert!((0.25..0.35).contains(&t), "mark-down after {t}");
+    assert!(
+        detail.contains("Health analyze") && detail.contains("10 consecutive errors"),
+        "{detail}"
+    );
+    assert_eq!(failed, 10, "exactly the error-limit requests fail");
+    // fail-check: each 10 errors count as one failed check; fall 3 -> 30 errors.
+    let (t, _, failed) = detect("fail-check");
+    assert!((0.85..0.95).contains(&t), "fail-check after {t}");
+    assert_eq!(failed, 30);
+    // sudden-death: health to rise+1, minus one; the next failure (check or
+    // 10 more errors) marks it down -> 20 errors.
+    let (t, _, _) = detect("sudden-death");
+    assert!((0.55..0.65).contains(&t), "sudden-death after {t}");
+}

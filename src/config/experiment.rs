@@ -974,10 +974,26 @@ impl<'a> Builder<'a> {
             let maxconn = s.u32_min("maxconn", 0)?;
             let check = s.bool("check")?;
             let inter = s.positive_duration("inter")?;
-            let fastinter = s.positive_duration_opt("fastinter")?.unwrap_or(inter);
+            let fastinter_opt = s.positive_duration_opt("fastinter")?;
+            let fastinter = fastinter_opt.unwrap_or(inter);
             let downinter = s.positive_duration_opt("downinter")?.unwrap_or(inter);
             let rise = s.u32_min("rise", 1)?;
             let fall = s.u32_min("fall", 1)?;
+            let observe = match s.string_enum_opt("observe", &["layer4", "layer7"])? {
+                None => None,
+                Some("layer4") => Some(Observe::Layer4),
+                Some(_) => Some(Observe::Layer7),
+            };
+            let error_limit = s.u32_min("error_limit", 1)?;
+            let on_error = match s.string_enum(
+                "on_error",
+                &["fastinter", "fail-check", "sudden-death", "mark-down"],
+            )? {
+                "fastinter" => OnError::Fastinter,
+                "fail-check" => OnError::FailCheck,
+                "sudden-death" => OnError::SuddenDeath,
+                _ => OnError::MarkDown,
+            };
             Ok(HaproxyServerSpec {
                 name: name.to_string(),
                 weight,
@@ -989,6 +1005,10 @@ impl<'a> Builder<'a> {
                 downinter,
                 rise,
                 fall,
+                fastinter_set: fastinter_opt.is_some(),
+                observe,
+                error_limit,
+                on_error,
             })
         })?;
         Ok(HaproxySpec {

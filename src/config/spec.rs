@@ -235,6 +235,28 @@ pub struct HaproxyServerSpec {
     pub downinter: Dur,
     pub rise: u32,
     pub fall: u32,
+    /// `fastinter` was given (on-error reschedules checks only then).
+    pub fastinter_set: bool,
+    /// Passive health from real traffic (`observe`), off when `None`.
+    pub observe: Option<Observe>,
+    pub error_limit: u32,
+    pub on_error: OnError,
+}
+
+/// HAProxy `observe`: which errors of real traffic count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    Layer4,
+    Layer7,
+}
+
+/// HAProxy `on-error`: what `error-limit` consecutive errors do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    Fastinter,
+    FailCheck,
+    SuddenDeath,
+    MarkDown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::{CHECK_BIT, CHECK_START, CHECK_TIMEOUT, Haproxy};
 use crate::components::{CallRef, Ctx, MsgKind, Req, ReqKind};
-use crate::config::spec::HaproxyServerSpec;
+use crate::config::spec::{HaproxyServerSpec, Observe, OnError};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use rand::Rng as _;
@@ -29,6 +29,14 @@ pub struct CheckState {
     pub health: u32,
     pub seq: u32,
     pub in_flight: bool,
+    /// Generation of the pending CHECK_START (a reschedule bumps it) and when it fires.
+    pub sched: u32,
+    pub next_at: SimTime,
+    pub fastinter_set: bool,
+    pub observe: Option<Observe>,
+    pub error_limit: u32,
+    pub on_error: OnError,
+    pub consecutive_errors: u32,
     pub started: SimTime,
     pub connected_at: Option<SimTime>,
 }
@@ -46,6 +54,13 @@ impl CheckState {
             health: s.rise,
             seq: 0,
             in_flight: false,
+            sched: 0,
+            next_at: SimTime::ZERO,
+            fastinter_set: s.fastinter_set,
+            observe: s.observe,
+            error_limit: s.error_limit,
+            on_error: s.on_error,
+            consecutive_errors: 0,
             started: SimTime::ZERO,
             connected_at: None,
         }
@@ -95,6 +110,8 @@ enum Failure {
     L4Tout,
     L7Tout,
     L7Sts(u16),
+    /// `observe`: error-limit consecutive errors of real traffic.
+    Analyze(u32, &'static str),
 }
 
 impl Failure {
@@ -106,6 +123,11 @@ impl Failure {
             }
             Failure::L4Tout => format!("Layer4 timeout, check duration: {ms}ms"),
             Failure::L7Tout => format!("Layer7 timeout, check duration: {ms}ms"),
+            Failure::Analyze(n, last) => {
+                format!(
+                    "Health analyze, info: \"Detected {n} consecutive errors, last one was: {last}\""
+                )
+            }
             Failure::L7Sts(code) => {
                 format!("Layer7 wrong status, code: {code}, check duration: {ms}ms")
             }
@@ -131,14 +153,20 @@ impl Haproxy {
         for (pos, &i) in checked.iter().enumerate() {
             let own = self.servers[i].check.interval(true);
             let offset = Dur(min_inter.max(own).0 * pos as u64 / n);
-            ctx.timer(ctx.now + offset, CHECK_START, i as u32, 0);
+            let c = &mut self.servers[i].check;
+            c.next_at = ctx.now + offset;
+            ctx.timer(c.next_at, CHECK_START, i as u32, c.sched);
         }
     }
 
-    pub(super) fn start_check(&mut self, ctx: &mut Ctx, i: usize) {
+    /// CHECK_START number `sched` of server `i` (a rescheduled one is stale).
+    pub(super) fn start_check(&mut self, ctx: &mut Ctx, i: usize, sched: u32) {
         let http = self.checks.http;
         let node = self.servers[i].node;
         let c = &mut self.servers[i].check;
+        if c.in_flight || c.sched != sched {
+            return;
+        }
         c.seq = c.seq.wrapping_add(1);
         c.in_flight = true;
         c.started = ctx.now;
@@ -220,52 +248,116 @@ impl Haproxy {
         }
     }
 
-    /// §3: the health state machine, then the next check from the end of this one.
+    /// A check ended: §3's state machine, then the next check from the end
+    /// of this one.
     fn check_done(&mut self, ctx: &mut Ctx, rng: &mut Rng, i: usize, failure: Option<Failure>) {
-        let spread = self.checks.spread;
-        let srv = &mut self.servers[i];
-        let c = &mut srv.check;
+        let c = &mut self.servers[i].check;
         c.in_flight = false;
         let took = ctx.now - c.started;
-        let was_up = srv.up;
-        srv.up = c.record(failure.is_none(), was_up);
-        let mut next = c.interval(srv.up);
+        self.apply_result(ctx, i, failure, took);
+        let spread = self.checks.spread;
+        let srv = &mut self.servers[i];
+        let mut next = srv.check.interval(srv.up);
         if spread > 0 {
             let p = rng.random_range(-(spread as i64)..=spread as i64);
             next = Dur((next.0 as i64 + next.0 as i64 * p / 100).max(0) as u64);
         }
-        ctx.timer(ctx.now + next, CHECK_START, i as u32, 0);
+        self.schedule_check(ctx, i, ctx.now + next);
+    }
+
+    fn schedule_check(&mut self, ctx: &mut Ctx, i: usize, at: SimTime) {
+        let c = &mut self.servers[i].check;
+        c.sched = c.sched.wrapping_add(1);
+        c.next_at = at;
+        ctx.timer(at, CHECK_START, i as u32, c.sched);
+    }
+
+    /// Applies one result (a check's, or one simulated by `observe`) and
+    /// logs and acts on a change of state.
+    fn apply_result(&mut self, ctx: &mut Ctx, i: usize, failure: Option<Failure>, took: Dur) {
+        let srv = &mut self.servers[i];
+        let was_up = srv.up;
+        srv.up = srv.check.record(failure.is_none(), was_up);
+        if was_up == srv.up {
+            return;
+        }
         let node = srv.node;
-        if was_up != srv.up {
-            self.refresh_candidates();
-            let (active, backup) = (
-                self.active_up(),
-                self.servers.iter().filter(|s| s.backup && s.up).count(),
+        self.refresh_candidates();
+        let (active, backup) = (
+            self.active_up(),
+            self.servers.iter().filter(|s| s.backup && s.up).count(),
+        );
+        let name = &self.servers[i].name;
+        if self.servers[i].up {
+            let layer = if self.checks.http { 7 } else { 4 };
+            let detail = format!(
+                "Server {name} is UP, reason: Layer{layer} check passed, check duration: {}ms. {active} active and {backup} backup servers online.",
+                took.0 / 1_000_000
             );
-            let name = &self.servers[i].name;
-            if self.servers[i].up {
-                let detail = format!(
-                    "Server {name} is UP, reason: Layer{} check passed, check duration: {}ms. {active} active and {backup} backup servers online.",
-                    if self.checks.http { 7 } else { 4 },
-                    took.0 / 1_000_000
+            ctx.log(node, EventKind::MarkedUp, detail);
+            self.on_marked_up(ctx, i);
+        } else {
+            let why = failure.map(|f| f.describe(took)).unwrap_or_default();
+            let detail = format!(
+                "Server {name} is DOWN, reason: {why}. {active} active and {backup} backup servers left."
+            );
+            ctx.log(node, EventKind::MarkedDown, detail);
+            if active + backup == 0 {
+                ctx.log(
+                    node,
+                    EventKind::NoServerLeft,
+                    "backend has no server available!",
                 );
-                ctx.log(node, EventKind::MarkedUp, detail);
-                self.on_marked_up(ctx, i);
-            } else {
-                let why = failure.map(|f| f.describe(took)).unwrap_or_default();
-                let detail = format!(
-                    "Server {name} is DOWN, reason: {why}. {active} active and {backup} backup servers left."
-                );
-                ctx.log(node, EventKind::MarkedDown, detail);
-                if active + backup == 0 {
-                    ctx.log(
-                        node,
-                        EventKind::NoServerLeft,
-                        "backend has no server available!",
-                    );
-                }
-                self.on_marked_down(ctx, i);
             }
+            self.on_marked_down(ctx, i);
+        }
+    }
+
+    /// `observe` (§5, `__health_adjust()`): a connection or response of real
+    /// traffic to server `i` succeeded (`error = None`) or failed. After
+    /// `error-limit` consecutive errors, `on-error` acts once.
+    pub(super) fn health_adjust(
+        &mut self,
+        ctx: &mut Ctx,
+        i: usize,
+        error: Option<&'static str>,
+        layer7: bool,
+    ) {
+        let c = &mut self.servers[i].check;
+        let Some(observe) = c.observe else { return };
+        if layer7 && observe == Observe::Layer4 {
+            return;
+        }
+        let Some(what) = error else {
+            c.consecutive_errors = 0;
+            return;
+        };
+        c.consecutive_errors += 1;
+        if c.consecutive_errors < c.error_limit {
+            return;
+        }
+        let n = c.consecutive_errors;
+        c.consecutive_errors = 0;
+        let fail = match c.on_error {
+            OnError::Fastinter => false,
+            OnError::FailCheck => true,
+            OnError::SuddenDeath => {
+                c.health = c.health.min(c.rise + 1);
+                true
+            }
+            OnError::MarkDown => {
+                c.health = c.rise;
+                true
+            }
+        };
+        if fail {
+            self.apply_result(ctx, i, Some(Failure::Analyze(n, what)), Dur::ZERO);
+        }
+        // Every mode brings the next check forward, only if fastinter is set.
+        let c = &self.servers[i].check;
+        let sooner = ctx.now + c.fastinter;
+        if c.enabled && c.fastinter_set && !c.in_flight && sooner < c.next_at {
+            self.schedule_check(ctx, i, sooner);
         }
     }
 }
@@ -286,6 +378,10 @@ mod tests {
             downinter: Dur::from_secs(5),
             rise,
             fall,
+            fastinter_set: true,
+            observe: None,
+            error_limit: 10,
+            on_error: OnError::FailCheck,
         };
         CheckState::new(&spec)
     }

@@ -220,7 +220,12 @@ impl Haproxy {
                 } else {
                     msg.kind
                 };
-                self.with_attempt(msg.call, |h, s| h.end_session(ctx, s, Some(answer)));
+                self.with_attempt(msg.call, |h, s| {
+                    if let Some(i) = h.session_server(s) {
+                        h.health_adjust(ctx, i, Some("L7 invalid response"), true);
+                    }
+                    h.end_session(ctx, s, Some(answer))
+                });
             }
             MsgKind::Refused | MsgKind::Unreachable => {
                 self.with_attempt(msg.call, |h, s| {
@@ -249,6 +254,12 @@ impl Haproxy {
         let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
             return;
         };
+        if let Some(i) = s.srv {
+            // `observe layer7`: 5xx but 501 and 505 are errors.
+            let error =
+                (status >= 500 && status != 501 && status != 505).then_some("L7 response error");
+            self.health_adjust(ctx, i as usize, error, true);
+        }
         let answer = MsgKind::Response { status };
         let tcp_kept = !self.http && server_peer != NO_PEER;
         if !s.req.keep || (!self.http && !tcp_kept) {
@@ -521,11 +532,16 @@ impl Haproxy {
 
     /// haproxy.md §6: retries, redispatch and the turn-around.
     fn connect_failed(&mut self, ctx: &mut Ctx, sref: CallRef, why: ConnFailure) {
-        let up_count = self.active_up();
-        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+        let Some(i) = self.session_server(sref) else {
             return;
         };
-        let Some(i) = s.srv.map(|i| i as usize) else {
+        let what = match why {
+            ConnFailure::SocketError => "L4 unsuccessful connection",
+            ConnFailure::Timeout => "L4 timeout",
+        };
+        self.health_adjust(ctx, i, Some(what), false);
+        let up_count = self.active_up();
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
             return;
         };
         if s.retries_done >= self.retries {
@@ -608,7 +624,7 @@ impl Haproxy {
                 };
                 self.retry_now(ctx, sref, t.b >> 31 == 1);
             }
-            CHECK_START => self.start_check(ctx, t.a as usize),
+            CHECK_START => self.start_check(ctx, t.a as usize, t.b),
             CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
             _ => {}
         }
@@ -684,17 +700,32 @@ impl Haproxy {
             MsgKind::Closed
         };
         if let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() {
+            if let Some(i) = self.session_server(a.session) {
+                self.health_adjust(ctx, i, Some("L7 timeout"), true);
+            }
             self.close_session(ctx, a.session, Some(answer));
         }
     }
 
     pub fn on_established(&mut self, call: CallRef, at: SimTime) {
-        if let Some(a) = self.attempts.get_mut(call.slot, call.generation) {
+        if let Some(a) = self.attempts.get_mut(call.slot, call.generation)
+            && let Some(s) = self.sessions.get_mut(a.session.slot, a.session.generation)
+        {
             a.established_at = at;
-            if let Some(s) = self.sessions.get_mut(a.session.slot, a.session.generation) {
-                s.phase = Phase::Established;
+            s.phase = Phase::Established;
+            // `observe`: a successful connection clears the error count.
+            if let Some(i) = s.srv {
+                self.servers[i as usize].check.consecutive_errors = 0;
             }
         }
+    }
+
+    /// The server a session is assigned to.
+    fn session_server(&self, sref: CallRef) -> Option<usize> {
+        self.sessions
+            .get(sref.slot, sref.generation)?
+            .srv
+            .map(|i| i as usize)
     }
 
     pub fn is_call_live(&self, call: CallRef) -> bool {
