@@ -132,11 +132,10 @@ fn detection_formula(
                 // nginx notices on the first request it routes there: within
                 // one round of its servers at the open-loop rate it receives.
                 let rate = open_loop_rate(spec, &n.name, a.at);
-                let round = if rate > 0.0 {
-                    Dur::from_secs_f64(x.servers.len() as f64 / rate)
-                } else {
-                    Dur::ZERO
-                };
+                if rate <= 0.0 {
+                    continue; // closed-loop load: when its next request comes is not known
+                }
+                let round = Dur::from_secs_f64(x.servers.len() as f64 / rate);
                 let formula =
                     format!("next request routed to it (within servers/rate = {round}) + {what}");
                 return Some(FormulaRange {
