@@ -1,0 +1,47 @@
+//! One test per bug found, so that none comes back. Bugs whose test lives
+//! with the guarantee it broke: `engine_guarantees.rs`
+//! (`a_partition_blocks_the_handshake_of_new_connections`,
+//! `a_caller_that_gave_up_sends_no_more_syn_retransmissions`,
+//! `run_until_says_when_the_run_is_over`) and `cli.rs`
+//! (`a_failed_write_leaves_no_trace_file_behind`).
+
+use hasim::sim::Sim;
+
+const BASE: &str = r#"
+[experiment]
+duration = "2s"
+[clients.c]
+type = "open"
+target = "s"
+rate = 100
+arrivals = "constant"
+start = "1s"
+[servers.s]
+workers = 1
+service = "1ms"
+"#;
+
+/// A constant-rate load generator sends its first request when it starts,
+/// not one interval later (it put the validation case's kill between the
+/// wrong two requests).
+#[test]
+fn constant_arrivals_start_at_the_start_instant() {
+    let spec = hasim::config::parse(BASE, "r.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run_until(hasim::engine::SimTime(1_000_000_000));
+    assert_eq!(sim.rec.issued, 1, "one request issued at exactly 1 s");
+}
+
+/// `rate = 1e300` made the inter-arrival gap round to zero and the run never
+/// ended; such rates are refused now.
+#[test]
+fn an_absurd_rate_is_refused_instead_of_running_forever() {
+    let text = BASE.replace("rate = 100", "rate = 1e300");
+    let err = hasim::config::parse(&text, "r.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("clients.c.rate") && err.contains("at most"),
+        "{err}"
+    );
+}
