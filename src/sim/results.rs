@@ -112,9 +112,22 @@ fn detection_formula(
                     return Some(FormulaRange { lo, hi, formula });
                 }
                 let d = failing_check(a.kind, http, c, h.timeout_check, spec)?.max(rtt);
-                let lo = d.times(s.fall as u64) + s.fastinter.times(s.fall as u64 - 1);
-                let hi = s.inter + lo;
-                let formula = format!("U(0,inter) + fall*d + (fall-1)*fastinter, d={d}");
+                // A reply that never comes: 2.6.12 may honour a shorter
+                // `timeout check` (docs/haproxy-timeout-check.md), so the
+                // range starts from it.
+                let d_lo = match (a.kind, h.timeout_check) {
+                    (FaultKind::Stop, Some(t)) if http => t.min(d),
+                    _ => d,
+                };
+                let gaps = s.fastinter.times(s.fall as u64 - 1);
+                let lo = d_lo.times(s.fall as u64) + gaps;
+                let hi = s.inter + d.times(s.fall as u64) + gaps;
+                let shown = if d_lo == d {
+                    format!("{d}")
+                } else {
+                    format!("{d_lo}..{d}")
+                };
+                let formula = format!("U(0,inter) + fall*d + (fall-1)*fastinter, d={shown}");
                 return Some(FormulaRange { lo, hi, formula });
             }
             NodeKind::Nginx(x) => {
