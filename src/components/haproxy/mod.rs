@@ -1,10 +1,14 @@
-//! HAProxy 2.6 (haproxy.md): frontend `maxconn` and listen queue, server
-//! selection, server `maxconn` and queues, connect/server/queue timeouts,
-//! `retries` with the 1 s turn-around and `option redispatch`, what the client
-//! gets in http and tcp mode, and active health checks ([`checks`]).
+//! HAProxy 2.6 (haproxy.md). This file: the request path — frontend
+//! `maxconn` and listen queue, server `maxconn` and queues, `retries` with the
+//! 1 s turn-around and `option redispatch`, what the client gets in http and
+//! tcp mode, and what a DOWN/UP mark does to sessions. Beside it: server
+//! selection ([`balance`]), active and passive health ([`checks`]), kept
+//! connections ([`kept`]) and the timeouts ([`timeouts`]).
 
 mod balance;
 mod checks;
+mod kept;
+mod timeouts;
 
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
@@ -241,128 +245,6 @@ impl Haproxy {
         if let Some(a) = self.attempts.remove(call.slot, call.generation) {
             f(self, a.session);
         }
-    }
-
-    /// The server answered the attempt `aref`. A kept client connection
-    /// stays open (in tcp mode with its server connection, if the server kept
-    /// it too); otherwise the session ends.
-    fn server_answered(&mut self, ctx: &mut Ctx, aref: CallRef, status: u16, server_peer: u32) {
-        let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
-            return;
-        };
-        let sref = a.session;
-        let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
-            return;
-        };
-        if let Some(i) = s.srv {
-            // `observe layer7`: 5xx but 501 and 505 are errors.
-            let error =
-                (status >= 500 && status != 501 && status != 505).then_some("L7 response error");
-            self.health_adjust(ctx, i as usize, error, true);
-        }
-        let answer = MsgKind::Response { status };
-        let tcp_kept = !self.http && server_peer != NO_PEER;
-        if !s.req.keep || (!self.http && !tcp_kept) {
-            self.attempts.remove(aref.slot, aref.generation);
-            return self.end_session(ctx, sref, Some(answer));
-        }
-        if !tcp_kept {
-            // http: the server connection ends with its request.
-            self.attempts.remove(aref.slot, aref.generation);
-            if let Some(i) = s.srv {
-                self.release_server(ctx, i as usize);
-            }
-        }
-        let s = self
-            .sessions
-            .get_mut(sref.slot, sref.generation)
-            .expect("live");
-        s.phase = Phase::Idle;
-        s.idle_since = ctx.now;
-        if tcp_kept {
-            s.server_peer = server_peer;
-        } else {
-            s.srv = None;
-        }
-        let (client, call) = (s.client, s.client_call);
-        ctx.send_peer(client, call, sref.slot, answer);
-        self.arm_idle_timeout(ctx, sref);
-    }
-
-    fn arm_idle_timeout(&mut self, ctx: &mut Ctx, sref: CallRef) {
-        if let Some(t) = self.timeout_idle {
-            let d = Deadline {
-                at: ctx.now + t,
-                slot: sref.slot,
-                generation: sref.generation,
-            };
-            if let Some(at) = self.idle_deadlines.push(d) {
-                ctx.timer(at, IDLE_DL, 0, 0);
-            }
-        }
-    }
-
-    /// The session a client's message on a kept connection is about.
-    fn client_session(&self, msg: &Msg) -> Option<CallRef> {
-        let generation = self.sessions.generation_of(msg.peer)?;
-        let s = self.sessions.get(msg.peer, generation)?;
-        (s.client == msg.from && s.client_call == msg.call).then_some(CallRef {
-            slot: msg.peer,
-            generation,
-        })
-    }
-
-    /// A further request on a kept client connection: in tcp mode it goes to
-    /// the session's server connection, in http mode it is balanced anew.
-    fn client_request(&mut self, ctx: &mut Ctx, msg: &Msg, req: Req) {
-        let Some(sref) = self.client_session(msg) else {
-            return ctx.send(msg.from, msg.call, MsgKind::Reset);
-        };
-        let s = self
-            .sessions
-            .get_mut(sref.slot, sref.generation)
-            .expect("found");
-        if s.phase != Phase::Idle {
-            return;
-        }
-        s.req = req;
-        s.retries_done = 0;
-        match (self.http, s.srv) {
-            (false, Some(i)) => {
-                s.phase = Phase::Established;
-                let (aref, peer) = (s.attempt, s.server_peer);
-                if let Some(a) = self.attempts.get_mut(aref.slot, aref.generation) {
-                    a.sent_at = ctx.now;
-                }
-                ctx.send_peer(
-                    self.servers[i as usize].node,
-                    aref,
-                    peer,
-                    MsgKind::Request(req),
-                );
-                self.arm_response_timeout(ctx, aref);
-            }
-            _ => {
-                s.phase = Phase::Queued;
-                self.dispatch(ctx, sref);
-            }
-        }
-    }
-
-    /// Ends a session from HAProxy's side or the client's (`answer` = what
-    /// the client gets, if anything), closing a kept server connection.
-    fn close_session(&mut self, ctx: &mut Ctx, sref: CallRef, answer: Option<MsgKind>) {
-        let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
-            return;
-        };
-        if let Some(a) = self.attempts.remove(s.attempt.slot, s.attempt.generation)
-            && a.established_at <= ctx.now
-            && let Some(i) = s.srv
-        {
-            let node = self.servers[i as usize].node;
-            ctx.send_peer(node, s.attempt, s.server_peer, MsgKind::Close);
-        }
-        self.end_session(ctx, sref, answer);
     }
 
     fn accept(&mut self, ctx: &mut Ctx, client: NodeId, client_call: CallRef, req: Req) {
@@ -627,83 +509,6 @@ impl Haproxy {
             CHECK_START => self.start_check(ctx, t.a as usize, t.b),
             CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
             _ => {}
-        }
-    }
-
-    fn expire_deadlines(&mut self, ctx: &mut Ctx, kind: u8) {
-        let mut due = Vec::new();
-        let fifo = match kind {
-            CONNECT_DL => &mut self.connect_deadlines,
-            RESPONSE_DL => &mut self.response_deadlines,
-            IDLE_DL => &mut self.idle_deadlines,
-            _ => &mut self.queue_deadlines,
-        };
-        if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
-            ctx.timer(at, kind, 0, 0);
-        }
-        for d in due {
-            let r = CallRef {
-                slot: d.slot,
-                generation: d.generation,
-            };
-            match kind {
-                CONNECT_DL => {
-                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
-                        continue;
-                    };
-                    if a.established_at > ctx.now {
-                        self.attempts.remove(r.slot, r.generation);
-                        self.connect_failed(ctx, a.session, ConnFailure::Timeout);
-                    }
-                }
-                RESPONSE_DL => match self.response_deadline(r) {
-                    Some(exact) if exact <= ctx.now => self.response_timed_out(ctx, r),
-                    Some(exact) => ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation),
-                    None => {}
-                },
-                IDLE_DL => {
-                    let t = self.timeout_idle.unwrap_or_default();
-                    let idle = self.sessions.get(r.slot, r.generation);
-                    if idle.is_some_and(|s| s.phase == Phase::Idle && s.idle_since + t <= ctx.now) {
-                        self.close_session(ctx, r, Some(MsgKind::Closed));
-                    }
-                }
-                _ => {
-                    if self
-                        .sessions
-                        .get(r.slot, r.generation)
-                        .is_some_and(|s| s.phase == Phase::Queued)
-                    {
-                        self.give_up(ctx, r); // `sQ`
-                    }
-                }
-            }
-        }
-    }
-
-    /// When `timeout server` expires for attempt `aref`, if it awaits a reply:
-    /// counted from the later of the handshake and the request's sending.
-    fn response_deadline(&self, aref: CallRef) -> Option<SimTime> {
-        let a = self.attempts.get(aref.slot, aref.generation)?;
-        let s = self.sessions.get(a.session.slot, a.session.generation)?;
-        if a.established_at == SimTime::NEVER || s.phase != Phase::Established {
-            return None; // still connecting (the connect timeout decides), or idle
-        }
-        Some(a.established_at.max(a.sent_at) + self.timeout_response?)
-    }
-
-    /// `timeout server` while waiting for the reply: 504 (http) or a close.
-    fn response_timed_out(&mut self, ctx: &mut Ctx, aref: CallRef) {
-        let answer = if self.http {
-            MsgKind::Response { status: 504 }
-        } else {
-            MsgKind::Closed
-        };
-        if let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() {
-            if let Some(i) = self.session_server(a.session) {
-                self.health_adjust(ctx, i, Some("L7 timeout"), true);
-            }
-            self.close_session(ctx, a.session, Some(answer));
         }
     }
 

@@ -1,0 +1,86 @@
+//! Timeouts: `timeout connect`, `timeout server` (and `timeout client` in tcp
+//! mode), `timeout queue`, and the idle timeout of kept connections — each a
+//! deadline FIFO with one pending wake-up.
+
+use super::{CONNECT_DL, ConnFailure, Haproxy, IDLE_DL, Phase, RESPONSE_DL, RESPONSE_EXACT};
+use crate::components::{CallRef, Ctx, MsgKind};
+use crate::engine::SimTime;
+
+impl Haproxy {
+    pub(super) fn expire_deadlines(&mut self, ctx: &mut Ctx, kind: u8) {
+        let mut due = Vec::new();
+        let fifo = match kind {
+            CONNECT_DL => &mut self.connect_deadlines,
+            RESPONSE_DL => &mut self.response_deadlines,
+            IDLE_DL => &mut self.idle_deadlines,
+            _ => &mut self.queue_deadlines,
+        };
+        if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
+            ctx.timer(at, kind, 0, 0);
+        }
+        for d in due {
+            let r = CallRef {
+                slot: d.slot,
+                generation: d.generation,
+            };
+            match kind {
+                CONNECT_DL => {
+                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
+                        continue;
+                    };
+                    if a.established_at > ctx.now {
+                        self.attempts.remove(r.slot, r.generation);
+                        self.connect_failed(ctx, a.session, ConnFailure::Timeout);
+                    }
+                }
+                RESPONSE_DL => match self.response_deadline(r) {
+                    Some(exact) if exact <= ctx.now => self.response_timed_out(ctx, r),
+                    Some(exact) => ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation),
+                    None => {}
+                },
+                IDLE_DL => {
+                    let t = self.timeout_idle.unwrap_or_default();
+                    let idle = self.sessions.get(r.slot, r.generation);
+                    if idle.is_some_and(|s| s.phase == Phase::Idle && s.idle_since + t <= ctx.now) {
+                        self.close_session(ctx, r, Some(MsgKind::Closed));
+                    }
+                }
+                _ => {
+                    if self
+                        .sessions
+                        .get(r.slot, r.generation)
+                        .is_some_and(|s| s.phase == Phase::Queued)
+                    {
+                        self.give_up(ctx, r); // `sQ`
+                    }
+                }
+            }
+        }
+    }
+
+    /// When `timeout server` expires for attempt `aref`, if it awaits a reply:
+    /// counted from the later of the handshake and the request's sending.
+    pub(super) fn response_deadline(&self, aref: CallRef) -> Option<SimTime> {
+        let a = self.attempts.get(aref.slot, aref.generation)?;
+        let s = self.sessions.get(a.session.slot, a.session.generation)?;
+        if a.established_at == SimTime::NEVER || s.phase != Phase::Established {
+            return None; // still connecting (the connect timeout decides), or idle
+        }
+        Some(a.established_at.max(a.sent_at) + self.timeout_response?)
+    }
+
+    /// `timeout server` while waiting for the reply: 504 (http) or a close.
+    pub(super) fn response_timed_out(&mut self, ctx: &mut Ctx, aref: CallRef) {
+        let answer = if self.http {
+            MsgKind::Response { status: 504 }
+        } else {
+            MsgKind::Closed
+        };
+        if let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() {
+            if let Some(i) = self.session_server(a.session) {
+                self.health_adjust(ctx, i, Some("L7 timeout"), true);
+            }
+            self.close_session(ctx, a.session, Some(answer));
+        }
+    }
+}
