@@ -45,3 +45,34 @@ fn an_absurd_rate_is_refused_instead_of_running_forever() {
         "{err}"
     );
 }
+
+/// A VU's kept connection is named with the high bit of its slot set, like
+/// HAProxy's health-check replies: HAProxy took the VU's second request for a
+/// check reply and dropped it, so every kept connection hung.
+#[test]
+fn a_kept_client_connection_is_not_taken_for_a_health_check_reply() {
+    let text = r#"
+[experiment]
+duration = "5s"
+[clients.k6]
+type = "closed"
+target = "lb"
+vus = 2
+keep_alive = true
+iteration = [ { request = "GET" }, { sleep = "100ms" } ]
+[balancers.lb]
+preset = "haproxy-2.6"
+servers = ["s"]
+[balancers.lb.default_server]
+check = true
+[servers.s]
+workers = 2
+service = "1ms"
+"#;
+    let spec = hasim::config::parse(text, "r.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    assert_eq!(r.recorder.failed, 0);
+    assert!(r.recorder.requests > 80, "{}", r.recorder.requests);
+}

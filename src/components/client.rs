@@ -3,7 +3,7 @@
 //! A client opens a new connection per request and records what it saw.
 
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
 use crate::config::spec::{Arrivals, LoadSpec, StepSpec};
 use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
@@ -23,6 +23,8 @@ pub struct Client {
     load: Load,
     calls: Slab<Call>,
     deadlines: DeadlineFifo,
+    /// One per virtual user when it keeps its connection alive.
+    kept: Vec<KeptConn>,
 }
 
 #[derive(Clone)]
@@ -50,6 +52,19 @@ struct Vu {
     done_in_step: u32,
 }
 
+/// A virtual user's kept connection (k6 reuses it between requests). Its
+/// generation names it in messages; `current` is the request on it.
+#[derive(Clone, Copy)]
+struct KeptConn {
+    generation: u32,
+    open: bool,
+    peer: u32,
+    current: Option<CallRef>,
+}
+
+/// Slots of kept connections carry the VU index with this bit set.
+const KEEP_BIT: u32 = 1 << 31;
+
 #[derive(Clone, Copy)]
 struct Call {
     start: SimTime,
@@ -65,6 +80,16 @@ impl Client {
         timeout: Dur,
         load: &LoadSpec,
     ) -> Client {
+        let fresh = KeptConn {
+            generation: 0,
+            open: false,
+            peer: NO_PEER,
+            current: None,
+        };
+        let kept = match load {
+            LoadSpec::Closed(c) if c.keep_alive => vec![fresh; c.vus as usize],
+            _ => Vec::new(),
+        };
         let load = match load {
             LoadSpec::Open(o) => Load::Open {
                 steps: o.rate_steps.clone(),
@@ -95,6 +120,7 @@ impl Client {
             load,
             calls: Slab::default(),
             deadlines: DeadlineFifo::default(),
+            kept,
         }
     }
 
@@ -137,8 +163,36 @@ impl Client {
     fn issue(&mut self, ctx: &mut Ctx, vu: u32, idempotent: bool) {
         let call = CallRef::new(self.calls.insert(Call { start: ctx.now, vu }));
         ctx.rec.issued += 1;
-        let req = Req::once(ReqKind::Work, idempotent);
-        ctx.send(self.target, call, MsgKind::Connect(req));
+        match self.kept.get_mut(vu as usize) {
+            Some(k) => {
+                // Reuse the VU's connection, or open a new one.
+                k.current = Some(call);
+                let req = Req {
+                    kind: ReqKind::Work,
+                    idempotent,
+                    keep: true,
+                };
+                if !k.open {
+                    k.generation = k.generation.wrapping_add(1);
+                    k.open = true;
+                    k.peer = NO_PEER;
+                }
+                let conn = CallRef {
+                    slot: KEEP_BIT | vu,
+                    generation: k.generation,
+                };
+                let kind = if k.peer == NO_PEER {
+                    MsgKind::Connect(req)
+                } else {
+                    MsgKind::Request(req)
+                };
+                ctx.send_peer(self.target, conn, k.peer, kind);
+            }
+            None => {
+                let req = Req::once(ReqKind::Work, idempotent);
+                ctx.send(self.target, call, MsgKind::Connect(req));
+            }
+        }
         let d = Deadline {
             at: ctx.now + self.timeout,
             slot: call.slot,
@@ -229,6 +283,7 @@ impl Client {
                         slot: d.slot,
                         generation: d.generation,
                     };
+                    self.abandon_connection(ctx, call);
                     self.finish(ctx, rng, call, Outcome::Timeout);
                 }
                 if let Some(at) = next {
@@ -250,7 +305,24 @@ impl Client {
                 return;
             }
         };
-        self.finish(ctx, rng, msg.call, outcome);
+        let call = if msg.call.slot & KEEP_BIT != 0 {
+            let Some(k) = self.kept.get_mut((msg.call.slot & !KEEP_BIT) as usize) else {
+                return;
+            };
+            if msg.call.generation != k.generation || !k.open {
+                return;
+            }
+            // A reply that names the server's side keeps the connection open.
+            match msg.kind {
+                MsgKind::Response { .. } if msg.peer != NO_PEER => k.peer = msg.peer,
+                _ => k.open = false,
+            }
+            let Some(call) = k.current.take() else { return };
+            call
+        } else {
+            msg.call
+        };
+        self.finish(ctx, rng, call, outcome);
     }
 
     pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
@@ -261,7 +333,36 @@ impl Client {
         (self.calls.len() as u64, oldest)
     }
 
+    /// A timed-out request's kept connection is closed (k6 drops it).
+    fn abandon_connection(&mut self, ctx: &mut Ctx, call: CallRef) {
+        let Some(c) = self.calls.get(call.slot, call.generation) else {
+            return;
+        };
+        let Some(k) = self.kept.get_mut(c.vu as usize) else {
+            return;
+        };
+        if k.current != Some(call) {
+            return;
+        }
+        if k.peer != NO_PEER {
+            let conn = CallRef {
+                slot: KEEP_BIT | c.vu,
+                generation: k.generation,
+            };
+            ctx.send_peer(self.target, conn, k.peer, MsgKind::Close);
+        }
+        k.open = false;
+        k.current = None;
+        k.generation = k.generation.wrapping_add(1);
+    }
+
     pub fn is_call_live(&self, call: CallRef) -> bool {
+        if call.slot & KEEP_BIT != 0 {
+            return self
+                .kept
+                .get((call.slot & !KEEP_BIT) as usize)
+                .is_some_and(|k| k.current.is_some() && k.generation == call.generation);
+        }
         self.calls.contains(call.slot, call.generation)
     }
 }

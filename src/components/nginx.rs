@@ -4,6 +4,7 @@
 //! `proxy_next_upstream` retry rule with its timeouts and tries.
 
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use crate::components::NO_PEER;
 use crate::config::spec::{NextUpstream, NginxSpec};
 use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
@@ -12,6 +13,7 @@ use rand::Rng as _;
 const CONNECT_DL: u8 = 1;
 const READ_DL: u8 = 2;
 const READ_EXACT: u8 = 3;
+const IDLE_DL: u8 = 4;
 
 #[derive(Clone)]
 struct PeerCfg {
@@ -52,6 +54,18 @@ struct Request {
     first_start: SimTime,
     peer: u16,
     attempt: CallRef,
+    /// The client's kept connection the request came on, if any.
+    conn: Option<CallRef>,
+}
+
+/// A client keep-alive connection: bound to the worker that accepted it.
+#[derive(Clone, Copy)]
+struct ClientConn {
+    client: NodeId,
+    call: CallRef,
+    worker: u16,
+    busy: bool,
+    idle_since: SimTime,
 }
 
 #[derive(Clone, Copy)]
@@ -78,6 +92,10 @@ pub struct Nginx {
     attempts: Slab<Attempt>,
     connect_deadlines: DeadlineFifo,
     read_deadlines: DeadlineFifo,
+    /// `keepalive_timeout` (zero: client connections close after each reply).
+    keepalive_timeout: Dur,
+    conns: Slab<ClientConn>,
+    idle_deadlines: DeadlineFifo,
 }
 
 impl Nginx {
@@ -121,6 +139,9 @@ impl Nginx {
             attempts: Slab::default(),
             connect_deadlines: DeadlineFifo::default(),
             read_deadlines: DeadlineFifo::default(),
+            keepalive_timeout: spec.keepalive_timeout,
+            conns: Slab::default(),
+            idle_deadlines: DeadlineFifo::default(),
         }
     }
 
@@ -147,10 +168,24 @@ impl Nginx {
             MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
                 self.attempt_failed(ctx, msg.call, Failure::Error)
             }
-            // nginx keeps no client connection open in this model: a request on
-            // one it does not know is refused with RST.
-            MsgKind::Request(_) => ctx.send(msg.from, msg.call, MsgKind::Reset),
-            MsgKind::Established | MsgKind::Close => {}
+            MsgKind::Request(req) => match self.client_conn(&msg) {
+                Some(c) => {
+                    let k = self.conns.get_mut(c.slot, c.generation).expect("found");
+                    if !k.busy {
+                        k.busy = true;
+                        let worker = k.worker;
+                        self.start_request(ctx, msg.from, msg.call, worker, req, Some(c));
+                    }
+                }
+                // A connection it does not know (closed, or before a restart): RST.
+                None => ctx.send(msg.from, msg.call, MsgKind::Reset),
+            },
+            MsgKind::Close => {
+                if let Some(c) = self.client_conn(&msg) {
+                    self.conns.remove(c.slot, c.generation);
+                }
+            }
+            MsgKind::Established => {}
         }
     }
 
@@ -162,8 +197,32 @@ impl Nginx {
         client_call: CallRef,
         req: Req,
     ) {
-        // The kernel hands each new connection to one of the workers.
+        // The kernel hands each new connection to one of the workers; a kept
+        // connection stays with it.
         let worker = rng.random_range(0..self.workers) as u16;
+        let conn = (req.keep && !self.keepalive_timeout.is_zero()).then(|| {
+            let c = ClientConn {
+                client,
+                call: client_call,
+                worker,
+                busy: true,
+                idle_since: ctx.now,
+            };
+            CallRef::new(self.conns.insert(c))
+        });
+        self.start_request(ctx, client, client_call, worker, req, conn);
+    }
+
+    /// A request on the client connection `conn` (if kept) handled by `worker`.
+    fn start_request(
+        &mut self,
+        ctx: &mut Ctx,
+        client: NodeId,
+        client_call: CallRef,
+        worker: u16,
+        req: Req,
+        conn: Option<CallRef>,
+    ) {
         let backups = self.peers.iter().filter(|p| p.backup).count() as u32;
         let mut tries = self.peers.len() as u32 - backups + backups;
         if self.tries_limit > 0 {
@@ -179,6 +238,7 @@ impl Nginx {
             first_start: ctx.now,
             peer: 0,
             attempt: CallRef::default(),
+            conn,
         };
         let rref = CallRef::new(self.requests.insert(r));
         self.try_next_peer(ctx, rref);
@@ -376,8 +436,54 @@ impl Nginx {
     }
 
     fn finish(&mut self, ctx: &mut Ctx, rref: CallRef, status: u16) {
-        if let Some(r) = self.requests.remove(rref.slot, rref.generation) {
-            ctx.send(r.client, r.client_call, MsgKind::Response { status });
+        let Some(r) = self.requests.remove(rref.slot, rref.generation) else {
+            return;
+        };
+        let answer = MsgKind::Response { status };
+        match r
+            .conn
+            .and_then(|c| self.conns.get_mut(c.slot, c.generation).map(|k| (c, k)))
+        {
+            Some((c, k)) => {
+                k.busy = false;
+                k.idle_since = ctx.now;
+                ctx.send_peer(r.client, r.client_call, c.slot, answer);
+                let d = Deadline {
+                    at: ctx.now + self.keepalive_timeout,
+                    slot: c.slot,
+                    generation: c.generation,
+                };
+                if let Some(at) = self.idle_deadlines.push(d) {
+                    ctx.timer(at, IDLE_DL, 0, 0);
+                }
+            }
+            None => ctx.send_peer(r.client, r.client_call, NO_PEER, answer),
+        }
+    }
+
+    /// The kept client connection a message is about (checked against its sender).
+    fn client_conn(&self, msg: &Msg) -> Option<CallRef> {
+        let generation = self.conns.generation_of(msg.peer)?;
+        let k = self.conns.get(msg.peer, generation)?;
+        (k.client == msg.from && k.call == msg.call).then_some(CallRef {
+            slot: msg.peer,
+            generation,
+        })
+    }
+
+    fn idle_expired(&mut self, ctx: &mut Ctx) {
+        let mut due = Vec::new();
+        if let Some(at) = self.idle_deadlines.expire(ctx.now, |d| due.push(d)) {
+            ctx.timer(at, IDLE_DL, 0, 0);
+        }
+        for d in due {
+            let Some(k) = self.conns.get(d.slot, d.generation).copied() else {
+                continue;
+            };
+            if !k.busy && k.idle_since + self.keepalive_timeout <= ctx.now {
+                self.conns.remove(d.slot, d.generation);
+                ctx.send(k.client, k.call, MsgKind::Closed);
+            }
         }
     }
 
@@ -416,6 +522,7 @@ impl Nginx {
                     }
                 }
             }
+            IDLE_DL => self.idle_expired(ctx),
             READ_EXACT => self.attempt_failed(
                 ctx,
                 CallRef {
@@ -439,9 +546,15 @@ impl Nginx {
     }
 
     pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        let kept = self
+            .conns
+            .values()
+            .filter(|k| !k.busy)
+            .map(|k| (k.client, k.call));
         self.requests
             .values()
             .map(|r| (r.client, r.client_call))
+            .chain(kept)
             .collect()
     }
 }

@@ -720,6 +720,12 @@ impl<'a> Builder<'a> {
             for k in ["vus", "iteration"] {
                 r.reject(k, &format!("`{k}` only applies to type = \"closed\""))?;
             }
+            // The k6 preset's keep_alive is for virtual users; an open-loop
+            // client opens a connection per request and says so if asked.
+            if r.set_here("keep_alive") {
+                r.reject("keep_alive", "`keep_alive` only applies to type = \"closed\" (open-loop clients open a connection per request)")?;
+            }
+            r.has("keep_alive");
             let rate = request_rate(&mut r, "rate")?;
             let mut rate_steps = vec![(SimTime(start.0), rate)];
             for mut s in r.array_of_tables("rate_steps")? {
@@ -766,6 +772,7 @@ impl<'a> Builder<'a> {
                 "a closed client gives the method per step: iteration = [{ request = \"POST\" }]",
             )?;
             let vus = r.u32_min("vus", 1)?;
+            let keep_alive = r.bool("keep_alive")?;
             let mut iteration = Vec::new();
             if r.has("iteration") {
                 for mut s in r.array_of_tables("iteration")? {
@@ -806,7 +813,11 @@ impl<'a> Builder<'a> {
                     count: 1,
                 });
             }
-            LoadSpec::Closed(ClosedLoopSpec { vus, iteration })
+            LoadSpec::Closed(ClosedLoopSpec {
+                vus,
+                iteration,
+                keep_alive,
+            })
         };
         Ok((
             NodeKind::Client(ClientSpec {
@@ -1043,6 +1054,7 @@ impl<'a> Builder<'a> {
         let zone = r.bool("zone")?;
         let proxy_connect_timeout = r.positive_duration("proxy_connect_timeout")?;
         let proxy_read_timeout = r.positive_duration("proxy_read_timeout")?;
+        let keepalive_timeout = r.duration("keepalive_timeout")?;
         let proxy_next_upstream = next_upstream(self.src, r)?;
         let proxy_next_upstream_tries = r.u32_min("proxy_next_upstream_tries", 0)?;
         let proxy_next_upstream_timeout = r.duration("proxy_next_upstream_timeout")?;
@@ -1074,6 +1086,7 @@ impl<'a> Builder<'a> {
             zone,
             proxy_connect_timeout,
             proxy_read_timeout,
+            keepalive_timeout,
             proxy_next_upstream,
             proxy_next_upstream_tries,
             proxy_next_upstream_timeout,

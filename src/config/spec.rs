@@ -165,6 +165,9 @@ pub enum Arrivals {
 pub struct ClosedLoopSpec {
     pub vus: u32,
     pub iteration: Vec<StepSpec>,
+    /// Each virtual user keeps its connection open between requests (k6's
+    /// default; `noConnectionReuse` turns it off).
+    pub keep_alive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -279,6 +282,8 @@ pub struct NginxSpec {
     pub zone: bool,
     pub proxy_connect_timeout: Dur,
     pub proxy_read_timeout: Dur,
+    /// How long an idle client keep-alive connection stays open (0 = none).
+    pub keepalive_timeout: Dur,
     pub proxy_next_upstream: NextUpstream,
     /// 0 = unlimited.
     pub proxy_next_upstream_tries: u32,

@@ -527,6 +527,13 @@ impl<'a> Reader<'a> {
         self.layers.iter().find_map(|l| l.tab.get(key))
     }
 
+    /// Whether the table itself (not a preset under it) sets `key`.
+    pub fn set_here(&self, key: &str) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|l| l.tab.get(key).is_some())
+    }
+
     /// Whether any layer has `key` (the key counts as known).
     pub fn has(&mut self, key: &'static str) -> bool {
         self.item(key).is_some()

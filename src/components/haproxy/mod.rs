@@ -198,7 +198,14 @@ impl Haproxy {
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        if msg.call.slot & CHECK_BIT != 0 && !matches!(msg.kind, MsgKind::Connect(_)) {
+        // Replies to HAProxy's own calls carry HAProxy's references; a
+        // client's Connect/Request/Close carries the client's (whose bits may
+        // look alike).
+        let from_client = matches!(
+            msg.kind,
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close
+        );
+        if msg.call.slot & CHECK_BIT != 0 && !from_client {
             let idx = (msg.call.slot & !CHECK_BIT) as usize;
             return self.on_check_reply(ctx, rng, idx, msg.call.generation, msg.kind);
         }
