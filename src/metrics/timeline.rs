@@ -1,15 +1,30 @@
 //! Per-bucket counts and latencies (the timeline CSV and plot).
+//!
+//! Requests are recorded when they end, and a run's clock only moves
+//! forward, so the bucket that receives latencies only moves forward too:
+//! one working histogram (3 % error) serves the open bucket and is reduced to
+//! a few figures when the bucket closes. A bucket then costs ~130 bytes,
+//! whatever happened in it, so a day at 1 s buckets stays around 11 MB.
 
 use super::{Histogram, KIND_COUNT, Outcome};
 use crate::engine::{Dur, SimTime};
+
+/// The latency figures kept for one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BucketLatency {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
 
 #[derive(Clone, Debug)]
 pub struct Bucket {
     /// Requests that *ended* in this bucket, by outcome.
     pub ok: u64,
     pub failed: [u64; KIND_COUNT],
-    /// Latency of requests that ended in this bucket (coarse: 12.5% error).
-    pub latency: Histogram,
+    /// Latency of requests that ended in this bucket.
+    pub latency: BucketLatency,
     /// Requests issued in this bucket.
     pub started: u64,
 }
@@ -17,6 +32,9 @@ pub struct Bucket {
 pub struct Timeline {
     pub width: Dur,
     pub buckets: Vec<Bucket>,
+    /// Latencies of the bucket still open, and its index.
+    working: Histogram,
+    open: usize,
 }
 
 impl Timeline {
@@ -25,12 +43,14 @@ impl Timeline {
         let empty = Bucket {
             ok: 0,
             failed: [0; KIND_COUNT],
-            latency: Histogram::new(3),
+            latency: BucketLatency::default(),
             started: 0,
         };
         Timeline {
             width,
             buckets: vec![empty; n],
+            working: Histogram::new(5),
+            open: 0,
         }
     }
 
@@ -39,16 +59,69 @@ impl Timeline {
         ((t.0 / self.width.0) as usize).min(self.buckets.len() - 1)
     }
 
+    /// Records a request that ended at `end` (never earlier than the last one).
     #[inline]
     pub fn record(&mut self, start: SimTime, end: SimTime, latency: Dur, outcome: Outcome) {
         let s = self.index(start);
         self.buckets[s].started += 1;
         let e = self.index(end);
+        if e != self.open {
+            self.close();
+            self.open = e;
+        }
+        self.working.record(latency);
         let b = &mut self.buckets[e];
-        b.latency.record(latency);
         match outcome.failure_index() {
             None => b.ok += 1,
             Some(k) => b.failed[k] += 1,
         }
+    }
+
+    /// Reduces the open bucket's latencies to its figures (also at the end).
+    pub fn close(&mut self) {
+        let h = &self.working;
+        if h.count() > 0 {
+            self.buckets[self.open].latency = BucketLatency {
+                count: h.count(),
+                p50_ms: h.quantile_ms(0.5),
+                p99_ms: h.quantile_ms(0.99),
+                max_ms: h.max_ms(),
+            };
+            self.working = Histogram::new(5);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_keep_the_figures_of_their_own_requests() {
+        let mut t = Timeline::new(SimTime(3_000_000_000), Dur::from_secs(1));
+        for ms in 1..=100 {
+            t.record(
+                SimTime(0),
+                SimTime(500_000_000),
+                Dur::from_ms(ms),
+                Outcome::Ok(200),
+            );
+        }
+        t.record(
+            SimTime(0),
+            SimTime(2_500_000_000),
+            Dur::from_ms(7),
+            Outcome::Http(503),
+        );
+        t.close();
+        let b = &t.buckets;
+        assert_eq!(b[0].latency.count, 100);
+        assert!((b[0].latency.p50_ms - 50.0).abs() < 2.0 && b[0].latency.max_ms == 100.0);
+        assert_eq!(b[1].latency.count, 0);
+        assert_eq!(
+            (b[2].latency.count, b[2].failed[2], b[2].latency.max_ms),
+            (1, 1, 7.0)
+        );
+        assert_eq!(b[0].started, 101);
     }
 }

@@ -78,7 +78,7 @@ impl PlotData {
             ok.extend([(x0, okr), (x1, okr)]);
             failed.extend([(x0, fr), (x1, fr)]);
             let mid = (x0 + x1) / 2.0;
-            if b.latency.count() == 0 {
+            if b.latency.count == 0 {
                 for s in [&mut p50, &mut p99] {
                     if !s.last().is_some_and(Vec::is_empty) {
                         s.push(Vec::new());
@@ -86,10 +86,7 @@ impl PlotData {
                 }
             } else {
                 // A log axis has no zero: anything below 1 us sits at 1 us.
-                let (m, n) = (
-                    b.latency.quantile_ms(0.5).max(1e-3),
-                    b.latency.quantile_ms(0.99).max(1e-3),
-                );
+                let (m, n) = (b.latency.p50_ms.max(1e-3), b.latency.p99_ms.max(1e-3));
                 lat_lo = lat_lo.min(m);
                 lat_hi = lat_hi.max(n);
                 p50.last_mut().unwrap().push((mid, m));
@@ -386,6 +383,7 @@ mod tests {
                 crate::metrics::Outcome::Ok(200),
             );
         }
+        r.recorder.timeline.close();
         let d = PlotData::new(&r);
         assert!(d.log, "{} .. {}", d.lat_lo, d.lat_hi);
         let dir = std::env::temp_dir().join(format!("hasim-plot-log-{}", std::process::id()));

@@ -43,12 +43,12 @@ pub fn timeline_csv(r: &RunResult) -> String {
         rec.push(b.ok.to_string());
         rec.push(b.failed.iter().sum::<u64>().to_string());
         rec.extend(b.failed.iter().map(u64::to_string));
-        if b.latency.count() == 0 {
+        if b.latency.count == 0 {
             rec.extend(["", "", ""].map(String::from));
         } else {
-            rec.push(format!("{:.3}", b.latency.quantile_ms(0.5)));
-            rec.push(format!("{:.3}", b.latency.quantile_ms(0.99)));
-            rec.push(format!("{:.3}", b.latency.max_ms()));
+            rec.push(format!("{:.3}", b.latency.p50_ms));
+            rec.push(format!("{:.3}", b.latency.p99_ms));
+            rec.push(format!("{:.3}", b.latency.max_ms));
         }
         w.write_record(&rec).expect("CSV into memory");
     }

@@ -12,11 +12,13 @@ fn t(ms: u64) -> SimTime {
 /// `recover s2` at 7 s (1 refused, not detected); 100 requests in all.
 pub(crate) fn sample() -> RunResult {
     let mut rec = Recorder::new(t(10_000), Dur::from_secs(1), vec![t(3_000), t(7_000)]);
-    for i in 0..94u64 {
-        let start = t(i * 100);
-        let lat = if i == 50 { 50 } else { 5 };
-        rec.record(0, start, start + Dur::from_ms(lat), Outcome::Ok(200));
-    }
+    // A run records requests in the order they end.
+    let mut reqs: Vec<(u32, u64, u64, Outcome)> = (0..94u64)
+        .map(|i| {
+            let lat = if i == 50 { 50 } else { 5 };
+            (0, i * 100, i * 100 + lat, Outcome::Ok(200))
+        })
+        .collect();
     let fails = [
         (2_950, 3_000, Outcome::Http(503)),
         (3_500, 3_505, Outcome::Http(503)),
@@ -25,9 +27,12 @@ pub(crate) fn sample() -> RunResult {
         (4_400, 4_405, Outcome::Http(503)),
         (7_200, 7_201, Outcome::Refused),
     ];
-    for (s, e, o) in fails {
-        rec.record(1, t(s), t(e), o);
+    reqs.extend(fails.iter().map(|&(s, e, o)| (1, s, e, o)));
+    reqs.sort_by_key(|r| r.2);
+    for (client, s, e, o) in reqs {
+        rec.record(client, t(s), t(e), o);
     }
+    rec.timeline.close();
     rec.event(t(3_000), "faults", "s2", EventKind::Fault, "kill");
     let detail = "Layer4 connection problem, info: \"Connection refused\", check duration: 0ms";
     rec.event(t(4_500), "lb", "s2", EventKind::MarkedDown, detail);

@@ -161,7 +161,8 @@ impl Sim {
     }
 
     /// Ends the run: the figures of every fault action, ready to write.
-    pub fn finish(self) -> RunResult {
+    pub fn finish(mut self) -> RunResult {
+        self.rec.timeline.close();
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
         RunResult {
             experiment: self.spec.name.clone(),
