@@ -16,7 +16,7 @@
 use super::server::Inbound;
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
 use crate::config::spec::{CallSpec, ConnectionMode};
-use crate::engine::{Deadline, DeadlineFifo, Dur, SimTime, Slab};
+use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use std::collections::VecDeque;
 
 const CONNECT_TIMEOUT: u8 = 1;
@@ -158,19 +158,24 @@ impl Downstream {
     /// Arms the read timeout of a call (and the connect timeout of a new connection).
     fn arm(&mut self, ctx: &mut Ctx, i: usize, conn: CallRef, connecting: bool) {
         let cfg = &self.cfgs[i];
-        let dl = |at| Deadline {
+        if connecting {
+            let at = ctx.now + cfg.connect_timeout;
+            ctx.arm(
+                &mut self.connect_deadlines[i],
+                at,
+                conn,
+                CONNECT_TIMEOUT,
+                i as u32,
+            );
+        }
+        let at = ctx.now + cfg.timeout;
+        ctx.arm(
+            &mut self.read_deadlines[i],
             at,
-            slot: conn.slot,
-            generation: conn.generation,
-        };
-        if connecting
-            && let Some(at) = self.connect_deadlines[i].push(dl(ctx.now + cfg.connect_timeout))
-        {
-            ctx.timer(at, CONNECT_TIMEOUT, i as u32, 0);
-        }
-        if let Some(at) = self.read_deadlines[i].push(dl(ctx.now + cfg.timeout)) {
-            ctx.timer(at, READ_TIMEOUT, i as u32, 0);
-        }
+            conn,
+            READ_TIMEOUT,
+            i as u32,
+        );
     }
 
     /// Drops connection `conn` (broken, timed out, or not kept by the callee);
@@ -229,23 +234,16 @@ impl Downstream {
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, t: Timer) -> Vec<Ended> {
         let i = t.a as usize;
-        let mut expired = Vec::new();
         let fifo = match t.kind {
             CONNECT_TIMEOUT => &mut self.connect_deadlines[i],
             READ_TIMEOUT => &mut self.read_deadlines[i],
             _ => return Vec::new(),
         };
-        if let Some(at) = fifo.expire(ctx.now, |d| expired.push(d)) {
-            ctx.timer(at, t.kind, t.a, 0);
-        }
+        let expired = ctx.expire(fifo, t.kind, t.a);
         let timeout = self.cfgs[i].timeout;
         let target = self.cfgs[i].target;
         let mut failed = Vec::new();
-        for d in expired {
-            let conn = CallRef {
-                slot: d.slot,
-                generation: d.generation,
-            };
+        for conn in expired {
             let Some(o) = self.out.get(conn.slot, conn.generation).copied() else {
                 continue;
             };

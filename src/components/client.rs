@@ -5,7 +5,7 @@
 use super::dist::Sampler;
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
 use crate::config::spec::{Arrivals, LoadSpec, StepSpec};
-use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
+use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use rand_distr::{Distribution, Exp1};
 
@@ -193,17 +193,16 @@ impl Client {
                 ctx.send(self.target, call, MsgKind::Connect(req));
             }
         }
-        let d = Deadline {
-            at: ctx.now + self.timeout,
-            slot: call.slot,
-            generation: call.generation,
-        };
         let calls = &self.calls;
         self.deadlines
             .trim(|d| calls.contains(d.slot, d.generation));
-        if let Some(at) = self.deadlines.push(d) {
-            ctx.timer(at, TIMEOUT, 0, 0);
-        }
+        ctx.arm(
+            &mut self.deadlines,
+            ctx.now + self.timeout,
+            call,
+            TIMEOUT,
+            0,
+        );
     }
 
     fn finish(&mut self, ctx: &mut Ctx, rng: &mut Rng, call: CallRef, outcome: Outcome) {
@@ -276,18 +275,9 @@ impl Client {
             }
             VU_WAKE => self.advance_vu(ctx, rng, t.a, false),
             TIMEOUT => {
-                let mut expired = Vec::new();
-                let next = self.deadlines.expire(ctx.now, |d| expired.push(d));
-                for d in expired {
-                    let call = CallRef {
-                        slot: d.slot,
-                        generation: d.generation,
-                    };
+                for call in ctx.expire(&mut self.deadlines, TIMEOUT, 0) {
                     self.abandon_connection(ctx, call);
                     self.finish(ctx, rng, call, Outcome::Timeout);
-                }
-                if let Some(at) = next {
-                    ctx.timer(at, TIMEOUT, 0, 0);
                 }
             }
             _ => {}

@@ -9,7 +9,7 @@ pub mod haproxy;
 pub mod nginx;
 pub mod server;
 
-use crate::engine::{EventQueue, Rng, SimTime};
+use crate::engine::{Deadline, DeadlineFifo, EventQueue, Rng, SimTime};
 use crate::metrics::{EventKind, Recorder};
 use crate::net::{HostId, Network};
 
@@ -173,6 +173,36 @@ impl Ctx<'_> {
             timer: Timer { kind, a, b },
         };
         self.queue.schedule(at, ev);
+    }
+
+    /// Adds `call`'s deadline at `at` to `fifo`, and schedules the FIFO's
+    /// wake-up (timer `kind` with argument `a`) when none is pending.
+    #[inline]
+    pub fn arm(&mut self, fifo: &mut DeadlineFifo, at: SimTime, call: CallRef, kind: u8, a: u32) {
+        let d = Deadline {
+            at,
+            slot: call.slot,
+            generation: call.generation,
+        };
+        if let Some(wake) = fifo.push(d) {
+            self.timer(wake, kind, a, 0);
+        }
+    }
+
+    /// The wake-up of `fifo` fired: takes the deadlines now due (the caller
+    /// decides, by generation, which still matter) and re-arms the wake-up.
+    pub fn expire(&mut self, fifo: &mut DeadlineFifo, kind: u8, a: u32) -> Vec<CallRef> {
+        let mut due = Vec::new();
+        let next = fifo.expire(self.now, |d| {
+            due.push(CallRef {
+                slot: d.slot,
+                generation: d.generation,
+            })
+        });
+        if let Some(at) = next {
+            self.timer(at, kind, a, 0);
+        }
+        due
     }
 
     /// Logs a state change of this component about `subject`.

@@ -6,7 +6,7 @@
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
 use crate::components::NO_PEER;
 use crate::config::spec::{NextUpstream, NginxSpec};
-use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
+use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
 use rand::Rng as _;
 
@@ -312,25 +312,25 @@ impl Nginx {
         r.attempt = aref;
         let req = Req::once(ReqKind::Work, r.idempotent);
         ctx.send(self.peers[p].node, aref, MsgKind::Connect(req));
-        let dl = |at| Deadline {
-            at,
-            slot: aref.slot,
-            generation: aref.generation,
-        };
         let attempts = &self.attempts;
         self.connect_deadlines
             .trim(|d| attempts.contains(d.slot, d.generation));
-        if let Some(at) = self
-            .connect_deadlines
-            .push(dl(ctx.now + self.connect_timeout))
-        {
-            ctx.timer(at, CONNECT_DL, 0, 0);
-        }
         self.read_deadlines
             .trim(|d| attempts.contains(d.slot, d.generation));
-        if let Some(at) = self.read_deadlines.push(dl(ctx.now + self.read_timeout)) {
-            ctx.timer(at, READ_DL, 0, 0);
-        }
+        ctx.arm(
+            &mut self.connect_deadlines,
+            ctx.now + self.connect_timeout,
+            aref,
+            CONNECT_DL,
+            0,
+        );
+        ctx.arm(
+            &mut self.read_deadlines,
+            ctx.now + self.read_timeout,
+            aref,
+            READ_DL,
+            0,
+        );
     }
 
     fn on_response(&mut self, ctx: &mut Ctx, aref: CallRef, status: u16) {
@@ -448,14 +448,13 @@ impl Nginx {
                 k.busy = false;
                 k.idle_since = ctx.now;
                 ctx.send_peer(r.client, r.client_call, c.slot, answer);
-                let d = Deadline {
-                    at: ctx.now + self.keepalive_timeout,
-                    slot: c.slot,
-                    generation: c.generation,
-                };
-                if let Some(at) = self.idle_deadlines.push(d) {
-                    ctx.timer(at, IDLE_DL, 0, 0);
-                }
+                ctx.arm(
+                    &mut self.idle_deadlines,
+                    ctx.now + self.keepalive_timeout,
+                    c,
+                    IDLE_DL,
+                    0,
+                );
             }
             None => ctx.send_peer(r.client, r.client_call, NO_PEER, answer),
         }
@@ -472,11 +471,7 @@ impl Nginx {
     }
 
     fn idle_expired(&mut self, ctx: &mut Ctx) {
-        let mut due = Vec::new();
-        if let Some(at) = self.idle_deadlines.expire(ctx.now, |d| due.push(d)) {
-            ctx.timer(at, IDLE_DL, 0, 0);
-        }
-        for d in due {
+        for d in ctx.expire(&mut self.idle_deadlines, IDLE_DL, 0) {
             let Some(k) = self.conns.get(d.slot, d.generation).copied() else {
                 continue;
             };
@@ -490,20 +485,12 @@ impl Nginx {
     pub fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: Timer) {
         match t.kind {
             CONNECT_DL | READ_DL => {
-                let mut due = Vec::new();
                 let fifo = if t.kind == CONNECT_DL {
                     &mut self.connect_deadlines
                 } else {
                     &mut self.read_deadlines
                 };
-                if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
-                    ctx.timer(at, t.kind, 0, 0);
-                }
-                for d in due {
-                    let aref = CallRef {
-                        slot: d.slot,
-                        generation: d.generation,
-                    };
+                for aref in ctx.expire(fifo, t.kind, 0) {
                     let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
                         continue;
                     };

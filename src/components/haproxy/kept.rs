@@ -5,7 +5,6 @@
 
 use super::{Haproxy, IDLE_DL, Phase};
 use crate::components::{CallRef, Ctx, Msg, MsgKind, NO_PEER, Req};
-use crate::engine::Deadline;
 
 impl Haproxy {
     /// The server answered the attempt `aref`. A kept client connection
@@ -62,14 +61,7 @@ impl Haproxy {
 
     pub(super) fn arm_idle_timeout(&mut self, ctx: &mut Ctx, sref: CallRef) {
         if let Some(t) = self.timeout_idle {
-            let d = Deadline {
-                at: ctx.now + t,
-                slot: sref.slot,
-                generation: sref.generation,
-            };
-            if let Some(at) = self.idle_deadlines.push(d) {
-                ctx.timer(at, IDLE_DL, 0, 0);
-            }
+            ctx.arm(&mut self.idle_deadlines, ctx.now + t, sref, IDLE_DL, 0);
         }
     }
 

@@ -12,7 +12,7 @@ mod timeouts;
 
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
-use crate::engine::{Deadline, DeadlineFifo, Dur, Rng, SimTime, Slab};
+use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use balance::Pick;
 use std::collections::VecDeque;
 
@@ -295,14 +295,7 @@ impl Haproxy {
             s.phase = Phase::Queued;
         }
         if let Some(tq) = self.timeout_queue {
-            let d = Deadline {
-                at: ctx.now + tq,
-                slot: sref.slot,
-                generation: sref.generation,
-            };
-            if let Some(at) = self.queue_deadlines.push(d) {
-                ctx.timer(at, QUEUE_DL, 0, 0);
-            }
+            ctx.arm(&mut self.queue_deadlines, ctx.now + tq, sref, QUEUE_DL, 0);
         }
     }
 
@@ -328,18 +321,17 @@ impl Haproxy {
         let srv = &mut self.servers[i];
         srv.cur += 1;
         ctx.send(srv.node, aref, MsgKind::Connect(req));
-        let dl = |at| Deadline {
-            at,
-            slot: aref.slot,
-            generation: aref.generation,
-        };
         if let Some(tc) = self.timeout_connect {
             let attempts = &self.attempts;
             self.connect_deadlines
                 .trim(|d| attempts.contains(d.slot, d.generation));
-            if let Some(at) = self.connect_deadlines.push(dl(ctx.now + tc)) {
-                ctx.timer(at, CONNECT_DL, 0, 0);
-            }
+            ctx.arm(
+                &mut self.connect_deadlines,
+                ctx.now + tc,
+                aref,
+                CONNECT_DL,
+                0,
+            );
         }
         self.arm_response_timeout(ctx, aref);
     }
@@ -349,14 +341,13 @@ impl Haproxy {
             let attempts = &self.attempts;
             self.response_deadlines
                 .trim(|d| attempts.contains(d.slot, d.generation));
-            let d = Deadline {
-                at: ctx.now + ts,
-                slot: aref.slot,
-                generation: aref.generation,
-            };
-            if let Some(at) = self.response_deadlines.push(d) {
-                ctx.timer(at, RESPONSE_DL, 0, 0);
-            }
+            ctx.arm(
+                &mut self.response_deadlines,
+                ctx.now + ts,
+                aref,
+                RESPONSE_DL,
+                0,
+            );
         }
     }
 

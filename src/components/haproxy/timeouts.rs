@@ -8,21 +8,13 @@ use crate::engine::SimTime;
 
 impl Haproxy {
     pub(super) fn expire_deadlines(&mut self, ctx: &mut Ctx, kind: u8) {
-        let mut due = Vec::new();
         let fifo = match kind {
             CONNECT_DL => &mut self.connect_deadlines,
             RESPONSE_DL => &mut self.response_deadlines,
             IDLE_DL => &mut self.idle_deadlines,
             _ => &mut self.queue_deadlines,
         };
-        if let Some(at) = fifo.expire(ctx.now, |d| due.push(d)) {
-            ctx.timer(at, kind, 0, 0);
-        }
-        for d in due {
-            let r = CallRef {
-                slot: d.slot,
-                generation: d.generation,
-            };
+        for r in ctx.expire(fifo, kind, 0) {
             match kind {
                 CONNECT_DL => {
                     let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
