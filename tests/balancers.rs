@@ -288,3 +288,66 @@ fn haproxy_observe_layer4_marks_a_refusing_server_down_from_real_traffic() {
     let (t, _, _) = detect("sudden-death");
     assert!((0.55..0.65).contains(&t), "sudden-death after {t}");
 }
+
+/// A `Write` the test keeps a handle on, for the per-request trace.
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn haproxy_slowstart_ramps_a_returning_server_up_instead_of_flooding_it() {
+    // s2 is slow after its restart (50 ms instead of 5 ms), so the requests it
+    // serves can be told apart: count them in the 3 s after it is marked UP.
+    let slow_after_up = |slowstart: &str| {
+        let text = haproxy(
+            &format!("[balancers.lb.default_server]\ncheck = true\ninter = \"1s\"\n{slowstart}"),
+            "",
+            "[[faults]]\nkind = \"kill\"\ntarget = \"s2\"\nat = \"5s\"\nrecover_at = \"15s\"\n\
+             [[faults]]\nkind = \"slow\"\ntarget = \"s2\"\nfactor = 10.0\nat = \"15s\"",
+        );
+        let spec = hasim::config::parse(&text, "s.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut sim = Sim::new(&spec, 1);
+        let trace = Shared::default();
+        sim.rec.trace = Some(Box::new(trace.clone()));
+        sim.run();
+        let r = sim.finish();
+        let up = r
+            .recorder
+            .events
+            .iter()
+            .find(|e| e.kind == EventKind::MarkedUp)
+            .expect("marked up")
+            .at
+            .as_secs_f64();
+        let text = String::from_utf8(trace.0.borrow().clone()).unwrap();
+        text.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| {
+                let start: f64 = f[0].parse().unwrap();
+                let latency: f64 = f[4].parse().unwrap();
+                start >= up && start < up + 3.0 && latency > 40.0
+            })
+            .count()
+    };
+    let flooded = slow_after_up("");
+    let ramped = slow_after_up("slowstart = \"10s\"");
+    // 100 req/s in all: a third (~100 in 3 s) without slowstart; with a 10 s
+    // ramp s2 gets 1/16, 2/16, 4/16 of a share in its first seconds.
+    assert!(
+        (90..=110).contains(&flooded),
+        "without slowstart: {flooded}"
+    );
+    assert!(
+        ramped > 0 && ramped * 4 < flooded,
+        "with slowstart: {ramped} vs {flooded}"
+    );
+}

@@ -996,6 +996,10 @@ impl<'a> Builder<'a> {
                 Some(_) => Some(Observe::Layer7),
             };
             let error_limit = s.u32_min("error_limit", 1)?;
+            // srv_parse_slowstart(): stored in ms, used in whole seconds, rounded up.
+            let slowstart_s = s
+                .duration_opt("slowstart")?
+                .map_or(0, |d| d.0.div_ceil(Dur::S));
             let on_error = match s.string_enum(
                 "on_error",
                 &["fastinter", "fail-check", "sudden-death", "mark-down"],
@@ -1017,6 +1021,7 @@ impl<'a> Builder<'a> {
                 rise,
                 fall,
                 fastinter_set: fastinter_opt.is_some(),
+                slowstart_s,
                 observe,
                 error_limit,
                 on_error,

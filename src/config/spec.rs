@@ -238,6 +238,8 @@ pub struct HaproxyServerSpec {
     pub downinter: Dur,
     pub rise: u32,
     pub fall: u32,
+    /// `slowstart` in whole seconds (HAProxy rounds it up); 0 = off.
+    pub slowstart_s: u64,
     /// `fastinter` was given (on-error reschedules checks only then).
     pub fastinter_set: bool,
     /// Passive health from real traffic (`observe`), off when `None`.

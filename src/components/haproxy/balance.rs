@@ -8,7 +8,12 @@ use crate::config::spec::Balance;
 impl Srv {
     /// Can take one more connection now (`maxconn` 0 = unlimited).
     pub(super) fn has_room(&self) -> bool {
-        self.maxconn == 0 || self.cur < self.maxconn
+        self.maxconn == 0 || self.cur < self.slowstart.maxconn(self.maxconn)
+    }
+
+    /// Weight for the algorithms, in sixteenths (a warming-up server less).
+    pub(super) fn eweight(&self) -> u32 {
+        self.slowstart.weight16(self.weight)
     }
 }
 
@@ -31,8 +36,8 @@ impl Haproxy {
         if c.is_empty() {
             c.extend((0..s.len()).find(|&i| s[i].backup && s[i].up));
         }
-        let w = c.first().map(|&i| s[i].weight);
-        self.equal_weights = c.iter().all(|&i| Some(s[i].weight) == w);
+        let w = c.first().map(|&i| s[i].eweight());
+        self.equal_weights = c.iter().all(|&i| Some(s[i].eweight()) == w);
         self.candidates = c;
     }
 
@@ -80,11 +85,14 @@ impl Haproxy {
             Balance::First => open[0],
             Balance::Source => {
                 // map-based hash of the client address over the running servers' weights.
-                let total: u64 = cands.iter().map(|&i| self.servers[i].weight as u64).sum();
+                let total: u64 = cands
+                    .iter()
+                    .map(|&i| self.servers[i].eweight() as u64)
+                    .sum();
                 let mut h = crate::engine::rng::mix64(client as u64 ^ 0x5eed) % total.max(1);
                 let mut pick = cands[0];
                 for &i in cands {
-                    let w = self.servers[i].weight as u64;
+                    let w = self.servers[i].eweight() as u64;
                     if h < w {
                         pick = i;
                         break;
@@ -117,10 +125,13 @@ impl Haproxy {
     /// Smooth weighted round robin (HAProxy's roundrobin gives the same
     /// sequence for equal weights: s1, s2, s3, s1, ...).
     fn smooth_weighted_rr(&mut self, among: &[usize]) -> usize {
-        let total: i64 = among.iter().map(|&i| self.servers[i].weight as i64).sum();
+        let total: i64 = among
+            .iter()
+            .map(|&i| self.servers[i].eweight() as i64)
+            .sum();
         for &i in among {
             let s = &mut self.servers[i];
-            s.rr_weight += s.weight as i64;
+            s.rr_weight += s.eweight() as i64;
         }
         let mut best = among[0];
         for &i in among {

@@ -295,6 +295,7 @@ impl Haproxy {
                 took.0 / 1_000_000
             );
             ctx.log(node, EventKind::MarkedUp, detail);
+            self.start_warmup(ctx, i);
             self.on_marked_up(ctx, i);
         } else {
             let why = failure.map(|f| f.describe(took)).unwrap_or_default();
@@ -302,6 +303,7 @@ impl Haproxy {
                 "Server {name} is DOWN, reason: {why}. {active} active and {backup} backup servers left."
             );
             ctx.log(node, EventKind::MarkedDown, detail);
+            self.stop_warmup(i);
             if active + backup == 0 {
                 ctx.log(
                     node,
@@ -379,6 +381,7 @@ mod tests {
             rise,
             fall,
             fastinter_set: true,
+            slowstart_s: 0,
             observe: None,
             error_limit: 10,
             on_error: OnError::FailCheck,

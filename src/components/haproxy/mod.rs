@@ -8,6 +8,7 @@
 mod balance;
 mod checks;
 mod kept;
+mod slowstart;
 mod timeouts;
 
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
@@ -24,6 +25,7 @@ const RESPONSE_EXACT: u8 = 7;
 const IDLE_DL: u8 = 8;
 pub(super) const CHECK_START: u8 = 5;
 pub(super) const CHECK_TIMEOUT: u8 = 6;
+pub(super) const WARMUP: u8 = 9;
 
 /// Check replies carry the server index with this bit set in `CallRef::slot`.
 const CHECK_BIT: u32 = 1 << 31;
@@ -41,6 +43,7 @@ pub struct Srv {
     pub rr_weight: i64,
     pub up: bool,
     pub check: checks::CheckState,
+    pub slowstart: slowstart::Warmup,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -145,6 +148,7 @@ impl Haproxy {
                 cur: 0,
                 queue: VecDeque::new(),
                 rr_weight: 0,
+                slowstart: slowstart::Warmup::new(s.slowstart_s),
                 up: true,
                 check: checks::CheckState::new(s),
             })
@@ -505,6 +509,7 @@ impl Haproxy {
                 self.retry_now(ctx, sref, t.b >> 31 == 1);
             }
             CHECK_START => self.start_check(ctx, t.a as usize, t.b),
+            WARMUP => self.warmup_tick(ctx, t.a as usize),
             CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
             _ => {}
         }
