@@ -62,11 +62,12 @@ fn node(o: &mut String, kind: &NodeKind) {
             }
             LoadSpec::Closed(l) => writeln!(
                 o,
-                "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}",
+                "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}, keep-alive {}",
                 c.target,
                 l.vus,
                 l.iteration.len(),
-                c.timeout
+                c.timeout,
+                l.keep_alive
             ),
         },
         NodeKind::Haproxy(h) => {
@@ -86,7 +87,7 @@ fn node(o: &mut String, kind: &NodeKind) {
             for s in &h.servers {
                 let _ = writeln!(
                     o,
-                    "      server {:<10} weight {} maxconn {} backup {} check {} inter {} fastinter {} downinter {} rise {} fall {}",
+                    "      server {:<10} weight {} maxconn {} backup {} check {} inter {} fastinter {} downinter {} rise {} fall {} slowstart {}s observe {} error-limit {} on-error {:?}",
                     s.name,
                     s.weight,
                     s.maxconn,
@@ -96,7 +97,12 @@ fn node(o: &mut String, kind: &NodeKind) {
                     s.fastinter,
                     s.downinter,
                     s.rise,
-                    s.fall
+                    s.fall,
+                    s.slowstart_s,
+                    s.observe
+                        .map_or("off".to_string(), |o| format!("{o:?}").to_lowercase()),
+                    s.error_limit,
+                    s.on_error
                 );
             }
             Ok(())
@@ -104,14 +110,15 @@ fn node(o: &mut String, kind: &NodeKind) {
         NodeKind::Nginx(x) => {
             let _ = writeln!(
                 o,
-                "{} workers, zone {}, proxy_connect_timeout {}, proxy_read_timeout {}, proxy_next_upstream {}, tries {}, timeout {}",
+                "{} workers, zone {}, proxy_connect_timeout {}, proxy_read_timeout {}, proxy_next_upstream {}, tries {}, timeout {}, keepalive_timeout {}",
                 x.worker_processes,
                 x.zone,
                 x.proxy_connect_timeout,
                 x.proxy_read_timeout,
                 next_upstream(&x.proxy_next_upstream),
                 x.proxy_next_upstream_tries,
-                x.proxy_next_upstream_timeout
+                x.proxy_next_upstream_timeout,
+                x.keepalive_timeout
             );
             for s in &x.servers {
                 let _ = writeln!(
