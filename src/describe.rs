@@ -1,7 +1,8 @@
 //! `--dry-run`: the resolved topology in words, after presets and defaults.
 
 use crate::config::spec::{
-    DistSpec, ExperimentSpec, FaultTiming, Jitter, LatencySpec, LoadSpec, NextUpstream, NodeKind,
+    ConnectionMode, DistSpec, ExperimentSpec, FaultTiming, Jitter, LatencySpec, LoadSpec,
+    NextUpstream, NodeKind,
 };
 use crate::engine::Dur;
 use std::fmt::Write;
@@ -133,7 +134,16 @@ fn node(o: &mut String, kind: &NodeKind) {
             let calls: Vec<String> = a
                 .calls
                 .iter()
-                .map(|c| format!("{} x{}", c.target, c.count))
+                .map(|c| {
+                    let conn = match c.connection {
+                        ConnectionMode::PerRequest => "a connection per call".to_string(),
+                        ConnectionMode::Pool { size } => format!("pool of {size}"),
+                    };
+                    format!(
+                        "{} x{} ({conn}, connect timeout {}, timeout {}, error {})",
+                        c.target, c.count, c.connect_timeout, c.timeout, c.error_status
+                    )
+                })
                 .collect();
             writeln!(
                 o,
