@@ -1,20 +1,11 @@
 //! Behaviours of the balancer and app models that the validation cases do not
 //! cover, each from haproxy.md / nginx.md, asserted from what clients saw.
 
-use hasim::metrics::{EventKind, FAILURE_KINDS};
-use hasim::report::RunResult;
+mod common;
+
+use common::{Shared, kind, run};
+use hasim::metrics::EventKind;
 use hasim::sim::Sim;
-
-fn run(text: &str) -> RunResult {
-    let spec = hasim::config::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Sim::new(&spec, 1);
-    sim.run();
-    sim.finish()
-}
-
-fn kind(r: &RunResult, name: &str) -> u64 {
-    r.recorder.by_kind[FAILURE_KINDS.iter().position(|k| *k == name).unwrap()]
-}
 
 /// Client -> HAProxy -> s1..s3, with `extra` appended to the balancer table
 /// and `faults` at the end.
@@ -287,20 +278,6 @@ fn haproxy_observe_layer4_marks_a_refusing_server_down_from_real_traffic() {
     // 10 more errors) marks it down -> 20 errors.
     let (t, _, _) = detect("sudden-death");
     assert!((0.55..0.65).contains(&t), "sudden-death after {t}");
-}
-
-/// A `Write` the test keeps a handle on, for the per-request trace.
-#[derive(Clone, Default)]
-struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[test]

@@ -1,16 +1,9 @@
 //! Keep-alive: k6's virtual users reuse their connection between requests
 //! (k6's default), and what that does at the balancers.
 
-use hasim::metrics::FAILURE_KINDS;
-use hasim::report::RunResult;
-use hasim::sim::Sim;
+mod common;
 
-fn run(text: &str) -> RunResult {
-    let spec = hasim::config::parse(text, "keepalive.toml").unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Sim::new(&spec, 1);
-    sim.run();
-    sim.finish()
-}
+use common::{kind, run};
 
 fn haproxy(keep_alive: bool) -> String {
     format!(
@@ -45,8 +38,7 @@ fn kept_connections_hold_haproxy_maxconn_slots_while_their_users_sleep() {
     // With it, 5 users keep their slot through every sleep (shorter than
     // timeout client): the other 5 wait in the listen queue and time out.
     let kept = run(&haproxy(true));
-    let timeouts =
-        kept.recorder.by_kind[FAILURE_KINDS.iter().position(|k| *k == "timeout").unwrap()];
+    let timeouts = kind(&kept, "timeout");
     assert!(timeouts > 0, "{:?}", kept.recorder.by_kind);
     assert!(kept.recorder.requests < fresh.recorder.requests);
 }

@@ -1,7 +1,9 @@
 //! Connection pools: an app keeps connections to its database open through
 //! HAProxy in tcp mode, each bound to the server chosen when it was opened.
 
-use hasim::metrics::FAILURE_KINDS;
+mod common;
+
+use common::kind;
 use hasim::report::RunResult;
 use hasim::sim::Sim;
 
@@ -57,10 +59,6 @@ service = "5ms"
     let mut sim = Sim::new(&spec, 1);
     sim.run();
     sim.finish()
-}
-
-fn kind(r: &RunResult, name: &str) -> u64 {
-    r.recorder.by_kind[FAILURE_KINDS.iter().position(|k| *k == name).unwrap()]
 }
 
 const POWER_OFF: &str = "[[faults]]\nkind = \"power-off\"\ntarget = \"db2\"\nat = \"10s\"";
