@@ -5,6 +5,8 @@
 //! `run_until_says_when_the_run_is_over`) and `cli.rs`
 //! (`a_failed_write_leaves_no_trace_file_behind`).
 
+mod common;
+
 use hasim::sim::Sim;
 
 const BASE: &str = r#"
@@ -28,8 +30,19 @@ service = "1ms"
 fn constant_arrivals_start_at_the_start_instant() {
     let spec = hasim::config::parse(BASE, "r.toml").unwrap();
     let mut sim = Sim::new(&spec, 1);
-    sim.run_until(hasim::engine::SimTime(1_000_000_000));
-    assert_eq!(sim.rec.issued, 1, "one request issued at exactly 1 s");
+    let trace = common::Shared::default();
+    sim.rec.trace = Some(Box::new(trace.clone()));
+    sim.run();
+    let text = String::from_utf8(trace.0.borrow().clone()).unwrap();
+    let first_start = text
+        .lines()
+        .next()
+        .and_then(|l| l.split(',').next())
+        .unwrap();
+    assert_eq!(
+        first_start, "1.000000000",
+        "the first request leaves at start"
+    );
 }
 
 /// `rate = 1e300` made the inter-arrival gap round to zero and the run never

@@ -150,6 +150,13 @@ impl Ctx<'_> {
     /// Sends a message on a connection whose callee-side slot is `peer`.
     #[inline]
     pub fn send_peer(&mut self, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
+        self.send_at(self.now, to, call, peer, kind);
+    }
+
+    /// Sends a message that leaves at `at` (not before now): an open-loop
+    /// client issues a batch of arrivals whose instants it already knows.
+    #[inline]
+    pub fn send_at(&mut self, at: SimTime, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
         let d = self
             .net
             .delay(self.hosts[self.me as usize], self.hosts[to as usize]);
@@ -161,7 +168,8 @@ impl Ctx<'_> {
             kind,
             retx: 0,
         };
-        self.queue.schedule(self.now + d, Event::Deliver(msg));
+        self.queue
+            .schedule(at.max(self.now) + d, Event::Deliver(msg));
     }
 
     /// Sets a timer of this process (discarded if the process dies first).
