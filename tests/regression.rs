@@ -89,3 +89,27 @@ service = "1ms"
     assert_eq!(r.recorder.failed, 0);
     assert!(r.recorder.requests > 80, "{}", r.recorder.requests);
 }
+
+/// The network kept a host-by-host matrix: 10,000 servers asked for gigabytes.
+/// It is linear in hosts now; an nginx upstream's tried-set holds 128 servers,
+/// and more are refused with a message instead of a panic.
+#[test]
+fn many_hosts_fit_and_big_nginx_upstreams_are_refused_cleanly() {
+    let text = |lb: &str, count: u32| {
+        format!(
+            "[experiment]\nduration = \"1s\"\n[clients.c]\ntype = \"open\"\ntarget = \"lb\"\nrate = 1000\n\
+             [balancers.lb]\npreset = \"{lb}\"\nservers = [\"s\"]\n[servers.s]\ncount = {count}\nworkers = 1\nservice = \"1ms\"\n"
+        )
+    };
+    let spec = hasim::config::parse(&text("haproxy-2.6", 5000), "r.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    assert!(sim.finish().recorder.requests > 900);
+    let err = hasim::config::parse(&text("nginx-1.22", 200), "r.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("balancers.lb.servers") && err.contains("at most 128"),
+        "{err}"
+    );
+}

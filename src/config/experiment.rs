@@ -1047,6 +1047,16 @@ impl<'a> Builder<'a> {
     }
 
     fn nginx(&self, r: &mut Reader<'a>, servers: Vec<String>) -> Result<NginxSpec, ConfigError> {
+        // The model keeps each request's tried servers in a 128-bit set.
+        if servers.len() > 128 {
+            return Err(r.error_at(
+                "servers",
+                format!(
+                    "at most 128 servers in an nginx upstream here, got {}",
+                    servers.len()
+                ),
+            ));
+        }
         if let Some(item) = r.item("worker_processes")
             && item.as_str() == Some("auto")
         {

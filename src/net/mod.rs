@@ -21,6 +21,7 @@ pub use latency::Latency;
 use crate::config::spec::NetworkSpec;
 use crate::engine::{Dur, Rng};
 use rand::Rng as _;
+use std::collections::HashMap;
 
 pub type HostId = u32;
 
@@ -33,14 +34,31 @@ pub struct Host {
     pub blackholed: bool,
 }
 
+/// An active partition: each host's group (0 = not part of it).
+#[derive(Clone, Debug, PartialEq)]
+struct Partition {
+    group_of: Vec<u8>,
+    one_way: bool,
+}
+
+impl Partition {
+    /// Packets from `from` to `to` are dropped by this partition.
+    #[inline]
+    fn blocks(&self, from: HostId, to: HostId) -> bool {
+        let (gf, gt) = (self.group_of[from as usize], self.group_of[to as usize]);
+        gf != 0 && gt != 0 && gf != gt && (!self.one_way || gf == 1)
+    }
+}
+
+/// The network's state. Memory is linear in the number of hosts: latency and
+/// loss are a default plus per-link overrides, partitions a group per host.
 pub struct Network {
     pub hosts: Vec<Host>,
-    /// `blocked[from * n + to]`: packets from `from` to `to` are dropped.
-    blocked: Vec<bool>,
-    /// Per ordered host pair: one-way latency.
-    latency: Vec<Latency>,
-    /// Per ordered host pair: loss probability.
-    loss: Vec<f64>,
+    partitions: Vec<Partition>,
+    latency: Latency,
+    loss: f64,
+    /// `[[network.links]]` overrides, both directions.
+    links: HashMap<(HostId, HostId), (Latency, f64)>,
     any_loss: bool,
     pub same_subnet: bool,
     pub arp_timeout: Dur,
@@ -54,23 +72,22 @@ pub struct Network {
 
 impl Network {
     pub fn new(spec: &NetworkSpec, host_names: &[String], rng: Rng) -> Network {
-        let n = host_names.len();
-        let base = Latency::from_spec(&spec.latency);
-        let mut latency = vec![base; n * n];
-        let mut loss = vec![spec.loss; n * n];
-        let index = |name: &str| host_names.iter().position(|h| h == name);
+        let latency = Latency::from_spec(&spec.latency);
+        let index = |name: &str| {
+            host_names
+                .iter()
+                .position(|h| h == name)
+                .map(|i| i as HostId)
+        };
+        let mut links = HashMap::new();
         for link in &spec.links {
             let (Some(a), Some(b)) = (index(&link.a), index(&link.b)) else {
                 continue;
             };
-            for (x, y) in [(a, b), (b, a)] {
-                if let Some(l) = &link.latency {
-                    latency[x * n + y] = Latency::from_spec(l);
-                }
-                if let Some(p) = link.loss {
-                    loss[x * n + y] = p;
-                }
-            }
+            let l = link.latency.as_ref().map_or(latency, Latency::from_spec);
+            let p = link.loss.unwrap_or(spec.loss);
+            links.insert((a, b), (l, p));
+            links.insert((b, a), (l, p));
         }
         Network {
             hosts: host_names
@@ -81,10 +98,11 @@ impl Network {
                     blackholed: false,
                 })
                 .collect(),
-            blocked: vec![false; n * n],
-            any_loss: loss.iter().any(|&p| p > 0.0),
+            partitions: Vec::new(),
+            any_loss: spec.loss > 0.0 || links.values().any(|&(_, p)| p > 0.0),
             latency,
-            loss,
+            loss: spec.loss,
+            links,
             same_subnet: spec.same_subnet,
             arp_timeout: spec.arp_timeout,
             syn_rto: spec.syn_rto,
@@ -95,16 +113,17 @@ impl Network {
         }
     }
 
-    #[inline]
-    fn pair(&self, from: HostId, to: HostId) -> usize {
-        from as usize * self.hosts.len() + to as usize
-    }
-
     /// One-way latency of the next packet from `from` to `to`.
     #[inline]
     pub fn delay(&mut self, from: HostId, to: HostId) -> Dur {
-        let i = self.pair(from, to);
-        self.latency[i].sample(&mut self.rng)
+        let l = if self.links.is_empty() {
+            self.latency
+        } else {
+            self.links
+                .get(&(from, to))
+                .map_or(self.latency, |&(l, _)| l)
+        };
+        l.sample(&mut self.rng)
     }
 
     /// Whether the next packet from `from` to `to` is lost at random.
@@ -113,7 +132,7 @@ impl Network {
         if !self.any_loss {
             return false;
         }
-        let p = self.loss[self.pair(from, to)];
+        let p = self.links.get(&(from, to)).map_or(self.loss, |&(_, p)| p);
         p > 0.0 && self.rng.random::<f64>() < p
     }
 
@@ -125,24 +144,24 @@ impl Network {
             && t.powered
             && !f.blackholed
             && !t.blackholed
-            && !self.blocked[self.pair(from, to)]
+            && !self.partitions.iter().any(|p| p.blocks(from, to))
     }
 
     /// Drops packets between the groups (both ways, or from the first group to
-    /// the others only when `one_way`). Hosts in no group are not affected.
+    /// the others only when `one_way`) while `on`; hosts in no group are not
+    /// affected. Turning it off removes exactly that partition.
     pub fn partition(&mut self, groups: &[Vec<HostId>], one_way: bool, on: bool) {
+        let mut group_of = vec![0u8; self.hosts.len()];
         for (gi, g) in groups.iter().enumerate() {
-            for (hi, h) in groups.iter().enumerate() {
-                if gi == hi || (one_way && gi != 0) {
-                    continue;
-                }
-                for &a in g {
-                    for &b in h {
-                        let i = self.pair(a, b);
-                        self.blocked[i] = on;
-                    }
-                }
+            for &h in g {
+                group_of[h as usize] = (gi + 1).min(255) as u8;
             }
+        }
+        let p = Partition { group_of, one_way };
+        if on {
+            self.partitions.push(p);
+        } else if let Some(i) = self.partitions.iter().position(|q| *q == p) {
+            self.partitions.remove(i);
         }
     }
 
