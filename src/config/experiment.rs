@@ -771,7 +771,7 @@ impl<'a> Builder<'a> {
                 "method",
                 "a closed client gives the method per step: iteration = [{ request = \"POST\" }]",
             )?;
-            let vus = r.u32_min("vus", 1)?;
+            let vus = r.u32_range("vus", 1, 1_000_000)?;
             let keep_alive = r.bool("keep_alive")?;
             let mut iteration = Vec::new();
             if r.has("iteration") {
