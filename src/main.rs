@@ -29,6 +29,12 @@ enum Command {
     /// Run one experiment: prints the summary and writes summary.txt,
     /// summary.json, timeline.csv, events.csv and timeline.png/.svg.
     Run(RunArgs),
+    /// List the presets (the real software's defaults an experiment builds
+    /// on), or print one with the source of every default.
+    Presets {
+        /// A preset's name, e.g. `haproxy-2.6`.
+        name: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -58,11 +64,39 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Presets { name } => presets(name.as_deref()),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn presets(name: Option<&str>) -> ExitCode {
+    match name {
+        None => {
+            for p in config::PRESETS {
+                println!("{:<14} for {:<18} ({})", p.name, p.kind.noun(), p.file);
+            }
+            ExitCode::SUCCESS
+        }
+        Some(n) => match config::PRESETS.iter().find(|p| p.name == n) {
+            Some(p) => {
+                print!("{}", p.text);
+                ExitCode::SUCCESS
+            }
+            None => {
+                let names: Vec<&str> = config::PRESETS.iter().map(|p| p.name).collect();
+                let hint = config::suggest(n, names.iter().copied())
+                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                eprintln!(
+                    "error: no preset `{n}`{hint} (presets: {})",
+                    names.join(", ")
+                );
+                ExitCode::from(2)
             }
         },
     }

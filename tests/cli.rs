@@ -341,3 +341,26 @@ fn a_failed_write_leaves_no_trace_file_behind() {
     assert_eq!(names_in(&tmp), ["out"]);
     fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn presets_lists_and_prints_the_documented_defaults() {
+    let tmp = scratch("presets");
+    let list = hasim(&tmp, &["presets"]);
+    assert!(list.status.success(), "{}", show(&list));
+    for name in ["haproxy-2.6", "nginx-1.22", "k6", "server"] {
+        assert!(text(&list.stdout).contains(name), "{}", show(&list));
+    }
+    let one = hasim(&tmp, &["presets", "haproxy-2.6"]);
+    assert!(
+        one.status.success() && text(&one.stdout).contains("inter = \"2s\""),
+        "{}",
+        show(&one)
+    );
+    let bad = hasim(&tmp, &["presets", "haproxy-2.5"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("did you mean `haproxy-2.6`"),
+        "{}",
+        show(&bad)
+    );
+}
