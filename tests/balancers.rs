@@ -328,3 +328,32 @@ fn haproxy_slowstart_ramps_a_returning_server_up_instead_of_flooding_it() {
         "with slowstart: {ramped} vs {flooded}"
     );
 }
+
+#[test]
+fn haproxy_leastconn_sends_less_to_a_slow_server_and_source_pins_a_client() {
+    // s2 slow from the start: roundrobin still gives it a third; leastconn
+    // gives it what it can take (fewer requests wait behind its slowness).
+    let slow = "[[faults]]\nkind = \"slow\"\ntarget = \"s2\"\nfactor = 40.0\nat = \"0s\"";
+    let rr = run(&haproxy("", "", slow));
+    let lc = run(&haproxy("balance = \"leastconn\"", "", slow));
+    assert!(
+        lc.recorder.overall.quantile_ms(0.9) < rr.recorder.overall.quantile_ms(0.9),
+        "leastconn p90 {} vs roundrobin {}",
+        lc.recorder.overall.quantile_ms(0.9),
+        rr.recorder.overall.quantile_ms(0.9)
+    );
+    // source: one client address maps to one server, so killing each server
+    // in turn hurts that client in exactly one of the three runs.
+    let hurt: Vec<bool> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|s| {
+            let r = run(&haproxy(
+                "balance = \"source\"\n[balancers.lb.default_server]\ncheck = true",
+                "",
+                &format!("[[faults]]\nkind = \"kill\"\ntarget = \"{s}\"\nat = \"10s\""),
+            ));
+            r.recorder.failed > 0
+        })
+        .collect();
+    assert_eq!(hurt.iter().filter(|h| **h).count(), 1, "{hurt:?}");
+}
