@@ -357,3 +357,23 @@ fn haproxy_leastconn_sends_less_to_a_slow_server_and_source_pins_a_client() {
         .collect();
     assert_eq!(hurt.iter().filter(|h| **h).count(), 1, "{hurt:?}");
 }
+
+#[test]
+fn haproxy_allbackups_spreads_over_every_backup_instead_of_the_first() {
+    // s1 active, s2 and s3 backups; s1 dies, then s3: it only mattered if it
+    // was serving, i.e. with option allbackups.
+    let failures_when_s3_dies = |allbackups: bool| {
+        let r = run(&haproxy(
+            &format!(
+                "option_allbackups = {allbackups}\n[balancers.lb.default_server]\ncheck = true\n\
+                 [balancers.lb.server.s2]\nbackup = true\n[balancers.lb.server.s3]\nbackup = true"
+            ),
+            "",
+            "[[faults]]\nkind = \"kill\"\ntarget = \"s1\"\nat = \"5s\"\n\
+             [[faults]]\nkind = \"kill\"\ntarget = \"s3\"\nat = \"20s\"",
+        ));
+        r.faults[1].window.failed
+    };
+    assert_eq!(failures_when_s3_dies(false), 0);
+    assert!(failures_when_s3_dies(true) > 0);
+}

@@ -971,6 +971,7 @@ impl<'a> Builder<'a> {
         let timeout_check = r.positive_duration_opt("timeout_check")?;
         let retries = r.u32_min("retries", 0)?;
         let redispatch = r.bool("option_redispatch")?;
+        let allbackups = r.bool("option_allbackups")?;
         let shutdown_sessions_on_marked_down = r
             .string_enum_opt("on_marked_down", &["shutdown-sessions"])?
             .is_some();
@@ -1039,6 +1040,7 @@ impl<'a> Builder<'a> {
             timeout_check,
             retries,
             redispatch,
+            allbackups,
             shutdown_sessions_on_marked_down,
             check,
             spread_checks,

@@ -217,6 +217,8 @@ pub struct HaproxySpec {
     pub timeout_check: Option<Dur>,
     pub retries: u32,
     pub redispatch: bool,
+    /// `option allbackups`: every UP backup serves, not only the first.
+    pub allbackups: bool,
     pub shutdown_sessions_on_marked_down: bool,
     pub check: CheckKind,
     /// global `spread-checks` percent (0..50).

@@ -28,13 +28,18 @@ pub(super) enum Pick {
 
 impl Haproxy {
     /// Recomputes the usable servers after a state change: active servers
-    /// that are UP; if none, the first UP backup (only the first, as without
-    /// `option allbackups`).
+    /// that are UP; if none, the first UP backup, or all of them with
+    /// `option allbackups`.
     pub(super) fn refresh_candidates(&mut self) {
         let s = &self.servers;
         let mut c: Vec<usize> = (0..s.len()).filter(|&i| !s[i].backup && s[i].up).collect();
         if c.is_empty() {
-            c.extend((0..s.len()).find(|&i| s[i].backup && s[i].up));
+            let backups = (0..s.len()).filter(|&i| s[i].backup && s[i].up);
+            if self.allbackups {
+                c.extend(backups);
+            } else {
+                c.extend(backups.take(1));
+            }
         }
         let w = c.first().map(|&i| s[i].eweight());
         self.equal_weights = c.iter().all(|&i| Some(s[i].eweight()) == w);
