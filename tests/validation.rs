@@ -132,3 +132,9 @@ fn haproxy_http_stop_httpchk_matches_the_real_haproxy_measured_here() {
     let p = check_case("haproxy-http-stop-httpchk");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn nginx_stop_post_matches_the_real_nginx_measured_here() {
+    let p = check_case("nginx-stop-post");
+    assert!(p.is_empty(), "{p:#?}");
+}
