@@ -2,8 +2,9 @@
 //! `maxconn` and listen queue, server `maxconn` and queues, `retries` with the
 //! 1 s turn-around and `option redispatch`, what the client gets in http and
 //! tcp mode, and what a DOWN/UP mark does to sessions. Beside it: server
-//! selection ([`balance`]), active and passive health ([`checks`]), kept
-//! connections ([`kept`]) and the timeouts ([`timeouts`]).
+//! selection (`balance.rs`), active and passive health (`checks.rs`), kept
+//! connections (`kept.rs`), `slowstart` (`slowstart.rs`) and the timeouts
+//! (`timeouts.rs`).
 
 mod balance;
 mod checks;
