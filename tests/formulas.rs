@@ -46,10 +46,15 @@ fn run(overrides: &[(&str, &str)]) -> RunResult {
     sim.finish()
 }
 
-/// Detection (down, then up) relative to the fault and its recovery, for 25
-/// fault instants spread over `period`.
-fn detections(overrides: &[(&str, &str)], period_ms: u64) -> Vec<(f64, f64)> {
-    (0..25)
+/// Detection times of the fault and of its recovery, each relative to its
+/// action, for 25 fault instants spread over `period`.
+struct Detections {
+    down: Vec<f64>,
+    up: Vec<f64>,
+}
+
+fn detections(overrides: &[(&str, &str)], period_ms: u64) -> Detections {
+    let (down, up) = (0..25)
         .map(|k| {
             let at = format!("\"{}ms\"", 20_000 + k * period_ms / 25);
             let back = format!("\"{}ms\"", 40_000 + k * period_ms / 25);
@@ -65,7 +70,8 @@ fn detections(overrides: &[(&str, &str)], period_ms: u64) -> Vec<(f64, f64)> {
             };
             (d(0), d(1))
         })
-        .collect()
+        .unzip();
+    Detections { down, up }
 }
 
 fn assert_within(values: &[f64], lo: f64, hi: f64, what: &str) {
@@ -88,8 +94,8 @@ fn assert_within(values: &[f64], lo: f64, hi: f64, what: &str) {
 fn haproxy_marks_a_refusing_server_down_after_fall_checks() {
     // defaults I = F = 2s, fall 3, RST: d ~ 0 -> 4..6 s; up: U(0, D + d) + (rise-1)F = 2..4 s
     let d = detections(&[], 2000);
-    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 4.0, 6.0, "down");
-    assert_within(&d.iter().map(|x| x.1).collect::<Vec<_>>(), 2.0, 4.0, "up");
+    assert_within(&d.down, 4.0, 6.0, "down");
+    assert_within(&d.up, 2.0, 4.0, "up");
 }
 
 #[test]
@@ -100,7 +106,7 @@ fn haproxy_fastinter_shortens_detection() {
         ("balancers.lb.default_server.fastinter", "\"200ms\""),
     ];
     let d = detections(&o, 1000);
-    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 0.4, 1.4, "down");
+    assert_within(&d.down, 0.4, 1.4, "down");
 }
 
 #[test]
@@ -111,7 +117,7 @@ fn haproxy_black_holed_server_costs_inter_per_check() {
         ("balancers.lb.default_server.inter", "\"500ms\""),
     ];
     let d = detections(&o, 500);
-    assert_within(&d.iter().map(|x| x.0).collect::<Vec<_>>(), 2.5, 3.0, "down");
+    assert_within(&d.down, 2.5, 3.0, "down");
 }
 
 #[test]
@@ -124,12 +130,7 @@ fn haproxy_timeout_check_does_not_shorten_a_check_below_the_connect_bound() {
         ("balancers.lb.timeout_check", "\"500ms\""),
     ];
     let d = detections(&o, 2000);
-    assert_within(
-        &d.iter().map(|x| x.0).collect::<Vec<_>>(),
-        10.0,
-        12.0,
-        "down",
-    );
+    assert_within(&d.down, 10.0, 12.0, "down");
 }
 
 #[test]
@@ -139,12 +140,7 @@ fn haproxy_http_check_detects_a_stopped_process_by_l7_timeout() {
         ("balancers.lb.option_httpchk", "\"GET /health\""),
     ];
     let d = detections(&o, 2000);
-    assert_within(
-        &d.iter().map(|x| x.0).collect::<Vec<_>>(),
-        10.0,
-        12.0,
-        "down",
-    );
+    assert_within(&d.down, 10.0, 12.0, "down");
 }
 
 #[test]

@@ -41,20 +41,6 @@ impl Sampler {
             Sampler::Uniform(a, b) => Dur(rng.random_range(a.0..=b.0.max(a.0))),
         }
     }
-
-    /// Mean of the distribution (for formulas and sanity checks).
-    pub fn mean(spec: &DistSpec) -> Dur {
-        match *spec {
-            DistSpec::Constant(d) => d,
-            DistSpec::Exponential { mean } => mean,
-            DistSpec::LogNormal { median, p99 } => {
-                let sigma =
-                    ((p99.0.max(1) as f64).ln() - (median.0.max(1) as f64).ln()).max(0.0) / Z99;
-                Dur((median.0 as f64 * (sigma * sigma / 2.0).exp()) as u64)
-            }
-            DistSpec::Uniform { min, max } => Dur((min.0 + max.0) / 2),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -218,10 +218,6 @@ impl Ctx<'_> {
         let (me, subj) = (&self.names[self.me as usize], &self.names[subject as usize]);
         self.rec.event(self.now, me, subj, kind, detail);
     }
-
-    pub fn name(&self, node: NodeId) -> &str {
-        &self.names[node as usize]
-    }
 }
 
 /// Every model, for dispatch by `match`.

@@ -111,20 +111,6 @@ impl<T> Slab<T> {
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|e| e.value.as_ref())
     }
-
-    /// Removes every entry (a crash), returning them in slot order.
-    pub fn drain(&mut self) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.live);
-        for (i, e) in self.entries.iter_mut().enumerate() {
-            if let Some(v) = e.value.take() {
-                e.generation = e.generation.wrapping_add(1);
-                self.free.push(i as u32);
-                out.push(v);
-            }
-        }
-        self.live = 0;
-        out
-    }
 }
 
 #[cfg(test)]

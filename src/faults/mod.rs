@@ -3,7 +3,7 @@
 //! by instant (ties keep the file's order).
 
 use crate::components::dist::Sampler;
-use crate::config::spec::{DistSpec, FaultKind, FaultSpec, FaultTiming};
+use crate::config::spec::{FaultKind, FaultSpec, FaultTiming};
 use crate::engine::{Dur, SimTime, rng};
 use rand_distr::{Distribution, Exp1};
 
@@ -122,15 +122,10 @@ pub fn expand(specs: &[FaultSpec], seed: u64, end: SimTime) -> Vec<FaultAction> 
     out.sort_by_key(|a| a.at);
     out
 }
-
-/// Mean of a repair-time distribution, for messages.
-pub fn mean_repair(d: &DistSpec) -> Dur {
-    Sampler::mean(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::spec::DistSpec;
 
     fn spec(timing: FaultTiming, targets: &[&str]) -> FaultSpec {
         FaultSpec {

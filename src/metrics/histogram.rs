@@ -70,18 +70,6 @@ impl Histogram {
     pub fn count(&self) -> u64 {
         self.total
     }
-
-    pub fn merge(&mut self, o: &Histogram) {
-        assert_eq!(self.sub_bits, o.sub_bits);
-        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
-            *a += b;
-        }
-        self.total += o.total;
-        self.sum_us += o.sum_us;
-        self.max_us = self.max_us.max(o.max_us);
-        self.min_us = self.min_us.min(o.min_us);
-    }
-
     /// Mean in milliseconds (0 when empty).
     pub fn mean_ms(&self) -> f64 {
         if self.total == 0 {
