@@ -45,6 +45,15 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
 
 fn node(o: &mut String, kind: &NodeKind) {
     let _ = match kind {
+        NodeKind::Database(d) => writeln!(
+            o,
+            "{} cluster `{}` of {} ({}): {:?}",
+            d.kind.label(),
+            d.cluster,
+            d.members.len(),
+            d.members.join(", "),
+            d.kind
+        ),
         NodeKind::Client(c) => match &c.load {
             LoadSpec::Open(l) => {
                 let steps: Vec<String> = l

@@ -153,7 +153,7 @@ fn reference_to_the_wrong_kind_of_node() {
         &e,
         6,
         "clients.web.target",
-        "`web` is a client; a client's target must be a balancer, an app or a server",
+        "`web` is a client; a client's target must be a balancer, an app, a server or a database",
     );
     let e = refuse(&with_line(6, "target = \"s\""));
     assert_says(

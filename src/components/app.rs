@@ -14,7 +14,7 @@
 //! connections to a dead database hang until a timeout.
 
 use super::server::Inbound;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use std::collections::VecDeque;
@@ -72,7 +72,25 @@ pub struct Downstream {
     /// many connections are open, and requests waiting for one.
     idle: Vec<Vec<CallRef>>,
     open: Vec<u32>,
-    waiting: Vec<VecDeque<CallRef>>,
+    waiting: Vec<VecDeque<Work>>,
+}
+
+/// A request of the app that needs a downstream call.
+#[derive(Clone, Copy)]
+struct Work {
+    inbound: CallRef,
+    op: u32,
+    idempotent: bool,
+}
+
+impl Work {
+    fn of(inbound: CallRef, inb: &Inbound) -> Work {
+        Work {
+            inbound,
+            op: inb.op,
+            idempotent: inb.idempotent,
+        }
+    }
 }
 
 type Ended = (CallRef, Result<(), u16>);
@@ -99,7 +117,7 @@ impl Downstream {
     pub(super) fn begin(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Inbound) {
         inb.step = 0;
         inb.left = self.cfgs[0].count;
-        self.issue(ctx, me, 0);
+        self.issue(ctx, Work::of(me, inb), 0);
     }
 
     /// The current call succeeded; issues the next one. True when all are done.
@@ -112,18 +130,19 @@ impl Downstream {
             }
             inb.left = self.cfgs[inb.step as usize].count;
         }
-        self.issue(ctx, me, inb.step as usize);
+        self.issue(ctx, Work::of(me, inb), inb.step as usize);
         false
     }
 
     /// Makes a call of kind `i` for request `me`: on an idle pooled
     /// connection, on a new one, or later when the pool is exhausted.
-    fn issue(&mut self, ctx: &mut Ctx, me: CallRef, i: usize) {
+    fn issue(&mut self, ctx: &mut Ctx, w: Work, i: usize) {
         let cfg = &self.cfgs[i];
+        let me = w.inbound;
+        // A call reads or writes as the client's request does (GET / POST).
         let req = Req {
-            kind: ReqKind::Work,
-            idempotent: true,
             keep: cfg.pool.is_some(),
+            ..Req::work(w.idempotent, w.op)
         };
         if let Some(conn) = self.idle[i].pop() {
             let o = self
@@ -138,7 +157,7 @@ impl Downstream {
             return;
         }
         if cfg.pool.is_some_and(|size| self.open[i] >= size) {
-            self.waiting[i].push_back(me);
+            self.waiting[i].push_back(w);
             return;
         }
         self.open[i] += 1;
@@ -203,7 +222,11 @@ impl Downstream {
             MsgKind::Refused | MsgKind::Reset | MsgKind::Closed | MsgKind::Unreachable => {
                 return self.drop_conn(ctx, conn);
             }
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Established => {
+            MsgKind::Connect(_)
+            | MsgKind::Request(_)
+            | MsgKind::Close
+            | MsgKind::Established
+            | MsgKind::Peer { .. } => {
                 return None;
             }
         };

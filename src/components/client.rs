@@ -3,7 +3,7 @@
 //! A client opens a new connection per request and records what it saw.
 
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::config::spec::{Arrivals, LoadSpec, StepSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
@@ -73,6 +73,7 @@ const KEEP_BIT: u32 = 1 << 31;
 struct Call {
     start: SimTime,
     vu: u32,
+    op: u32,
 }
 
 impl Client {
@@ -166,16 +167,20 @@ impl Client {
 
     /// Issues a request at instant `at` (now, or a known later arrival).
     fn issue(&mut self, ctx: &mut Ctx, at: SimTime, vu: u32, idempotent: bool) {
-        let call = CallRef::new(self.calls.insert(Call { start: at, vu }));
+        // Operation ids are the global issue count: unique across clients.
+        let op = ctx.rec.issued as u32;
+        let call = CallRef::new(self.calls.insert(Call { start: at, vu, op }));
         ctx.rec.issued += 1;
+        if let Some(h) = ctx.rec.history.as_mut() {
+            h.begin(op, self.id, at, !idempotent);
+        }
         match self.kept.get_mut(vu as usize) {
             Some(k) => {
                 // Reuse the VU's connection, or open a new one.
                 k.current = Some(call);
                 let req = Req {
-                    kind: ReqKind::Work,
-                    idempotent,
                     keep: true,
+                    ..Req::work(idempotent, op)
                 };
                 if !k.open {
                     k.generation = k.generation.wrapping_add(1);
@@ -194,7 +199,7 @@ impl Client {
                 ctx.send_at(at, self.target, conn, k.peer, kind);
             }
             None => {
-                let req = Req::once(ReqKind::Work, idempotent);
+                let req = Req::work(idempotent, op);
                 ctx.send_at(at, self.target, call, NO_PEER, MsgKind::Connect(req));
             }
         }
@@ -209,6 +214,9 @@ impl Client {
             return;
         };
         ctx.rec.record(self.id, c.start, ctx.now, outcome);
+        if let Some(h) = ctx.rec.history.as_mut() {
+            h.end(c.op, ctx.now, outcome);
+        }
         if matches!(self.load, Load::Closed { .. }) {
             self.advance_vu(ctx, rng, c.vu, true);
         }
@@ -298,7 +306,11 @@ impl Client {
             MsgKind::Reset => Outcome::Reset,
             MsgKind::Closed => Outcome::Closed,
             MsgKind::Unreachable => Outcome::Unreachable,
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Established => {
+            MsgKind::Connect(_)
+            | MsgKind::Request(_)
+            | MsgKind::Close
+            | MsgKind::Established
+            | MsgKind::Peer { .. } => {
                 return;
             }
         };

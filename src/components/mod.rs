@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod client;
+pub mod db;
 pub mod dist;
 pub mod haproxy;
 pub mod nginx;
@@ -49,6 +50,9 @@ pub struct Req {
     /// keep-alive). A callee that does not keep connections answers with
     /// `peer = NO_PEER`, which closes it after the reply.
     pub keep: bool,
+    /// The client operation this request serves (its id in the write
+    /// history); proxies and apps pass it on, 0 for checks.
+    pub op: u32,
 }
 
 impl Req {
@@ -58,6 +62,17 @@ impl Req {
             kind,
             idempotent,
             keep: false,
+            op: 0,
+        }
+    }
+
+    /// Real work for client operation `op` on a connection of its own.
+    pub const fn work(idempotent: bool, op: u32) -> Req {
+        Req {
+            kind: ReqKind::Work,
+            idempotent,
+            keep: false,
+            op,
         }
     }
 }
@@ -85,6 +100,13 @@ pub enum MsgKind {
     Reset,
     /// FIN with no reply (HAProxy tcp mode giving up, truncated response).
     Closed,
+    /// A cluster protocol message between members of one database cluster
+    /// (group communication, raft, replication, DCS calls) on their
+    /// long-lived connections: `tag` says which, `a`, `b` and the message's
+    /// `call` and `peer` words carry its fields. The kernel drops it at a dead
+    /// process (the protocols judge liveness by silence, not by RSTs) and TCP
+    /// does not retransmit it (the protocols resend on their own timers).
+    Peer { tag: u8, a: u32, b: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,6 +252,10 @@ pub enum Model {
     Server(server::Server),
     Haproxy(haproxy::Haproxy),
     Nginx(nginx::Nginx),
+    Galera(db::galera::Galera),
+    Mysql(db::mysql::Mysql),
+    Patroni(db::patroni::Patroni),
+    Etcd(db::etcd::Etcd),
 }
 
 macro_rules! each_model {
@@ -239,6 +265,22 @@ macro_rules! each_model {
             Model::Server($m) => $body,
             Model::Haproxy($m) => $body,
             Model::Nginx($m) => $body,
+            Model::Galera($m) => $body,
+            Model::Mysql($m) => $body,
+            Model::Patroni($m) => $body,
+            Model::Etcd($m) => $body,
+        }
+    };
+}
+
+macro_rules! each_db {
+    ($self:expr, $m:ident => $body:expr, $other:expr) => {
+        match $self {
+            Model::Galera($m) => $body,
+            Model::Mysql($m) => $body,
+            Model::Patroni($m) => $body,
+            Model::Etcd($m) => $body,
+            _ => $other,
         }
     };
 }
@@ -290,6 +332,30 @@ impl Model {
             Model::Server(m) => m.inbound_peers(),
             Model::Haproxy(m) => m.inbound_peers(),
             Model::Nginx(m) => m.inbound_peers(),
+            m => each_db!(m, m => m.inbound_peers(), Vec::new()),
         }
+    }
+
+    /// Nothing listens on the port for `kind` although the process runs (a
+    /// Patroni node whose PostgreSQL is down): the kernel refuses the SYN.
+    #[inline]
+    pub fn refuses(&self, kind: ReqKind) -> bool {
+        each_db!(self, m => m.refuses(kind), false)
+    }
+
+    /// The process died: it restarts from `pristine`, except what a
+    /// database keeps on disk.
+    pub fn crash(&mut self, pristine: &Model) {
+        each_db!(self, m => m.crash(), *self = pristine.clone())
+    }
+
+    /// An operator's action or a process fault; ignored by non-databases.
+    pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: db::Admin) {
+        each_db!(self, m => m.admin(ctx, rng, a), ())
+    }
+
+    /// A database node's data at the end of the run.
+    pub fn final_data(&self) -> Option<db::FinalData<'_>> {
+        each_db!(self, m => m.final_data(), None)
     }
 }

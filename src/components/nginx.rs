@@ -3,7 +3,7 @@
 //! clock, per worker process unless a `zone` shares it, and the
 //! `proxy_next_upstream` retry rule with its timeouts and tries.
 
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
 use crate::components::NO_PEER;
 use crate::config::spec::{NextUpstream, NginxSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
@@ -49,6 +49,7 @@ struct Request {
     client_call: CallRef,
     worker: u16,
     idempotent: bool,
+    op: u32,
     tried: u128,
     tries: u32,
     first_start: SimTime,
@@ -185,7 +186,7 @@ impl Nginx {
                     self.conns.remove(c.slot, c.generation);
                 }
             }
-            MsgKind::Established => {}
+            MsgKind::Established | MsgKind::Peer { .. } => {}
         }
     }
 
@@ -233,6 +234,7 @@ impl Nginx {
             client_call,
             worker,
             idempotent: req.idempotent,
+            op: req.op,
             tried: 0,
             tries,
             first_start: ctx.now,
@@ -310,7 +312,7 @@ impl Nginx {
         r.tried |= 1u128 << p;
         r.peer = p as u16;
         r.attempt = aref;
-        let req = Req::once(ReqKind::Work, r.idempotent);
+        let req = Req::work(r.idempotent, r.op);
         ctx.send(self.peers[p].node, aref, MsgKind::Connect(req));
         let attempts = &self.attempts;
         self.connect_deadlines

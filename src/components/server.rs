@@ -41,6 +41,9 @@ pub(super) struct Inbound {
     /// Index of the downstream call in progress, and calls left of it.
     pub step: u16,
     pub left: u32,
+    /// The client operation and its kind, passed on to downstream calls.
+    pub op: u32,
+    pub idempotent: bool,
 }
 
 impl Server {
@@ -77,16 +80,20 @@ impl Server {
                         closing: false,
                         step: 0,
                         left: 0,
+                        op: req.op,
+                        idempotent: req.idempotent,
                     };
                     let me = CallRef::new(self.inbound.insert(inb));
                     self.start_request(ctx, rng, me);
                 }
             },
-            MsgKind::Request(_) => match self.connection(&msg) {
+            MsgKind::Request(req) => match self.connection(&msg) {
                 Some(me) => {
                     let inb = self.inbound.get_mut(me.slot, me.generation).expect("found");
                     if !inb.active {
                         inb.active = true;
+                        inb.op = req.op;
+                        inb.idempotent = req.idempotent;
                         self.start_request(ctx, rng, me);
                     }
                 }

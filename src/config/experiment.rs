@@ -4,6 +4,7 @@
 //! Two passes: the first registers every node name (expanding `count`) and
 //! host, the second reads each section with references resolved.
 
+use super::db;
 use super::error::{ConfigError, did_you_mean};
 use super::presets::{self, Preset, PresetKind};
 use super::spec::*;
@@ -19,6 +20,7 @@ const SECTIONS: &[&str] = &[
     "balancers",
     "apps",
     "servers",
+    "databases",
     "faults",
 ];
 
@@ -53,6 +55,7 @@ enum Section {
     Balancer,
     App,
     Server,
+    Database,
 }
 
 impl Section {
@@ -62,6 +65,7 @@ impl Section {
             Section::Balancer => "balancers",
             Section::App => "apps",
             Section::Server => "servers",
+            Section::Database => "databases",
         }
     }
     fn noun(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Section {
             Section::Balancer => "a balancer",
             Section::App => "an app",
             Section::Server => "a server",
+            Section::Database => "a database",
         }
     }
     fn plural(self) -> &'static str {
@@ -78,17 +83,24 @@ impl Section {
             Section::Balancer => "balancers",
             Section::App => "apps",
             Section::Server => "servers",
+            Section::Database => "databases",
         }
     }
 }
 
-const ALL_SECTIONS: [Section; 4] = [
+const ALL_SECTIONS: [Section; 5] = [
     Section::Client,
     Section::Balancer,
     Section::App,
     Section::Server,
+    Section::Database,
 ];
-const SERVING: &[Section] = &[Section::Balancer, Section::App, Section::Server];
+const SERVING: &[Section] = &[
+    Section::Balancer,
+    Section::App,
+    Section::Server,
+    Section::Database,
+];
 const BACKENDS: &[Section] = &[Section::App, Section::Server];
 
 struct NodeInfo {
@@ -111,6 +123,8 @@ struct Registry {
     /// Each claimed name: where and by what.
     claims: IndexMap<String, (Pos, String)>,
     hosts: Vec<String>,
+    /// Database clusters in file order, with their `type`.
+    databases: IndexMap<String, &'static str>,
 }
 
 struct Builder<'a> {
@@ -269,9 +283,16 @@ impl<'a> Builder<'a> {
         }
         let mut r = Reader::new(self.src, &e.path, &[e.item]);
         let count = match sec {
-            Section::App | Section::Server => r.u32_range_opt("count", 1, 10_000)?,
+            Section::App | Section::Server | Section::Database => {
+                r.u32_range_opt("count", 1, 10_000)?
+            }
             _ => None,
         };
+        if sec == Section::Database {
+            let ty = r.string_enum("type", db::TYPES)?;
+            let ty = db::TYPES.iter().find(|t| **t == ty).expect("checked");
+            self.reg.databases.insert(e.name.clone(), ty);
+        }
         let origin = format!("`[{}]`", e.path);
         match count {
             Some(n) => {
@@ -646,9 +667,10 @@ impl<'a> Builder<'a> {
             Section::Client => self.client(e)?,
             Section::Balancer => self.balancer(e)?,
             Section::App | Section::Server => self.backend(sec, e)?,
+            Section::Database => self.database(e)?,
         };
         r.allow(&["host"]);
-        if sec == Section::App || sec == Section::Server {
+        if matches!(sec, Section::App | Section::Server | Section::Database) {
             r.allow(&["count"]);
         } else {
             r.reject(
@@ -1167,6 +1189,70 @@ impl<'a> Builder<'a> {
         Ok((NodeKind::App(AppSpec { server, calls }), r))
     }
 
+    // -------------------------------------------------------- databases --
+
+    fn database(&self, e: &Entry<'a>) -> Result<(NodeKind, Reader<'a>), ConfigError> {
+        let ty = self.reg.databases[&e.name];
+        let kind = PresetKind::of_database(ty);
+        let mut base = Reader::new(self.src, &e.path, &[e.item]);
+        let preset = self
+            .named_preset(&mut base, &[kind], &format!("{ty} databases"))?
+            .unwrap_or(presets::default_for(kind));
+        let mut r = self.layered(e, preset);
+        r.allow(&["type"]);
+        let members: Vec<String> = match self.reg.groups.get(&e.name) {
+            Some(g) => g.members.clone(),
+            None => vec![e.name.clone()],
+        };
+        let cluster_ref = |name: &str, at: &Pos, path: &str, want: &str| {
+            match self.reg.databases.get(name) {
+                Some(t) if *t == want => {}
+                Some(t) => {
+                    return Err(self.src.error(
+                        at,
+                        path,
+                        format!("`{name}` is a {t} cluster; expected a {want} cluster"),
+                    ));
+                }
+                None => {
+                    let names = self.reg.databases.keys().map(String::as_str);
+                    return Err(self.src.error(
+                        at,
+                        path,
+                        format!(
+                            "no database cluster named `{name}`{} (expected a {want} cluster)",
+                            did_you_mean(name, names)
+                        ),
+                    ));
+                }
+            }
+            Ok(match self.reg.groups.get(name) {
+                Some(g) => g.members.clone(),
+                None => vec![name.to_string()],
+            })
+        };
+        let ctx = db::DbRead {
+            cluster: &e.name,
+            members: &members,
+            cluster_ref: &cluster_ref,
+        };
+        let kind = db::read(ty, &mut r, &ctx)?;
+        let cluster_index = self
+            .reg
+            .databases
+            .get_index_of(&e.name)
+            .expect("registered") as u32;
+        Ok((
+            NodeKind::Database(DatabaseSpec {
+                cluster: e.name.clone(),
+                cluster_index,
+                members,
+                kind,
+            }),
+            r,
+        ))
+    }
+
     // ----------------------------------------------------------- faults --
 
     fn fault(&self, f: &mut Reader<'a>) -> Result<FaultSpec, ConfigError> {
@@ -1180,6 +1266,8 @@ impl<'a> Builder<'a> {
                 "power-off",
                 "partition",
                 "slow",
+                "switchover",
+                "restart",
             ],
         )?;
         let kind = match kind_s {
@@ -1188,6 +1276,8 @@ impl<'a> Builder<'a> {
             "blackhole" => FaultKind::Blackhole,
             "power-off" => FaultKind::PowerOff,
             "partition" => FaultKind::Partition,
+            "switchover" => FaultKind::Switchover,
+            "restart" => FaultKind::Restart,
             _ => FaultKind::Slow,
         };
         let mut targets = Vec::new();
@@ -1259,6 +1349,21 @@ impl<'a> Builder<'a> {
             f.reject("factor", "`factor` only applies to kind = \"slow\"")?;
             1.0
         };
+        let process = self.fault_process(f, kind, &targets)?;
+        let candidate = self.switchover_candidate(f, kind, &targets)?;
+        if matches!(kind, FaultKind::Switchover | FaultKind::Restart) {
+            for k in ["recover_at", "recover_after", "mtbf"] {
+                f.reject(k, &format!("a {kind_s} has no recovery: it ends by itself"))?;
+            }
+            for t in &targets {
+                if self.db_type_of(t).is_none() {
+                    return Err(f.error_at(
+                        "target",
+                        format!("`{t}` is not a database; a {kind_s} applies to database nodes"),
+                    ));
+                }
+            }
+        }
         let timing = self.timing(f)?;
         f.finish()?;
         Ok(FaultSpec {
@@ -1267,9 +1372,90 @@ impl<'a> Builder<'a> {
             groups,
             one_way,
             factor,
+            process,
+            candidate,
             timing,
             line,
         })
+    }
+
+    /// The database type of node `name`, if it is a database member.
+    fn db_type_of(&self, name: &str) -> Option<&'static str> {
+        if self.reg.nodes.get(name)?.section != Section::Database {
+            return None;
+        }
+        let cluster = self
+            .reg
+            .groups
+            .iter()
+            .find(|(_, g)| g.members.iter().any(|m| m == name))
+            .map_or(name, |(c, _)| c.as_str());
+        self.reg.databases.get(cluster).copied()
+    }
+
+    /// `process = "postgres" | "patroni"`: a kill or stop of one process of
+    /// a Patroni node.
+    fn fault_process(
+        &self,
+        f: &mut Reader<'a>,
+        kind: FaultKind,
+        targets: &[String],
+    ) -> Result<Option<Process>, ConfigError> {
+        if !f.has("process") {
+            return Ok(None);
+        }
+        if !matches!(kind, FaultKind::Kill | FaultKind::Stop) {
+            return Err(f.error_at("process", "`process` only applies to kill and stop"));
+        }
+        let p = match f.string_enum("process", &["postgres", "patroni"])? {
+            "postgres" => Process::Postgres,
+            _ => Process::Patroni,
+        };
+        if let Some(t) = targets
+            .iter()
+            .find(|t| self.db_type_of(t) != Some("patroni"))
+        {
+            return Err(f.error_at(
+                "process",
+                format!("`{t}` is not a Patroni node: only those run separate processes"),
+            ));
+        }
+        Ok(Some(p))
+    }
+
+    /// A switchover's `candidate`: a member of the targeted cluster.
+    fn switchover_candidate(
+        &self,
+        f: &mut Reader<'a>,
+        kind: FaultKind,
+        targets: &[String],
+    ) -> Result<Option<String>, ConfigError> {
+        if kind != FaultKind::Switchover {
+            f.reject(
+                "candidate",
+                "`candidate` only applies to kind = \"switchover\"",
+            )?;
+            return Ok(None);
+        }
+        if let Some(t) = targets
+            .iter()
+            .find(|t| self.db_type_of(t) != Some("patroni"))
+        {
+            return Err(f.error_at(
+                "target",
+                format!("`{t}` is not a Patroni node: a switchover targets a Patroni cluster"),
+            ));
+        }
+        let Some(c) = f.string_opt("candidate")? else {
+            return Ok(None);
+        };
+        if !targets.iter().any(|t| t == c) {
+            return Err(f.error_at(
+                "candidate",
+                format!("`{c}` is not one of the targets ({})", targets.join(", ")),
+            ));
+        }
+        Ok(Some(c.to_string()))
     }
 
     fn partition_groups(&self, f: &mut Reader<'a>) -> Result<Vec<Vec<String>>, ConfigError> {

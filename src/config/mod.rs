@@ -9,6 +9,7 @@
 //!   with some values replaced first (for sweeps);
 //! - [`spec`] holds the result: plain, validated data.
 
+pub mod db;
 mod error;
 mod experiment;
 mod presets;

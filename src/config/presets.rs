@@ -9,6 +9,10 @@ pub enum PresetKind {
     Nginx,
     Client,
     Server,
+    Galera,
+    Mysql,
+    Patroni,
+    Etcd,
 }
 
 impl PresetKind {
@@ -18,6 +22,20 @@ impl PresetKind {
             PresetKind::Nginx => "nginx balancers",
             PresetKind::Client => "clients",
             PresetKind::Server => "servers and apps",
+            PresetKind::Galera => "galera databases",
+            PresetKind::Mysql => "mysql databases",
+            PresetKind::Patroni => "patroni databases",
+            PresetKind::Etcd => "etcd databases",
+        }
+    }
+
+    /// The kind of a database `type`.
+    pub fn of_database(ty: &str) -> PresetKind {
+        match ty {
+            "galera" => PresetKind::Galera,
+            "mysql" => PresetKind::Mysql,
+            "patroni" => PresetKind::Patroni,
+            _ => PresetKind::Etcd,
         }
     }
 }
@@ -57,6 +75,30 @@ pub static PRESETS: &[Preset] = &[
         file: "models/server.toml",
         kind: PresetKind::Server,
         text: include_str!("../../models/server.toml"),
+    },
+    Preset {
+        name: "galera-26.4",
+        file: "models/galera-26.4.toml",
+        kind: PresetKind::Galera,
+        text: include_str!("../../models/galera-26.4.toml"),
+    },
+    Preset {
+        name: "mariadb-10.11",
+        file: "models/mariadb-10.11.toml",
+        kind: PresetKind::Mysql,
+        text: include_str!("../../models/mariadb-10.11.toml"),
+    },
+    Preset {
+        name: "patroni-3.0",
+        file: "models/patroni-3.0.toml",
+        kind: PresetKind::Patroni,
+        text: include_str!("../../models/patroni-3.0.toml"),
+    },
+    Preset {
+        name: "etcd-3.4",
+        file: "models/etcd-3.4.toml",
+        kind: PresetKind::Etcd,
+        text: include_str!("../../models/etcd-3.4.toml"),
     },
 ];
 

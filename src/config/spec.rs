@@ -102,6 +102,8 @@ pub enum NodeKind {
     Nginx(NginxSpec),
     App(AppSpec),
     Server(ServerSpec),
+    /// A member of a database cluster (`[databases.NAME]`).
+    Database(DatabaseSpec),
 }
 
 impl NodeKind {
@@ -112,6 +114,7 @@ impl NodeKind {
             NodeKind::Nginx(_) => "nginx",
             NodeKind::App(_) => "app",
             NodeKind::Server(_) => "server",
+            NodeKind::Database(d) => d.kind.label(),
         }
     }
 }
@@ -360,6 +363,12 @@ pub enum FaultKind {
     PowerOff,
     /// Hosts split in groups; `one_way` drops only from group 0 to the others.
     Partition,
+    /// An operator's switchover of a Patroni cluster to `candidate` (or to
+    /// the healthiest replica): `patronictl switchover`.
+    Switchover,
+    /// A clean restart of a database (`patronictl restart`, `systemctl
+    /// restart mariadb`): staggered over members, a rolling restart.
+    Restart,
     /// Service times multiplied by `factor`.
     Slow,
 }
@@ -395,7 +404,30 @@ pub struct FaultSpec {
     pub groups: Vec<Vec<String>>,
     pub one_way: bool,
     pub factor: f64,
+    /// One process of a database node rather than all of it: `postgres` or
+    /// `patroni` on a Patroni node (kill, stop).
+    pub process: Option<Process>,
+    /// A switchover's chosen member.
+    pub candidate: Option<String>,
     pub timing: FaultTiming,
     /// Line of the `[[faults]]` entry (for messages).
     pub line: usize,
 }
+
+/// A process inside a database node that runs several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Process {
+    Postgres,
+    Patroni,
+}
+
+impl Process {
+    pub fn name(self) -> &'static str {
+        match self {
+            Process::Postgres => "postgres",
+            Process::Patroni => "patroni",
+        }
+    }
+}
+
+pub use super::db::{DatabaseSpec, DbKind, EtcdSpec, GaleraSpec, MysqlSpec, PatroniSpec};

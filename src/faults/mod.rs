@@ -3,7 +3,7 @@
 //! by instant (ties keep the file's order).
 
 use crate::components::dist::Sampler;
-use crate::config::spec::{FaultKind, FaultSpec, FaultTiming};
+use crate::config::spec::{FaultKind, FaultSpec, FaultTiming, Process};
 use crate::engine::{Dur, SimTime, rng};
 use rand_distr::{Distribution, Exp1};
 
@@ -19,6 +19,10 @@ pub struct FaultAction {
     pub groups: Vec<Vec<String>>,
     pub one_way: bool,
     pub factor: f64,
+    /// One process of a database node (kill, stop).
+    pub process: Option<Process>,
+    /// A switchover's chosen member.
+    pub candidate: Option<String>,
 }
 
 impl FaultAction {
@@ -36,6 +40,8 @@ impl FaultAction {
             (FaultKind::Partition, true) => "heal",
             (FaultKind::Slow, false) => "slow",
             (FaultKind::Slow, true) => "unslow",
+            (FaultKind::Switchover, _) => "switchover",
+            (FaultKind::Restart, _) => "restart",
         }
     }
 
@@ -49,7 +55,16 @@ impl FaultAction {
             let sep = if self.one_way { " -> " } else { " | " };
             return format!("{} {}", self.verb(), g.join(sep));
         }
+        if self.kind == FaultKind::Switchover {
+            return match &self.candidate {
+                Some(c) => format!("switchover to {c}"),
+                None => "switchover".to_string(),
+            };
+        }
         let mut l = format!("{} {}", self.verb(), self.targets.join(" "));
+        if let Some(p) = self.process {
+            l.push_str(&format!(" ({})", p.name()));
+        }
         if self.kind == FaultKind::Slow && !self.recover {
             l.push_str(&format!(" x{}", self.factor));
         }
@@ -70,6 +85,8 @@ pub fn expand(specs: &[FaultSpec], seed: u64, end: SimTime) -> Vec<FaultAction> 
             groups: f.groups.clone(),
             one_way: f.one_way,
             factor: f.factor,
+            process: f.process,
+            candidate: f.candidate.clone(),
         };
         match &f.timing {
             FaultTiming::Fixed { at, recover_at } => {
@@ -134,6 +151,8 @@ mod tests {
             groups: vec![],
             one_way: false,
             factor: 1.0,
+            process: None,
+            candidate: None,
             timing,
             line: 1,
         }

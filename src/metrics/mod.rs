@@ -3,10 +3,12 @@
 //! the number of requests (unless a trace is asked for).
 
 pub mod histogram;
+pub mod history;
 pub mod outcome;
 pub mod timeline;
 
 pub use histogram::Histogram;
+pub use history::History;
 pub use outcome::{FAILURE_KINDS, KIND_COUNT, Outcome};
 pub use timeline::{Bucket, Timeline};
 
@@ -38,6 +40,20 @@ pub enum EventKind {
     MarkedDown,
     /// A balancer put a server back in rotation.
     MarkedUp,
+    /// A cluster removed a member from its view (Galera eviction).
+    Evicted,
+    /// A member joined the cluster's view again.
+    Joined,
+    /// A node won an election (etcd raft leader, Patroni leader key).
+    Elected,
+    /// A database became the writable primary.
+    Promoted,
+    /// A primary stopped accepting writes.
+    Demoted,
+    /// A cluster or member lost its quorum (non-Primary, no raft leader).
+    QuorumLost,
+    /// Quorum is back.
+    QuorumRegained,
     /// Every server of a balancer is down.
     NoServerLeft,
     /// Informational (a failed check, a probe).
@@ -51,12 +67,19 @@ impl EventKind {
             EventKind::Recover => "recover",
             EventKind::MarkedDown => "marked_down",
             EventKind::MarkedUp => "marked_up",
+            EventKind::Evicted => "evicted",
+            EventKind::Joined => "joined",
+            EventKind::Elected => "elected",
+            EventKind::Promoted => "promoted",
+            EventKind::Demoted => "demoted",
+            EventKind::QuorumLost => "quorum_lost",
+            EventKind::QuorumRegained => "quorum_regained",
             EventKind::NoServerLeft => "no_server_left",
             EventKind::Info => "info",
         }
     }
     pub fn detects_fault(self) -> bool {
-        matches!(self, EventKind::MarkedDown)
+        matches!(self, EventKind::MarkedDown | EventKind::Evicted)
     }
     pub fn detects_recovery(self) -> bool {
         matches!(self, EventKind::MarkedUp)
@@ -113,6 +136,8 @@ pub struct Recorder {
     pub segment_latency: Vec<Histogram>,
     pub events: Vec<StateEvent>,
     pub trace: Option<Box<dyn Write>>,
+    /// The write history, kept when the experiment has databases.
+    pub history: Option<History>,
     end: SimTime,
 }
 
@@ -133,6 +158,7 @@ impl Recorder {
             segment_latency: vec![Histogram::new(5); n + 1],
             events: Vec::new(),
             trace: None,
+            history: None,
             end,
         }
     }

@@ -50,6 +50,8 @@ pub struct RunResult {
     pub duration: Dur,
     pub recorder: Recorder,
     pub faults: Vec<FaultReport>,
+    /// The write-history checker's findings, when there are databases.
+    pub history: Option<crate::metrics::history::HistoryReport>,
 }
 
 mod fmt;

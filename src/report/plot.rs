@@ -16,7 +16,8 @@ pub const HEIGHT: u32 = 720;
 /// Height of the legend strip under the chart.
 const LEGEND_H: u32 = 36;
 
-const FONT: &str = "sans-serif";
+/// The embedded font's family name (registered by [`register_font`]).
+pub(crate) const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 const OK: RGBColor = RGBColor(34, 139, 34);
@@ -28,7 +29,7 @@ const DETECT: RGBColor = RGBColor(30, 80, 220);
 const GRID: RGBColor = RGBColor(235, 235, 235);
 
 /// Registers the embedded DejaVu Sans as plotters' `sans-serif`, once.
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font compiled in: failure is a build bug.
@@ -408,6 +409,7 @@ mod tests {
             duration: Dur::ZERO,
             recorder: crate::metrics::Recorder::new(SimTime::ZERO, Dur::from_secs(1), vec![]),
             faults: vec![],
+            history: None,
         };
         let dir = std::env::temp_dir().join(format!("hasim-plot-empty-{}", std::process::id()));
         super::super::write_all(&r, &dir).unwrap();

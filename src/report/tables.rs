@@ -87,7 +87,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "t_s,started,ok,failed,500,502,503,504,4xx,5xx_other,refused,reset,closed,timeout,unreachable,p50_ms,p99_ms,max_ms"
+            "t_s,started,ok,failed,500,502,503,504,4xx,5xx_other,refused,reset,closed,timeout,unreachable,db_not_ready,db_read_only,db_deadlock,db_timeout,p50_ms,p99_ms,max_ms"
         );
         assert_eq!(lines.len(), 1 + 10);
         // Bucket [3 s, 4 s): 10 ok ending there, plus the 503s ending at 3.000 and 3.505.
@@ -99,7 +99,7 @@ mod tests {
         // The last bucket: requests issued at 9.0 .. 9.3 s, 5 ms each.
         assert_eq!(
             lines[10],
-            "9.000,4,4,0,0,0,0,0,0,0,0,0,0,0,0,5.000,5.000,5.000"
+            "9.000,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5.000,5.000,5.000"
         );
         let cols = lines[0].split(',').count();
         assert!(lines.iter().all(|l| l.split(',').count() == cols));

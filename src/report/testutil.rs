@@ -81,5 +81,6 @@ pub(crate) fn sample() -> RunResult {
         duration: Dur::from_secs(10),
         recorder: rec,
         faults,
+        history: None,
     }
 }

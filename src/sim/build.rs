@@ -3,14 +3,19 @@
 use super::{Node, ProcState, Sim};
 use crate::components::app::{CallCfg, Downstream};
 use crate::components::client::Client;
+use crate::components::db::DbIds;
+use crate::components::db::etcd::Etcd;
+use crate::components::db::galera::Galera;
+use crate::components::db::mysql::Mysql;
+use crate::components::db::patroni::Patroni;
 use crate::components::haproxy::Haproxy;
 use crate::components::nginx::Nginx;
 use crate::components::server::Server;
 use crate::components::{Event, Model, NodeId};
-use crate::config::spec::{ExperimentSpec, NodeKind};
+use crate::config::spec::{DbKind, ExperimentSpec, NodeKind};
 use crate::engine::{EventQueue, SimTime, rng};
 use crate::faults;
-use crate::metrics::Recorder;
+use crate::metrics::{History, Recorder};
 use crate::net::Network;
 
 pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
@@ -81,6 +86,26 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
                 let servers: Vec<NodeId> = x.servers.iter().map(|s| id(&s.name)).collect();
                 (Model::Nginx(Nginx::new(x, &servers, &mut node_rng)), 511)
             }
+            NodeKind::Database(d) => {
+                let me = id(&n.name);
+                let mut ids = DbIds {
+                    members: d.members.iter().map(|m| id(m)).collect(),
+                    dcs: Vec::new(),
+                };
+                let model = match &d.kind {
+                    DbKind::Galera(_) => Model::Galera(Galera::new(d, me, &ids)),
+                    DbKind::Mysql(_) => Model::Mysql(Mysql::new(d, me, &ids)),
+                    DbKind::Patroni(p) => {
+                        ids.dcs = p.dcs.iter().map(|m| id(m)).collect();
+                        Model::Patroni(Patroni::new(d, me, &ids))
+                    }
+                    DbKind::Etcd(_) => Model::Etcd(Etcd::new(d, me, &ids)),
+                };
+                // Databases listen with a backlog like servers (MariaDB
+                // back_log 80..; PostgreSQL listen backlog 2 x max_connections
+                // capped by somaxconn); 511 is near both in practice.
+                (model, 511)
+            }
         };
         nodes.push(Node {
             name: n.name.clone(),
@@ -99,7 +124,11 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
 
     let end = SimTime(spec.duration.0);
     let actions = faults::expand(&spec.faults, seed, end);
-    let rec = Recorder::new(end, spec.bucket, actions.iter().map(|a| a.at).collect());
+    let mut rec = Recorder::new(end, spec.bucket, actions.iter().map(|a| a.at).collect());
+    let clusters = database_clusters(spec);
+    if !clusters.is_empty() {
+        rec.history = Some(History::new(clusters));
+    }
     let mut queue = EventQueue::new();
     // Fault actions first: at an instant shared with other events they apply
     // before anything else happens at that instant.
@@ -122,4 +151,17 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
         sim.start_process(i);
     }
     sim
+}
+
+/// Names of the database clusters, by cluster index.
+pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for n in spec.nodes.values() {
+        if let NodeKind::Database(d) = &n.kind
+            && names.len() as u32 <= d.cluster_index
+        {
+            names.push(d.cluster.clone());
+        }
+    }
+    names
 }

@@ -3,6 +3,7 @@
 //! like on the wire"), and the fault actions that change those states.
 
 use super::{ProcState, Sim};
+use crate::components::db::Admin;
 use crate::components::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, ReqKind};
 use crate::config::spec::FaultKind;
 use crate::engine::Dur;
@@ -47,6 +48,9 @@ impl Sim {
             (ProcState::Running, MsgKind::Connect(req)) => {
                 if to.model.syn_backlog_full() {
                     return self.dropped(msg);
+                }
+                if to.model.refuses(req.kind) {
+                    return self.reply(msg, MsgKind::Refused);
                 }
                 self.established(msg, req.kind);
                 if req.kind != ReqKind::L4Check {
@@ -124,6 +128,10 @@ impl Sim {
         {
             return;
         }
+        // Cluster protocols resend on their own timers.
+        if matches!(msg.kind, MsgKind::Peer { .. }) {
+            return;
+        }
         let is_syn = matches!(msg.kind, MsgKind::Connect(_));
         if is_syn && !sender.model.is_call_live(msg.call) {
             return;
@@ -196,8 +204,28 @@ impl Sim {
             self.net.partition(&groups, a.one_way, !a.recover);
             return;
         }
+        if let Some(process) = a.process {
+            for t in &a.targets {
+                let id = self.node_id(t);
+                let stop = a.kind == FaultKind::Stop;
+                self.admin(
+                    id,
+                    Admin::Process {
+                        process,
+                        stop,
+                        recover: a.recover,
+                    },
+                );
+            }
+            return;
+        }
         for t in &a.targets {
             match a.kind {
+                FaultKind::Switchover => {
+                    let candidate = a.candidate.as_deref().map(|c| self.node_id(c));
+                    self.admin(self.node_id(t), Admin::Switchover { candidate });
+                }
+                FaultKind::Restart => self.admin(self.node_id(t), Admin::Restart),
                 FaultKind::Kill | FaultKind::Stop | FaultKind::Slow => {
                     let id = self.node_id(t);
                     self.process_fault(id, a.kind, a.recover, a.factor);
@@ -222,6 +250,16 @@ impl Sim {
                 }
                 FaultKind::Partition => unreachable!("handled above"),
             }
+        }
+    }
+
+    /// An operator's action on a running database node (a dead or stopped
+    /// one cannot act on it).
+    fn admin(&mut self, id: NodeId, a: Admin) {
+        let state = self.nodes[id as usize].state;
+        let is_process_fault = matches!(a, Admin::Process { .. });
+        if state == ProcState::Running || (is_process_fault && state == ProcState::Stopped) {
+            self.with_node(id, |m, ctx, rng| m.admin(ctx, rng, a));
         }
     }
 
@@ -268,7 +306,7 @@ impl Sim {
         n.state = state;
         n.incarnation += 1;
         n.backlog_used = 0;
-        n.model = n.pristine.clone();
+        n.model.crash(&n.pristine);
         if state == ProcState::Killed {
             for (peer, call) in peers {
                 self.send_reset(id, peer, call);

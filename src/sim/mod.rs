@@ -8,11 +8,13 @@ mod results;
 
 pub use results::fault_reports;
 
+use crate::components::db::{self, FinalData};
 use crate::components::{Ctx, Event, Model, NodeId};
 use crate::config::spec::ExperimentSpec;
 use crate::engine::{EventQueue, Rng, SimTime};
 use crate::faults::FaultAction;
 use crate::metrics::Recorder;
+use crate::metrics::history::{self, ClusterFinal, HistoryReport};
 use crate::net::{HostId, Network};
 use crate::report::RunResult;
 
@@ -164,6 +166,7 @@ impl Sim {
     pub fn finish(mut self) -> RunResult {
         self.rec.timeline.close();
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
+        let history = self.check_history();
         RunResult {
             experiment: self.spec.name.clone(),
             description: self.spec.description.clone(),
@@ -172,6 +175,33 @@ impl Sim {
             duration: self.spec.duration,
             recorder: self.rec,
             faults,
+            history,
         }
+    }
+
+    /// Runs the history checker over the databases' final data.
+    fn check_history(&self) -> Option<HistoryReport> {
+        let h = self.rec.history.as_ref()?;
+        let finals: Vec<FinalData> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.model.final_data())
+            .collect();
+        let cluster_of: Vec<Option<u32>> = self
+            .nodes
+            .iter()
+            .map(|n| n.model.final_data().map(|f| f.cluster))
+            .collect();
+        let per_cluster: Vec<ClusterFinal> = (0..h.clusters.len() as u32)
+            .map(|c| {
+                let members: Vec<FinalData> =
+                    finals.iter().filter(|f| f.cluster == c).copied().collect();
+                let log = db::authoritative(&members);
+                ClusterFinal {
+                    holds: Box::new(move |op| log.is_some_and(|l| l.contains(op))),
+                }
+            })
+            .collect();
+        Some(history::check(h, self.end, &cluster_of, &per_cluster))
     }
 }

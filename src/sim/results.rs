@@ -179,7 +179,7 @@ fn failing_check(
         FaultKind::Blackhole | FaultKind::Partition => Some(c),
         FaultKind::PowerOff if spec.network.same_subnet => Some(c.min(spec.network.arp_timeout)),
         FaultKind::PowerOff => Some(c),
-        FaultKind::Slow => None,
+        FaultKind::Slow | FaultKind::Switchover | FaultKind::Restart => None,
     }
 }
 

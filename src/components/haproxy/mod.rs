@@ -250,7 +250,7 @@ impl Haproxy {
                     h.connect_failed(ctx, s, ConnFailure::SocketError)
                 });
             }
-            MsgKind::Established => {}
+            MsgKind::Established | MsgKind::Peer { .. } => {}
         }
     }
 

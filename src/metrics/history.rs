@@ -1,0 +1,219 @@
+//! The write history: every client operation on a data tier with its start,
+//! end, outcome and the node that served it; the instants each database node
+//! started or stopped accepting writes. After the run, [`check`] turns it
+//! into lost writes, failed-but-committed writes, stale reads, split-brain and
+//! the time without a writable primary.
+//!
+//! Kept only when the experiment has databases: it grows with the number of
+//! operations (40 bytes each), like a trace, which a history checker needs.
+
+mod check;
+
+pub use check::{ClusterFinal, HistoryReport, Interval, check};
+
+use super::Outcome;
+use crate::engine::SimTime;
+
+/// `OpRecord::served_by` before any node served the operation.
+pub const NO_NODE: u32 = u32::MAX;
+
+/// How an operation ended, as the client can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpStatus {
+    /// Still waiting at the end of the run.
+    Pending,
+    Ok,
+    /// The system said no (an error reply, a refused connect): not applied.
+    Failed,
+    /// The client gave up or lost the connection after sending: the write
+    /// may or may not have committed.
+    Indeterminate,
+}
+
+impl OpStatus {
+    /// Classifies a client outcome.
+    pub fn of(outcome: Outcome) -> OpStatus {
+        match outcome {
+            Outcome::Ok(_) => OpStatus::Ok,
+            Outcome::Timeout | Outcome::Reset | Outcome::Closed => OpStatus::Indeterminate,
+            _ => OpStatus::Failed,
+        }
+    }
+}
+
+/// One client operation.
+#[derive(Clone, Copy, Debug)]
+pub struct OpRecord {
+    pub start: SimTime,
+    /// When the client saw it end (`NEVER` while pending).
+    pub end: SimTime,
+    pub client: u32,
+    pub write: bool,
+    pub status: OpStatus,
+    /// The database node that committed the write or served the read.
+    pub served_by: u32,
+    /// When the write committed on the node that served it.
+    pub committed_at: SimTime,
+    /// A read that missed a write acknowledged before the read began.
+    pub stale: bool,
+}
+
+/// A database node starts or stops accepting writes. `group` names the set of
+/// nodes that replicate synchronously to each other (a Galera primary view,
+/// a PostgreSQL primary's own id): two groups at once is split-brain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WritableChange {
+    pub at: SimTime,
+    pub cluster: u32,
+    pub node: u32,
+    pub group: Option<u32>,
+}
+
+/// Everything the history checker needs, collected while the run goes.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Indexed by operation id (the global issue count).
+    pub ops: Vec<OpRecord>,
+    /// Acknowledged writes in the order the clients saw them acknowledged.
+    acks: Vec<(SimTime, u32)>,
+    pub writable: Vec<WritableChange>,
+    /// Names of the database clusters, by cluster index.
+    pub clusters: Vec<String>,
+}
+
+impl History {
+    pub fn new(clusters: Vec<String>) -> History {
+        History {
+            clusters,
+            ..History::default()
+        }
+    }
+
+    /// A client issued operation `op` (ids are dense, in issue order).
+    pub fn begin(&mut self, op: u32, client: u32, at: SimTime, write: bool) {
+        debug_assert_eq!(op as usize, self.ops.len(), "operation ids are dense");
+        self.ops.push(OpRecord {
+            start: at,
+            end: SimTime::NEVER,
+            client,
+            write,
+            status: OpStatus::Pending,
+            served_by: NO_NODE,
+            committed_at: SimTime::NEVER,
+            stale: false,
+        });
+    }
+
+    /// The client saw operation `op` end.
+    pub fn end(&mut self, op: u32, at: SimTime, outcome: Outcome) {
+        let Some(r) = self.ops.get_mut(op as usize) else {
+            return;
+        };
+        r.end = at;
+        r.status = OpStatus::of(outcome);
+        if r.write && r.status == OpStatus::Ok {
+            self.acks.push((at, op));
+        }
+    }
+
+    /// Write `op` committed on `node` (the first commit counts: the node that
+    /// took the client's write, not the replicas applying it later).
+    pub fn committed(&mut self, op: u32, node: u32, at: SimTime) {
+        if let Some(r) = self.ops.get_mut(op as usize)
+            && r.committed_at == SimTime::NEVER
+        {
+            r.committed_at = at;
+            r.served_by = node;
+        }
+    }
+
+    /// Node `node` serves read `op` now; `sees(w)` tells whether its data
+    /// holds write `w`. The read is stale if it misses the last write the
+    /// clients saw acknowledged before the read began.
+    pub fn read(&mut self, op: u32, node: u32, sees: impl Fn(u32) -> bool) {
+        let Some(r) = self.ops.get(op as usize) else {
+            return;
+        };
+        let start = r.start;
+        let before = self.acks.partition_point(|&(at, _)| at < start);
+        let stale = before > 0 && !sees(self.acks[before - 1].1);
+        let r = &mut self.ops[op as usize];
+        r.served_by = node;
+        r.stale = stale;
+    }
+
+    /// Node `node` of cluster `cluster` now accepts writes for `group`, or
+    /// none (`None`). Repeating the current state is harmless.
+    pub fn set_writable(&mut self, at: SimTime, cluster: u32, node: u32, group: Option<u32>) {
+        let current = self
+            .writable
+            .iter()
+            .rev()
+            .find(|c| c.node == node)
+            .and_then(|c| c.group);
+        if current != group {
+            self.writable.push(WritableChange {
+                at,
+                cluster,
+                node,
+                group,
+            });
+        }
+    }
+
+    /// The acknowledged write last seen by clients before `t`, if any.
+    pub fn last_ack_before(&self, t: SimTime) -> Option<(SimTime, u32)> {
+        let i = self.acks.partition_point(|&(at, _)| at < t);
+        (i > 0).then(|| self.acks[i - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+
+    #[test]
+    fn a_read_that_misses_an_earlier_acknowledged_write_is_stale() {
+        let mut h = History::new(vec!["db".into()]);
+        h.begin(0, 0, t(1), true);
+        h.end(0, t(2), Outcome::Ok(200));
+        h.begin(1, 0, t(3), false);
+        h.read(1, 7, |w| w != 0);
+        assert!(h.ops[1].stale);
+        h.begin(2, 0, t(3), false);
+        h.read(2, 7, |_| true);
+        assert!(!h.ops[2].stale);
+        assert_eq!(h.ops[2].served_by, 7);
+    }
+
+    #[test]
+    fn a_read_begun_before_the_ack_is_not_stale() {
+        let mut h = History::new(vec!["db".into()]);
+        h.begin(0, 0, t(1), true);
+        h.begin(1, 0, t(1), false);
+        h.end(0, t(2), Outcome::Ok(200));
+        h.read(1, 7, |_| false);
+        assert!(!h.ops[1].stale);
+    }
+
+    #[test]
+    fn timeouts_and_resets_are_indeterminate_errors_are_failures() {
+        assert_eq!(OpStatus::of(Outcome::Timeout), OpStatus::Indeterminate);
+        assert_eq!(OpStatus::of(Outcome::Closed), OpStatus::Indeterminate);
+        assert_eq!(OpStatus::of(Outcome::Refused), OpStatus::Failed);
+        assert_eq!(OpStatus::of(Outcome::Http(503)), OpStatus::Failed);
+    }
+
+    #[test]
+    fn repeating_a_writable_state_records_nothing() {
+        let mut h = History::new(vec!["db".into()]);
+        h.set_writable(t(0), 0, 1, Some(1));
+        h.set_writable(t(1), 0, 1, Some(1));
+        h.set_writable(t(2), 0, 1, None);
+        assert_eq!(h.writable.len(), 2);
+    }
+}
