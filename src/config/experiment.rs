@@ -101,7 +101,7 @@ const SERVING: &[Section] = &[
     Section::Server,
     Section::Database,
 ];
-const BACKENDS: &[Section] = &[Section::App, Section::Server];
+const BACKENDS: &[Section] = &[Section::App, Section::Server, Section::Database];
 
 struct NodeInfo {
     section: Section,

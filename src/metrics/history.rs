@@ -79,6 +79,8 @@ pub struct History {
     pub writable: Vec<WritableChange>,
     /// Names of the database clusters, by cluster index.
     pub clusters: Vec<String>,
+    /// Nodes frozen (SIGSTOP) while accepting writes: (node, cluster, group).
+    suspended: Vec<(u32, u32, u32)>,
 }
 
 impl History {
@@ -158,6 +160,36 @@ impl History {
                 node,
                 group,
             });
+        }
+    }
+
+    /// The group node `node` accepts writes for now, if any.
+    fn current(&self, node: u32) -> Option<(u32, u32)> {
+        let c = self.writable.iter().rev().find(|c| c.node == node)?;
+        c.group.map(|g| (c.cluster, g))
+    }
+
+    /// The process of `node` was stopped: it acknowledges nothing until it
+    /// is continued, when it is as it was.
+    pub fn suspend(&mut self, at: SimTime, node: u32) {
+        if let Some((cluster, group)) = self.current(node) {
+            self.suspended.push((node, cluster, group));
+            self.set_writable(at, cluster, node, None);
+        }
+    }
+
+    pub fn resume(&mut self, at: SimTime, node: u32) {
+        if let Some(i) = self.suspended.iter().position(|s| s.0 == node) {
+            let (node, cluster, group) = self.suspended.remove(i);
+            self.set_writable(at, cluster, node, Some(group));
+        }
+    }
+
+    /// The process of `node` died: it accepts nothing until it says so again.
+    pub fn crashed(&mut self, at: SimTime, node: u32) {
+        self.suspended.retain(|s| s.0 != node);
+        if let Some((cluster, _)) = self.current(node) {
+            self.set_writable(at, cluster, node, None);
         }
     }
 

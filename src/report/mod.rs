@@ -54,6 +54,7 @@ pub struct RunResult {
     pub history: Option<crate::metrics::history::HistoryReport>,
 }
 
+mod data;
 mod fmt;
 pub mod plot;
 pub mod summary;

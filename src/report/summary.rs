@@ -158,6 +158,8 @@ pub fn summary_text(r: &RunResult) -> String {
         &format!("{}, see events.csv", rec.events.len()),
     );
 
+    s.push_str(&super::data::data_text(r, row));
+
     if !r.faults.is_empty() {
         s.push_str("\n  faults\n");
     }
@@ -180,8 +182,19 @@ pub fn summary_text(r: &RunResult) -> String {
             fault_row(&mut s, "failures seen", &seen);
         }
         fault_row(&mut s, "p99 after", &latency(f.p99_ms_after));
+        if let Some(h) = &r.history {
+            let lost = h.lost_between(f.at, segment_end(r, i));
+            fault_row(&mut s, "acked writes lost", &lost.to_string());
+        }
     }
     s
+}
+
+/// Where fault action `i`'s segment ends: the next action, or the run's end.
+fn segment_end(r: &RunResult, i: usize) -> SimTime {
+    r.faults
+        .get(i + 1)
+        .map_or(SimTime(r.duration.0), |f| f.at)
 }
 
 // ---------------------------------------------------------------- JSON
@@ -294,6 +307,8 @@ struct FaultJson<'a> {
     window: Option<WindowJson<'a>>,
     p99_ms_after: f64,
     formula_window_end: Option<FormulaJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost_writes: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -313,6 +328,8 @@ struct SummaryJson<'a> {
     /// Failures before the first fault action, times from the run's start.
     failed_before_faults: Option<WindowJson<'a>>,
     faults: Vec<FaultJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<super::data::DataJson<'a>>,
 }
 
 /// The same figures as [`summary_text`], as pretty-printed JSON (keys in a
@@ -322,7 +339,8 @@ pub fn summary_json(r: &RunResult) -> String {
     let faults = r
         .faults
         .iter()
-        .map(|f| FaultJson {
+        .enumerate()
+        .map(|(i, f)| FaultJson {
             label: &f.label,
             is_recovery: f.is_recovery,
             at_s: f.at.as_secs_f64(),
@@ -334,6 +352,10 @@ pub fn summary_json(r: &RunResult) -> String {
             window: WindowJson::of(&f.window, f.at),
             p99_ms_after: round(f.p99_ms_after, 3),
             formula_window_end: FormulaJson::of(f.formula_window_end.as_ref()),
+            lost_writes: r
+                .history
+                .as_ref()
+                .map(|h| h.lost_between(f.at, segment_end(r, i))),
         })
         .collect();
     let doc = SummaryJson {
@@ -354,6 +376,7 @@ pub fn summary_json(r: &RunResult) -> String {
         state_changes: rec.events.len(),
         failed_before_faults: WindowJson::of(&rec.before_faults, SimTime::ZERO),
         faults,
+        data: super::data::data_json(r),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("a summary always serializes");
     s.push('\n');

@@ -273,6 +273,9 @@ impl Sim {
                 let n = &mut self.nodes[id as usize];
                 if n.state == ProcState::Running {
                     n.state = ProcState::Stopped;
+                    if let Some(h) = self.rec.history.as_mut() {
+                        h.suspend(self.queue.now(), id);
+                    }
                 }
             }
             (FaultKind::Stop, true) => self.continue_process(id),
@@ -305,8 +308,17 @@ impl Sim {
         }
         n.state = state;
         n.incarnation += 1;
+        if let Some(h) = self.rec.history.as_mut() {
+            h.crashed(self.queue.now(), id);
+        }
         n.backlog_used = 0;
         n.model.crash(&n.pristine);
+        // A dead database node accepts no writes (it cannot say so itself).
+        if let Some(cluster) = n.model.final_data().map(|f| f.cluster)
+            && let Some(h) = self.rec.history.as_mut()
+        {
+            h.set_writable(self.queue.now(), cluster, id, None);
+        }
         if state == ProcState::Killed {
             for (peer, call) in peers {
                 self.send_reset(id, peer, call);
@@ -347,6 +359,9 @@ impl Sim {
         }
         n.state = ProcState::Running;
         n.backlog_used = 0;
+        if let Some(h) = self.rec.history.as_mut() {
+            h.resume(now, id);
+        }
         for ev in std::mem::take(&mut n.frozen) {
             // A caller that gave up closed its socket: nothing to serve.
             if let Event::Deliver(Msg {

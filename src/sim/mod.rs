@@ -202,6 +202,8 @@ impl Sim {
                 }
             })
             .collect();
-        Some(history::check(h, self.end, &cluster_of, &per_cluster))
+        let mut report = history::check(h, self.end, &cluster_of, &per_cluster);
+        report.node_names = self.names.clone();
+        Some(report)
     }
 }

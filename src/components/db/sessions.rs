@@ -115,6 +115,17 @@ impl Sessions {
         })
     }
 
+    /// The statement in progress on session `id`.
+    pub fn query(&self, id: CallRef) -> Option<Query> {
+        let c = self.conns.get(id.slot, id.generation)?;
+        c.busy.then_some(Query {
+            id,
+            op: c.op,
+            write: c.write,
+            started: c.started,
+        })
+    }
+
     /// The statement on session `id` is still wanted (its client is there).
     pub fn is_live(&self, id: CallRef) -> bool {
         self.conns

@@ -45,6 +45,8 @@ pub struct HistoryReport {
     /// Of those, the ones the client could not know about (timeout, reset).
     pub indeterminate_committed: u64,
     pub clusters: Vec<ClusterSafety>,
+    /// Names of the run's nodes, by node id (for the intervals' `nodes`).
+    pub node_names: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,6 +68,22 @@ impl ClusterSafety {
 }
 
 impl HistoryReport {
+    /// Acknowledged writes lost among those acknowledged in [from, to).
+    pub fn lost_between(&self, from: SimTime, to: SimTime) -> usize {
+        self.lost
+            .iter()
+            .filter(|&&(_, at)| at >= from && at < to)
+            .count()
+    }
+
+    /// The names of an interval's nodes.
+    pub fn names(&self, nodes: &[u32]) -> Vec<&str> {
+        nodes
+            .iter()
+            .map(|&n| self.node_names.get(n as usize).map_or("?", String::as_str))
+            .collect()
+    }
+
     pub fn split_brain_secs(&self) -> f64 {
         self.clusters
             .iter()
