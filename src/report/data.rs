@@ -85,8 +85,16 @@ pub fn data_text(r: &RunResult, row: fn(&mut String, &str, &str)) -> String {
                 what.to_string()
             }
         };
-        row(&mut s, &label("split-brain"), &intervals_text(h, &c.split_brain));
-        row(&mut s, &label("no writable primary"), &intervals_text(h, &c.no_primary));
+        row(
+            &mut s,
+            &label("split-brain"),
+            &intervals_text(h, &c.split_brain),
+        );
+        row(
+            &mut s,
+            &label("no writable primary"),
+            &intervals_text(h, &c.no_primary),
+        );
     }
     s
 }

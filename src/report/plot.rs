@@ -4,6 +4,7 @@
 
 use super::RunResult;
 use super::fmt::tick;
+use crate::metrics::EventKind;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
@@ -26,6 +27,7 @@ const P50: RGBColor = RGBColor(230, 130, 0);
 const P99: RGBColor = RGBColor(120, 40, 160);
 const FAULT: RGBColor = RGBColor(139, 0, 0);
 const DETECT: RGBColor = RGBColor(30, 80, 220);
+const CLUSTER: RGBColor = RGBColor(120, 40, 160);
 const GRID: RGBColor = RGBColor(235, 235, 235);
 
 /// Registers the embedded DejaVu Sans as plotters' `sans-serif`, once.
@@ -51,8 +53,8 @@ struct PlotData {
     lat_lo: f64,
     lat_hi: f64,
     log: bool,
-    /// Vertical marks: (x seconds, label, is a detection), by time.
-    marks: Vec<(f64, String, bool)>,
+    /// Vertical marks: (x seconds, label, what), by time.
+    marks: Vec<(f64, String, Mark)>,
 }
 
 impl PlotData {
@@ -107,11 +109,32 @@ impl PlotData {
         };
         let mut marks = Vec::new();
         for f in &r.faults {
-            marks.push((f.at.as_secs_f64(), f.label.clone(), false));
+            marks.push((f.at.as_secs_f64(), f.label.clone(), Mark::Fault));
             if let Some(d) = &f.detected {
-                marks.push((d.at.as_secs_f64(), format!("detected: {}", d.by), true));
+                marks.push((
+                    d.at.as_secs_f64(),
+                    format!("detected: {}", d.by),
+                    Mark::Detection,
+                ));
             }
         }
+        // Leader changes and quorum loss of database clusters.
+        let cluster = r
+            .recorder
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Promoted | EventKind::QuorumLost | EventKind::Demoted
+                )
+            })
+            .take(MAX_CLUSTER_MARKS)
+            .map(|e| {
+                let label = format!("{} {}", e.kind.name().replace('_', " "), e.subject);
+                (e.at.as_secs_f64(), label, Mark::Cluster)
+            });
+        marks.extend(cluster);
         marks.retain(|m| (0.0..=x_max).contains(&m.0));
         // Stable: equal instants keep the fault before its detection.
         marks.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -218,20 +241,26 @@ where
     let label_style = TextStyle::from((FONT, 14).into_font());
     let right = chart.backend_coord(&(d.x_max, 0.0)).0;
     let mut rows: Vec<i32> = Vec::new();
-    for (x, _, detection) in &d.marks {
+    for (x, _, mark) in &d.marks {
         let line = [(*x, 0.0), (*x, d.y_max)];
-        if *detection {
-            chart
+        match mark {
+            Mark::Detection => chart
                 .draw_series(LineSeries::new(line, DETECT.stroke_width(2)))
-                .map_err(e)?;
-        } else {
-            chart
+                .map_err(e)?,
+            Mark::Fault => chart
                 .draw_series(DashedLineSeries::new(line, 8, 5, FAULT.stroke_width(2)))
-                .map_err(e)?;
-        }
+                .map_err(e)?,
+            Mark::Cluster => chart
+                .draw_series(DashedLineSeries::new(line, 2, 4, CLUSTER.stroke_width(2)))
+                .map_err(e)?,
+        };
     }
-    for (x, label, detection) in &d.marks {
-        let color = if *detection { DETECT } else { FAULT };
+    for (x, label, mark) in &d.marks {
+        let color = match mark {
+            Mark::Detection => DETECT,
+            Mark::Fault => FAULT,
+            Mark::Cluster => CLUSTER,
+        };
         let (w, h) = area.estimate_text_size(label, &label_style).map_err(e)?;
         let (w, h) = (w as i32, h as i32);
         let px = chart.backend_coord(&(*x, d.y_max)).0;
@@ -258,6 +287,19 @@ where
     Ok(())
 }
 
+/// What a vertical mark shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mark {
+    Fault,
+    /// The reacting component changed its state.
+    Detection,
+    /// A database cluster promoted, demoted or lost its quorum.
+    Cluster,
+}
+
+/// Cluster marks drawn at most (an election storm would hide the chart).
+const MAX_CLUSTER_MARKS: usize = 12;
+
 enum Swatch {
     Area(RGBColor),
     Line(RGBColor),
@@ -265,8 +307,8 @@ enum Swatch {
 }
 
 /// The legend, in its own strip under the chart so it never hides data.
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> PlotResult {
-    let items = [
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, cluster: bool) -> PlotResult {
+    let mut items = vec![
         (Swatch::Area(OK), "ok requests/s"),
         (Swatch::Area(FAILED), "failed requests/s"),
         (Swatch::Line(P50), "latency p50 (right axis)"),
@@ -274,6 +316,9 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> PlotResult 
         (Swatch::Dashed(FAULT), "fault action"),
         (Swatch::Line(DETECT), "detection"),
     ];
+    if cluster {
+        items.push((Swatch::Dashed(CLUSTER), "promoted / demoted / quorum lost"));
+    }
     let style = TextStyle::from((FONT, 15).into_font()).color(&BLACK);
     let y = (LEGEND_H / 2) as i32 - 4;
     let mut x = 84;
@@ -322,7 +367,7 @@ fn draw<DB: DrawingBackend>(
     } else {
         draw_chart(&main, r, d, d.lat_lo..d.lat_hi)?;
     }
-    draw_legend(&legend)?;
+    draw_legend(&legend, d.marks.iter().any(|m| m.2 == Mark::Cluster))?;
     root.present().map_err(e)
 }
 

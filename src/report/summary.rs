@@ -192,9 +192,7 @@ pub fn summary_text(r: &RunResult) -> String {
 
 /// Where fault action `i`'s segment ends: the next action, or the run's end.
 fn segment_end(r: &RunResult, i: usize) -> SimTime {
-    r.faults
-        .get(i + 1)
-        .map_or(SimTime(r.duration.0), |f| f.at)
+    r.faults.get(i + 1).map_or(SimTime(r.duration.0), |f| f.at)
 }
 
 // ---------------------------------------------------------------- JSON
