@@ -39,7 +39,9 @@ apply = {{ dist = "constant", value = "2ms" }}
 }
 
 fn history(r: &hasim::report::RunResult) -> &HistoryReport {
-    r.history.as_ref().expect("a database experiment keeps a history")
+    r.history
+        .as_ref()
+        .expect("a database experiment keeps a history")
 }
 
 #[test]
@@ -57,7 +59,13 @@ fn lag_and_stale_reads_grow_with_the_write_rate() {
     assert!(lf < 0.3, "light load stale fraction {lf}");
     // Past the apply rate the replica falls further behind every second.
     assert!(hf > 0.95, "heavy load stale fraction {hf}");
-    assert!(light.recorder.events.iter().all(|e| !e.detail.contains("Seconds_Behind_Master 5")));
+    assert!(
+        light
+            .recorder
+            .events
+            .iter()
+            .all(|e| !e.detail.contains("Seconds_Behind_Master 5"))
+    );
     assert!(
         heavy
             .recorder
@@ -95,9 +103,17 @@ fn a_dead_primary_is_not_replaced() {
     // Every write after the kill is refused; reads on the replica go on.
     assert!(kind(&r, "refused") >= 39 * 50, "{:?}", r.recorder.by_kind);
     let no_primary = h.no_primary_secs();
-    assert!((no_primary - 40.0).abs() < 0.01, "no writable primary for {no_primary} s");
+    assert!(
+        (no_primary - 40.0).abs() < 0.01,
+        "no writable primary for {no_primary} s"
+    );
     assert!(h.lost.is_empty());
-    assert!(r.recorder.events.iter().all(|e| e.kind.name() != "promoted"));
+    assert!(
+        r.recorder
+            .events
+            .iter()
+            .all(|e| e.kind.name() != "promoted")
+    );
 }
 
 #[test]
@@ -105,7 +121,8 @@ fn a_replica_back_from_a_crash_catches_up() {
     // Even healthy, a read on the replica misses the write acknowledged just
     // before it while the SQL thread still applies it (2 ms of each 20 ms).
     let calm = history(&run(&topology(50, "db2", "", ""))).stale_reads;
-    let faults = "[[faults]]\nkind = \"kill\"\ntarget = \"db2\"\nat = \"10s\"\nrecover_after = \"20s\"";
+    let faults =
+        "[[faults]]\nkind = \"kill\"\ntarget = \"db2\"\nat = \"10s\"\nrecover_after = \"20s\"";
     let r = run(&topology(50, "db2", "", faults));
     let h = history(&r);
     // While db2 is down its reads are refused; after the restart it fetches
@@ -133,7 +150,10 @@ recover_after = "5s""#;
     // shows the gap, the replica asks for the rest at once and applies the
     // 250 missed writes in 0.5 s.
     let extra = h.stale_reads as i64 - calm as i64;
-    assert!((450..=650).contains(&extra), "stale beyond calm: {extra} (calm {calm})");
+    assert!(
+        (450..=650).contains(&extra),
+        "stale beyond calm: {extra} (calm {calm})"
+    );
 }
 
 #[test]
@@ -166,4 +186,30 @@ recover_after = "30s""#;
         "back on once a replica caught up after the heal"
     );
     assert_eq!(kind(&r, "timeout"), 0);
+}
+
+#[test]
+fn a_primary_that_is_not_a_member_is_refused() {
+    let text = topology(50, "db2", "primary = \"db9\"", "");
+    let err = hasim::config::parse(&text, "test.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("test.toml:") && err.contains("databases.db.primary"),
+        "{err}"
+    );
+    assert!(err.contains("`db9` is not a member of `db`"), "{err}");
+}
+
+#[test]
+fn writable_replicas_are_accepted_with_a_warning_naming_the_risk() {
+    let text = topology(50, "db2", "read_only = false", "");
+    let spec = hasim::config::parse(&text, "test.toml").expect("MariaDB accepts it");
+    assert_eq!(spec.warnings.len(), 1);
+    let w = &spec.warnings[0];
+    assert!(
+        w.starts_with("test.toml:") && w.contains("databases.db.read_only"),
+        "{w}"
+    );
+    assert!(w.contains("diverges silently"), "{w}");
 }

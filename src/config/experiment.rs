@@ -132,6 +132,7 @@ struct Builder<'a> {
     presets: &'a [(&'static Preset, Item)],
     reg: Registry,
     duration: Dur,
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 pub(crate) fn build(
@@ -178,6 +179,7 @@ pub(crate) fn build(
         presets,
         reg: Registry::default(),
         duration,
+        warnings: Default::default(),
     };
 
     // Pass 1: names and hosts, in file order (a clash is reported where the
@@ -223,6 +225,7 @@ pub(crate) fn build(
         network,
         nodes,
         faults,
+        warnings: b.warnings.into_inner(),
     })
 }
 
@@ -1231,10 +1234,19 @@ impl<'a> Builder<'a> {
                 None => vec![name.to_string()],
             })
         };
+        let warn = |r: &Reader, key: &str, risk: String| {
+            let at = r.key_pos_of(key).unwrap_or(e.key_at);
+            let (file, line) = (&self.src.get(at.src).name, self.src.line_of(at));
+            let path = r.key_path(key);
+            self.warnings
+                .borrow_mut()
+                .push(format!("{file}:{line}: {path}: {risk}"));
+        };
         let ctx = db::DbRead {
             cluster: &e.name,
             members: &members,
             cluster_ref: &cluster_ref,
+            warn: &warn,
         };
         let kind = db::read(ty, &mut r, &ctx)?;
         let cluster_index = self

@@ -21,6 +21,9 @@ pub struct ExperimentSpec {
     /// Every node in file order: clients, balancers, apps, servers.
     pub nodes: IndexMap<String, NodeSpec>,
     pub faults: Vec<FaultSpec>,
+    /// Settings the real software accepts but that risk data: printed
+    /// before the run (`file:line: key: risk`).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

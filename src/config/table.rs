@@ -550,6 +550,14 @@ impl<'a> Reader<'a> {
         self.src.error(pos, &self.key_path(key), message)
     }
 
+    /// Where the value of `key` is (the first layer that has it).
+    pub fn key_pos_of(&self, key: &str) -> Option<&Pos> {
+        self.layers
+            .iter()
+            .find_map(|l| l.tab.get(key))
+            .map(|i| &i.at)
+    }
+
     /// An error at this table.
     pub fn error_here(&self, message: impl Into<String>) -> ConfigError {
         self.src.error(&self.home, &self.path, message)

@@ -56,6 +56,9 @@ pub struct DbRead<'r> {
     /// Resolves a reference to another database cluster of type `ty`, giving
     /// its members; the error names the key.
     pub cluster_ref: &'r dyn Fn(&str, &Pos, &str, &str) -> Result<Vec<String>, ConfigError>,
+    /// Records a warning about `key` of the table being read: a setting the
+    /// real software accepts although it risks data.
+    pub warn: &'r dyn Fn(&Reader, &str, String),
 }
 
 /// Reads the type-specific keys of a cluster table.

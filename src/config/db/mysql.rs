@@ -35,12 +35,22 @@ pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<MysqlSpec, ConfigErro
             )
         })?,
     };
+    let read_only = r.bool("read_only")?;
+    if !read_only && ctx.members.len() > 1 {
+        (ctx.warn)(
+            r,
+            "read_only",
+            "replicas with read_only = false accept writes that never reach the primary: \
+             the data diverges silently (two writable nodes)"
+                .to_string(),
+        );
+    }
     Ok(MysqlSpec {
         primary,
         max_connections: r.u32_min("max_connections", 1)?,
         service: r.dist("service")?,
         apply: r.dist("apply")?,
-        read_only: r.bool("read_only")?,
+        read_only,
         slave_net_timeout: r.positive_duration("slave_net_timeout")?,
         master_connect_retry: r.positive_duration("master_connect_retry")?,
         semi_sync: r.bool("rpl_semi_sync_master_enabled")?,
