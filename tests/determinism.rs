@@ -276,3 +276,30 @@ fn simulations_on_two_threads_at_once_give_identical_bytes() {
     assert_same(&results[0], &results[1], "two threads");
     assert_same(&results[0], &alone, "thread vs main thread");
 }
+
+/// Every shipped experiment except the long benchmarks, run twice on two
+/// threads at once: the same bytes, databases and write history included.
+#[test]
+fn every_shipped_experiment_is_deterministic_across_threads() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("experiments")
+        .expect("experiments/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(".toml") && !name.starts_with("bench-")
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        let Ok(spec) = config::load(&f) else {
+            continue; // a sweep file: its runs are checked by tests/sweep.rs
+        };
+        let seed = spec.seed;
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| run(&spec, seed));
+            let b = s.spawn(|| run(&spec, seed));
+            (a.join().expect("run"), b.join().expect("run"))
+        });
+        assert_same(&a, &b, &f.display().to_string());
+    }
+}
