@@ -79,14 +79,24 @@ pub struct History {
     pub writable: Vec<WritableChange>,
     /// Names of the database clusters, by cluster index.
     pub clusters: Vec<String>,
+    /// Whether each cluster holds client data (etcd holds none).
+    pub holds_data: Vec<bool>,
     /// Nodes frozen (SIGSTOP) while accepting writes: (node, cluster, group).
     suspended: Vec<(u32, u32, u32)>,
 }
 
 impl History {
+    /// A history of data-holding clusters named `clusters`.
     pub fn new(clusters: Vec<String>) -> History {
+        let holds_data = vec![true; clusters.len()];
+        History::with_data(clusters, holds_data)
+    }
+
+    /// A history where only clusters with `holds_data[c]` get safety figures.
+    pub fn with_data(clusters: Vec<String>, holds_data: Vec<bool>) -> History {
         History {
             clusters,
+            holds_data,
             ..History::default()
         }
     }

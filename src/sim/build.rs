@@ -127,7 +127,8 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let mut rec = Recorder::new(end, spec.bucket, actions.iter().map(|a| a.at).collect());
     let clusters = database_clusters(spec);
     if !clusters.is_empty() {
-        rec.history = Some(History::new(clusters));
+        let (names, data) = clusters.into_iter().unzip();
+        rec.history = Some(History::with_data(names, data));
     }
     let mut queue = EventQueue::new();
     // Fault actions first: at an instant shared with other events they apply
@@ -153,15 +154,16 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     sim
 }
 
-/// Names of the database clusters, by cluster index.
-pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
+/// The database clusters by cluster index: name, and whether it holds client
+/// data (an etcd cluster only serves Patroni).
+pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
     for n in spec.nodes.values() {
         if let NodeKind::Database(d) = &n.kind
-            && names.len() as u32 <= d.cluster_index
+            && out.len() as u32 <= d.cluster_index
         {
-            names.push(d.cluster.clone());
+            out.push((d.cluster.clone(), !matches!(d.kind, DbKind::Etcd(_))));
         }
     }
-    names
+    out
 }

@@ -49,13 +49,16 @@ impl DbKind {
 /// The database types, as `type = "..."` names them.
 pub const TYPES: &[&str] = &["galera", "mysql", "patroni", "etcd"];
 
+/// Resolves `(name, position, key path, wanted type)` to a cluster's members.
+pub type ClusterRef<'r> = dyn Fn(&str, &Pos, &str, &str) -> Result<Vec<String>, ConfigError> + 'r;
+
 /// What a type's reader knows besides its table.
 pub struct DbRead<'r> {
     pub cluster: &'r str,
     pub members: &'r [String],
     /// Resolves a reference to another database cluster of type `ty`, giving
     /// its members; the error names the key.
-    pub cluster_ref: &'r dyn Fn(&str, &Pos, &str, &str) -> Result<Vec<String>, ConfigError>,
+    pub cluster_ref: &'r ClusterRef<'r>,
     /// Records a warning about `key` of the table being read: a setting the
     /// real software accepts although it risks data.
     pub warn: &'r dyn Fn(&Reader, &str, String),

@@ -151,6 +151,7 @@ pub fn check(
     }
     r.lost.sort_by_key(|&(op, at)| (at, op));
     r.clusters = (0..h.clusters.len() as u32)
+        .filter(|&c| h.holds_data.get(c as usize).copied().unwrap_or(true))
         .map(|c| safety(h, c, end))
         .collect();
     r
