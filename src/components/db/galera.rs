@@ -1,33 +1,1834 @@
-//! Placeholder: being written.
+//! A Galera 4 / Percona XtraDB Cluster node (galera.md): EVS group
+//! membership judged by message silence, the PC's weighted quorum, totally
+//! ordered synchronous replication with flow control and certification,
+//! state transfer (IST/SST) with a desynced donor, and the clustercheck HTTP
+//! answer HAProxy polls.
+//!
+//! Membership (`gcomm/src/evs_proto.cpp`): every message from a peer advances
+//! its timestamp; a keepalive goes to a peer nothing else was sent to for
+//! `evs.keepalive_period`. Every `evs.inactive_check_period` a peer silent for
+//! `evs.suspect_timeout` is suspected and, having sent no JOIN, declared
+//! inactive (`evs.inactive_timeout` declares it regardless; when every other
+//! node of a 3+ group is suspected all are). A declaration starts GATHER: JOIN
+//! messages carry the proposed member set, the suspects and the set of nodes
+//! whose JOIN the sender had when it sent it ("seen"). Entering GATHER resets
+//! the inactivity check and the JOIN retransmission (`evs.join_retrans_period`)
+//! timers; a JOIN is resent at once only when its set or suspects change. The
+//! representative (lowest member) installs the view once every member's
+//! last-sent JOIN proposes the same set and had seen every member's JOIN —
+//! so the node that entered GATHER first must resend, at its next
+//! retransmission: the ~1 s membership round of galera.md §2 (in the G1 logs
+//! the view came exactly 1.0 s after the first "suspecting node"). A majority
+//! of the view suspecting a node evicts it (`check_suspects`); an expired
+//! `evs.install_timeout` declares the inconsistent nodes inactive, all others
+//! after `evs.max_install_timeouts`. Messages tagged with a view the receiver
+//! left are ignored; other messages from a node outside the view merge it.
+//! A LEAVE (clean stop) removes the leaver at once and from the quorum base.
+//!
+//! PC (`pc_proto.cpp`): after an install every member sends its state (last
+//! primary view, the write-sets it received, whether it is synced). The
+//! component is Primary iff the weight of its members from the last primary
+//! component is more than half of that component's weight minus graceful
+//! leavers (`pc.ignore_sb`: or exactly half; `pc.ignore_quorum`: always).
+//!
+//! Replication: the representative of the primary view orders write-sets (a
+//! sequencer standing for EVS total order): WS -> ORDER to every member ->
+//! ACK -> DELIVER once every member of the view has it. A commit therefore
+//! stalls on every node while a member is silent, until the new view. At a
+//! new primary view the survivors deliver what all of them received, and
+//! originators resend the rest; a non-Primary node fails its waiting commits
+//! with 1180. Delivered write-sets go through the node's receive queue and
+//! one applier (`apply` time, x a `slow` fault); a local commit waits its turn
+//! (commit order). A queue above `gcs.fc_limit` (x sqrt(N) unless
+//! `gcs.fc_single_primary`) sends FC_PAUSE: the sequencer orders nothing until
+//! it is below limit x `gcs.fc_factor`. Certification: each write-set ordered
+//! after this one's statement began, from another node, conflicts with
+//! probability `conflict_rate`; the loser gets 1213.
+//!
+//! State transfer: a member whose state is behind joins as JOINING (1) and asks
+//! the lowest synced member; IST when the missing write-sets are in the donor's
+//! gcache (`gcache.size` / `writeset_size` write-sets since the donor's start)
+//! and its data is a prefix of the donor's, else SST (`data_size`); both at
+//! `sst_rate`. The donor is DONOR/DESYNCED (2) meanwhile (blocked with rsync /
+//! mysqldump), the joiner JOINED (3) then SYNCED (4) once its queue drained.
+//! `wsrep_local_state` 0 here means "not in a Primary Component".
 
-use super::{Admin, FinalData};
-use crate::components::{CallRef, Ctx, Msg, NodeId, ReqKind, Timer};
-use crate::config::spec::DatabaseSpec;
-use crate::engine::{Rng, SimTime};
+use super::{Admin, DataLog, DbIds, FinalData, Sessions};
+use crate::components::dist::Sampler;
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::config::db::GaleraSpec;
+use crate::config::spec::{DatabaseSpec, DbKind};
+use crate::engine::{Dur, Rng, SimTime};
+use crate::metrics::EventKind;
+use crate::metrics::outcome::db;
+use rand::Rng as _;
+use std::collections::{BTreeMap, VecDeque};
+
+// Message tags.
+const KEEPALIVE: u8 = 1;
+const JOIN: u8 = 2;
+const INSTALL: u8 = 3;
+const LEAVE: u8 = 4;
+const STATE: u8 = 5;
+const WS: u8 = 6;
+const ORDER: u8 = 7;
+const ACK: u8 = 8;
+const DELIVER: u8 = 9;
+const REJECT: u8 = 10;
+const FC: u8 = 11;
+const XREQ: u8 = 12;
+const XSTART: u8 = 13;
+const XENTRY: u8 = 14;
+const XDONE: u8 = 15;
+
+// Timer kinds.
+const T_KEEPALIVE: u8 = 0;
+const T_CHECK: u8 = 1;
+const T_JOIN_RETRANS: u8 = 2;
+const T_INSTALL: u8 = 3;
+const T_SERVICE: u8 = 4;
+const T_APPLY: u8 = 5;
+const T_DONOR: u8 = 6;
+const T_JOINER_RETRY: u8 = 7;
+const T_BOOT: u8 = 8;
+
+/// `wsrep_local_state` values.
+pub const JOINING: u8 = 1;
+pub const DONOR: u8 = 2;
+pub const JOINED: u8 = 3;
+pub const SYNCED: u8 = 4;
+
+/// Write-sets the sequencer keeps for retransmission and certification.
+const RING: usize = 4096;
+/// Write-sets resent to a lagging member per retransmission tick.
+const RETRANS_BATCH: u32 = 64;
+const SYNCED_BIT: u32 = 1 << 31;
+
+fn bit(i: usize) -> u32 {
+    1 << i
+}
+
+fn members_of(mask: u32) -> impl Iterator<Item = usize> {
+    (0..32).filter(move |&i| mask & (1 << i) != 0)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Join {
+    set: u32,
+    suspects: u32,
+    seen: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PcState {
+    last_prim: u32,
+    prim_members: u32,
+    recv: u32,
+    synced: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// The statement runs (service time).
+    Exec,
+    /// Replicated: waits for delivery in total order.
+    Submitted,
+    /// Waits for a blocking donor to finish.
+    Held,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Local {
+    id: CallRef,
+    op: u32,
+    write: bool,
+    phase: Phase,
+    /// Write-sets applied when the statement began (certification).
+    depends: u32,
+}
+
+/// The sequencer of a primary view (its representative).
+#[derive(Clone, Debug)]
+struct Seq {
+    next: u32,
+    /// Per member index: write-sets it acknowledged (count from 0).
+    acked: Vec<u32>,
+    acked_at_tick: Vec<u32>,
+    delivered: u32,
+    ring: VecDeque<(u32, u32)>,
+    ring_base: u32,
+    paused: u32,
+    waiting: VecDeque<(u32, u32, u32)>,
+}
+
+/// A transfer this node serves as donor.
+#[derive(Clone, Copy, Debug)]
+struct Donation {
+    joiner: usize,
+    start: u32,
+}
 
 #[derive(Clone)]
-pub struct Galera {}
+pub struct Galera {
+    spec: GaleraSpec,
+    me: NodeId,
+    idx: usize,
+    members: Vec<NodeId>,
+    all: u32,
+    cluster: u32,
+    service: Sampler,
+    apply: Sampler,
+    sessions: Sessions,
+
+    // On disk (kept over a crash): data, grastate / gvwstate.
+    log: DataLog,
+    last_prim: u32,
+    prim_members: u32,
+    synced: bool,
+    max_seq: u32,
+    booted: bool,
+    /// Position in the log where this process's gcache begins.
+    gcache_from: u32,
+
+    // Process.
+    up: bool,
+    boot_epoch: u32,
+
+    // EVS.
+    view: u32,
+    view_members: u32,
+    prev_view_members: u32,
+    gather: bool,
+    active: u32,
+    last_heard: Vec<SimTime>,
+    last_sent: Vec<SimTime>,
+    joins: Vec<Option<Join>>,
+    my_join: Option<Join>,
+    /// Nodes known to be gathering because they got the same LEAVE.
+    leave_seen: u32,
+    left: u32,
+    prev_views: Vec<u32>,
+    install_timeouts: u32,
+    gather_epoch: u32,
+    check_epoch: u32,
+    ka_epoch: u32,
+
+    // PC.
+    states: Vec<Option<PcState>>,
+    exchanging: bool,
+    primary: bool,
+    state: u8,
+    rep: usize,
+    cont: u32,
+    writable: Option<u32>,
+
+    // Replication.
+    seq: Option<Seq>,
+    ordered: BTreeMap<u32, (u32, u32)>,
+    recv: u32,
+    delivered: u32,
+    apply_q: VecDeque<(u32, u32, u32)>,
+    applying: Option<(u32, u32)>,
+    apply_epoch: u32,
+    fc_sent: bool,
+    local: Vec<Local>,
+
+    // State transfer.
+    donation: Option<Donation>,
+    donor_epoch: u32,
+    joiner_epoch: u32,
+    donor_pick: usize,
+    xfer_buf: Vec<(u32, u32)>,
+    xfer_done: Option<(u32, u32)>,
+}
 
 impl Galera {
-    pub fn new(_spec: &DatabaseSpec, _me: NodeId, _ids: &super::DbIds) -> Galera {
-        Galera {}
+    pub fn new(spec: &DatabaseSpec, me: NodeId, ids: &DbIds) -> Galera {
+        let DbKind::Galera(g) = &spec.kind else {
+            panic!("a galera node needs a galera spec");
+        };
+        let n = ids.members.len();
+        assert!(n <= 31, "at most 31 Galera members");
+        let idx = ids
+            .members
+            .iter()
+            .position(|&m| m == me)
+            .expect("a member of its cluster");
+        Galera {
+            spec: g.clone(),
+            me,
+            idx,
+            members: ids.members.clone(),
+            all: (1u32 << n) - 1,
+            cluster: spec.cluster_index,
+            service: Sampler::new(&g.service),
+            apply: Sampler::new(&g.apply),
+            sessions: Sessions::new(g.max_connections),
+            log: DataLog::default(),
+            last_prim: 0,
+            prim_members: 0,
+            synced: false,
+            max_seq: 0,
+            booted: false,
+            gcache_from: 0,
+            up: false,
+            boot_epoch: 0,
+            view: 0,
+            view_members: 0,
+            prev_view_members: 0,
+            gather: false,
+            active: 0,
+            last_heard: vec![SimTime::ZERO; n],
+            last_sent: vec![SimTime::ZERO; n],
+            joins: vec![None; n],
+            my_join: None,
+            leave_seen: 0,
+            left: 0,
+            prev_views: Vec::new(),
+            install_timeouts: 0,
+            gather_epoch: 0,
+            check_epoch: 0,
+            ka_epoch: 0,
+            states: vec![None; n],
+            exchanging: false,
+            primary: false,
+            state: 0,
+            rep: 0,
+            cont: 0,
+            writable: None,
+            seq: None,
+            ordered: BTreeMap::new(),
+            recv: 0,
+            delivered: 0,
+            apply_q: VecDeque::new(),
+            applying: None,
+            apply_epoch: 0,
+            fc_sent: false,
+            local: Vec::new(),
+            donation: None,
+            donor_epoch: 0,
+            joiner_epoch: 0,
+            donor_pick: 0,
+            xfer_buf: Vec::new(),
+            xfer_done: None,
+        }
     }
-    pub fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
-    pub fn on_message(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _msg: Msg) {}
-    pub fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _t: Timer) {}
+
+    // ------------------------------------------------------------ process --
+
+    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if !self.booted {
+            self.form(ctx, rng);
+        } else {
+            self.boot_epoch += 1;
+            ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+        }
+    }
+
+    /// Time zero: the cluster is already formed, every node Synced in one
+    /// primary view whose representative is the first member.
+    fn form(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        self.booted = true;
+        self.up = true;
+        self.max_seq = 1;
+        self.view = 1 << 5;
+        self.view_members = self.all;
+        self.active = self.all;
+        self.last_prim = self.view;
+        self.prim_members = self.all;
+        self.synced = true;
+        self.primary = true;
+        self.state = SYNCED;
+        self.rep = 0;
+        self.cont = self.all;
+        if self.idx == 0 {
+            self.seq = Some(self.new_seq(0));
+        }
+        for t in &mut self.last_heard {
+            *t = ctx.now;
+        }
+        self.start_timers(ctx, rng);
+        self.update_writable(ctx);
+    }
+
+    fn start_timers(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        self.ka_epoch += 1;
+        self.check_epoch += 1;
+        let ka = self.spec.keepalive_period.0;
+        let chk = self.spec.inactive_check_period.0;
+        ctx.timer(
+            ctx.now + Dur(rng.random_range(0..ka)),
+            T_KEEPALIVE,
+            self.ka_epoch,
+            0,
+        );
+        ctx.timer(
+            ctx.now + Dur(rng.random_range(0..chk)),
+            T_CHECK,
+            self.check_epoch,
+            0,
+        );
+    }
+
+    /// The process is up again (after a crash or a restart): it starts alone
+    /// in a non-primary view and merges with whoever it hears.
+    fn boot(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        self.up = true;
+        self.max_seq += 1;
+        self.view = (self.max_seq << 5) | self.idx as u32;
+        self.view_members = bit(self.idx);
+        self.active = bit(self.idx);
+        self.gcache_from = self.log.len() as u32;
+        self.start_timers(ctx, rng);
+        self.pc_begin(ctx, rng);
+        for j in 0..self.members.len() {
+            if j != self.idx {
+                self.send(ctx, j, KEEPALIVE, self.view, 0, 0, 0, 0);
+            }
+        }
+    }
+
+    /// Everything but the disk is lost (SIGKILL, power-off).
+    pub fn crash(&mut self) {
+        self.reset_volatile();
+    }
+
+    fn reset_volatile(&mut self) {
+        self.up = false;
+        self.view = 0;
+        self.view_members = 0;
+        self.prev_view_members = 0;
+        self.gather = false;
+        self.active = 0;
+        self.joins.iter_mut().for_each(|j| *j = None);
+        self.my_join = None;
+        self.leave_seen = 0;
+        self.left = 0;
+        self.prev_views.clear();
+        self.install_timeouts = 0;
+        self.gather_epoch += 1;
+        self.check_epoch += 1;
+        self.ka_epoch += 1;
+        self.states.iter_mut().for_each(|s| *s = None);
+        self.exchanging = false;
+        self.primary = false;
+        self.state = 0;
+        self.cont = 0;
+        self.writable = None;
+        self.seq = None;
+        self.ordered.clear();
+        self.recv = 0;
+        self.delivered = 0;
+        self.apply_q.clear();
+        self.applying = None;
+        self.apply_epoch += 1;
+        self.fc_sent = false;
+        self.local.clear();
+        self.donation = None;
+        self.donor_epoch += 1;
+        self.joiner_epoch += 1;
+        self.xfer_buf.clear();
+        self.xfer_done = None;
+    }
+
+    pub fn admin(&mut self, ctx: &mut Ctx, _rng: &mut Rng, a: Admin) {
+        if a != Admin::Restart || !self.up {
+            return;
+        }
+        // `systemctl restart`: the provider sends LEAVE, mysqld closes its
+        // connections and comes back after `startup`.
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send(ctx, j, LEAVE, self.view, 0, 0, 0, 0);
+            }
+        }
+        ctx.log(self.me, EventKind::Info, "WSREP: Shutdown: sending LEAVE");
+        self.set_writable(ctx, None);
+        self.sessions.close_all(ctx);
+        self.reset_volatile();
+        self.boot_epoch += 1;
+        ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+    }
+
     pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
     pub fn is_call_live(&self, _call: CallRef) -> bool {
         false
     }
+
     pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        Vec::new()
+        self.sessions.inbound_peers()
     }
-    pub fn refuses(&self, _kind: ReqKind) -> bool {
-        false
+
+    /// mysqld's port is closed while it restarts; clustercheck still answers.
+    pub fn refuses(&self, kind: ReqKind) -> bool {
+        kind == ReqKind::Work && !self.up
     }
-    pub fn crash(&mut self) {}
-    pub fn admin(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _a: Admin) {}
+
     pub fn final_data(&self) -> Option<FinalData<'_>> {
-        None
+        // A node cannot tell that its view died while it was frozen (SIGSTOP)
+        // or cut off, so "writable at the end" is not a node-local fact here:
+        // the cluster's data is the longest log (a primary's log holds every
+        // write delivered anywhere, a minority's cannot grow).
+        Some(FinalData {
+            cluster: self.cluster,
+            writable: false,
+            log: &self.log,
+        })
+    }
+
+    /// `wsrep_local_state` (0: not in a Primary Component).
+    pub fn local_state(&self) -> u8 {
+        if self.primary { self.state } else { 0 }
+    }
+
+    /// wsrep_ready: the node serves queries.
+    fn ready(&self) -> bool {
+        self.up && self.primary && matches!(self.state, SYNCED | DONOR)
+    }
+
+    fn donor_blocked(&self) -> bool {
+        self.state == DONOR && self.spec.sst_blocks_donor
+    }
+
+    // ----------------------------------------------------------- messages --
+
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        ctx: &mut Ctx,
+        j: usize,
+        tag: u8,
+        a: u32,
+        b: u32,
+        slot: u32,
+        generation: u32,
+        peer: u32,
+    ) {
+        self.last_sent[j] = ctx.now;
+        ctx.send_peer(
+            self.members[j],
+            CallRef { slot, generation },
+            peer,
+            MsgKind::Peer { tag, a, b },
+        );
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
+                // clustercheck: 200 iff Synced (or a donor, if allowed).
+                let ok = self.up
+                    && self.primary
+                    && (self.state == SYNCED
+                        || (self.state == DONOR && self.spec.available_when_donor));
+                let status = if ok { 200 } else { 503 };
+                ctx.send(msg.from, msg.call, MsgKind::Response { status });
+            }
+            MsgKind::Peer { tag, a, b } => {
+                if !self.up {
+                    return;
+                }
+                let Some(j) = self.members.iter().position(|&m| m == msg.from) else {
+                    return;
+                };
+                self.on_peer(ctx, rng, j, tag, a, b, msg.call, msg.peer);
+            }
+            _ => {
+                if let Some(q) = self.sessions.on_message(ctx, &msg) {
+                    self.on_query(ctx, rng, q);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_peer(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        j: usize,
+        tag: u8,
+        a: u32,
+        b: u32,
+        call: CallRef,
+        peer: u32,
+    ) {
+        // A message advances the peer's timestamp if it is about this view
+        // (or the membership round); messages of another view do not.
+        let tagged = match tag {
+            JOIN | INSTALL | LEAVE => self.view,
+            KEEPALIVE => a,
+            STATE | XREQ | XSTART | XENTRY | XDONE => peer,
+            _ => b,
+        };
+        if self.active & bit(j) != 0 && tagged == self.view {
+            self.last_heard[j] = ctx.now;
+        }
+        match tag {
+            KEEPALIVE => {
+                self.foreign(ctx, rng, j, a);
+                if call.slot == 1 && a == self.view {
+                    self.on_deliver(ctx, rng, b);
+                }
+            }
+            JOIN => self.on_join(
+                ctx,
+                rng,
+                j,
+                Join {
+                    set: a,
+                    suspects: b,
+                    seen: call.generation,
+                },
+                call.slot,
+            ),
+            INSTALL => {
+                self.max_seq = self.max_seq.max(b >> 5);
+                if self.gather
+                    && self.active & bit(j) != 0
+                    && self.my_set() == a
+                    && a & bit(self.idx) != 0
+                {
+                    self.install(ctx, rng, b, a);
+                }
+            }
+            LEAVE if self.active & bit(j) != 0 && a == self.view => {
+                self.active &= !bit(j);
+                self.left |= bit(j);
+                // Every member got the same LEAVE: they all gather now.
+                self.leave_seen = self.active & self.view_members;
+                self.enter_gather(ctx);
+                self.send_join(ctx);
+                self.try_consensus(ctx, rng);
+            }
+            STATE if peer == self.view && self.exchanging => {
+                self.states[j] = Some(PcState {
+                    last_prim: a,
+                    recv: b,
+                    prim_members: call.generation & !SYNCED_BIT,
+                    synced: call.generation & SYNCED_BIT != 0,
+                });
+                self.pc_try_decide(ctx, rng);
+            }
+            WS if b == self.view && self.primary && !self.gather => {
+                self.seq_ws(ctx, rng, a, call.generation, call.slot);
+            }
+            ORDER if b == self.view && self.primary => {
+                self.on_order(ctx, rng, a, call.slot, call.generation);
+            }
+            ACK if b == self.view => {
+                self.seq_ack(ctx, rng, j, a);
+            }
+            DELIVER if b == self.view => {
+                self.on_deliver(ctx, rng, a);
+            }
+            REJECT if b == self.view => {
+                self.rejected(ctx, a);
+            }
+            FC if b == self.view => {
+                self.seq_fc(ctx, rng, j, a == 1);
+            }
+            XREQ if peer == self.view => {
+                self.donor_request(ctx, j, a, b);
+            }
+            XSTART if peer == self.view && self.state == JOINING => {
+                self.joiner_epoch += 1;
+                let wait = Dur::from_ms(a as u64) + Dur::from_secs(2);
+                ctx.timer(ctx.now + wait, T_JOINER_RETRY, self.joiner_epoch, 0);
+            }
+            XENTRY if self.state == JOINING => {
+                self.xfer_buf.push((a, b));
+                self.joiner_try_finish(ctx, rng);
+            }
+            XDONE if peer == self.view && self.state == JOINING => {
+                self.xfer_done = Some((b, a));
+                self.joiner_try_finish(ctx, rng);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            T_BOOT if t.a == self.boot_epoch && !self.up => self.boot(ctx, rng),
+            T_KEEPALIVE if t.a == self.ka_epoch && self.up => self.keepalive_tick(ctx),
+            T_CHECK if t.a == self.check_epoch && self.up => {
+                self.check_inactive(ctx, rng);
+                ctx.timer(
+                    ctx.now + self.spec.inactive_check_period,
+                    T_CHECK,
+                    self.check_epoch,
+                    0,
+                );
+            }
+            T_JOIN_RETRANS if t.a == self.gather_epoch && self.gather => {
+                self.send_join(ctx);
+                self.try_consensus(ctx, rng);
+                ctx.timer(
+                    ctx.now + self.spec.join_retrans_period,
+                    T_JOIN_RETRANS,
+                    self.gather_epoch,
+                    0,
+                );
+            }
+            T_INSTALL if t.a == self.gather_epoch && self.gather => self.install_timeout(ctx, rng),
+            T_SERVICE => self.service_done(
+                ctx,
+                rng,
+                CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                },
+            ),
+            T_APPLY if t.a == self.apply_epoch => {
+                if let Some((g, op)) = self.applying.take()
+                    && g as usize == self.log.len()
+                {
+                    self.log.push(op);
+                }
+                self.kick_applier(ctx, rng);
+            }
+            T_DONOR if t.a == self.donor_epoch => self.donor_done(ctx, rng),
+            T_JOINER_RETRY if t.a == self.joiner_epoch && self.state == JOINING && self.primary => {
+                self.donor_pick += 1;
+                self.request_transfer(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    // ---------------------------------------------------------------- EVS --
+
+    fn keepalive_tick(&mut self, ctx: &mut Ctx) {
+        let period = self.spec.keepalive_period;
+        let is_rep = self.seq.is_some() as u32;
+        let delivered = self.seq.as_ref().map_or(0, |s| s.delivered);
+        for j in 0..self.members.len() {
+            if j != self.idx && ctx.now.since(self.last_sent[j]) >= period {
+                self.send(ctx, j, KEEPALIVE, self.view, delivered, is_rep, 0, 0);
+            }
+        }
+        self.seq_retransmit(ctx);
+        if self.exchanging {
+            self.send_state(ctx);
+        }
+        ctx.timer(ctx.now + period, T_KEEPALIVE, self.ka_epoch, 0);
+    }
+
+    /// A message tagged with view `v` from `j`, who is not a known member: a
+    /// node of another component (merge), unless `v` is a view we left.
+    fn foreign(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, v: u32) -> bool {
+        self.max_seq = self.max_seq.max(v >> 5);
+        if self.active & bit(j) != 0 || v == self.view || self.prev_views.contains(&v) {
+            return false;
+        }
+        self.active |= bit(j);
+        self.last_heard[j] = ctx.now;
+        self.enter_gather(ctx);
+        self.send_join(ctx);
+        self.try_consensus(ctx, rng);
+        true
+    }
+
+    fn on_join(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, join: Join, v: u32) {
+        self.max_seq = self.max_seq.max(v >> 5);
+        // A JOIN of a round that ended in a view we since left or
+        // installed (`is_msg_from_previous_view`) is stale.
+        if self.prev_views.contains(&v) {
+            return;
+        }
+        let known = self.active & bit(j) != 0;
+        if !known {
+            self.active |= bit(j);
+            self.last_heard[j] = ctx.now;
+        }
+        let was_gathering = self.gather;
+        self.enter_gather(ctx);
+        self.joins[j] = Some(join);
+        if !was_gathering || !known {
+            self.send_join(ctx);
+        }
+        self.check_suspects(ctx);
+        self.try_consensus(ctx, rng);
+    }
+
+    fn my_set(&self) -> u32 {
+        self.active | bit(self.idx)
+    }
+
+    fn suspects(&self, now: SimTime) -> u32 {
+        members_of(self.active)
+            .filter(|&j| j != self.idx && now.since(self.last_heard[j]) > self.spec.suspect_timeout)
+            .fold(0, |m, j| m | bit(j))
+    }
+
+    fn enter_gather(&mut self, ctx: &mut Ctx) {
+        if self.gather {
+            return;
+        }
+        self.gather = true;
+        self.exchanging = false;
+        self.install_timeouts = 0;
+        self.joins.iter_mut().for_each(|j| *j = None);
+        self.my_join = None;
+        // No write can be acknowledged in this view any more.
+        self.retire_view(ctx);
+        self.gather_epoch += 1;
+        ctx.timer(
+            ctx.now + self.spec.join_retrans_period,
+            T_JOIN_RETRANS,
+            self.gather_epoch,
+            0,
+        );
+        ctx.timer(
+            ctx.now + self.spec.install_timeout,
+            T_INSTALL,
+            self.gather_epoch,
+            0,
+        );
+        self.check_epoch += 1;
+        ctx.timer(
+            ctx.now + self.spec.inactive_check_period,
+            T_CHECK,
+            self.check_epoch,
+            0,
+        );
+    }
+
+    fn send_join(&mut self, ctx: &mut Ctx) {
+        let seen = self
+            .joins
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.is_some())
+            .fold(bit(self.idx) | self.leave_seen, |m, (i, _)| m | bit(i));
+        let join = Join {
+            set: self.my_set(),
+            suspects: self.suspects(ctx.now),
+            seen,
+        };
+        self.my_join = Some(join);
+        for j in 0..self.members.len() {
+            if j != self.idx {
+                self.send(
+                    ctx,
+                    j,
+                    JOIN,
+                    join.set,
+                    join.suspects,
+                    self.view,
+                    join.seen,
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Declares `mask` inactive; true if that changed anything.
+    fn declare_inactive(&mut self, mask: u32) -> bool {
+        let mask = mask & self.active & !bit(self.idx);
+        if mask == 0 {
+            return false;
+        }
+        self.active &= !mask;
+        for j in members_of(mask) {
+            self.joins[j] = None;
+        }
+        true
+    }
+
+    /// `check_inactive()`: every `evs.inactive_check_period`.
+    fn check_inactive(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        let mut inactive = 0;
+        let mut suspected = 0;
+        for j in members_of(self.active) {
+            if j == self.idx {
+                continue;
+            }
+            let silent = ctx.now.since(self.last_heard[j]);
+            if silent > self.spec.inactive_timeout {
+                inactive |= bit(j);
+            } else if silent > self.spec.suspect_timeout {
+                suspected += 1;
+                if self.joins[j].is_none() {
+                    inactive |= bit(j);
+                }
+            }
+        }
+        let known = self.active.count_ones();
+        if known > 2 && suspected + 1 == known {
+            inactive = self.active & !bit(self.idx);
+        }
+        if self.declare_inactive(inactive) {
+            self.enter_gather(ctx);
+            self.send_join(ctx);
+            self.try_consensus(ctx, rng);
+        }
+    }
+
+    /// `check_suspects()`: a node a majority of the view suspects is out.
+    fn check_suspects(&mut self, ctx: &mut Ctx) {
+        let view_n = self.view_members.count_ones();
+        let mut out = 0;
+        for k in members_of(self.active) {
+            if k == self.idx {
+                continue;
+            }
+            let mut votes = 0;
+            for m in members_of(self.view_members) {
+                let s = if m == self.idx {
+                    self.suspects(ctx.now)
+                } else {
+                    self.joins[m].map_or(0, |j| j.suspects)
+                };
+                votes += (s & bit(k) != 0) as u32;
+            }
+            if votes * 2 > view_n {
+                out |= bit(k);
+            }
+        }
+        if self.declare_inactive(out) {
+            self.send_join(ctx);
+        }
+    }
+
+    fn install_timeout(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        self.install_timeouts += 1;
+        let set = self.my_set();
+        let out = if self.install_timeouts <= self.spec.max_install_timeouts {
+            members_of(self.active)
+                .filter(|&j| j != self.idx && self.joins[j].is_none_or(|m| m.set != set))
+                .fold(0, |m, j| m | bit(j))
+        } else {
+            self.active & !bit(self.idx)
+        };
+        self.declare_inactive(out);
+        self.send_join(ctx);
+        self.try_consensus(ctx, rng);
+        ctx.timer(
+            ctx.now + self.spec.install_timeout,
+            T_INSTALL,
+            self.gather_epoch,
+            0,
+        );
+    }
+
+    /// The representative installs once every member's last JOIN proposes
+    /// the same set and was sent having seen every member's JOIN.
+    fn try_consensus(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if !self.gather {
+            return;
+        }
+        let set = self.my_set();
+        if set.trailing_zeros() as usize != self.idx {
+            return;
+        }
+        let Some(mine) = self.my_join else {
+            return;
+        };
+        if mine.set != set || mine.seen & set != set {
+            return;
+        }
+        for j in members_of(set) {
+            if j == self.idx {
+                continue;
+            }
+            match self.joins[j] {
+                Some(m) if m.set == set && m.seen & set == set => {}
+                _ => return,
+            }
+        }
+        self.max_seq += 1;
+        let id = (self.max_seq << 5) | self.idx as u32;
+        for j in members_of(set) {
+            if j != self.idx {
+                self.send(ctx, j, INSTALL, set, id, 0, 0, 0);
+            }
+        }
+        self.install(ctx, rng, id, set);
+    }
+
+    fn install(&mut self, ctx: &mut Ctx, rng: &mut Rng, id: u32, set: u32) {
+        self.max_seq = self.max_seq.max(id >> 5);
+        if self.prev_views.len() >= 64 {
+            self.prev_views.remove(0);
+        }
+        self.prev_views.push(self.view);
+        let old_members = self.view_members;
+        self.view = id;
+        self.view_members = set;
+        self.active = set;
+        self.gather = false;
+        self.gather_epoch += 1;
+        self.joins.iter_mut().for_each(|j| *j = None);
+        self.my_join = None;
+        self.leave_seen = 0;
+        self.left &= !set;
+        for j in members_of(set) {
+            self.last_heard[j] = ctx.now;
+        }
+        self.check_epoch += 1;
+        ctx.timer(
+            ctx.now + self.spec.inactive_check_period,
+            T_CHECK,
+            self.check_epoch,
+            0,
+        );
+        self.prev_view_members = old_members;
+        self.pc_begin(ctx, rng);
+    }
+
+    // ----------------------------------------------------------------- PC --
+
+    fn pc_begin(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        self.exchanging = true;
+        self.states.iter_mut().for_each(|s| *s = None);
+        self.states[self.idx] = Some(self.my_state());
+        self.send_state(ctx);
+        self.pc_try_decide(ctx, rng);
+    }
+
+    fn my_state(&self) -> PcState {
+        PcState {
+            last_prim: self.last_prim,
+            prim_members: self.prim_members,
+            recv: self.recv,
+            synced: self.synced,
+        }
+    }
+
+    fn send_state(&mut self, ctx: &mut Ctx) {
+        let s = self.my_state();
+        let word = s.prim_members | if s.synced { SYNCED_BIT } else { 0 };
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send(ctx, j, STATE, s.last_prim, s.recv, 0, word, self.view);
+            }
+        }
+    }
+
+    fn pc_try_decide(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if !self.exchanging || members_of(self.view_members).any(|j| self.states[j].is_none()) {
+            return;
+        }
+        self.exchanging = false;
+        let st: Vec<(usize, PcState)> = members_of(self.view_members)
+            .map(|j| (j, self.states[j].expect("checked")))
+            .collect();
+        let best = st.iter().map(|(_, s)| s.last_prim).max().unwrap_or(0);
+        let p = st
+            .iter()
+            .find(|(_, s)| s.last_prim == best)
+            .map_or(0, |(_, s)| s.prim_members);
+        let in_prev: u32 = st
+            .iter()
+            .filter(|(_, s)| s.last_prim == best)
+            .fold(0, |m, (j, _)| m | bit(*j));
+        let mut cont: u32 = st
+            .iter()
+            .filter(|(_, s)| s.last_prim == best && s.synced)
+            .fold(0, |m, (j, _)| m | bit(*j));
+        if cont == 0 {
+            cont = in_prev;
+        }
+        let primary = quorum(&self.spec, p, in_prev, self.left & p);
+        let was_primary = self.primary;
+        let n = self.view_members.count_ones();
+        let my_idx = members_of(self.view_members)
+            .position(|j| j == self.idx)
+            .unwrap_or(0);
+        if !primary {
+            self.primary = false;
+            self.seq = None;
+            if was_primary {
+                ctx.log(
+                    self.me,
+                    EventKind::QuorumLost,
+                    format!("WSREP: New COMPONENT: primary = no, bootstrap = no, my_idx = {my_idx}, memb_num = {n}"),
+                );
+            }
+            // Commits waiting for the group fail: "Not connected to Primary
+            // Component".
+            let waiting: Vec<Local> = self
+                .local
+                .iter()
+                .copied()
+                .filter(|l| l.phase != Phase::Exec)
+                .collect();
+            self.local.retain(|l| l.phase == Phase::Exec);
+            for l in waiting {
+                self.sessions.reply(ctx, l.id, db::COMMIT_FAILED);
+            }
+            self.update_writable(ctx);
+            return;
+        }
+        let d = st
+            .iter()
+            .filter(|(j, _)| cont & bit(*j) != 0)
+            .map(|(_, s)| s.recv)
+            .min()
+            .unwrap_or(0);
+        self.primary = true;
+        self.rep = cont.trailing_zeros() as usize;
+        self.cont = cont;
+        self.last_prim = self.view;
+        self.prim_members = self.view_members;
+        self.fc_sent = false;
+        if cont & bit(self.idx) != 0 {
+            // Deliver what every survivor received; drop the rest.
+            for g in self.delivered..d {
+                if let Some((op, origin)) = self.ordered.remove(&g) {
+                    self.apply_q.push_back((g, op, origin));
+                }
+            }
+            self.ordered.clear();
+            self.recv = d;
+            self.delivered = d;
+            if self.state == 0 || self.state == JOINING {
+                self.state = SYNCED;
+            }
+        } else {
+            self.ordered.clear();
+            self.apply_q.clear();
+            self.recv = d;
+            self.delivered = d;
+            self.synced = false;
+            self.state = JOINING;
+            let held: Vec<Local> = self
+                .local
+                .iter()
+                .copied()
+                .filter(|l| l.phase != Phase::Exec)
+                .collect();
+            self.local.retain(|l| l.phase == Phase::Exec);
+            for l in held {
+                self.sessions.reply(ctx, l.id, db::NOT_READY);
+            }
+        }
+        self.seq = (self.rep == self.idx).then(|| self.new_seq(d));
+        let lowest = self.view_members.trailing_zeros() as usize;
+        if self.idx == lowest {
+            let detail = format!(
+                "WSREP: New COMPONENT: primary = yes, bootstrap = no, my_idx = 0, memb_num = {n}"
+            );
+            for j in members_of(self.prev_view_members & !self.view_members) {
+                ctx.log(self.members[j], EventKind::Evicted, detail.clone());
+            }
+        }
+        if !was_primary && self.booted_before_view() && cont & bit(self.idx) != 0 {
+            ctx.log(
+                self.me,
+                EventKind::QuorumRegained,
+                format!("WSREP: New COMPONENT: primary = yes, bootstrap = no, my_idx = {my_idx}, memb_num = {n}"),
+            );
+        }
+        if self.state == JOINING {
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "WSREP: Shifting OPEN -> PRIMARY -> JOINER",
+            );
+            self.donor_pick = 0;
+            self.request_transfer(ctx);
+        } else {
+            // Resend own write-sets the survivors did not all receive.
+            let queued: Vec<u32> = self
+                .apply_q
+                .iter()
+                .filter(|e| e.2 == self.idx as u32)
+                .map(|e| e.1)
+                .collect();
+            let resend: Vec<Local> = self
+                .local
+                .iter()
+                .copied()
+                .filter(|l| l.phase == Phase::Submitted && !queued.contains(&l.op))
+                .collect();
+            for l in resend {
+                self.submit(ctx, rng, l.op, l.depends);
+            }
+        }
+        self.kick_applier(ctx, rng);
+        self.update_writable(ctx);
+    }
+
+    /// Whether the node was ever in a view before this one (not a boot).
+    fn booted_before_view(&self) -> bool {
+        self.prev_view_members != 0
+    }
+
+    // --------------------------------------------------------- history ----
+
+    fn update_writable(&mut self, ctx: &mut Ctx) {
+        let want = (self.up
+            && self.primary
+            && !self.gather
+            && (self.state == SYNCED || (self.state == DONOR && !self.spec.sst_blocks_donor)))
+            .then_some(self.view);
+        self.set_writable(ctx, want);
+    }
+
+    fn set_writable(&mut self, ctx: &mut Ctx, want: Option<u32>) {
+        if self.writable == want {
+            return;
+        }
+        self.writable = want;
+        let (now, cluster, me) = (ctx.now, self.cluster, self.me);
+        if let Some(h) = ctx.rec.history.as_mut() {
+            let group = want.filter(|&v| !retired(&h.writable, cluster, v));
+            h.set_writable(now, cluster, me, group);
+        }
+    }
+
+    /// This node leaves its view: a write can no longer be delivered in it
+    /// on any member (delivery needs all of them), so none of them accepts
+    /// writes for it any more, whether they noticed yet or not.
+    fn retire_view(&mut self, ctx: &mut Ctx) {
+        self.set_writable(ctx, None);
+        let (now, cluster, view) = (ctx.now, self.cluster, self.view);
+        if let Some(h) = ctx.rec.history.as_mut() {
+            for j in members_of(self.view_members) {
+                let node = self.members[j];
+                let current = h
+                    .writable
+                    .iter()
+                    .rev()
+                    .find(|c| c.node == node)
+                    .and_then(|c| c.group);
+                if current == Some(view) {
+                    h.set_writable(now, cluster, node, None);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ queries --
+
+    fn on_query(&mut self, ctx: &mut Ctx, rng: &mut Rng, q: super::Query) {
+        let dirty = !q.write && self.spec.dirty_reads && self.up;
+        if !self.ready() && !dirty {
+            self.sessions.reply(ctx, q.id, db::NOT_READY);
+            return;
+        }
+        self.local.push(Local {
+            id: q.id,
+            op: q.op,
+            write: q.write,
+            phase: Phase::Exec,
+            depends: self.log.len() as u32,
+        });
+        let mut d = self.service.sample(rng);
+        if ctx.slow != 1.0 {
+            d = Dur((d.0 as f64 * ctx.slow) as u64);
+        }
+        ctx.timer(ctx.now + d, T_SERVICE, q.id.slot, q.id.generation);
+    }
+
+    fn service_done(&mut self, ctx: &mut Ctx, rng: &mut Rng, id: CallRef) {
+        let Some(i) = self
+            .local
+            .iter()
+            .position(|l| l.id == id && l.phase == Phase::Exec)
+        else {
+            return;
+        };
+        let l = self.local[i];
+        if !l.write {
+            self.local.remove(i);
+            if self.ready() || (self.spec.dirty_reads && self.up) {
+                let (op, me) = (l.op, self.me);
+                if let Some(h) = ctx.rec.history.as_mut() {
+                    let log = &self.log;
+                    h.read(op, me, |w| log.contains(w));
+                }
+                self.sessions.reply(ctx, id, 200);
+            } else {
+                self.sessions.reply(ctx, id, db::NOT_READY);
+            }
+            return;
+        }
+        if !self.ready() {
+            self.local.remove(i);
+            self.sessions.reply(ctx, id, db::NOT_READY);
+            return;
+        }
+        if self.donor_blocked() {
+            self.local[i].phase = Phase::Held;
+            return;
+        }
+        self.local[i].phase = Phase::Submitted;
+        self.submit(ctx, rng, l.op, l.depends);
+    }
+
+    /// Replicates a write-set: to the sequencer, which orders it.
+    fn submit(&mut self, ctx: &mut Ctx, rng: &mut Rng, op: u32, depends: u32) {
+        if self.rep == self.idx {
+            if !self.gather {
+                self.seq_ws(ctx, rng, op, self.idx as u32, depends);
+            }
+        } else {
+            let rep = self.rep;
+            self.send(ctx, rep, WS, op, self.view, depends, self.idx as u32, 0);
+        }
+    }
+
+    /// Certification failed: ERROR 1213 (brute-force abort).
+    fn rejected(&mut self, ctx: &mut Ctx, op: u32) {
+        if let Some(i) = self
+            .local
+            .iter()
+            .position(|l| l.op == op && l.phase == Phase::Submitted)
+        {
+            let l = self.local.remove(i);
+            self.sessions.reply(ctx, l.id, db::DEADLOCK);
+        }
+    }
+
+    // ----------------------------------------------------------- sequencer --
+
+    fn new_seq(&self, d: u32) -> Seq {
+        let n = self.members.len();
+        Seq {
+            next: d,
+            acked: vec![d; n],
+            acked_at_tick: vec![d; n],
+            delivered: d,
+            ring: VecDeque::new(),
+            ring_base: d,
+            paused: 0,
+            waiting: VecDeque::new(),
+        }
+    }
+
+    fn seq_ws(&mut self, ctx: &mut Ctx, rng: &mut Rng, op: u32, origin: u32, depends: u32) {
+        let Some(s) = self.seq.as_mut() else {
+            return;
+        };
+        if s.paused != 0 {
+            s.waiting.push_back((op, origin, depends));
+            return;
+        }
+        self.seq_order(ctx, rng, op, origin, depends);
+    }
+
+    fn seq_order(&mut self, ctx: &mut Ctx, rng: &mut Rng, op: u32, origin: u32, depends: u32) {
+        let rate = self.spec.conflict_rate;
+        let view = self.view;
+        let Some(s) = self.seq.as_mut() else {
+            return;
+        };
+        if rate > 0.0 {
+            let from = depends.max(s.ring_base);
+            for g in from..s.next {
+                let (_, o) = s.ring[(g - s.ring_base) as usize];
+                if o != origin && rng.random::<f64>() < rate {
+                    if origin as usize == self.idx {
+                        self.rejected(ctx, op);
+                    } else {
+                        self.send(ctx, origin as usize, REJECT, op, view, 0, 0, 0);
+                    }
+                    return;
+                }
+            }
+        }
+        let g = s.next;
+        s.next += 1;
+        s.ring.push_back((op, origin));
+        let min_acked = s
+            .acked
+            .iter()
+            .zip(0..)
+            .filter(|(_, j)| self.view_members & bit(*j) != 0)
+            .map(|(a, _)| *a)
+            .min()
+            .unwrap_or(g);
+        while s.ring.len() > RING && s.ring_base < min_acked {
+            s.ring.pop_front();
+            s.ring_base += 1;
+        }
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send(ctx, j, ORDER, g, view, op, origin, 0);
+            }
+        }
+        self.on_order(ctx, rng, g, op, origin);
+    }
+
+    fn seq_ack(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, upto: u32) {
+        let members = self.view_members;
+        let Some(s) = self.seq.as_mut() else {
+            return;
+        };
+        s.acked[j] = s.acked[j].max(upto);
+        let safe = members_of(members).map(|m| s.acked[m]).min().unwrap_or(0);
+        if safe > s.delivered {
+            s.delivered = safe;
+            let view = self.view;
+            for m in members_of(members) {
+                if m != self.idx {
+                    self.send(ctx, m, DELIVER, safe, view, 0, 0, 0);
+                }
+            }
+            self.on_deliver(ctx, rng, safe);
+        }
+    }
+
+    fn seq_fc(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, pause: bool) {
+        let Some(s) = self.seq.as_mut() else {
+            return;
+        };
+        if pause {
+            s.paused |= bit(j);
+            return;
+        }
+        s.paused &= !bit(j);
+        while self
+            .seq
+            .as_ref()
+            .is_some_and(|s| s.paused == 0 && !s.waiting.is_empty())
+        {
+            let (op, origin, depends) = self
+                .seq
+                .as_mut()
+                .expect("checked")
+                .waiting
+                .pop_front()
+                .expect("checked");
+            self.seq_order(ctx, rng, op, origin, depends);
+        }
+    }
+
+    /// Write-sets a member has not acknowledged since the last tick are sent
+    /// again (EVS retransmission, every `evs.keepalive_period`).
+    fn seq_retransmit(&mut self, ctx: &mut Ctx) {
+        let Some(mut s) = self.seq.take() else {
+            return;
+        };
+        for j in members_of(self.view_members) {
+            if j == self.idx || s.acked[j] >= s.next || s.acked[j] != s.acked_at_tick[j] {
+                continue;
+            }
+            let from = s.acked[j].max(s.ring_base);
+            for g in from..s.next.min(from + RETRANS_BATCH) {
+                let (op, origin) = s.ring[(g - s.ring_base) as usize];
+                self.send(ctx, j, ORDER, g, self.view, op, origin, 0);
+            }
+        }
+        s.acked_at_tick.clone_from(&s.acked);
+        self.seq = Some(s);
+    }
+
+    // ------------------------------------------------------------ members --
+
+    fn on_order(&mut self, ctx: &mut Ctx, rng: &mut Rng, g: u32, op: u32, origin: u32) {
+        if g >= self.recv {
+            self.ordered.insert(g, (op, origin));
+            while self.ordered.contains_key(&self.recv) {
+                self.recv += 1;
+            }
+        }
+        let (rep, upto, view) = (self.rep, self.recv, self.view);
+        // Acknowledgements go to every member (EVS broadcasts its
+        // messages): under write traffic every node hears every other.
+        for m in members_of(self.view_members) {
+            if m != self.idx {
+                self.send(ctx, m, ACK, upto, view, 0, 0, 0);
+            }
+        }
+        if rep == self.idx {
+            self.seq_ack(ctx, rng, rep, upto);
+        }
+    }
+
+    fn on_deliver(&mut self, ctx: &mut Ctx, rng: &mut Rng, upto: u32) {
+        let end = upto.min(self.recv);
+        while self.delivered < end {
+            let g = self.delivered;
+            if let Some((op, origin)) = self.ordered.remove(&g) {
+                self.apply_q.push_back((g, op, origin));
+            }
+            self.delivered += 1;
+        }
+        self.kick_applier(ctx, rng);
+    }
+
+    fn can_apply(&self) -> bool {
+        self.up
+            && (matches!(self.state, SYNCED | JOINED | 0)
+                || (self.state == DONOR && !self.spec.sst_blocks_donor))
+    }
+
+    /// The applier takes write-sets in total order; a local one commits
+    /// when its turn comes (commit order).
+    fn kick_applier(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        while self.applying.is_none() && self.can_apply() {
+            let Some(&(g, op, origin)) = self.apply_q.front() else {
+                break;
+            };
+            if (g as usize) > self.log.len() {
+                break;
+            }
+            self.apply_q.pop_front();
+            if (g as usize) < self.log.len() {
+                continue;
+            }
+            if origin as usize == self.idx {
+                self.log.push(op);
+                if let Some(i) = self
+                    .local
+                    .iter()
+                    .position(|l| l.op == op && l.phase == Phase::Submitted)
+                {
+                    let l = self.local.remove(i);
+                    let (now, me) = (ctx.now, self.me);
+                    if let Some(h) = ctx.rec.history.as_mut() {
+                        h.committed(op, me, now);
+                    }
+                    self.sessions.reply(ctx, l.id, 200);
+                }
+            } else {
+                let mut d = self.apply.sample(rng);
+                if ctx.slow != 1.0 {
+                    d = Dur((d.0 as f64 * ctx.slow) as u64);
+                }
+                self.applying = Some((g, op));
+                ctx.timer(ctx.now + d, T_APPLY, self.apply_epoch, 0);
+            }
+        }
+        if self.state == JOINED && self.apply_q.is_empty() && self.applying.is_none() {
+            self.state = SYNCED;
+            let name = ctx.names[self.me as usize].clone();
+            ctx.log(
+                self.me,
+                EventKind::Joined,
+                format!("WSREP: Member {} ({name}) synced with group.", self.idx),
+            );
+            self.update_writable(ctx);
+        }
+        self.flow_control(ctx, rng);
+    }
+
+    /// `gcs.fc_limit` scaled by sqrt(N), resumed below limit x fc_factor.
+    fn fc_limits(&self) -> (usize, usize) {
+        let n = self.view_members.count_ones().max(1) as f64;
+        let upper = if self.spec.fc_single_primary {
+            self.spec.fc_limit as f64
+        } else {
+            (self.spec.fc_limit as f64 * n.sqrt()).round()
+        };
+        (
+            upper as usize,
+            (upper * self.spec.fc_factor).round() as usize,
+        )
+    }
+
+    fn flow_control(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if !self.primary || !matches!(self.state, SYNCED | JOINED) {
+            return;
+        }
+        let q = self.apply_q.len() + self.applying.is_some() as usize;
+        let (upper, lower) = self.fc_limits();
+        let pause = if !self.fc_sent && q > upper {
+            true
+        } else if self.fc_sent && q <= lower {
+            false
+        } else {
+            return;
+        };
+        self.fc_sent = pause;
+        let (rep, view) = (self.rep, self.view);
+        if rep == self.idx {
+            self.seq_fc(ctx, rng, rep, pause);
+        } else {
+            self.send(ctx, rep, FC, pause as u32, view, 0, 0, 0);
+        }
+    }
+
+    // ----------------------------------------------------- state transfer --
+
+    fn request_transfer(&mut self, ctx: &mut Ctx) {
+        let donors: Vec<usize> = members_of(self.cont).filter(|&j| j != self.idx).collect();
+        if donors.is_empty() {
+            return;
+        }
+        let donor = donors[self.donor_pick % donors.len()];
+        let last = self.log.entries().last().copied().unwrap_or(u32::MAX);
+        let (len, view) = (self.log.len() as u32, self.view);
+        self.xfer_buf.clear();
+        self.xfer_done = None;
+        self.send(ctx, donor, XREQ, len, last, 0, 0, view);
+        self.joiner_epoch += 1;
+        let wait = self.spec.install_timeout;
+        ctx.timer(ctx.now + wait, T_JOINER_RETRY, self.joiner_epoch, 0);
+    }
+
+    /// Op at position `pos` of what this node holds in order: its data, then
+    /// the write-set being applied, then its receive queue.
+    fn held_at(&self, pos: u32) -> Option<u32> {
+        let n = self.log.len() as u32;
+        if pos < n {
+            return self.log.get(pos as usize);
+        }
+        if let Some((g, op)) = self.applying
+            && g == pos
+        {
+            return Some(op);
+        }
+        self.apply_q.iter().find(|e| e.0 == pos).map(|e| e.1)
+    }
+
+    fn held_len(&self) -> u32 {
+        let mut n = self.log.len() as u32;
+        while self.held_at(n).is_some() {
+            n += 1;
+        }
+        n
+    }
+
+    fn donor_request(&mut self, ctx: &mut Ctx, j: usize, len: u32, last: u32) {
+        if !self.primary || self.state != SYNCED || self.donation.is_some() {
+            return;
+        }
+        let have = self.log.len() as u32;
+        let prefix = len <= have && (len == 0 || self.log.get(len as usize - 1) == Some(last));
+        let ist =
+            prefix && len >= self.gcache_from && (have - len) as u64 <= self.spec.gcache_writes();
+        let bytes = if ist {
+            (have - len) as u64 * self.spec.writeset_size
+        } else {
+            self.spec.data_size
+        };
+        let d = Dur::from_secs_f64(bytes as f64 / self.spec.sst_rate as f64);
+        self.state = DONOR;
+        self.donation = Some(Donation {
+            joiner: j,
+            start: if ist { len } else { 0 },
+        });
+        self.donor_epoch += 1;
+        ctx.timer(ctx.now + d, T_DONOR, self.donor_epoch, 0);
+        let name = ctx.names[self.members[j] as usize].clone();
+        ctx.log(
+            self.me,
+            EventKind::Info,
+            format!(
+                "WSREP: Shifting SYNCED -> DONOR/DESYNCED ({} to {name}, {})",
+                if ist { "IST" } else { "SST" },
+                d
+            ),
+        );
+        let view = self.view;
+        self.send(
+            ctx,
+            j,
+            XSTART,
+            d.0.div_ceil(Dur::MS) as u32,
+            ist as u32,
+            0,
+            0,
+            view,
+        );
+        self.update_writable(ctx);
+    }
+
+    fn donor_done(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        let Some(don) = self.donation.take() else {
+            return;
+        };
+        if self.state == DONOR {
+            let end = self.held_len();
+            let view = self.view;
+            for pos in don.start..end {
+                let op = self.held_at(pos).expect("held");
+                self.send(ctx, don.joiner, XENTRY, pos, op, 0, 0, view);
+            }
+            self.send(ctx, don.joiner, XDONE, end, don.start, 0, 0, view);
+            self.state = SYNCED;
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "WSREP: Shifting DONOR/DESYNCED -> JOINED -> SYNCED",
+            );
+        }
+        let held: Vec<Local> = self
+            .local
+            .iter()
+            .copied()
+            .filter(|l| l.phase == Phase::Held)
+            .collect();
+        for l in held {
+            if let Some(x) = self.local.iter_mut().find(|x| x.id == l.id) {
+                x.phase = Phase::Submitted;
+            }
+            self.submit(ctx, rng, l.op, l.depends);
+        }
+        self.kick_applier(ctx, rng);
+        self.update_writable(ctx);
+    }
+
+    fn joiner_try_finish(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        let Some((start, end)) = self.xfer_done else {
+            return;
+        };
+        if (self.xfer_buf.len() as u32) < end - start {
+            return;
+        }
+        self.xfer_buf.sort_unstable();
+        self.xfer_buf.dedup();
+        let complete = self.xfer_buf.len() as u32 == end - start
+            && self.xfer_buf.iter().zip(start..).all(|(e, p)| e.0 == p);
+        if !complete {
+            return;
+        }
+        let ist = start > 0 || self.log.is_empty();
+        self.log.truncate(start as usize);
+        for &(_, op) in &self.xfer_buf {
+            self.log.push(op);
+        }
+        self.xfer_buf.clear();
+        self.xfer_done = None;
+        self.joiner_epoch += 1;
+        self.synced = true;
+        self.gcache_from = self.log.len() as u32;
+        self.state = JOINED;
+        ctx.log(
+            self.me,
+            EventKind::Info,
+            format!(
+                "WSREP: {} received: Shifting JOINER -> JOINED",
+                if ist { "IST" } else { "SST" }
+            ),
+        );
+        self.kick_applier(ctx, rng);
+    }
+}
+
+/// PC's weighted quorum: the members of the last primary component present
+/// weigh more than half of it, graceful leavers excluded (pc.ignore_sb: or
+/// exactly half; pc.ignore_quorum: any).
+fn quorum(spec: &GaleraSpec, prim: u32, present: u32, left: u32) -> bool {
+    let w = |mask: u32| -> u32 {
+        members_of(mask)
+            .map(|j| spec.weights.get(j).copied().unwrap_or(0))
+            .sum()
+    };
+    let have = w(present & prim) * 2;
+    let base = w(prim) - w(left & prim);
+    have > base
+        || (spec.ignore_sb && have == base && have > 0)
+        || (spec.ignore_quorum && present & prim != 0)
+}
+
+/// Whether some node stopped accepting writes for group `v` (a member left
+/// that view, so it can commit nothing more).
+fn retired(changes: &[crate::metrics::history::WritableChange], cluster: u32, v: u32) -> bool {
+    let mut holders: Vec<u32> = Vec::new();
+    for c in changes.iter().filter(|c| c.cluster == cluster) {
+        if c.group == Some(v) {
+            if !holders.contains(&c.node) {
+                holders.push(c.node);
+            }
+        } else if holders.contains(&c.node) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(weights: Vec<u32>, ignore_quorum: bool, ignore_sb: bool) -> GaleraSpec {
+        GaleraSpec {
+            max_connections: 10,
+            service: crate::config::spec::DistSpec::Constant(Dur::from_ms(1)),
+            apply: crate::config::spec::DistSpec::Constant(Dur::from_ms(1)),
+            dirty_reads: false,
+            available_when_donor: false,
+            conflict_rate: 0.0,
+            startup: Dur::from_secs(2),
+            keepalive_period: Dur::from_secs(1),
+            inactive_check_period: Dur::from_ms(500),
+            suspect_timeout: Dur::from_secs(5),
+            inactive_timeout: Dur::from_secs(15),
+            install_timeout: Dur::from_ms(7500),
+            join_retrans_period: Dur::from_secs(1),
+            max_install_timeouts: 3,
+            weights,
+            ignore_quorum,
+            ignore_sb,
+            fc_limit: 16,
+            fc_factor: 1.0,
+            fc_single_primary: false,
+            gcache_size: 128 << 20,
+            writeset_size: 1024,
+            data_size: 1 << 30,
+            sst_rate: 100 << 20,
+            sst_blocks_donor: true,
+        }
+    }
+
+    #[test]
+    fn quorum_is_a_strict_weighted_majority_of_the_last_primary() {
+        let s = spec(vec![1, 1, 1], false, false);
+        assert!(quorum(&s, 0b111, 0b011, 0));
+        assert!(!quorum(&s, 0b111, 0b001, 0));
+        // 2/2 split of 4: non-Primary on both sides.
+        let s4 = spec(vec![1, 1, 1, 1], false, false);
+        assert!(!quorum(&s4, 0b1111, 0b0011, 0));
+        assert!(!quorum(&s4, 0b1111, 0b1100, 0));
+        // Graceful leavers leave the base: 1 of the remaining 2 is not > 1.
+        assert!(!quorum(&s, 0b111, 0b001, 0b100));
+        assert!(quorum(&s, 0b111, 0b001, 0b110));
+        // pc.weight breaks the tie.
+        let w = spec(vec![3, 1, 1, 0], false, false);
+        assert!(quorum(&w, 0b1111, 0b0001, 0));
+        assert!(!quorum(&w, 0b1111, 0b0110, 0));
+    }
+
+    #[test]
+    fn the_unsafe_options_keep_a_minority_primary() {
+        let sb = spec(vec![1, 1, 1, 1], false, true);
+        assert!(quorum(&sb, 0b1111, 0b0011, 0) && quorum(&sb, 0b1111, 0b1100, 0));
+        assert!(!quorum(&sb, 0b1111, 0b0001, 0));
+        let iq = spec(vec![1, 1, 1], true, false);
+        assert!(quorum(&iq, 0b111, 0b001, 0));
+    }
+
+    #[test]
+    fn flow_control_interval_matches_the_g1_log() {
+        // "Flow-control interval: [23, 23]" with 2 members, fc_limit 16.
+        let mut g = Galera::new(
+            &DatabaseSpec {
+                cluster: "g".into(),
+                cluster_index: 0,
+                members: vec!["g1".into(), "g2".into()],
+                kind: DbKind::Galera(spec(vec![1, 1], false, false)),
+            },
+            0,
+            &DbIds {
+                members: vec![0, 1],
+                dcs: Vec::new(),
+            },
+        );
+        g.view_members = 0b11;
+        assert_eq!(g.fc_limits(), (23, 23));
+        g.view_members = 0b111;
+        assert_eq!(g.fc_limits().0, 28);
+    }
+
+    #[test]
+    fn a_group_is_retired_once_a_holder_leaves_it() {
+        use crate::metrics::history::WritableChange;
+        let c = |node, group| WritableChange {
+            at: SimTime::ZERO,
+            cluster: 0,
+            node,
+            group,
+        };
+        assert!(!retired(&[c(1, Some(7)), c(2, Some(7))], 0, 7));
+        assert!(retired(&[c(1, Some(7)), c(1, None)], 0, 7));
+        assert!(!retired(&[c(1, Some(7)), c(1, None)], 0, 9));
     }
 }

@@ -1,0 +1,331 @@
+//! Galera model end to end: membership timings against galera.md's formulas,
+//! quorum, the unsafe options, rejoin, and the galera-g1 validation case.
+
+mod common;
+
+use hasim::report::RunResult;
+use hasim::sim::Sim;
+use std::path::Path;
+
+/// A 3-node cluster, clients writing to every node directly, `extra` TOML
+/// appended (faults, option overrides).
+fn cluster(extra: &str, db_extra: &str) -> String {
+    format!(
+        r#"
+[experiment]
+duration = "60s"
+[network]
+latency = "0.1ms"
+[clients.w1]
+type = "open"
+target = "g1"
+rate = 20
+method = "POST"
+timeout = "10s"
+[clients.w2]
+type = "open"
+target = "g2"
+rate = 20
+method = "POST"
+timeout = "10s"
+[clients.w3]
+type = "open"
+target = "g3"
+rate = 20
+method = "POST"
+timeout = "10s"
+[databases.g]
+type = "galera"
+count = 3
+{db_extra}
+{extra}
+"#
+    )
+}
+
+fn run(text: &str, seed: u64) -> RunResult {
+    let spec = hasim::config::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&spec, seed);
+    sim.run();
+    sim.finish()
+}
+
+fn event_at(r: &RunResult, kind: &str, subject: &str) -> Option<f64> {
+    r.recorder
+        .events
+        .iter()
+        .find(|e| format!("{:?}", e.kind).eq_ignore_ascii_case(kind) && e.subject == subject)
+        .map(|e| e.at.as_secs_f64())
+}
+
+#[test]
+fn a_killed_node_is_evicted_after_suspect_timeout_plus_the_membership_round() {
+    for seed in 1..=6 {
+        let r = run(
+            &cluster(
+                "[[faults]]\nkind = \"kill\"\ntarget = \"g3\"\nat = \"20s\"",
+                "",
+            ),
+            seed,
+        );
+        let t = event_at(&r, "Evicted", "g3").expect("evicted") - 20.0;
+        // galera.md §2: suspect_timeout + U(0, inactive_check_period) + c,
+        // c up to join_retrans_period: 5.0 .. 6.5 s.
+        assert!((5.0..=6.6).contains(&t), "seed {seed}: evicted after {t}");
+        let h = r.history.as_ref().unwrap();
+        assert!(h.lost.is_empty(), "{:?}", h.lost);
+        assert_eq!(h.split_brain_secs(), 0.0);
+    }
+}
+
+#[test]
+fn a_blackholed_or_stopped_node_is_evicted_like_a_killed_one() {
+    for kind in ["blackhole", "stop", "power-off"] {
+        let r = run(
+            &cluster(
+                &format!(
+                    "[[faults]]\nkind = \"{kind}\"\ntarget = \"g2\"\nat = \"20s\"\nrecover_at = \"40s\""
+                ),
+                "",
+            ),
+            1,
+        );
+        let t = event_at(&r, "Evicted", "g2").expect("evicted") - 20.0;
+        assert!((5.0..=6.6).contains(&t), "{kind}: evicted after {t}");
+        let h = r.history.as_ref().unwrap();
+        assert!(h.lost.is_empty(), "{kind}: {:?}", h.lost);
+        assert_eq!(h.split_brain_secs(), 0.0, "{kind}");
+    }
+}
+
+#[test]
+fn a_clean_restart_changes_the_view_in_round_trips_and_rejoins_by_ist() {
+    let r = run(
+        &cluster(
+            "[[faults]]\nkind = \"restart\"\ntarget = \"g3\"\nat = \"20s\"",
+            "",
+        ),
+        1,
+    );
+    let t = event_at(&r, "Evicted", "g3").expect("view change") - 20.0;
+    assert!(t < 0.05, "LEAVE: view after {t}");
+    // Back after `startup` (2 s), IST, Synced.
+    let j = event_at(&r, "Joined", "g3").expect("synced again") - 20.0;
+    assert!((2.0..6.0).contains(&j), "synced after {j}");
+    let ist = r
+        .recorder
+        .events
+        .iter()
+        .any(|e| e.detail.contains("IST to g3"));
+    assert!(ist, "IST expected");
+    let h = r.history.as_ref().unwrap();
+    assert!(h.lost.is_empty());
+}
+
+#[test]
+fn the_isolated_node_goes_non_primary_and_refuses_with_1047() {
+    let r = run(
+        &cluster(
+            "[[faults]]\nkind = \"partition\"\ngroups = [[\"g1\"], [\"g2\", \"g3\"]]\nat = \"20s\"\nrecover_at = \"40s\"",
+            "",
+        ),
+        1,
+    );
+    assert!(event_at(&r, "QuorumLost", "g1").is_some());
+    assert!(common::kind(&r, "db_not_ready") > 0);
+    let h = r.history.as_ref().unwrap();
+    assert!(h.lost.is_empty(), "{:?}", h.lost);
+    assert_eq!(h.split_brain_secs(), 0.0);
+    // It rejoins once the partition heals.
+    let back = r.recorder.events.iter().any(|e| {
+        e.at.as_secs_f64() > 40.0 && e.subject == "g1" && format!("{:?}", e.kind) == "Joined"
+    });
+    assert!(back, "g1 synced again after the partition healed");
+}
+
+#[test]
+fn ignore_quorum_lets_a_minority_accept_writes_split_brain() {
+    let r = run(
+        &cluster(
+            "[[faults]]\nkind = \"partition\"\ngroups = [[\"g1\"], [\"g2\", \"g3\"]]\nat = \"20s\"\nrecover_at = \"40s\"",
+            "[databases.g.pc]\nignore_quorum = true",
+        ),
+        1,
+    );
+    let h = r.history.as_ref().unwrap();
+    assert!(
+        h.split_brain_secs() > 10.0,
+        "split-brain {}",
+        h.split_brain_secs()
+    );
+    assert!(
+        !h.lost.is_empty(),
+        "the minority's acknowledged writes are lost at the merge"
+    );
+}
+
+#[test]
+fn a_two_two_split_is_non_primary_on_both_sides() {
+    let text = cluster(
+        "[[faults]]\nkind = \"partition\"\ngroups = [[\"g1\", \"g2\"], [\"g3\", \"g4\"]]\nat = \"20s\"\nrecover_at = \"40s\"",
+        "",
+    )
+    .replace("count = 3", "count = 4");
+    let r = run(&text, 1);
+    assert!(event_at(&r, "QuorumLost", "g1").is_some());
+    assert!(event_at(&r, "QuorumLost", "g3").is_some());
+    let h = r.history.as_ref().unwrap();
+    assert!(h.clusters[0].no_primary_secs() > 10.0);
+    assert_eq!(h.split_brain_secs(), 0.0);
+}
+
+#[test]
+fn pc_weight_keeps_the_heavy_side_primary() {
+    let text = cluster(
+        "[[faults]]\nkind = \"partition\"\ngroups = [[\"g1\", \"g2\"], [\"g3\", \"g4\"]]\nat = \"20s\"",
+        "[databases.g.pc]\nweights = [2, 1, 1, 1]",
+    )
+    .replace("count = 3", "count = 4");
+    let r = run(&text, 1);
+    assert!(event_at(&r, "QuorumLost", "g1").is_none());
+    assert!(event_at(&r, "QuorumLost", "g3").is_some());
+}
+
+#[test]
+fn certification_conflicts_fail_with_deadlock_errors() {
+    let r = run(&cluster("", "conflict_rate = 0.5"), 1);
+    assert!(common::kind(&r, "db_deadlock") > 10);
+    let quiet = run(&cluster("", ""), 1);
+    assert_eq!(common::kind(&quiet, "db_deadlock"), 0);
+}
+
+#[test]
+fn a_slow_node_throttles_writers_everywhere_through_flow_control() {
+    let slow = |factor: f64| {
+        let r = run(
+            &cluster(
+                &format!(
+                    "[[faults]]\nkind = \"slow\"\ntarget = \"g3\"\nfactor = {factor}\nat = \"10s\""
+                ),
+                "apply = \"5ms\"",
+            ),
+            1,
+        );
+        r.recorder.segment_latency[1].quantile_ms(0.99)
+    };
+    // 60 write-sets/s at 5 ms x 40 = 200 ms each: g3's queue passes the
+    // limit and every node's commits wait for it.
+    assert!(
+        slow(40.0) > 10.0 * slow(1.0),
+        "{} vs {}",
+        slow(40.0),
+        slow(1.0)
+    );
+}
+
+#[test]
+fn a_restart_outside_the_gcache_needs_sst() {
+    let r = run(
+        &cluster(
+            "[[faults]]\nkind = \"kill\"\ntarget = \"g3\"\nat = \"10s\"\nrecover_at = \"30s\"",
+            "data_size = \"2G\"\n[databases.g.gcache]\nsize = \"100K\"",
+        ),
+        1,
+    );
+    assert!(
+        r.recorder
+            .events
+            .iter()
+            .any(|e| e.detail.contains("SST to g3"))
+    );
+    let j = event_at(&r, "Joined", "g3").expect("synced") - 30.0;
+    // startup 2 s + the merge round (1..2 s) + 2 GiB at 100 MiB/s = 20.5 s.
+    assert!((23.0..25.0).contains(&j), "synced after {j}");
+}
+
+// ------------------------------------------------------------ validation --
+
+fn measured(case: &toml::Table, key: &str) -> Vec<f64> {
+    case["measured"][key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap())
+        .collect()
+}
+
+/// shared/validation/README.md: inside min..max widened by 10% or 0.3 s,
+/// whichever is larger (counts: 10%).
+fn accepted(values: &[f64], is_count: bool) -> (f64, f64) {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    if is_count {
+        ((lo * 0.9).floor(), (hi * 1.1).ceil())
+    } else {
+        let w = |x: f64| (x.abs() * 0.1).max(0.3);
+        (lo - w(lo), hi + w(hi))
+    }
+}
+
+#[test]
+fn galera_g1_matches_the_real_cluster() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validation");
+    let case_file = dir.join("measured/galera-g1.toml");
+    let case: toml::Table = std::fs::read_to_string(&case_file)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let spec = hasim::config::load(&dir.join("galera-g1.toml")).unwrap();
+    let mut problems = Vec::new();
+    for seed in 1..=4 {
+        let mut sim = Sim::new(&spec, seed);
+        sim.run();
+        let r = sim.finish();
+        let f = &r.faults[0];
+        let rel = |t: f64| t - f.at.as_secs_f64();
+        let view = rel(event_at(&r, "Evicted", "g3").unwrap_or(f64::NAN));
+        let down = rel(event_at(&r, "MarkedDown", "g3").unwrap_or(f64::NAN));
+        let h = r.history.as_ref().unwrap();
+        let figures = [
+            ("requests_failed", r.recorder.failed as f64, true),
+            (
+                "failed_but_committed",
+                h.indeterminate_committed as f64,
+                true,
+            ),
+            ("view_size2_logged_s", view, false),
+            ("detected_down_s", down, false),
+            (
+                "first_failure_s",
+                f.window.first_start.map_or(f64::NAN, |t| t.secs_from(f.at)),
+                false,
+            ),
+            (
+                "last_failure_s",
+                f.window.last_start.map_or(f64::NAN, |t| t.secs_from(f.at)),
+                false,
+            ),
+        ];
+        for (key, got, is_count) in figures {
+            let values = measured(&case, key);
+            let (lo, hi) = accepted(&values, is_count);
+            println!("galera-g1 seed {seed}: {key} predicted {got:.3}, measured {values:?}");
+            if !(lo..=hi).contains(&got) {
+                problems.push(format!(
+                    "seed {seed}: {key} = {got:.3} outside {lo:.3}..{hi:.3}"
+                ));
+            }
+        }
+        if !h.lost.is_empty() {
+            problems.push(format!(
+                "seed {seed}: {} acknowledged writes lost (measured 0)",
+                h.lost.len()
+            ));
+        }
+        if h.split_brain_secs() > 0.0 {
+            problems.push(format!("seed {seed}: split-brain (measured none)"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
