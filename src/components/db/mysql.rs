@@ -290,12 +290,7 @@ impl Mysql {
                         );
                     }
                     self.fetch(ctx);
-                    ctx.timer(
-                        ctx.now + self.spec.master_connect_retry,
-                        LINK_CHECK,
-                        0,
-                        0,
-                    );
+                    ctx.timer(ctx.now + self.spec.master_connect_retry, LINK_CHECK, 0, 0);
                 } else {
                     let next = self.last_heard + self.spec.slave_net_timeout;
                     ctx.timer(next, LINK_CHECK, 0, 0);
@@ -343,7 +338,11 @@ impl Mysql {
         if !self.semi_sync_on && self.spec.semi_sync && pos as usize >= self.log.len() {
             // A replica caught up: semi-sync switches back on.
             self.semi_sync_on = true;
-            ctx.log(self.me, EventKind::Info, "Semi-sync replication switched ON");
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "Semi-sync replication switched ON",
+            );
         }
         while self.waiting.front().is_some_and(|&(p, _)| p <= pos) {
             let (_, id) = self.waiting.pop_front().expect("checked");
