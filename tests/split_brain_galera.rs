@@ -177,7 +177,6 @@ fn cases(default: u32) -> u32 {
 }
 
 #[test]
-#[ignore = "open bug: finds acknowledged writes lost after a healed one-way partition (g2 -> others, 6 s)"]
 fn galera_never_splits_brain_nor_loses_acknowledged_writes() {
     let mut runner = TestRunner::new(Config {
         cases: cases(200),

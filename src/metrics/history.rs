@@ -157,6 +157,21 @@ impl History {
     /// Node `node` of cluster `cluster` now accepts writes for `group`, or
     /// none (`None`). Repeating the current state is harmless.
     pub fn set_writable(&mut self, at: SimTime, cluster: u32, node: u32, group: Option<u32>) {
+        // A frozen node's state changes only where it will resume: another
+        // member may retire its view meanwhile.
+        if let Some(i) = self.suspended.iter().position(|s| s.0 == node) {
+            match group {
+                Some(g) => self.suspended[i].2 = g,
+                None => {
+                    self.suspended.remove(i);
+                }
+            }
+            return;
+        }
+        self.push_writable(at, cluster, node, group);
+    }
+
+    fn push_writable(&mut self, at: SimTime, cluster: u32, node: u32, group: Option<u32>) {
         let current = self
             .writable
             .iter()
@@ -179,19 +194,39 @@ impl History {
         c.group.map(|g| (c.cluster, g))
     }
 
+    /// No node can accept writes for `group` any more (a Galera view that a
+    /// member left can deliver nothing): its holders stop, frozen ones too.
+    pub fn retire_group(&mut self, at: SimTime, cluster: u32, group: u32) {
+        self.suspended
+            .retain(|&(_, c, g)| !(c == cluster && g == group));
+        let holders: Vec<u32> = self
+            .writable
+            .iter()
+            .filter(|c| c.cluster == cluster)
+            .map(|c| c.node)
+            .collect();
+        for node in holders {
+            if self.current(node) == Some((cluster, group)) {
+                self.push_writable(at, cluster, node, None);
+            }
+        }
+    }
+
     /// The process of `node` was stopped: it acknowledges nothing until it
     /// is continued, when it is as it was.
     pub fn suspend(&mut self, at: SimTime, node: u32) {
-        if let Some((cluster, group)) = self.current(node) {
+        if let Some((cluster, group)) = self.current(node)
+            && !self.suspended.iter().any(|s| s.0 == node)
+        {
             self.suspended.push((node, cluster, group));
-            self.set_writable(at, cluster, node, None);
+            self.push_writable(at, cluster, node, None);
         }
     }
 
     pub fn resume(&mut self, at: SimTime, node: u32) {
         if let Some(i) = self.suspended.iter().position(|s| s.0 == node) {
             let (node, cluster, group) = self.suspended.remove(i);
-            self.set_writable(at, cluster, node, Some(group));
+            self.push_writable(at, cluster, node, Some(group));
         }
     }
 
@@ -199,7 +234,7 @@ impl History {
     pub fn crashed(&mut self, at: SimTime, node: u32) {
         self.suspended.retain(|s| s.0 != node);
         if let Some((cluster, _)) = self.current(node) {
-            self.set_writable(at, cluster, node, None);
+            self.push_writable(at, cluster, node, None);
         }
     }
 
@@ -248,6 +283,20 @@ mod tests {
         assert_eq!(OpStatus::of(Outcome::Closed), OpStatus::Indeterminate);
         assert_eq!(OpStatus::of(Outcome::Refused), OpStatus::Failed);
         assert_eq!(OpStatus::of(Outcome::Http(503)), OpStatus::Failed);
+    }
+
+    #[test]
+    fn a_frozen_node_resumes_its_group_unless_it_was_retired_meanwhile() {
+        let mut h = History::new(vec!["db".into()]);
+        h.set_writable(t(0), 0, 1, Some(7));
+        h.set_writable(t(0), 0, 2, Some(7));
+        h.suspend(t(1), 1);
+        h.suspend(t(1), 2);
+        h.set_writable(t(2), 0, 2, None);
+        h.resume(t(3), 1);
+        h.resume(t(3), 2);
+        assert_eq!(h.current(1), Some((0, 7)));
+        assert_eq!(h.current(2), None);
     }
 
     #[test]

@@ -125,6 +125,8 @@ struct PcState {
     prim_members: u32,
     recv: u32,
     synced: bool,
+    /// Write-sets in the node's data (its seqno, as --wsrep-recover reads it).
+    len: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,6 +219,9 @@ pub struct Galera {
     states: Vec<Option<PcState>>,
     exchanging: bool,
     primary: bool,
+    /// Whether the component was Primary before the view now exchanging
+    /// states: a new view is non-Primary until the exchange decides.
+    primary_before: bool,
     state: u8,
     rep: usize,
     cont: u32,
@@ -292,6 +297,7 @@ impl Galera {
             states: vec![None; n],
             exchanging: false,
             primary: false,
+            primary_before: false,
             state: 0,
             rep: 0,
             cont: 0,
@@ -374,6 +380,8 @@ impl Galera {
     /// in a non-primary view and merges with whoever it hears.
     fn boot(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         self.up = true;
+        // Back from disk: not Synced until it has joined and caught up.
+        self.synced = false;
         self.max_seq += 1;
         self.view = (self.max_seq << 5) | self.idx as u32;
         self.view_members = bit(self.idx);
@@ -604,6 +612,7 @@ impl Galera {
             }
             STATE if peer == self.view && self.exchanging => {
                 self.states[j] = Some(PcState {
+                    len: call.slot,
                     last_prim: a,
                     recv: b,
                     prim_members: call.generation & !SYNCED_BIT,
@@ -976,6 +985,13 @@ impl Galera {
             0,
         );
         self.prev_view_members = old_members;
+        // Until the state exchange decides, the new view orders nothing: the
+        // old view's sequencer must not go on delivering with the new
+        // members' acks (pc_proto.cpp: non-Primary until the PC install).
+        self.primary_before = self.primary;
+        self.primary = false;
+        self.seq = None;
+        self.update_writable(ctx);
         self.pc_begin(ctx, rng);
     }
 
@@ -991,6 +1007,7 @@ impl Galera {
 
     fn my_state(&self) -> PcState {
         PcState {
+            len: self.log.len() as u32,
             last_prim: self.last_prim,
             prim_members: self.prim_members,
             recv: self.recv,
@@ -1003,7 +1020,7 @@ impl Galera {
         let word = s.prim_members | if s.synced { SYNCED_BIT } else { 0 };
         for j in members_of(self.view_members) {
             if j != self.idx {
-                self.send(ctx, j, STATE, s.last_prim, s.recv, 0, word, self.view);
+                self.send(ctx, j, STATE, s.last_prim, s.recv, s.len, word, self.view);
             }
         }
     }
@@ -1030,10 +1047,32 @@ impl Galera {
             .filter(|(_, s)| s.last_prim == best && s.synced)
             .fold(0, |m, (j, _)| m | bit(*j));
         if cont == 0 {
-            cont = in_prev;
+            // Nobody kept the state (every member restarted): the primary
+            // is restored from the most advanced node(s), as an operator
+            // bootstraps from the highest seqno; the others join by IST/SST.
+            let most = st
+                .iter()
+                .filter(|(j, _)| in_prev & bit(*j) != 0)
+                .map(|(_, s)| s.len)
+                .max()
+                .unwrap_or(0);
+            cont = st
+                .iter()
+                .filter(|(j, s)| in_prev & bit(*j) != 0 && s.len == most)
+                .fold(0, |m, (j, _)| m | bit(*j));
         }
-        let primary = quorum(&self.spec, p, in_prev, self.left & p);
-        let was_primary = self.primary;
+        // Members back from a crash (not Synced) do not vote: they only
+        // join a Primary Component, or restore the last one when all of
+        // its members are back (pc.recovery).
+        let voting = st
+            .iter()
+            .filter(|(_, s)| s.last_prim == best && s.synced)
+            .fold(0, |m, (j, _)| m | bit(*j));
+        let all_back = p != 0 && in_prev & p == p;
+        let primary = quorum(&self.spec, p, voting, self.left & p)
+            || (self.spec.recovery && all_back)
+            || (self.spec.ignore_quorum && in_prev != 0);
+        let was_primary = self.primary_before;
         let n = self.view_members.count_ones();
         let my_idx = members_of(self.view_members)
             .position(|j| j == self.idx)
@@ -1188,18 +1227,7 @@ impl Galera {
         self.set_writable(ctx, None);
         let (now, cluster, view) = (ctx.now, self.cluster, self.view);
         if let Some(h) = ctx.rec.history.as_mut() {
-            for j in members_of(self.view_members) {
-                let node = self.members[j];
-                let current = h
-                    .writable
-                    .iter()
-                    .rev()
-                    .find(|c| c.node == node)
-                    .and_then(|c| c.group);
-                if current == Some(view) {
-                    h.set_writable(now, cluster, node, None);
-                }
-            }
+            h.retire_group(now, cluster, view);
         }
     }
 
@@ -1758,6 +1786,7 @@ mod tests {
             weights,
             ignore_quorum,
             ignore_sb,
+            recovery: true,
             fc_limit: 16,
             fc_factor: 1.0,
             fc_single_primary: false,

@@ -35,6 +35,9 @@ pub struct GaleraSpec {
     pub weights: Vec<u32>,
     pub ignore_quorum: bool,
     pub ignore_sb: bool,
+    /// `pc.recovery`: restarted members restore the last Primary Component
+    /// once all of its members are back (gvwstate.dat).
+    pub recovery: bool,
     // gcs.*
     pub fc_limit: u32,
     pub fc_factor: f64,
@@ -166,6 +169,7 @@ pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<GaleraSpec, ConfigErr
     }
     let ignore_quorum = pc.bool("ignore_quorum")?;
     let ignore_sb = pc.bool("ignore_sb")?;
+    let recovery = pc.bool("recovery")?;
     pc.finish()?;
 
     let mut gcs = r.sub("gcs")?;
@@ -211,6 +215,7 @@ pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<GaleraSpec, ConfigErr
         weights,
         ignore_quorum,
         ignore_sb,
+        recovery,
         fc_limit,
         fc_factor,
         fc_single_primary,
