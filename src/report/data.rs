@@ -96,6 +96,17 @@ pub fn data_text(r: &RunResult, row: fn(&mut String, &str, &str)) -> String {
             &intervals_text(h, &c.no_primary),
         );
     }
+    for b in &r.breakdowns {
+        let _ = writeln!(s, "  failover phases of {}, {}:", b.cluster, b.title);
+        for (phase, lo, hi) in &b.rows {
+            let _ = writeln!(
+                s,
+                "     {:>7}s .. {:>7}s  {phase}",
+                secs(lo.0 as i128, 3),
+                secs(hi.0 as i128, 3)
+            );
+        }
+    }
     s
 }
 
@@ -122,6 +133,20 @@ struct LostJson {
 }
 
 #[derive(Serialize)]
+struct PhaseJson<'a> {
+    phase: &'a str,
+    lo_s: f64,
+    hi_s: f64,
+}
+
+#[derive(Serialize)]
+struct BreakdownJson<'a> {
+    cluster: &'a str,
+    title: &'a str,
+    phases: Vec<PhaseJson<'a>>,
+}
+
+#[derive(Serialize)]
 pub(super) struct DataJson<'a> {
     writes: u64,
     writes_ok: u64,
@@ -135,6 +160,7 @@ pub(super) struct DataJson<'a> {
     stale_reads: u64,
     first_stale_read_s: Option<f64>,
     clusters: Vec<ClusterJson<'a>>,
+    failover_phases: Vec<BreakdownJson<'a>>,
 }
 
 fn s(t: SimTime) -> f64 {
@@ -181,6 +207,23 @@ pub(super) fn data_json(r: &RunResult) -> Option<DataJson<'_>> {
                 split_brain: intervals(h, &c.split_brain),
                 no_primary_s: round(c.no_primary_secs(), 9),
                 no_primary: intervals(h, &c.no_primary),
+            })
+            .collect(),
+        failover_phases: r
+            .breakdowns
+            .iter()
+            .map(|b| BreakdownJson {
+                cluster: &b.cluster,
+                title: &b.title,
+                phases: b
+                    .rows
+                    .iter()
+                    .map(|(p, lo, hi)| PhaseJson {
+                        phase: p,
+                        lo_s: lo.as_secs_f64(),
+                        hi_s: hi.as_secs_f64(),
+                    })
+                    .collect(),
             })
             .collect(),
     })

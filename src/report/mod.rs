@@ -52,6 +52,17 @@ pub struct RunResult {
     pub faults: Vec<FaultReport>,
     /// The write-history checker's findings, when there are databases.
     pub history: Option<crate::metrics::history::HistoryReport>,
+    /// Reference breakdowns of a failover, phase by phase, for the clusters
+    /// that have one (Patroni: patroni-etcd.md §3.A).
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// The analytic phases of one cluster's failover: (phase, lo, hi).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breakdown {
+    pub cluster: String,
+    pub title: String,
+    pub rows: Vec<(String, Dur, Dur)>,
 }
 
 mod data;

@@ -455,6 +455,7 @@ mod tests {
             recorder: crate::metrics::Recorder::new(SimTime::ZERO, Dur::from_secs(1), vec![]),
             faults: vec![],
             history: None,
+            breakdowns: vec![],
         };
         let dir = std::env::temp_dir().join(format!("hasim-plot-empty-{}", std::process::id()));
         super::super::write_all(&r, &dir).unwrap();

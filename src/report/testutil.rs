@@ -82,5 +82,6 @@ pub(crate) fn sample() -> RunResult {
         recorder: rec,
         faults,
         history: None,
+        breakdowns: vec![],
     }
 }

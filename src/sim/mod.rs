@@ -167,6 +167,7 @@ impl Sim {
         self.rec.timeline.close();
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
         let history = self.check_history();
+        let breakdowns = results::breakdowns(&self.spec);
         RunResult {
             experiment: self.spec.name.clone(),
             description: self.spec.description.clone(),
@@ -176,6 +177,7 @@ impl Sim {
             recorder: self.rec,
             faults,
             history,
+            breakdowns,
         }
     }
 

@@ -199,3 +199,48 @@ fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
         })
         .sum()
 }
+
+/// The reference's failover phases for each Patroni cluster, with the check
+/// timing of the HAProxy in front of it if there is one.
+pub fn breakdowns(spec: &ExperimentSpec) -> Vec<crate::report::Breakdown> {
+    use crate::components::db::patroni::{CheckTiming, failover_breakdown};
+    use crate::config::spec::{DbKind, NodeKind};
+    let mut out: Vec<crate::report::Breakdown> = Vec::new();
+    for n in spec.nodes.values() {
+        let NodeKind::Database(d) = &n.kind else {
+            continue;
+        };
+        let DbKind::Patroni(p) = &d.kind else {
+            continue;
+        };
+        if out.iter().any(|b| b.cluster == d.cluster) {
+            continue;
+        }
+        let etcd = spec.nodes.values().find_map(|e| match &e.kind {
+            NodeKind::Database(x) if p.dcs.contains(&e.name) => match &x.kind {
+                DbKind::Etcd(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        });
+        let Some(etcd) = etcd else { continue };
+        let check = spec.nodes.values().find_map(|b| match &b.kind {
+            NodeKind::Haproxy(h) => h
+                .servers
+                .iter()
+                .find(|s| d.members.contains(&s.name) && s.check)
+                .map(|s| CheckTiming {
+                    inter: s.inter,
+                    fastinter: s.fastinter,
+                    rise: s.rise,
+                }),
+            _ => None,
+        });
+        out.push(crate::report::Breakdown {
+            cluster: d.cluster.clone(),
+            title: "leader host lost (patroni-etcd.md §3.A)".into(),
+            rows: failover_breakdown(p, etcd, false, check),
+        });
+    }
+    out
+}
