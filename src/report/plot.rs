@@ -317,7 +317,7 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, cluster: bool)
         (Swatch::Line(DETECT), "detection"),
     ];
     if cluster {
-        items.push((Swatch::Dashed(CLUSTER), "promoted / demoted / quorum lost"));
+        items.push((Swatch::Dashed(CLUSTER), "leader, quorum"));
     }
     let style = TextStyle::from((FONT, 15).into_font()).color(&BLACK);
     let y = (LEGEND_H / 2) as i32 - 4;
