@@ -154,3 +154,16 @@ fn patroni_takes_the_leader_key_through_etcd() {
     let pg1 = sim.nodes.iter().position(|n| n.name == "pg1").unwrap() as u32;
     assert_eq!(keys[0], Some(pg1), "the bootstrap member holds the key");
 }
+
+#[test]
+fn an_even_member_count_is_accepted_with_a_warning() {
+    let text = "[experiment]\nduration = \"10s\"\n[databases.e]\ntype = \"etcd\"\ncount = 4\n";
+    let spec = hasim::config::parse(text, "t.toml").expect("etcd accepts 4 members");
+    assert_eq!(spec.warnings.len(), 1, "{:?}", spec.warnings);
+    let w = &spec.warnings[0];
+    assert!(
+        w.starts_with("t.toml:5:") && w.contains("databases.e.count"),
+        "{w}"
+    );
+    assert!(w.contains("need 3 for a quorum"), "{w}");
+}

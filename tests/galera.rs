@@ -329,3 +329,16 @@ fn galera_g1_matches_the_real_cluster() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn a_quorum_that_can_never_be_reached_is_refused() {
+    let text = "[experiment]\nduration = \"10s\"\n[databases.g]\ntype = \"galera\"\ncount = 3\n[databases.g.pc]\nweights = [0, 0, 0]\n";
+    let err = hasim::config::parse(text, "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t.toml:7:") && err.contains("databases.g.pc.weights"),
+        "{err}"
+    );
+    assert!(err.contains("no component can ever be Primary"), "{err}");
+}

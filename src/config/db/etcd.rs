@@ -25,6 +25,18 @@ impl EtcdSpec {
 pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<EtcdSpec, ConfigError> {
     let heartbeat_interval = r.positive_duration("heartbeat_interval")?;
     let election_timeout = r.positive_duration("election_timeout")?;
+    let n = ctx.members.len();
+    if n > 1 && n % 2 == 0 {
+        (ctx.warn)(
+            r,
+            "count",
+            format!(
+                "{n} etcd members need {} for a quorum: they survive no more failures than {} would",
+                n / 2 + 1,
+                n - 1
+            ),
+        );
+    }
     // etcd refuses to start unless election-timeout >= 5 × heartbeat-interval
     // (embed/config.go Validate: "--election-timeout[...] should be at least
     // as 5 times as --heartbeat-interval").

@@ -162,8 +162,13 @@ pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<GaleraSpec, ConfigErr
         }
     };
     if weights.iter().all(|&w| w == 0) {
+        let key = if pc.set_here("weights") {
+            "weights"
+        } else {
+            "weight"
+        };
         return Err(pc.error_at(
-            "weight",
+            key,
             "every member has weight 0: no component can ever be Primary",
         ));
     }
