@@ -10,7 +10,9 @@
 //! - [`faults`]: the fault schedule;
 //! - [`sim`]: one run: builds the model graph and drives the event loop;
 //! - [`metrics`]: request outcomes, histograms, time buckets, state changes;
-//! - [`report`]: summary, CSV, plots, analytic formulas beside simulated figures.
+//! - [`report`]: summary, CSV, plots, analytic formulas beside simulated figures;
+//! - [`sweep`]: parameter sweeps in parallel, their tables and plots, shards,
+//!   baselines and `hasim diff`.
 
 pub mod components;
 pub mod config;
@@ -21,3 +23,4 @@ pub mod metrics;
 pub mod net;
 pub mod report;
 pub mod sim;
+pub mod sweep;

@@ -10,6 +10,7 @@ use hasim::sim::Sim;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -35,6 +36,59 @@ enum Command {
         /// A preset's name, e.g. `haproxy-2.6`.
         name: Option<String>,
     },
+    /// Run a parameter sweep (a `[sweep]` table, or a sweep file naming an
+    /// experiment) in parallel: runs.csv, points.csv, sweep.json and plots.
+    Sweep(SweepArgs),
+    /// Join the outputs of `hasim sweep --shard` parts into exactly the files
+    /// one run of the whole sweep writes.
+    Merge {
+        /// Output folders of the parts.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged sweep goes (replaced as a whole).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Compare a run with its baseline: every metric old -> new with its
+    /// tolerance, and an overlay plot of both timelines. Exit 1 when a metric
+    /// is beyond tolerance.
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// The sweep file, or an experiment file with a `[sweep]` table.
+    file: PathBuf,
+    /// Threads (default: every core).
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    jobs: Option<u32>,
+    /// Run only part K of N (K from 0 to N-1): runs g with g % N == K.
+    /// `hasim merge` joins the parts.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<hasim::sweep::Shard>,
+    /// Output folder (default: output/<sweep>/, or
+    /// output/<sweep>.shard-K-of-N/ for a part). Replaced as a whole.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replications per point (replaces the sweep's `replications`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    replications: Option<u32>,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The baseline (tests/baselines/<experiment>.json).
+    baseline: PathBuf,
+    /// A `hasim run` output folder, or another baseline file.
+    new: PathBuf,
+    /// Write the baseline from NEW instead of comparing (keeps the
+    /// tolerances of the current baseline).
+    #[arg(long)]
+    update: bool,
+    /// Where the overlay plot goes (PNG; the SVG beside it). Default:
+    /// NEW/diff.png.
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -59,12 +113,19 @@ struct RunArgs {
     /// Only validate the file and print the resolved topology.
     #[arg(long)]
     dry_run: bool,
+    /// Also write metrics.json: the figures sweeps tabulate and `hasim diff`
+    /// compares with a baseline.
+    #[arg(long)]
+    metrics: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Presets { name } => presets(name.as_deref()),
+        Command::Sweep(args) => sweep(&args),
+        Command::Merge { dirs, output } => merge(&dirs, &output),
+        Command::Diff(args) => diff(&args),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -103,13 +164,17 @@ fn presets(name: Option<&str>) -> ExitCode {
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
-    let spec = match config::load(&args.file) {
+    // A file with a `[sweep]` table (or a sweep file) runs its base point.
+    let spec = match hasim::sweep::load_base(&args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(2));
         }
     };
+    for w in &spec.warnings {
+        eprintln!("warning: {w}");
+    }
     let seed = args.seed.unwrap_or(spec.seed);
     if args.dry_run {
         print!("{}", hasim::describe::topology(&spec, seed));
@@ -153,6 +218,12 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         let dest = out_dir.join("trace.csv");
         std::fs::rename(&trace.0, &dest)
             .with_context(|| format!("moving the trace to {}", dest.display()))?;
+    }
+    if args.metrics {
+        std::fs::write(
+            out_dir.join("metrics.json"),
+            hasim::sweep::metrics::metrics_json(&result),
+        )?;
     }
     let stats = RunStats::new(events, wall);
     std::fs::write(out_dir.join("run.json"), stats.json())?;
@@ -222,6 +293,121 @@ fn check_determinism(spec: &ExperimentSpec, seed: u64) -> Result<ExitCode> {
             spec.file
         );
         Ok(ExitCode::from(1))
+    }
+}
+
+/// Set by Ctrl-C: a sweep stops scheduling runs and writes the finished ones.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn sweep(args: &SweepArgs) -> ExitCode {
+    // A second Ctrl-C does not wait for the runs in progress.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupted: finishing the runs in progress, then writing what finished (Ctrl-C again to quit now)"
+        );
+    });
+    let opts = hasim::sweep::Options {
+        jobs: args.jobs.map(|j| j as usize),
+        shard: args.shard,
+        replications: args.replications,
+        output: args.output.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    match hasim::sweep::run(&args.file, &opts, &STOP) {
+        Ok(o) => {
+            let i = &o.info;
+            let part = o
+                .info
+                .shard
+                .as_ref()
+                .map_or(String::new(), |s| format!(", shard {s}"));
+            println!(
+                "sweep {}: {} points x {} replications = {} runs{part}",
+                i.sweep, i.points, i.replications, i.runs
+            );
+            println!("output: {} ({})", o.dir.display(), o.files.join(", "));
+            eprintln!(
+                "sweep: {} of {} runs in {:.2}s wall on {} threads = {:.1} runs/s",
+                i.runs_done,
+                o.planned,
+                o.wall_s,
+                o.threads,
+                i.runs_done as f64 / o.wall_s.max(1e-9)
+            );
+            if o.interrupted {
+                eprintln!(
+                    "interrupted: wrote the {} finished runs; sweep.json says \"complete\": false",
+                    i.runs_done
+                );
+                return ExitCode::from(130);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => sweep_error(e),
+    }
+}
+
+fn sweep_error(e: hasim::sweep::SweepError) -> ExitCode {
+    use hasim::sweep::SweepError;
+    eprintln!("{e}");
+    match e {
+        SweepError::Config(_) | SweepError::Input(_) => ExitCode::from(2),
+        SweepError::Report(_) => ExitCode::from(1),
+    }
+}
+
+fn merge(dirs: &[PathBuf], output: &Path) -> ExitCode {
+    match hasim::sweep::merge(dirs, output) {
+        Ok(o) => {
+            println!(
+                "merged {} folders: {} of {} runs{}",
+                dirs.len(),
+                o.info.runs_done,
+                o.info.runs,
+                if o.info.complete {
+                    ""
+                } else {
+                    " (incomplete: some parts are missing)"
+                }
+            );
+            println!("output: {} ({})", o.dir.display(), o.files.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(e) => sweep_error(e),
+    }
+}
+
+fn diff(args: &DiffArgs) -> ExitCode {
+    use hasim::sweep::diff;
+    if args.update {
+        return match diff::update(&args.baseline, &args.new) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => sweep_error(e),
+        };
+    }
+    match diff::diff(&args.baseline, &args.new, args.plot.as_deref()) {
+        Ok(d) => {
+            print!("{}", d.text);
+            if d.beyond > 0 {
+                eprintln!(
+                    "{} metrics moved beyond tolerance; if the change is meant, update the baseline: \
+                     hasim diff --update {} {}",
+                    d.beyond,
+                    args.baseline.display(),
+                    args.new.display()
+                );
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => sweep_error(e),
     }
 }
 

@@ -26,7 +26,7 @@ pub(super) fn read(r: &mut Reader, ctx: &DbRead) -> Result<EtcdSpec, ConfigError
     let heartbeat_interval = r.positive_duration("heartbeat_interval")?;
     let election_timeout = r.positive_duration("election_timeout")?;
     let n = ctx.members.len();
-    if n > 1 && n % 2 == 0 {
+    if n > 1 && n.is_multiple_of(2) {
         (ctx.warn)(
             r,
             "count",
