@@ -3,11 +3,13 @@
 //! folder under the system's temp dir, also used as the working directory so
 //! that a default `output/` could never land in the repository.
 
+mod common;
+
+use common::{hasim, show, text};
 use hasim::report::OUTPUT_FILES;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const VALIDATION: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -20,28 +22,6 @@ fn scratch(test: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn hasim(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hasim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("running hasim")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Exit code, stdout and stderr, for messages.
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 fn path_str(p: &Path) -> &str {

@@ -3,6 +3,9 @@
 //! bad sweep input refused with nothing written, Ctrl-C keeping finished
 //! runs, and baselines that pass or fail. Each test works in its own folder.
 
+mod common;
+
+use common::{hasim, show, text};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,27 +63,6 @@ fn scratch(test: &str) -> PathBuf {
     fs::write(d.join("small.toml"), EXPERIMENT).unwrap();
     fs::write(d.join("sweep.toml"), SWEEP).unwrap();
     d
-}
-
-fn hasim(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hasim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("running hasim")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 fn ok(o: Output) -> Output {

@@ -35,3 +35,26 @@ impl std::io::Write for Shared {
         Ok(())
     }
 }
+
+/// Runs the `hasim` binary in `cwd`.
+pub fn hasim(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running hasim")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Exit code, stdout and stderr, for messages.
+pub fn show(o: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}

@@ -1089,16 +1089,7 @@ impl Galera {
             }
             // Commits waiting for the group fail: "Not connected to Primary
             // Component".
-            let waiting: Vec<Local> = self
-                .local
-                .iter()
-                .copied()
-                .filter(|l| l.phase != Phase::Exec)
-                .collect();
-            self.local.retain(|l| l.phase == Phase::Exec);
-            for l in waiting {
-                self.sessions.reply(ctx, l.id, db::COMMIT_FAILED);
-            }
+            self.fail_pending_commits(ctx, db::COMMIT_FAILED);
             self.update_writable(ctx);
             return;
         }
@@ -1134,16 +1125,7 @@ impl Galera {
             self.delivered = d;
             self.synced = false;
             self.state = JOINING;
-            let held: Vec<Local> = self
-                .local
-                .iter()
-                .copied()
-                .filter(|l| l.phase != Phase::Exec)
-                .collect();
-            self.local.retain(|l| l.phase == Phase::Exec);
-            for l in held {
-                self.sessions.reply(ctx, l.id, db::NOT_READY);
-            }
+            self.fail_pending_commits(ctx, db::NOT_READY);
         }
         self.seq = (self.rep == self.idx).then(|| self.new_seq(d));
         let lowest = self.view_members.trailing_zeros() as usize;
@@ -1198,6 +1180,20 @@ impl Galera {
     }
 
     // --------------------------------------------------------- history ----
+
+    /// Commits submitted to the group (past execution) end with `status`.
+    fn fail_pending_commits(&mut self, ctx: &mut Ctx, status: u16) {
+        let pending: Vec<Local> = self
+            .local
+            .iter()
+            .copied()
+            .filter(|l| l.phase != Phase::Exec)
+            .collect();
+        self.local.retain(|l| l.phase == Phase::Exec);
+        for l in pending {
+            self.sessions.reply(ctx, l.id, status);
+        }
+    }
 
     fn update_writable(&mut self, ctx: &mut Ctx) {
         let want = (self.up

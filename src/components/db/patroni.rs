@@ -497,18 +497,7 @@ impl Patroni {
                         self.pg_start(ctx, rng, Role::Replica);
                     }
                     AfterStop::ReleaseThenReplica => {
-                        if self.has_lock {
-                            self.has_lock = false;
-                            self.lock_valid_until = SimTime::ZERO;
-                            self.dcs_call(
-                                ctx,
-                                C_PROPOSE,
-                                op(OP_DELETE_LEADER, self.me),
-                                Purpose::Release,
-                            );
-                        }
-                        self.following = NONE;
-                        self.pg_start(ctx, rng, Role::Replica);
+                        self.release_lock_and_restart_as_replica(ctx, rng)
                     }
                 }
             }
@@ -812,11 +801,9 @@ impl Patroni {
             self.dcs_send(ctx, r);
         } else {
             // A fresh attempt after the pause: a new id ignores late replies.
-            let old = self.reqs[k].id;
             let new = self.next_req;
             self.next_req = self.next_req.wrapping_add(1).max(1);
             self.reqs[k].id = new;
-            let _ = old;
             ctx.timer(ctx.now + pause, T_DCS_RETRY, new, self.life);
         }
     }
@@ -981,6 +968,23 @@ impl Patroni {
         }
     }
 
+    /// Deletes the leader key if held, then starts postgres as a replica
+    /// following nobody yet.
+    fn release_lock_and_restart_as_replica(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if self.has_lock {
+            self.has_lock = false;
+            self.lock_valid_until = SimTime::ZERO;
+            self.dcs_call(
+                ctx,
+                C_PROPOSE,
+                op(OP_DELETE_LEADER, self.me),
+                Purpose::Release,
+            );
+        }
+        self.following = NONE;
+        self.pg_start(ctx, rng, Role::Replica);
+    }
+
     fn release_sync_waiters(&mut self, ctx: &mut Ctx) {
         let acked = if self.sync_standby == NONE {
             if self.async_allowed() { u32::MAX } else { 0 }
@@ -1063,7 +1067,6 @@ impl Patroni {
             self.dcs_call(ctx, C_KEEPALIVE, self.lease, Purpose::Touch);
             self.dcs_call(ctx, C_READ, 0, Purpose::Read);
         }
-        let _ = rng;
     }
 
     /// PostgreSQL not running while Patroni is: restart it (in place for a
@@ -1080,16 +1083,7 @@ impl Patroni {
                     EventKind::Info,
                     "releasing the leader lock: primary_start_timeout",
                 );
-                self.has_lock = false;
-                self.lock_valid_until = SimTime::ZERO;
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(OP_DELETE_LEADER, self.me),
-                    Purpose::Release,
-                );
-                self.following = NONE;
-                self.pg_start(ctx, rng, Role::Replica);
+                self.release_lock_and_restart_as_replica(ctx, rng);
             } else {
                 ctx.log(
                     self.me,
@@ -1314,7 +1308,7 @@ impl Patroni {
         if self.pg != Pg::Running || self.cfg.nofailover[self.idx] {
             return self.cycle_end(ctx);
         }
-        let (fo_leader, fo_cand) = unpack2(self.cache.failover);
+        let (_, fo_cand) = unpack2(self.cache.failover);
         let switchover = self.cache.failover != 0 && fo_cand != NONE;
         if switchover && fo_cand != self.me {
             // Manual failover to another member: let it take the key.
@@ -1340,7 +1334,6 @@ impl Patroni {
                 return self.cycle_end(ctx);
             }
         }
-        let _ = fo_leader;
         // Poll every other member's REST API in parallel.
         self.poll_epoch = self.poll_epoch.wrapping_add(1);
         self.poll.clear();
