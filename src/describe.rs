@@ -30,6 +30,19 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
             n.kind.label(),
             n.host
         );
+        // A cluster's members and settings once, at its first member: a
+        // cluster of n members prints n short lines, not n lists of n.
+        if let NodeKind::Database(d) = &n.kind
+            && d.members.first() != Some(&n.name)
+        {
+            let _ = writeln!(
+                o,
+                "member of {} cluster `{}` (as above)",
+                d.kind.label(),
+                d.cluster
+            );
+            continue;
+        }
         node(&mut o, &n.kind);
     }
     for f in &spec.faults {
@@ -51,7 +64,7 @@ fn node(o: &mut String, kind: &NodeKind) {
             d.kind.label(),
             d.cluster,
             d.members.len(),
-            d.members.join(", "),
+            names(&d.members),
             d.kind
         ),
         NodeKind::Client(c) => match &c.load {
@@ -170,6 +183,21 @@ fn node(o: &mut String, kind: &NodeKind) {
             s.backlog
         ),
     };
+}
+
+/// `a1, a2, a3`, or for many names the first few and the last:
+/// `g1, g2, g3, g4, g5, …, g10000`.
+pub fn names(list: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if list.len() <= SHOWN + 2 {
+        return list.join(", ");
+    }
+    format!(
+        "{}, … ({} more), {}",
+        list[..SHOWN].join(", "),
+        list.len() - SHOWN - 1,
+        list[list.len() - 1]
+    )
 }
 
 fn opt(d: Option<Dur>) -> String {

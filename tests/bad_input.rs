@@ -366,3 +366,106 @@ fn overrides_name_their_key_path() {
         "{shown}"
     );
 }
+
+// ------------------------------------------------------------------------
+// Accepted input never crashes (issue 8, point 4): what validation used to
+// let through and the run then panicked on, hung on or ran out of memory on.
+
+#[test]
+fn galera_of_more_than_31_members_is_refused_at_count() {
+    let text = BASE.to_string() + "\n[databases.g]\ntype = \"galera\"\ncount = 32\n";
+    let e = refuse(&text);
+    assert_says(
+        &e,
+        31,
+        "databases.g.count",
+        "at most 31 members here, got 32",
+    );
+    // 31 members are accepted.
+    let ok = BASE.to_string() + "\n[databases.g]\ntype = \"galera\"\ncount = 31\n";
+    config::parse(&ok, FILE).unwrap();
+}
+
+#[test]
+fn too_many_timeline_buckets_name_both_keys_and_the_memory() {
+    let e = refuse(&with_line(2, "duration = \"10s\"\nbucket = \"1ns\""));
+    assert_says(&e, 3, "experiment.bucket", "10000000000 timeline buckets");
+    assert!(e.message.contains("experiment.duration"), "{e}");
+    assert!(e.message.contains("~1.3 TB"), "{e}");
+    // Without `bucket`, the duration is at fault.
+    let e = refuse(&with_line(2, "duration = \"10000h\""));
+    assert_says(&e, 2, "experiment.duration", "36000000 timeline buckets");
+    // A day at 1 s buckets is fine.
+    config::parse(&with_line(2, "duration = \"24h\""), FILE).unwrap();
+}
+
+#[test]
+fn durations_beyond_64_bit_nanoseconds_are_refused_at_their_key() {
+    let e = refuse(&with_line(2, "duration = \"99999999999999999999h\""));
+    assert_says(&e, 2, "experiment.duration", "is too long");
+    let e = refuse(&with_line(15, "inter = \"1e30s\""));
+    assert_says(&e, 15, "balancers.lb.default_server.inter", "unit");
+    let e = refuse(&with_line(15, "inter = \"10001h\""));
+    assert_says(
+        &e,
+        15,
+        "balancers.lb.default_server.inter",
+        "at most 10000h",
+    );
+}
+
+#[test]
+fn open_loop_waiting_requests_and_request_count_are_bounded() {
+    let e = refuse(&with_line(7, "rate = 10000000\ntimeout = \"1h\""));
+    assert_says(&e, 8, "clients.web.timeout", "requests may wait at once");
+    assert!(e.message.contains("GB"), "{e}");
+    let e = refuse(
+        &with_line(2, "duration = \"10000h\"\nbucket = \"1h\"")
+            .replace("rate = 100\n", "rate = 1000000\ntimeout = \"1s\"\n"),
+    );
+    assert_says(
+        &e,
+        8,
+        "clients.web.rate",
+        "requests are numbered in 32 bits",
+    );
+}
+
+#[test]
+fn random_faults_are_bounded() {
+    let text = BASE.replace(
+        "at = \"10s\"\nrecover_at = \"20s\"",
+        "mtbf = \"1ns\"\nmttr = \"1ms\"",
+    );
+    let e = refuse(&text);
+    assert_says(&e, 26, "faults[0].mtbf", "fault actions");
+}
+
+#[test]
+fn integer_out_of_range_empty_and_duplicate_keys_name_the_key_path() {
+    let e = refuse(&with_line(21, "workers = 99999999999999999999"));
+    assert_says(&e, 21, "servers.s.workers", "integer out of range");
+    let e = refuse(&with_line(11, "servers = [\"s\", 99999999999999999999]"));
+    assert_says(&e, 11, "balancers.lb.servers[1]", "integer out of range");
+    let e = refuse(&with_line(21, "\"\" = 8"));
+    assert_says(&e, 21, "servers.s.\"\"", "unknown key");
+    let e = refuse(&with_line(21, "service = \"6ms\""));
+    assert_says(&e, 21, "servers.s.service", "duplicate key");
+    let e = refuse(&with_line(18, "[balancers.lb]"));
+    assert_says(&e, 18, "balancers.lb", "duplicate key");
+}
+
+#[test]
+fn dry_run_of_a_big_cluster_is_linear() {
+    let text = BASE.to_string() + "\n[databases.m]\ntype = \"mysql\"\ncount = 10000\n";
+    let spec = config::parse(&text, FILE).unwrap();
+    let shown = hasim::describe::topology(&spec, 1);
+    // Each member a short line; the list once, abridged.
+    assert!(shown.len() < 2_000_000, "{} bytes", shown.len());
+    assert!(
+        shown.contains("m1, m2, m3, m4, m5, … (9994 more), m10000"),
+        "{}",
+        &shown[..2000]
+    );
+    assert!(shown.contains("m9999 ") && shown.contains("member of mysql cluster `m` (as above)\n"));
+}

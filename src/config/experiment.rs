@@ -133,6 +133,8 @@ struct Builder<'a> {
     reg: Registry,
     duration: Dur,
     warnings: std::cell::RefCell<Vec<String>>,
+    /// Requests the open-loop clients read so far will issue.
+    requests: std::cell::Cell<f64>,
 }
 
 pub(crate) fn build(
@@ -172,6 +174,26 @@ pub(crate) fn build(
     let bucket = ex
         .positive_duration_opt("bucket")?
         .unwrap_or(Dur::from_secs(1));
+    let buckets = duration.0.div_ceil(bucket.0);
+    if buckets > MAX_BUCKETS {
+        let key = if ex.set_here("bucket") {
+            "bucket"
+        } else {
+            "duration"
+        };
+        return Err(ex.error_at(
+            key,
+            format!(
+                "experiment.duration {duration} in experiment.bucket of {bucket} makes {buckets} \
+                 timeline buckets, {} of memory at {BUCKET_BYTES} bytes each; at most \
+                 {MAX_BUCKETS} ({}) are allowed: make `bucket` longer (e.g. \"{}\") or \
+                 `duration` shorter",
+                bytes(buckets.saturating_mul(BUCKET_BYTES)),
+                bytes(MAX_BUCKETS * BUCKET_BYTES),
+                Dur(duration.0.div_ceil(MAX_BUCKETS).next_multiple_of(Dur::S)),
+            ),
+        ));
+    }
     ex.finish()?;
 
     let mut b = Builder {
@@ -180,6 +202,7 @@ pub(crate) fn build(
         reg: Registry::default(),
         duration,
         warnings: Default::default(),
+        requests: Default::default(),
     };
 
     // Pass 1: names and hosts, in file order (a clash is reported where the
@@ -211,8 +234,28 @@ pub(crate) fn build(
 
     // [[faults]]
     let mut faults = Vec::new();
+    let mut actions = 0f64;
     for mut f in top.array_of_tables("faults")? {
-        faults.push(b.fault(&mut f)?);
+        let spec = b.fault(&mut f)?;
+        let (n, key) = fault_actions(&spec, duration);
+        actions += n;
+        if actions > MAX_FAULT_ACTIONS as f64 {
+            return Err(f.error_at(
+                key,
+                format!(
+                    "the faults up to this one make ~{actions:.0} fault actions (each kept with \
+                     ~{FAULT_BYTES} bytes of per-fault figures: {}); at most {MAX_FAULT_ACTIONS} \
+                     are allowed{}",
+                    bytes((actions as u64).saturating_mul(FAULT_BYTES)),
+                    if key == "mtbf" {
+                        ": make `mtbf` longer or give fewer targets"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        faults.push(spec);
     }
 
     Ok(ExperimentSpec {
@@ -227,6 +270,63 @@ pub(crate) fn build(
         faults,
         warnings: b.warnings.into_inner(),
     })
+}
+
+/// Most timeline buckets a run may have: at [`BUCKET_BYTES`] each, 1 M
+/// buckets is ~130 MB (a day at 1 s buckets is 86,400; 11 days fit).
+const MAX_BUCKETS: u64 = 1_000_000;
+/// Memory of one timeline bucket (counts by kind and latency figures).
+const BUCKET_BYTES: u64 = 130;
+/// Most fault actions (faults and recoveries) a run may have: each fault
+/// instant keeps its own latency histogram and window.
+const MAX_FAULT_ACTIONS: u64 = 10_000;
+/// Memory of one fault instant's figures (a latency histogram and a window).
+const FAULT_BYTES: u64 = 10_000;
+/// Most requests an open-loop client may have waiting at once, at its
+/// highest rate, if every request waited its whole timeout (a blackholed
+/// target): each costs [`WAITING_BYTES`] (call, deadline, connection).
+const MAX_WAITING: f64 = 5e6;
+const WAITING_BYTES: u64 = 200;
+/// About the size of one row of trace.csv.
+const TRACE_ROW_BYTES: u64 = 60;
+/// Most requests the open-loop clients may issue in a run: operations are
+/// numbered in 32 bits.
+const MAX_REQUESTS: f64 = u32::MAX as f64;
+/// Galera members: the model's member sets are one `u32` whose top bit
+/// flags a synced state, and view ids keep the member index in 5 bits.
+const MAX_GALERA_MEMBERS: u32 = 31;
+
+/// `1.3 GB`, `130 MB`, `12 kB`.
+fn bytes(n: u64) -> String {
+    let n = n as f64;
+    for (unit, name) in [
+        (1e15, "PB"),
+        (1e12, "TB"),
+        (1e9, "GB"),
+        (1e6, "MB"),
+        (1e3, "kB"),
+    ] {
+        if n >= unit {
+            return format!("~{:.1} {name}", n / unit);
+        }
+    }
+    format!("~{n:.0} bytes")
+}
+
+/// Expected number of actions of a fault (each fault and each recovery) and
+/// the key that sets it.
+fn fault_actions(f: &FaultSpec, duration: Dur) -> (f64, &'static str) {
+    let targets = f.targets.len().max(1) as f64;
+    match &f.timing {
+        FaultTiming::Fixed { recover_at, .. } => (1.0 + recover_at.is_some() as u8 as f64, "at"),
+        FaultTiming::Staggered { duration: d, .. } => {
+            (targets * (1.0 + d.is_some() as u8 as f64), "every")
+        }
+        FaultTiming::Random { mtbf, start, .. } => {
+            let span = duration.0.saturating_sub(start.0) as f64;
+            (targets * 2.0 * (span / mtbf.0 as f64).ceil(), "mtbf")
+        }
+    }
 }
 
 fn file_stem(file: &str) -> String {
@@ -294,6 +394,19 @@ impl<'a> Builder<'a> {
         if sec == Section::Database {
             let ty = r.string_enum("type", db::TYPES)?;
             let ty = db::TYPES.iter().find(|t| **t == ty).expect("checked");
+            if *ty == "galera"
+                && let Some(n) = count
+                && n > MAX_GALERA_MEMBERS
+            {
+                return Err(r.error_at(
+                    "count",
+                    format!(
+                        "a Galera cluster has at most {MAX_GALERA_MEMBERS} members here, got {n}: \
+                         the model keeps a member set in one 32-bit word (with one bit for the \
+                         synced flag); real clusters beyond a dozen members are rare"
+                    ),
+                ));
+            }
             self.reg.databases.insert(e.name.clone(), ty);
         }
         let origin = format!("`[{}]`", e.path);
@@ -439,7 +552,7 @@ impl<'a> Builder<'a> {
                         "`{name}` is a group of {} {} ({}); {role} must name one of them",
                         g.members.len(),
                         g.section.plural(),
-                        g.members.join(", ")
+                        crate::describe::names(&g.members)
                     ),
                 ));
             }
@@ -783,6 +896,42 @@ impl<'a> Builder<'a> {
                 r.string_enum_opt("method", &["GET", "POST"])?
                     .unwrap_or("GET"),
             );
+            let max_rate = rate_steps.iter().map(|s| s.1).fold(0.0, f64::max);
+            let waiting = max_rate * timeout.min(stop.saturating_sub(start)).as_secs_f64();
+            if waiting > MAX_WAITING {
+                return Err(r.error_at(
+                    "timeout",
+                    format!(
+                        "at {max_rate} requests/s (`rate`) with a timeout of {timeout}, up to \
+                         {waiting:.0} requests may wait at once when the target stops answering \
+                         ({} at ~{WAITING_BYTES} bytes each); at most {MAX_WAITING:.0} are \
+                         allowed: lower `rate` or `timeout`",
+                        bytes((waiting as u64).saturating_mul(WAITING_BYTES))
+                    ),
+                ));
+            }
+            let mut requests = 0.0;
+            for (i, &(at, rate)) in rate_steps.iter().enumerate() {
+                let until = rate_steps.get(i + 1).map_or(SimTime(stop.0), |n| n.0);
+                requests += rate * until.since(at).as_secs_f64();
+            }
+            self.requests.set(self.requests.get() + requests);
+            if self.requests.get() > MAX_REQUESTS {
+                return Err(r.error_at(
+                    "rate",
+                    format!(
+                        "the open-loop clients up to this one issue ~{:.0} requests (`rate` x \
+                         time); a run may issue at most {MAX_REQUESTS:.0} (requests are numbered \
+                         in 32 bits; with --trace that is also ~{} of trace.csv): lower `rate` or \
+                         the experiment's `duration`",
+                        self.requests.get(),
+                        bytes(
+                            (self.requests.get().min(u64::MAX as f64) as u64)
+                                .saturating_mul(TRACE_ROW_BYTES)
+                        )
+                    ),
+                ));
+            }
             LoadSpec::Open(OpenLoopSpec {
                 rate_steps,
                 arrivals,
@@ -1258,7 +1407,7 @@ impl<'a> Builder<'a> {
             NodeKind::Database(DatabaseSpec {
                 cluster: e.name.clone(),
                 cluster_index,
-                members,
+                members: members.into(),
                 kind,
             }),
             r,

@@ -208,14 +208,16 @@ pub fn parse_document(sources: &Sources, src: SrcId) -> Result<Item, ConfigError
     let text = sources.get(src).text.as_str();
     let doc = DeTable::parse(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        sources.error(
-            &Pos { src, span },
-            "",
-            format!("invalid TOML: {}", e.message().trim()),
-        )
+        let message = e.message().trim();
+        let key = if message.starts_with("duplicate key") {
+            duplicate_key_path(text, &span)
+        } else {
+            String::new()
+        };
+        sources.error(&Pos { src, span }, &key, format!("invalid TOML: {message}"))
     })?;
     let span = doc.span();
-    let tab = convert_table(sources, src, 0, doc.into_inner())?;
+    let tab = convert_table(sources, src, 0, "", doc.into_inner())?;
     Ok(Item {
         val: Val::Table(tab),
         at: Pos { src, span },
@@ -226,16 +228,55 @@ fn convert_table(
     sources: &Sources,
     src: SrcId,
     offset: usize,
+    path: &str,
     t: DeTable<'_>,
 ) -> Result<Tab, ConfigError> {
     let mut entries = Vec::new();
     for (k, v) in t {
         let at = shift(src, offset, k.span());
         let name = k.into_inner().into_owned();
-        entries.push((Key { name, at }, convert(sources, src, offset, v)?));
+        let item = convert(sources, src, offset, &join(path, &name), v)?;
+        entries.push((Key { name, at }, item));
     }
     entries.sort_by_key(|(k, _): &(Key, Item)| k.at.span.start);
     Ok(Tab { entries })
+}
+
+/// The key path of a "duplicate key" error at `span`: the table header in
+/// force at that line (`[a.b]`, `[[faults]]`) and the key there. A header
+/// that is itself the duplicate is its own path.
+fn duplicate_key_path(text: &str, span: &Range<usize>) -> String {
+    let start = floor_char(text, span.start);
+    let end = floor_char(text, span.end.max(start));
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let header_of = |l: &str| -> Option<String> {
+        let l = l.trim();
+        let inner = l.strip_prefix("[[").map_or_else(
+            || l.strip_prefix('[').and_then(|r| r.split(']').next()),
+            |r| r.split("]]").next(),
+        )?;
+        Some(
+            inner
+                .split('.')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("."),
+        )
+    };
+    if line.starts_with('[') {
+        return header_of(line).unwrap_or_default();
+    }
+    let header = text[..line_start]
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('['))
+        .and_then(header_of)
+        .unwrap_or_default();
+    text[start..end]
+        .split('.')
+        .map(|k| k.trim().trim_matches(['"', '\'']))
+        .fold(header, |p, k| join(&p, k))
 }
 
 fn shift(src: SrcId, offset: usize, span: Range<usize>) -> Pos {
@@ -245,10 +286,12 @@ fn shift(src: SrcId, offset: usize, span: Range<usize>) -> Pos {
     }
 }
 
+/// Converts the value at key path `path` (named in errors).
 fn convert(
     sources: &Sources,
     src: SrcId,
     offset: usize,
+    path: &str,
     v: Spanned<DeValue<'_>>,
 ) -> Result<Item, ConfigError> {
     let at = shift(src, offset, v.span());
@@ -256,22 +299,33 @@ fn convert(
         DeValue::String(s) => Val::Str(s.into_owned()),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) => Val::Int(n),
-            Err(_) => return Err(sources.error(&at, "", "integer out of range")),
+            Err(_) => {
+                return Err(sources.error(
+                    &at,
+                    path,
+                    format!(
+                        "integer out of range: `{}` does not fit in 64 bits (from {} to {})",
+                        i.as_str(),
+                        i64::MIN,
+                        i64::MAX
+                    ),
+                ));
+            }
         },
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
             Ok(x) => Val::Float(x),
-            Err(_) => return Err(sources.error(&at, "", "invalid float")),
+            Err(_) => return Err(sources.error(&at, path, "invalid float")),
         },
         DeValue::Boolean(b) => Val::Bool(b),
         DeValue::Datetime(d) => Val::Datetime(d.to_string()),
         DeValue::Array(a) => {
             let mut items = Vec::new();
-            for e in a.iter().cloned() {
-                items.push(convert(sources, src, offset, e)?);
+            for (n, e) in a.iter().cloned().enumerate() {
+                items.push(convert(sources, src, offset, &format!("{path}[{n}]"), e)?);
             }
             Val::Array(items)
         }
-        DeValue::Table(t) => Val::Table(convert_table(sources, src, offset, t)?),
+        DeValue::Table(t) => Val::Table(convert_table(sources, src, offset, path, t)?),
     };
     Ok(Item { val, at })
 }
@@ -344,7 +398,7 @@ pub fn apply_override(
             format!("invalid TOML value: {}", e.message().trim()),
         )
     })?;
-    let new = convert(sources, src, prefix.len(), parsed)?;
+    let new = convert(sources, src, prefix.len(), path, parsed)?;
 
     let mut cur = root;
     let mut walked = String::new();
@@ -445,10 +499,21 @@ pub struct Reader<'a> {
     rejected: Vec<&'static str>,
 }
 
-/// `a.b` + `c` -> `a.b.c`.
+/// `a.b` + `c` -> `a.b.c`; a key that is not bare TOML (empty, or with
+/// other characters than letters, digits, `-` and `_`) is quoted:
+/// `a.""`, `a."x y"`.
 pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let key = if bare {
         key.to_string()
+    } else {
+        format!("{key:?}")
+    };
+    if path.is_empty() {
+        key
     } else {
         format!("{path}.{key}")
     }
@@ -884,6 +949,12 @@ pub fn list_choices(choices: &[&str]) -> String {
 
 // ------------------------------------------------------------ conversions --
 
+/// The longest duration accepted anywhere: 10,000 h (417 days). Simulated
+/// time is u64 nanoseconds (584 years); this leaves room for sums of many
+/// durations without overflow, and refuses typos such as `"99999999999h"`
+/// that would otherwise saturate.
+pub const MAX_DURATION: Dur = Dur(10_000 * 3600 * Dur::S);
+
 impl Sources {
     fn wrong_type(&self, item: &Item, path: &str, expected: &str) -> ConfigError {
         self.error(
@@ -1009,8 +1080,21 @@ impl Sources {
 
     pub fn as_duration(&self, item: &Item, path: &str) -> Result<Dur, ConfigError> {
         match &item.val {
-            Val::Str(s) => parse_duration(s)
-                .map_err(|m| self.error(&item.at, path, format!("invalid duration: {m}"))),
+            Val::Str(s) => match parse_duration(s) {
+                Err(m) => Err(self.error(&item.at, path, format!("invalid duration: {m}"))),
+                Ok(d) if d > MAX_DURATION => Err(self.error(
+                    &item.at,
+                    path,
+                    format!(
+                        "`{}` is too long: a duration may be at most {}h ({} days; \
+                         simulated time counts nanoseconds in 64 bits)",
+                        s.trim(),
+                        MAX_DURATION.0 / (3600 * Dur::S),
+                        MAX_DURATION.0 / (86_400 * Dur::S)
+                    ),
+                )),
+                Ok(d) => Ok(d),
+            },
             Val::Int(0) => Ok(Dur::ZERO),
             Val::Int(n) => Err(self.error(
                 &item.at,

@@ -253,7 +253,7 @@ impl Galera {
             panic!("a galera node needs a galera spec");
         };
         let n = ids.members.len();
-        assert!(n <= 31, "at most 31 Galera members");
+        assert!(n <= 31, "at most 31 Galera members (validation refuses more at `count`)");
         let idx = ids
             .members
             .iter()
@@ -1828,7 +1828,7 @@ mod tests {
             &DatabaseSpec {
                 cluster: "g".into(),
                 cluster_index: 0,
-                members: vec!["g1".into(), "g2".into()],
+                members: vec!["g1".into(), "g2".into()].into(),
                 kind: DbKind::Galera(spec(vec![1, 1], false, false)),
             },
             0,

@@ -22,8 +22,9 @@ pub struct DatabaseSpec {
     pub cluster: String,
     /// Index of the cluster among the experiment's databases, file order.
     pub cluster_index: u32,
-    /// Every member, in order; a node finds its own place by name.
-    pub members: Vec<String>,
+    /// Every member, in order; a node finds its own place by name. Shared
+    /// by the members (a cluster of n members holds one list, not n).
+    pub members: std::sync::Arc<[String]>,
     pub kind: DbKind,
 }
 
