@@ -10,6 +10,7 @@
 //! - [`faults`]: the fault schedule;
 //! - [`sim`]: one run: builds the model graph and drives the event loop;
 //! - [`metrics`]: request outcomes, histograms, time buckets, state changes;
+//! - [`output`]: output folders claimed before a run, staged, swapped in whole;
 //! - [`report`]: summary, CSV, plots, analytic formulas beside simulated figures;
 //! - [`sweep`]: parameter sweeps in parallel, their tables and plots, shards,
 //!   baselines and `hasim diff`.
@@ -21,6 +22,7 @@ pub mod engine;
 pub mod faults;
 pub mod metrics;
 pub mod net;
+pub mod output;
 pub mod report;
 pub mod sim;
 pub mod sweep;

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use hasim::config::{self, spec::ExperimentSpec};
 use hasim::engine::SimTime;
+use hasim::output::{Claim, OutputDir};
 use hasim::report;
 use hasim::sim::Sim;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -45,9 +46,12 @@ enum Command {
         /// Output folders of the parts.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Where the merged sweep goes (replaced as a whole).
+        /// Where the merged sweep goes (replaced as a whole if hasim wrote it).
         #[arg(short, long)]
         output: PathBuf,
+        /// Replace the output folder even if hasim did not write it.
+        #[arg(long)]
+        force: bool,
     },
     /// Compare a run with its baseline: every metric old -> new with its
     /// tolerance, and an overlay plot of both timelines. Exit 1 when a metric
@@ -67,12 +71,21 @@ struct SweepArgs {
     #[arg(long, value_name = "K/N")]
     shard: Option<hasim::sweep::Shard>,
     /// Output folder (default: output/<sweep>/, or
-    /// output/<sweep>.shard-K-of-N/ for a part). Replaced as a whole.
+    /// output/<sweep>.shard-K-of-N/ for a part). Replaced as a whole if
+    /// hasim wrote it; any other non-empty folder is refused.
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Replications per point (replaces the sweep's `replications`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     replications: Option<u32>,
+    /// Continue an interrupted sweep: run only the runs its journal lacks;
+    /// the result is the same bytes as an uninterrupted sweep.
+    #[arg(long)]
+    resume: bool,
+    /// Replace an output folder hasim did not write, or start over although
+    /// an interrupted sweep left a journal.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -99,15 +112,22 @@ struct RunArgs {
     /// experiment + same seed = same output bytes.
     #[arg(long)]
     seed: Option<u64>,
-    /// Output folder (default: output/<experiment name>/). Replaced as a whole.
+    /// Output folder (default: output/<experiment name>/). Replaced as a
+    /// whole if hasim wrote it; any other non-empty folder is refused.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Replace the output folder even if hasim did not write it (never the
+    /// current folder, its parents, the home folder or one holding the input).
+    #[arg(long)]
+    force: bool,
     /// Also write trace.csv: one row per request (start, end, client, outcome,
     /// latency). Large for long runs.
     #[arg(long)]
     trace: bool,
-    /// Run twice and compare every output file byte for byte (summary, CSV,
-    /// plots); exit 1 and print the seed to reproduce if they differ.
+    /// Run twice, in two separate processes, and compare every output file
+    /// byte for byte (summary, CSV, plots, metrics.json, and trace.csv with
+    /// --trace); the first run's output is kept. Exit 1 and print the seed to
+    /// reproduce if they differ.
     #[arg(long)]
     check_determinism: bool,
     /// Only validate the file and print the resolved topology.
@@ -121,10 +141,15 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    handle_signals();
     match cli.command {
         Command::Presets { name } => presets(name.as_deref()),
         Command::Sweep(args) => sweep(&args),
-        Command::Merge { dirs, output } => merge(&dirs, &output),
+        Command::Merge {
+            dirs,
+            output,
+            force,
+        } => merge(&dirs, &output, force),
         Command::Diff(args) => diff(&args),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
@@ -134,6 +159,22 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Set by the first Ctrl-C, SIGTERM or SIGHUP (what Slurm and Kubernetes
+/// send): a run stops and writes nothing, a sweep stops starting runs and
+/// writes the finished ones. A second signal exits at once, removing this
+/// process's staging folders first.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn handle_signals() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            hasim::output::remove_staging();
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: stopping (signal again to quit at once)");
+    });
 }
 
 fn presets(name: Option<&str>) -> ExitCode {
@@ -185,62 +226,76 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&spec.name));
     if args.check_determinism {
-        return check_determinism(&spec, seed);
+        return check_determinism(args, &spec, seed, &out_dir);
     }
+    // The output folder is checked and locked before anything is simulated.
+    let claim = Claim {
+        kind: "run",
+        force: args.force,
+        inputs: vec![args.file.clone(), PathBuf::from(&spec.file)],
+    };
+    let out = match OutputDir::claim(&out_dir, &claim) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(if e.is_refusal() { 2 } else { 1 }));
+        }
+    };
 
     let started = Instant::now();
     let mut sim = Sim::new(&spec, seed);
-    // Removed on every way out unless it is moved into the output folder.
-    let trace = TempFile(out_dir.with_extension(format!("trace-{}.tmp", std::process::id())));
     if args.trace {
-        if let Some(parent) = trace.0.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let f = std::fs::File::create(&trace.0)
-            .with_context(|| format!("creating {}", trace.0.display()))?;
+        let p = out.staging().join("trace.csv");
+        let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;
         let mut w = BufWriter::new(f);
         writeln!(w, "start_s,end_s,client,outcome,latency_ms")?;
         sim.rec.trace = Some(Box::new(w));
     }
-    run_with_progress(&mut sim, started);
+    if !run_with_progress(&mut sim, started) {
+        // `out` is dropped: its staging folder (and the trace) goes with it.
+        eprintln!("interrupted: the run did not finish; nothing was written");
+        return Ok(ExitCode::from(130));
+    }
     let events = sim.events_handled();
     let mut result = sim.finish();
     if let Some(mut w) = result.recorder.trace.take() {
-        w.flush()?;
+        w.flush().context("writing trace.csv")?;
     }
     let wall = started.elapsed().as_secs_f64();
 
+    // A finished run is written even if a signal comes now: it takes a moment.
     print!("{}", report::summary_text(&result));
-    report::write_all(&result, &out_dir)
+    let dir = out.staging();
+    report::write::write_files(&result, dir)
         .with_context(|| format!("writing {}", out_dir.display()))?;
-    if args.trace {
-        let dest = out_dir.join("trace.csv");
-        std::fs::rename(&trace.0, &dest)
-            .with_context(|| format!("moving the trace to {}", dest.display()))?;
-    }
     if args.metrics {
-        std::fs::write(
-            out_dir.join("metrics.json"),
-            hasim::sweep::metrics::metrics_json(&result),
-        )?;
+        let p = dir.join("metrics.json");
+        std::fs::write(&p, hasim::sweep::metrics::metrics_json(&result))
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     let stats = RunStats::new(events, wall);
-    std::fs::write(out_dir.join("run.json"), stats.json())?;
+    let p = dir.join("run.json");
+    std::fs::write(&p, stats.json()).with_context(|| format!("writing {}", p.display()))?;
+    out.commit()
+        .with_context(|| format!("writing {}", out_dir.display()))?;
     eprintln!("{}", stats.line());
     eprintln!("output: {}", out_dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs to the end; on a terminal, after a second, shows simulated progress.
-fn run_with_progress(sim: &mut Sim, started: Instant) {
+/// False when a signal stopped it first.
+fn run_with_progress(sim: &mut Sim, started: Instant) -> bool {
     let tty = std::io::stderr().is_terminal();
     let end = sim.end;
     let step = (end.0 / 200).max(1);
     let mut t = 0;
     let mut shown = false;
     while t < end.0 {
-        t = (t + step).min(end.0);
+        if STOP.load(Ordering::Relaxed) {
+            return false;
+        }
+        t = t.saturating_add(step).min(end.0);
         sim.run_until(SimTime(t));
         if tty && started.elapsed().as_secs_f64() > 1.0 {
             shown = true;
@@ -255,33 +310,79 @@ fn run_with_progress(sim: &mut Sim, started: Instant) {
     if shown {
         eprintln!();
     }
+    true
 }
 
-fn check_determinism(spec: &ExperimentSpec, seed: u64) -> Result<ExitCode> {
-    // Both runs are written in full (plots included) to scratch folders.
-    let scratch = std::env::temp_dir().join(format!("hasim-determinism-{}", std::process::id()));
-    let dirs = [scratch.join("a"), scratch.join("b")];
-    let result = (|| -> Result<Vec<&'static str>> {
-        for d in &dirs {
-            let mut sim = Sim::new(spec, seed);
-            sim.run();
-            report::write_all(&sim.finish(), d)
-                .with_context(|| format!("writing {}", d.display()))?;
+/// Runs the experiment in two separate processes at once — one writing the
+/// real output folder, one a scratch folder under `TMPDIR` — and compares
+/// every file they wrote but `run.json` (wall time and memory).
+fn check_determinism(
+    args: &RunArgs,
+    spec: &ExperimentSpec,
+    seed: u64,
+    out_dir: &Path,
+) -> Result<ExitCode> {
+    let tmp = match scratch_root() {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(2));
         }
-        let mut differ = Vec::new();
-        for name in report::OUTPUT_FILES {
-            if std::fs::read(dirs[0].join(name))? != std::fs::read(dirs[1].join(name))? {
-                differ.push(name);
+    };
+    let scratch = tmp.join(format!("hasim-determinism-{}", std::process::id()));
+    let other = scratch.join(&spec.name);
+    let result = (|| -> Result<Option<ExitCode>> {
+        let exe = std::env::current_exe().context("finding the hasim binary")?;
+        let child = |dir: &Path, force: bool| {
+            let mut c = std::process::Command::new(&exe);
+            c.arg("run")
+                .arg(&args.file)
+                .arg("--seed")
+                .arg(seed.to_string())
+                .arg("-o")
+                .arg(dir)
+                .arg("--metrics")
+                .stdout(std::process::Stdio::null());
+            if args.trace {
+                c.arg("--trace");
             }
+            if force {
+                c.arg("--force");
+            }
+            c
+        };
+        std::fs::create_dir_all(&scratch)
+            .with_context(|| format!("creating {}", scratch.display()))?;
+        let mut a = child(out_dir, args.force)
+            .spawn()
+            .context("starting the first run")?;
+        let mut b = child(&other, false)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting the second run")?;
+        let (sa, sb) = (a.wait()?, b.wait()?);
+        if !sa.success() {
+            return Ok(Some(ExitCode::from(
+                sa.code().unwrap_or(1).clamp(1, 255) as u8
+            )));
         }
-        Ok(differ)
+        anyhow::ensure!(sb.success(), "the second run failed ({sb})");
+        Ok(None)
     })();
+    let verdict = match result {
+        Ok(None) => compare_outputs(out_dir, &other),
+        Ok(Some(code)) => Ok(Err(code)),
+        Err(e) => Err(e),
+    };
     let _ = std::fs::remove_dir_all(&scratch);
-    let differ = result?;
+    let (compared, differ) = match verdict? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
     if differ.is_empty() {
         println!(
-            "determinism check passed: two runs with seed {seed} wrote identical bytes ({})",
-            report::OUTPUT_FILES.join(", ")
+            "determinism check passed: two processes with seed {seed} wrote identical bytes ({})",
+            compared.join(", ")
         );
         Ok(ExitCode::SUCCESS)
     } else {
@@ -290,31 +391,65 @@ fn check_determinism(spec: &ExperimentSpec, seed: u64) -> Result<ExitCode> {
         }
         eprintln!(
             "reproduce with: hasim run {} --seed {seed} --check-determinism",
-            spec.file
+            args.file.display()
         );
         Ok(ExitCode::from(1))
     }
 }
 
-/// Set by Ctrl-C: a sweep stops scheduling runs and writes the finished ones.
-static STOP: AtomicBool = AtomicBool::new(false);
+type Compared = std::result::Result<(Vec<String>, Vec<String>), ExitCode>;
+
+/// The files of both folders but run.json: (compared, differing).
+fn compare_outputs(a: &Path, b: &Path) -> Result<Compared> {
+    let names = |d: &Path| -> Result<Vec<String>> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .with_context(|| format!("reading {}", d.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "run.json")
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let (na, nb) = (names(a)?, names(b)?);
+    let mut differ: Vec<String> = na.iter().filter(|n| !nb.contains(n)).cloned().collect();
+    differ.extend(nb.iter().filter(|n| !na.contains(n)).cloned());
+    for n in na.iter().filter(|n| nb.contains(n)) {
+        let read = |d: &Path| std::fs::read(d.join(n)).with_context(|| format!("reading {n}"));
+        if read(a)? != read(b)? {
+            differ.push(n.clone());
+        }
+    }
+    Ok(Ok((na, differ)))
+}
+
+/// The user's temporary folder: `TMPDIR` when set, which must then exist.
+fn scratch_root() -> std::result::Result<PathBuf, String> {
+    match std::env::var_os("TMPDIR") {
+        Some(t) if !t.is_empty() => {
+            let p = PathBuf::from(&t);
+            if p.is_dir() {
+                Ok(p)
+            } else {
+                Err(format!(
+                    "TMPDIR={} is not an existing folder; the determinism check needs one for its second run",
+                    p.display()
+                ))
+            }
+        }
+        _ => Ok(std::env::temp_dir()),
+    }
+}
 
 fn sweep(args: &SweepArgs) -> ExitCode {
-    // A second Ctrl-C does not wait for the runs in progress.
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ninterrupted: finishing the runs in progress, then writing what finished (Ctrl-C again to quit now)"
-        );
-    });
     let opts = hasim::sweep::Options {
         jobs: args.jobs.map(|j| j as usize),
         shard: args.shard,
         replications: args.replications,
         output: args.output.clone(),
         progress: std::io::stderr().is_terminal(),
+        force: args.force,
+        resume: args.resume,
     };
     match hasim::sweep::run(&args.file, &opts, &STOP) {
         Ok(o) => {
@@ -351,16 +486,18 @@ fn sweep(args: &SweepArgs) -> ExitCode {
 }
 
 fn sweep_error(e: hasim::sweep::SweepError) -> ExitCode {
+    use hasim::report::ReportError;
     use hasim::sweep::SweepError;
     eprintln!("{e}");
     match e {
         SweepError::Config(_) | SweepError::Input(_) => ExitCode::from(2),
+        SweepError::Report(ReportError::Output(o)) if o.is_refusal() => ExitCode::from(2),
         SweepError::Report(_) => ExitCode::from(1),
     }
 }
 
-fn merge(dirs: &[PathBuf], output: &Path) -> ExitCode {
-    match hasim::sweep::merge(dirs, output) {
+fn merge(dirs: &[PathBuf], output: &Path, force: bool) -> ExitCode {
+    match hasim::sweep::merge(dirs, output, force) {
         Ok(o) => {
             println!(
                 "merged {} folders: {} of {} runs{}",
@@ -394,6 +531,10 @@ fn diff(args: &DiffArgs) -> ExitCode {
     match diff::diff(&args.baseline, &args.new, args.plot.as_deref()) {
         Ok(d) => {
             print!("{}", d.text);
+            if let Err(e) = record_plot(args) {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
             if d.beyond > 0 {
                 eprintln!(
                     "{} metrics moved beyond tolerance; if the change is meant, update the baseline: \
@@ -411,13 +552,28 @@ fn diff(args: &DiffArgs) -> ExitCode {
     }
 }
 
-/// A file that must not outlive the command unless moved away.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// The overlay plot joins the manifest of the hasim output folder it was
+/// drawn into, which therefore stays replaceable by the next run.
+fn record_plot(args: &DiffArgs) -> Result<(), hasim::output::OutputError> {
+    let png = match &args.plot {
+        Some(p) => p.clone(),
+        None if args.new.is_dir() => args.new.join("diff.png"),
+        None => return Ok(()),
+    };
+    let (Some(dir), Some(name)) = (png.parent(), png.file_name()) else {
+        return Ok(());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let png_name = name.to_string_lossy().into_owned();
+    let svg = png.with_extension("svg");
+    let svg_name = svg
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    hasim::output::add_to_manifest(dir, &[&png_name, &svg_name])
 }
 
 /// Figures about the run itself: never in the deterministic outputs.

@@ -82,6 +82,7 @@ fn run_prints_the_summary_and_writes_every_output_file() {
     // Exactly those files, and no temporary sibling left behind.
     let mut want: Vec<String> = OUTPUT_FILES.iter().map(|s| s.to_string()).collect();
     want.push("run.json".into());
+    want.push(".hasim-output".into());
     want.sort();
     assert_eq!(names_in(&out), want);
     assert_eq!(names_in(&tmp), ["out"]);
@@ -303,20 +304,16 @@ fn help_mentions_every_flag() {
     fs::remove_dir_all(&tmp).unwrap();
 }
 
-/// A run whose output cannot be written fails (exit 1) and leaves nothing
-/// behind, not even the trace it was recording.
+/// A run whose output path is a file is refused before it runs (exit 2) and
+/// leaves nothing behind, not even the trace it would have recorded.
 #[test]
 fn a_failed_write_leaves_no_trace_file_behind() {
     let tmp = scratch("failed-write");
     let out = tmp.join("out");
     fs::write(&out, "a file, not a folder").unwrap();
     let o = hasim(&tmp, &["run", VALIDATION, "-o", path_str(&out), "--trace"]);
-    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-    assert!(
-        text(&o.stderr).contains("is not a directory"),
-        "{}",
-        show(&o)
-    );
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(text(&o.stderr).contains("is not a folder"), "{}", show(&o));
     assert_eq!(fs::read_to_string(&out).unwrap(), "a file, not a folder");
     assert_eq!(names_in(&tmp), ["out"]);
     fs::remove_dir_all(&tmp).unwrap();
