@@ -4,6 +4,7 @@
 
 use super::dist::Sampler;
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
+use crate::components::Process;
 use crate::config::spec::{Arrivals, LoadSpec, StepSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
@@ -129,26 +130,6 @@ impl Client {
         }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        match &self.load {
-            Load::Open { poisson, .. } => {
-                // A constant-rate load generator sends its first request at
-                // once; a Poisson process waits a first random gap.
-                let first = if *poisson {
-                    self.start + self.gap(self.start, rng)
-                } else {
-                    self.start
-                };
-                ctx.timer(first, ARRIVAL, 0, 0);
-            }
-            Load::Closed { vus, .. } => {
-                for v in 0..vus.len() as u32 {
-                    ctx.timer(self.start, VU_WAKE, v, 0);
-                }
-            }
-        }
-    }
-
     /// Time to the next arrival of the open loop at instant `t`.
     fn gap(&self, t: SimTime, rng: &mut Rng) -> Dur {
         let Load::Open { steps, poisson, .. } = &self.load else {
@@ -267,7 +248,66 @@ impl Client {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    /// Requests still waiting for an answer, and the issue instant of the oldest.
+    pub fn in_flight(&self) -> (u64, Option<SimTime>) {
+        let oldest = self.calls.values().map(|c| c.start).min();
+        (self.calls.len() as u64, oldest)
+    }
+
+    /// A timed-out request's kept connection is closed (k6 drops it).
+    fn abandon_connection(&mut self, ctx: &mut Ctx, call: CallRef) {
+        let Some(c) = self.calls.get(call.slot, call.generation) else {
+            return;
+        };
+        let Some(k) = self.kept.get_mut(c.vu as usize) else {
+            return;
+        };
+        if k.current != Some(call) {
+            return;
+        }
+        if k.peer != NO_PEER {
+            let conn = CallRef {
+                slot: KEEP_BIT | c.vu,
+                generation: k.generation,
+            };
+            ctx.send_peer(self.target, conn, k.peer, MsgKind::Close);
+        }
+        k.open = false;
+        k.current = None;
+        k.generation = k.generation.wrapping_add(1);
+    }
+}
+
+impl Process for Client {
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        Vec::new()
+    }
+
+    fn crashed(&mut self, pristine: &Self) {
+        self.clone_from(pristine);
+    }
+
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        match &self.load {
+            Load::Open { poisson, .. } => {
+                // A constant-rate load generator sends its first request at
+                // once; a Poisson process waits a first random gap.
+                let first = if *poisson {
+                    self.start + self.gap(self.start, rng)
+                } else {
+                    self.start
+                };
+                ctx.timer(first, ARRIVAL, 0, 0);
+            }
+            Load::Closed { vus, .. } => {
+                for v in 0..vus.len() as u32 {
+                    ctx.timer(self.start, VU_WAKE, v, 0);
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
         match t.kind {
             ARRIVAL => {
                 let Load::Open { idempotent, .. } = self.load else {
@@ -299,7 +339,7 @@ impl Client {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         let outcome = match msg.kind {
             MsgKind::Response { status } => Outcome::from_status(status),
             MsgKind::Refused => Outcome::Refused,
@@ -334,38 +374,9 @@ impl Client {
         self.finish(ctx, rng, call, outcome);
     }
 
-    pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+    fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
 
-    /// Requests still waiting for an answer, and the issue instant of the oldest.
-    pub fn in_flight(&self) -> (u64, Option<SimTime>) {
-        let oldest = self.calls.values().map(|c| c.start).min();
-        (self.calls.len() as u64, oldest)
-    }
-
-    /// A timed-out request's kept connection is closed (k6 drops it).
-    fn abandon_connection(&mut self, ctx: &mut Ctx, call: CallRef) {
-        let Some(c) = self.calls.get(call.slot, call.generation) else {
-            return;
-        };
-        let Some(k) = self.kept.get_mut(c.vu as usize) else {
-            return;
-        };
-        if k.current != Some(call) {
-            return;
-        }
-        if k.peer != NO_PEER {
-            let conn = CallRef {
-                slot: KEEP_BIT | c.vu,
-                generation: k.generation,
-            };
-            ctx.send_peer(self.target, conn, k.peer, MsgKind::Close);
-        }
-        k.open = false;
-        k.current = None;
-        k.generation = k.generation.wrapping_add(1);
-    }
-
-    pub fn is_call_live(&self, call: CallRef) -> bool {
+    fn is_call_live(&self, call: CallRef) -> bool {
         if call.slot & KEEP_BIT != 0 {
             return self
                 .kept

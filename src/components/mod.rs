@@ -8,9 +8,14 @@ pub mod db;
 pub mod dist;
 pub mod haproxy;
 pub mod nginx;
+pub mod process;
+mod registry;
 pub mod server;
 
-use crate::engine::{Deadline, DeadlineFifo, EventQueue, Rng, SimTime};
+pub use process::Process;
+pub use registry::{MODELS, Model};
+
+use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
 use crate::metrics::{EventKind, Recorder};
 use crate::net::{HostId, Network};
 
@@ -239,123 +244,5 @@ impl Ctx<'_> {
     pub fn log(&mut self, subject: NodeId, kind: EventKind, detail: impl Into<String>) {
         let (me, subj) = (&self.names[self.me as usize], &self.names[subject as usize]);
         self.rec.event(self.now, me, subj, kind, detail);
-    }
-}
-
-/// Every model, for dispatch by `match`.
-// A run has a handful of nodes: the size difference costs nothing, while
-// boxing the big variants would add an indirection to every event.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone)]
-pub enum Model {
-    Client(client::Client),
-    Server(server::Server),
-    Haproxy(haproxy::Haproxy),
-    Nginx(nginx::Nginx),
-    Galera(db::galera::Galera),
-    Mysql(db::mysql::Mysql),
-    Patroni(db::patroni::Patroni),
-    Etcd(db::etcd::Etcd),
-}
-
-macro_rules! each_model {
-    ($self:expr, $m:ident => $body:expr) => {
-        match $self {
-            Model::Client($m) => $body,
-            Model::Server($m) => $body,
-            Model::Haproxy($m) => $body,
-            Model::Nginx($m) => $body,
-            Model::Galera($m) => $body,
-            Model::Mysql($m) => $body,
-            Model::Patroni($m) => $body,
-            Model::Etcd($m) => $body,
-        }
-    };
-}
-
-macro_rules! each_db {
-    ($self:expr, $m:ident => $body:expr, $other:expr) => {
-        match $self {
-            Model::Galera($m) => $body,
-            Model::Mysql($m) => $body,
-            Model::Patroni($m) => $body,
-            Model::Etcd($m) => $body,
-            _ => $other,
-        }
-    };
-}
-
-impl Model {
-    /// The process starts (at time zero, or on restart): first timers.
-    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        each_model!(self, m => m.start(ctx, rng))
-    }
-
-    #[inline]
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        each_model!(self, m => m.on_message(ctx, rng, msg))
-    }
-
-    #[inline]
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-        each_model!(self, m => m.on_timer(ctx, rng, t))
-    }
-
-    /// The kernel completed the handshake of this node's call `call`; the
-    /// SYN-ACK reaches it at `at`. Read only at or after `at`.
-    #[inline]
-    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
-        each_model!(self, m => m.on_established(call, at))
-    }
-
-    /// Whether this node still waits on its call `call` (a caller that gave up
-    /// has closed its socket: its kernel stops retransmitting).
-    #[inline]
-    pub fn is_call_live(&self, call: CallRef) -> bool {
-        each_model!(self, m => m.is_call_live(call))
-    }
-
-    /// The listen backlog is full: the kernel drops new SYNs.
-    #[inline]
-    pub fn syn_backlog_full(&self) -> bool {
-        match self {
-            Model::Haproxy(h) => h.syn_backlog_full(),
-            _ => false,
-        }
-    }
-
-    /// The peers of every connection this process accepted, for the RSTs its
-    /// kernel sends when it dies.
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        match self {
-            Model::Client(_) => Vec::new(),
-            Model::Server(m) => m.inbound_peers(),
-            Model::Haproxy(m) => m.inbound_peers(),
-            Model::Nginx(m) => m.inbound_peers(),
-            m => each_db!(m, m => m.inbound_peers(), Vec::new()),
-        }
-    }
-
-    /// Nothing listens on the port for `kind` although the process runs (a
-    /// Patroni node whose PostgreSQL is down): the kernel refuses the SYN.
-    #[inline]
-    pub fn refuses(&self, kind: ReqKind) -> bool {
-        each_db!(self, m => m.refuses(kind), false)
-    }
-
-    /// The process died: it restarts from `pristine`, except what a
-    /// database keeps on disk.
-    pub fn crash(&mut self, pristine: &Model) {
-        each_db!(self, m => m.crash(), *self = pristine.clone())
-    }
-
-    /// An operator's action or a process fault; ignored by non-databases.
-    pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: db::Admin) {
-        each_db!(self, m => m.admin(ctx, rng, a), ())
-    }
-
-    /// A database node's data at the end of the run.
-    pub fn final_data(&self) -> Option<db::FinalData<'_>> {
-        each_db!(self, m => m.final_data(), None)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
 use crate::components::NO_PEER;
+use crate::components::Process;
 use crate::config::spec::{NextUpstream, NginxSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
@@ -146,8 +147,6 @@ impl Nginx {
         }
     }
 
-    pub fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
-
     /// `ngx_time()`: whole seconds.
     fn now_s(&self, now: SimTime) -> u64 {
         (now.0 + self.clock_offset.0) / Dur::S
@@ -160,34 +159,6 @@ impl Nginx {
             worker as usize
         };
         &mut self.state[i]
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        match msg.kind {
-            MsgKind::Connect(req) => self.accept(ctx, rng, msg.from, msg.call, req),
-            MsgKind::Response { status } => self.on_response(ctx, msg.call, status),
-            MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
-                self.attempt_failed(ctx, msg.call, Failure::Error)
-            }
-            MsgKind::Request(req) => match self.client_conn(&msg) {
-                Some(c) => {
-                    let k = self.conns.get_mut(c.slot, c.generation).expect("found");
-                    if !k.busy {
-                        k.busy = true;
-                        let worker = k.worker;
-                        self.start_request(ctx, msg.from, msg.call, worker, req, Some(c));
-                    }
-                }
-                // A connection it does not know (closed, or before a restart): RST.
-                None => ctx.send(msg.from, msg.call, MsgKind::Reset),
-            },
-            MsgKind::Close => {
-                if let Some(c) = self.client_conn(&msg) {
-                    self.conns.remove(c.slot, c.generation);
-                }
-            }
-            MsgKind::Established | MsgKind::Peer { .. } => {}
-        }
     }
 
     fn accept(
@@ -483,8 +454,44 @@ impl Nginx {
             }
         }
     }
+}
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: Timer) {
+impl Process for Nginx {
+    fn crashed(&mut self, pristine: &Self) {
+        self.clone_from(pristine);
+    }
+
+    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) => self.accept(ctx, rng, msg.from, msg.call, req),
+            MsgKind::Response { status } => self.on_response(ctx, msg.call, status),
+            MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
+                self.attempt_failed(ctx, msg.call, Failure::Error)
+            }
+            MsgKind::Request(req) => match self.client_conn(&msg) {
+                Some(c) => {
+                    let k = self.conns.get_mut(c.slot, c.generation).expect("found");
+                    if !k.busy {
+                        k.busy = true;
+                        let worker = k.worker;
+                        self.start_request(ctx, msg.from, msg.call, worker, req, Some(c));
+                    }
+                }
+                // A connection it does not know (closed, or before a restart): RST.
+                None => ctx.send(msg.from, msg.call, MsgKind::Reset),
+            },
+            MsgKind::Close => {
+                if let Some(c) = self.client_conn(&msg) {
+                    self.conns.remove(c.slot, c.generation);
+                }
+            }
+            MsgKind::Established | MsgKind::Peer { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: Timer) {
         match t.kind {
             CONNECT_DL | READ_DL => {
                 let fifo = if t.kind == CONNECT_DL {
@@ -524,17 +531,17 @@ impl Nginx {
         }
     }
 
-    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
+    fn on_established(&mut self, call: CallRef, at: SimTime) {
         if let Some(a) = self.attempts.get_mut(call.slot, call.generation) {
             a.established_at = at;
         }
     }
 
-    pub fn is_call_live(&self, call: CallRef) -> bool {
+    fn is_call_live(&self, call: CallRef) -> bool {
         self.attempts.contains(call.slot, call.generation)
     }
 
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         let kept = self
             .conns
             .values()

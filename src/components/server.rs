@@ -7,6 +7,7 @@
 use super::app::Downstream;
 use super::dist::Sampler;
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::components::Process;
 use crate::config::spec::ServerSpec;
 use crate::engine::{Dur, Rng, Slab};
 use std::collections::VecDeque;
@@ -60,9 +61,105 @@ impl Server {
         }
     }
 
-    pub fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+    /// The accepted connection a message is about: `peer` names the slot,
+    /// (`from`, `call`) must match what was accepted there.
+    fn connection(&self, msg: &Msg) -> Option<CallRef> {
+        let generation = self.inbound.generation_of(msg.peer)?;
+        let inb = self.inbound.get(msg.peer, generation)?;
+        (inb.caller == msg.from && inb.call == msg.call).then_some(CallRef {
+            slot: msg.peer,
+            generation,
+        })
+    }
 
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+    fn start_request(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
+        if self.busy < self.workers {
+            self.work(ctx, rng, me);
+        } else if self
+            .queue_limit
+            .is_some_and(|l| self.queue.len() as u32 >= l)
+        {
+            // Queue full: the server sheds the request at once.
+            self.reply(ctx, rng, me, 503);
+        } else {
+            self.queue.push_back(me);
+        }
+    }
+
+    /// A worker takes the request: service time, scaled by a `slow` fault.
+    fn work(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
+        self.busy += 1;
+        if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
+            inb.working = true;
+        }
+        let mut d = self.service.sample(rng);
+        if ctx.slow != 1.0 {
+            d = Dur((d.0 as f64 * ctx.slow) as u64);
+        }
+        ctx.timer(ctx.now + d, SERVICE_DONE, me.slot, me.generation);
+    }
+
+    /// A downstream call of request `me` ended: go on or answer.
+    fn after_call(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, ok: Result<(), u16>) {
+        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
+            return;
+        };
+        let d = self.downstream.as_mut().expect("only apps make calls");
+        match ok {
+            Err(status) => self.reply(ctx, rng, me, status),
+            Ok(()) => {
+                if d.next(ctx, me, inb) {
+                    self.reply(ctx, rng, me, 200);
+                }
+            }
+        }
+    }
+
+    /// Answers request `me`; a kept connection stays, idle.
+    fn reply(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, status: u16) {
+        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
+            return;
+        };
+        let was_working = inb.working;
+        if inb.closing || !inb.keep {
+            let inb = self.inbound.remove(me.slot, me.generation).expect("found");
+            if !inb.closing {
+                ctx.send(inb.caller, inb.call, MsgKind::Response { status });
+            }
+        } else {
+            inb.active = false;
+            inb.working = false;
+            let (caller, call) = (inb.caller, inb.call);
+            ctx.send_peer(caller, call, me.slot, MsgKind::Response { status });
+        }
+        if was_working {
+            self.busy -= 1;
+            self.next_in_queue(ctx, rng);
+        }
+    }
+
+    fn next_in_queue(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        while let Some(next) = self.queue.pop_front() {
+            if self
+                .inbound
+                .get(next.slot, next.generation)
+                .is_some_and(|i| i.active && !i.working)
+            {
+                self.work(ctx, rng, next);
+                break;
+            }
+        }
+    }
+}
+
+impl Process for Server {
+    fn crashed(&mut self, pristine: &Self) {
+        self.clone_from(pristine);
+    }
+
+    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {
             MsgKind::Connect(req) => match req.kind {
                 ReqKind::HttpCheck => {
@@ -119,45 +216,7 @@ impl Server {
         }
     }
 
-    /// The accepted connection a message is about: `peer` names the slot,
-    /// (`from`, `call`) must match what was accepted there.
-    fn connection(&self, msg: &Msg) -> Option<CallRef> {
-        let generation = self.inbound.generation_of(msg.peer)?;
-        let inb = self.inbound.get(msg.peer, generation)?;
-        (inb.caller == msg.from && inb.call == msg.call).then_some(CallRef {
-            slot: msg.peer,
-            generation,
-        })
-    }
-
-    fn start_request(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
-        if self.busy < self.workers {
-            self.work(ctx, rng, me);
-        } else if self
-            .queue_limit
-            .is_some_and(|l| self.queue.len() as u32 >= l)
-        {
-            // Queue full: the server sheds the request at once.
-            self.reply(ctx, rng, me, 503);
-        } else {
-            self.queue.push_back(me);
-        }
-    }
-
-    /// A worker takes the request: service time, scaled by a `slow` fault.
-    fn work(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef) {
-        self.busy += 1;
-        if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
-            inb.working = true;
-        }
-        let mut d = self.service.sample(rng);
-        if ctx.slow != 1.0 {
-            d = Dur((d.0 as f64 * ctx.slow) as u64);
-        }
-        ctx.timer(ctx.now + d, SERVICE_DONE, me.slot, me.generation);
-    }
-
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
         match t.kind {
             SERVICE_DONE => {
                 let me = CallRef {
@@ -183,71 +242,19 @@ impl Server {
         }
     }
 
-    /// A downstream call of request `me` ended: go on or answer.
-    fn after_call(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, ok: Result<(), u16>) {
-        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
-            return;
-        };
-        let d = self.downstream.as_mut().expect("only apps make calls");
-        match ok {
-            Err(status) => self.reply(ctx, rng, me, status),
-            Ok(()) => {
-                if d.next(ctx, me, inb) {
-                    self.reply(ctx, rng, me, 200);
-                }
-            }
-        }
-    }
-
-    /// Answers request `me`; a kept connection stays, idle.
-    fn reply(&mut self, ctx: &mut Ctx, rng: &mut Rng, me: CallRef, status: u16) {
-        let Some(inb) = self.inbound.get_mut(me.slot, me.generation) else {
-            return;
-        };
-        let was_working = inb.working;
-        if inb.closing || !inb.keep {
-            let inb = self.inbound.remove(me.slot, me.generation).expect("found");
-            if !inb.closing {
-                ctx.send(inb.caller, inb.call, MsgKind::Response { status });
-            }
-        } else {
-            inb.active = false;
-            inb.working = false;
-            let (caller, call) = (inb.caller, inb.call);
-            ctx.send_peer(caller, call, me.slot, MsgKind::Response { status });
-        }
-        if was_working {
-            self.busy -= 1;
-            self.next_in_queue(ctx, rng);
-        }
-    }
-
-    fn next_in_queue(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        while let Some(next) = self.queue.pop_front() {
-            if self
-                .inbound
-                .get(next.slot, next.generation)
-                .is_some_and(|i| i.active && !i.working)
-            {
-                self.work(ctx, rng, next);
-                break;
-            }
-        }
-    }
-
-    pub fn on_established(&mut self, call: CallRef, at: crate::engine::SimTime) {
+    fn on_established(&mut self, call: CallRef, at: crate::engine::SimTime) {
         if let Some(d) = self.downstream.as_mut() {
             d.on_established(call, at);
         }
     }
 
-    pub fn is_call_live(&self, call: CallRef) -> bool {
+    fn is_call_live(&self, call: CallRef) -> bool {
         self.downstream
             .as_ref()
             .is_some_and(|d| d.is_call_live(call))
     }
 
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         self.inbound.values().map(|i| (i.caller, i.call)).collect()
     }
 }

@@ -902,3 +902,38 @@ impl Etcd {
 fn peer(tag: u8, a: u32, b: u32) -> MsgKind {
     MsgKind::Peer { tag, a, b }
 }
+
+// Until Etcd's methods move here from its inherent impl (they are being
+// edited in parallel), the trait forwards to them.
+impl crate::components::Process for Etcd {
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        Etcd::start(self, ctx, rng)
+    }
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        Etcd::on_message(self, ctx, rng, msg)
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        Etcd::on_timer(self, ctx, rng, t)
+    }
+    fn on_established(&mut self, call: CallRef, at: SimTime) {
+        Etcd::on_established(self, call, at)
+    }
+    fn is_call_live(&self, call: CallRef) -> bool {
+        Etcd::is_call_live(self, call)
+    }
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        Etcd::inbound_peers(self)
+    }
+    fn crashed(&mut self, _pristine: &Self) {
+        Etcd::crash(self)
+    }
+    fn refuses(&self, kind: ReqKind) -> bool {
+        Etcd::refuses(self, kind)
+    }
+    fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
+        Etcd::admin(self, ctx, rng, a)
+    }
+    fn final_data(&self) -> Option<FinalData<'_>> {
+        Etcd::final_data(self)
+    }
+}

@@ -54,6 +54,7 @@
 //! `wsrep_local_state` 0 here means "not in a Primary Component".
 
 use super::{Admin, DataLog, DbIds, FinalData, Sessions};
+use crate::components::Process;
 use crate::components::dist::Sampler;
 use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
 use crate::config::db::GaleraSpec;
@@ -253,7 +254,10 @@ impl Galera {
             panic!("a galera node needs a galera spec");
         };
         let n = ids.members.len();
-        assert!(n <= 31, "at most 31 Galera members (validation refuses more at `count`)");
+        assert!(
+            n <= 31,
+            "at most 31 Galera members (validation refuses more at `count`)"
+        );
         let idx = ids
             .members
             .iter()
@@ -321,15 +325,6 @@ impl Galera {
     }
 
     // ------------------------------------------------------------ process --
-
-    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if !self.booted {
-            self.form(ctx, rng);
-        } else {
-            self.boot_epoch += 1;
-            ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
-        }
-    }
 
     /// Time zero: the cluster is already formed, every node Synced in one
     /// primary view whose representative is the first member.
@@ -439,52 +434,6 @@ impl Galera {
         self.xfer_done = None;
     }
 
-    pub fn admin(&mut self, ctx: &mut Ctx, _rng: &mut Rng, a: Admin) {
-        if a != Admin::Restart || !self.up {
-            return;
-        }
-        // `systemctl restart`: the provider sends LEAVE, mysqld closes its
-        // connections and comes back after `startup`.
-        for j in members_of(self.view_members) {
-            if j != self.idx {
-                self.send(ctx, j, LEAVE, self.view, 0, 0, 0, 0);
-            }
-        }
-        ctx.log(self.me, EventKind::Info, "WSREP: Shutdown: sending LEAVE");
-        self.set_writable(ctx, None);
-        self.sessions.close_all(ctx);
-        self.reset_volatile();
-        self.boot_epoch += 1;
-        ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
-    }
-
-    pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
-
-    pub fn is_call_live(&self, _call: CallRef) -> bool {
-        false
-    }
-
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        self.sessions.inbound_peers()
-    }
-
-    /// mysqld's port is closed while it restarts; clustercheck still answers.
-    pub fn refuses(&self, kind: ReqKind) -> bool {
-        kind == ReqKind::Work && !self.up
-    }
-
-    pub fn final_data(&self) -> Option<FinalData<'_>> {
-        // A node cannot tell that its view died while it was frozen (SIGSTOP)
-        // or cut off, so "writable at the end" is not a node-local fact here:
-        // the cluster's data is the longest log (a primary's log holds every
-        // write delivered anywhere, a minority's cannot grow).
-        Some(FinalData {
-            cluster: self.cluster,
-            writable: false,
-            log: &self.log,
-        })
-    }
-
     /// `wsrep_local_state` (0: not in a Primary Component).
     pub fn local_state(&self) -> u8 {
         if self.primary { self.state } else { 0 }
@@ -520,34 +469,6 @@ impl Galera {
             peer,
             MsgKind::Peer { tag, a, b },
         );
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        match msg.kind {
-            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
-                // clustercheck: 200 iff Synced (or a donor, if allowed).
-                let ok = self.up
-                    && self.primary
-                    && (self.state == SYNCED
-                        || (self.state == DONOR && self.spec.available_when_donor));
-                let status = if ok { 200 } else { 503 };
-                ctx.send(msg.from, msg.call, MsgKind::Response { status });
-            }
-            MsgKind::Peer { tag, a, b } => {
-                if !self.up {
-                    return;
-                }
-                let Some(j) = self.members.iter().position(|&m| m == msg.from) else {
-                    return;
-                };
-                self.on_peer(ctx, rng, j, tag, a, b, msg.call, msg.peer);
-            }
-            _ => {
-                if let Some(q) = self.sessions.on_message(ctx, &msg) {
-                    self.on_query(ctx, rng, q);
-                }
-            }
-        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -653,55 +574,6 @@ impl Galera {
             XDONE if peer == self.view && self.state == JOINING => {
                 self.xfer_done = Some((b, a));
                 self.joiner_try_finish(ctx, rng);
-            }
-            _ => {}
-        }
-    }
-
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-        match t.kind {
-            T_BOOT if t.a == self.boot_epoch && !self.up => self.boot(ctx, rng),
-            T_KEEPALIVE if t.a == self.ka_epoch && self.up => self.keepalive_tick(ctx),
-            T_CHECK if t.a == self.check_epoch && self.up => {
-                self.check_inactive(ctx, rng);
-                ctx.timer(
-                    ctx.now + self.spec.inactive_check_period,
-                    T_CHECK,
-                    self.check_epoch,
-                    0,
-                );
-            }
-            T_JOIN_RETRANS if t.a == self.gather_epoch && self.gather => {
-                self.send_join(ctx);
-                self.try_consensus(ctx, rng);
-                ctx.timer(
-                    ctx.now + self.spec.join_retrans_period,
-                    T_JOIN_RETRANS,
-                    self.gather_epoch,
-                    0,
-                );
-            }
-            T_INSTALL if t.a == self.gather_epoch && self.gather => self.install_timeout(ctx, rng),
-            T_SERVICE => self.service_done(
-                ctx,
-                rng,
-                CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                },
-            ),
-            T_APPLY if t.a == self.apply_epoch => {
-                if let Some((g, op)) = self.applying.take()
-                    && g as usize == self.log.len()
-                {
-                    self.log.push(op);
-                }
-                self.kick_applier(ctx, rng);
-            }
-            T_DONOR if t.a == self.donor_epoch => self.donor_done(ctx, rng),
-            T_JOINER_RETRY if t.a == self.joiner_epoch && self.state == JOINING && self.primary => {
-                self.donor_pick += 1;
-                self.request_transfer(ctx);
             }
             _ => {}
         }
@@ -1757,6 +1629,144 @@ fn retired(changes: &[crate::metrics::history::WritableChange], cluster: u32, v:
         }
     }
     false
+}
+
+impl Process for Galera {
+    fn crashed(&mut self, _pristine: &Self) {
+        self.crash();
+    }
+
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if !self.booted {
+            self.form(ctx, rng);
+        } else {
+            self.boot_epoch += 1;
+            ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+        }
+    }
+
+    fn admin(&mut self, ctx: &mut Ctx, _rng: &mut Rng, a: Admin) {
+        if a != Admin::Restart || !self.up {
+            return;
+        }
+        // `systemctl restart`: the provider sends LEAVE, mysqld closes its
+        // connections and comes back after `startup`.
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send(ctx, j, LEAVE, self.view, 0, 0, 0, 0);
+            }
+        }
+        ctx.log(self.me, EventKind::Info, "WSREP: Shutdown: sending LEAVE");
+        self.set_writable(ctx, None);
+        self.sessions.close_all(ctx);
+        self.reset_volatile();
+        self.boot_epoch += 1;
+        ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+    }
+
+    fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
+    fn is_call_live(&self, _call: CallRef) -> bool {
+        false
+    }
+
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        self.sessions.inbound_peers()
+    }
+
+    /// mysqld's port is closed while it restarts; clustercheck still answers.
+    fn refuses(&self, kind: ReqKind) -> bool {
+        kind == ReqKind::Work && !self.up
+    }
+
+    fn final_data(&self) -> Option<FinalData<'_>> {
+        // A node cannot tell that its view died while it was frozen (SIGSTOP)
+        // or cut off, so "writable at the end" is not a node-local fact here:
+        // the cluster's data is the longest log (a primary's log holds every
+        // write delivered anywhere, a minority's cannot grow).
+        Some(FinalData {
+            cluster: self.cluster,
+            writable: false,
+            log: &self.log,
+        })
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
+                // clustercheck: 200 iff Synced (or a donor, if allowed).
+                let ok = self.up
+                    && self.primary
+                    && (self.state == SYNCED
+                        || (self.state == DONOR && self.spec.available_when_donor));
+                let status = if ok { 200 } else { 503 };
+                ctx.send(msg.from, msg.call, MsgKind::Response { status });
+            }
+            MsgKind::Peer { tag, a, b } => {
+                if !self.up {
+                    return;
+                }
+                let Some(j) = self.members.iter().position(|&m| m == msg.from) else {
+                    return;
+                };
+                self.on_peer(ctx, rng, j, tag, a, b, msg.call, msg.peer);
+            }
+            _ => {
+                if let Some(q) = self.sessions.on_message(ctx, &msg) {
+                    self.on_query(ctx, rng, q);
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            T_BOOT if t.a == self.boot_epoch && !self.up => self.boot(ctx, rng),
+            T_KEEPALIVE if t.a == self.ka_epoch && self.up => self.keepalive_tick(ctx),
+            T_CHECK if t.a == self.check_epoch && self.up => {
+                self.check_inactive(ctx, rng);
+                ctx.timer(
+                    ctx.now + self.spec.inactive_check_period,
+                    T_CHECK,
+                    self.check_epoch,
+                    0,
+                );
+            }
+            T_JOIN_RETRANS if t.a == self.gather_epoch && self.gather => {
+                self.send_join(ctx);
+                self.try_consensus(ctx, rng);
+                ctx.timer(
+                    ctx.now + self.spec.join_retrans_period,
+                    T_JOIN_RETRANS,
+                    self.gather_epoch,
+                    0,
+                );
+            }
+            T_INSTALL if t.a == self.gather_epoch && self.gather => self.install_timeout(ctx, rng),
+            T_SERVICE => self.service_done(
+                ctx,
+                rng,
+                CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                },
+            ),
+            T_APPLY if t.a == self.apply_epoch => {
+                if let Some((g, op)) = self.applying.take()
+                    && g as usize == self.log.len()
+                {
+                    self.log.push(op);
+                }
+                self.kick_applier(ctx, rng);
+            }
+            T_DONOR if t.a == self.donor_epoch => self.donor_done(ctx, rng),
+            T_JOINER_RETRY if t.a == self.joiner_epoch && self.state == JOINING && self.primary => {
+                self.donor_pick += 1;
+                self.request_transfer(ctx);
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! asynchronous replication until a replica catches up.
 
 use super::{Admin, DataLog, DbIds, FinalData, Query, Sessions};
+use crate::components::Process;
 use crate::components::dist::Sampler;
 use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
 use crate::config::spec::{DatabaseSpec, DbKind, MysqlSpec};
@@ -104,21 +105,6 @@ impl Mysql {
         self.me == self.primary
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
-        self.last_heard = ctx.now;
-        if self.is_primary() {
-            self.semi_sync_on = self.spec.semi_sync;
-            if let Some(h) = ctx.rec.history.as_mut() {
-                h.set_writable(ctx.now, self.cluster, self.me, Some(self.me));
-            }
-            ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
-        } else {
-            // The IO thread connects and asks for what it lacks.
-            self.fetch(ctx);
-            ctx.timer(ctx.now + self.spec.slave_net_timeout, LINK_CHECK, 0, 0);
-        }
-    }
-
     /// MASTER_HEARTBEAT_PERIOD defaults to half of slave_net_timeout.
     fn heartbeat_period(&self) -> Dur {
         Dur(self.spec.slave_net_timeout.0 / 2)
@@ -132,25 +118,6 @@ impl Mysql {
             b: 0,
         };
         ctx.send(self.primary, CallRef::default(), peer);
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        match msg.kind {
-            MsgKind::Peer { tag, a, b } => self.on_peer(ctx, rng, msg, tag, a, b),
-            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
-                // An HTTP check script (e.g. a lag check) sees a live server.
-                ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
-            }
-            _ => {
-                if let Some(q) = self.sessions.on_message(ctx, &msg) {
-                    let mut d = self.service.sample(rng);
-                    if ctx.slow != 1.0 {
-                        d = Dur((d.0 as f64 * ctx.slow) as u64);
-                    }
-                    ctx.timer(ctx.now + d, QUERY_DONE, q.id.slot, q.id.generation);
-                }
-            }
-        }
     }
 
     fn on_peer(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg, tag: u8, a: u32, b: u32) {
@@ -243,64 +210,6 @@ impl Mysql {
         ctx.timer(ctx.now + d, APPLY_DONE, 0, 0);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-        match t.kind {
-            QUERY_DONE => {
-                let id = CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                };
-                if let Some(q) = self.sessions.query(id) {
-                    self.finish_query(ctx, q);
-                }
-            }
-            APPLY_DONE => {
-                self.applying = false;
-                if let Some((op, committed)) = self.relay.pop_front() {
-                    self.log.push(op);
-                    let lag = ctx.now - committed.min(ctx.now);
-                    if lag > self.max_lag + Dur::from_secs(1) {
-                        self.max_lag = lag;
-                        let detail = format!("Seconds_Behind_Master {}", lag.0 / 1_000_000_000);
-                        ctx.log(self.me, EventKind::Info, detail);
-                    }
-                }
-                self.apply_next(ctx, rng);
-            }
-            HEARTBEAT => {
-                let beat = MsgKind::Peer {
-                    tag: BEAT,
-                    a: self.log.len() as u32,
-                    b: 0,
-                };
-                for &r in &self.replicas {
-                    ctx.send(r, CallRef::default(), beat);
-                }
-                ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
-            }
-            LINK_CHECK => {
-                let silent = ctx.now - self.last_heard.min(ctx.now);
-                if silent >= self.spec.slave_net_timeout {
-                    if self.link_up {
-                        self.link_up = false;
-                        ctx.log(
-                            self.primary,
-                            EventKind::Info,
-                            "Slave I/O thread: error reconnecting to master (slave_net_timeout)",
-                        );
-                    }
-                    self.fetch(ctx);
-                    ctx.timer(ctx.now + self.spec.master_connect_retry, LINK_CHECK, 0, 0);
-                } else {
-                    let next = self.last_heard + self.spec.slave_net_timeout;
-                    ctx.timer(next, LINK_CHECK, 0, 0);
-                }
-            }
-            SEMI_SYNC_TIMEOUT => self.semi_sync_timeout(ctx, t.a),
-            _ => {}
-        }
-    }
-
     fn finish_query(&mut self, ctx: &mut Ctx, q: Query) {
         if !q.write {
             let log = &self.log;
@@ -366,20 +275,6 @@ impl Mysql {
         }
     }
 
-    pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
-
-    pub fn is_call_live(&self, _call: CallRef) -> bool {
-        false
-    }
-
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        self.sessions.inbound_peers()
-    }
-
-    pub fn refuses(&self, _kind: ReqKind) -> bool {
-        false
-    }
-
     /// The process died: sessions, the relay log's unapplied tail and the
     /// semi-sync waiters go; the data (InnoDB) stays.
     pub fn crash(&mut self) {
@@ -390,9 +285,121 @@ impl Mysql {
         self.link_up = true;
         self.waiting.clear();
     }
+}
+
+impl Process for Mysql {
+    fn crashed(&mut self, _pristine: &Self) {
+        self.crash();
+    }
+
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
+        self.last_heard = ctx.now;
+        if self.is_primary() {
+            self.semi_sync_on = self.spec.semi_sync;
+            if let Some(h) = ctx.rec.history.as_mut() {
+                h.set_writable(ctx.now, self.cluster, self.me, Some(self.me));
+            }
+            ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
+        } else {
+            // The IO thread connects and asks for what it lacks.
+            self.fetch(ctx);
+            ctx.timer(ctx.now + self.spec.slave_net_timeout, LINK_CHECK, 0, 0);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Peer { tag, a, b } => self.on_peer(ctx, rng, msg, tag, a, b),
+            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
+                // An HTTP check script (e.g. a lag check) sees a live server.
+                ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
+            }
+            _ => {
+                if let Some(q) = self.sessions.on_message(ctx, &msg) {
+                    let mut d = self.service.sample(rng);
+                    if ctx.slow != 1.0 {
+                        d = Dur((d.0 as f64 * ctx.slow) as u64);
+                    }
+                    ctx.timer(ctx.now + d, QUERY_DONE, q.id.slot, q.id.generation);
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            QUERY_DONE => {
+                let id = CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                };
+                if let Some(q) = self.sessions.query(id) {
+                    self.finish_query(ctx, q);
+                }
+            }
+            APPLY_DONE => {
+                self.applying = false;
+                if let Some((op, committed)) = self.relay.pop_front() {
+                    self.log.push(op);
+                    let lag = ctx.now - committed.min(ctx.now);
+                    if lag > self.max_lag + Dur::from_secs(1) {
+                        self.max_lag = lag;
+                        let detail = format!("Seconds_Behind_Master {}", lag.0 / 1_000_000_000);
+                        ctx.log(self.me, EventKind::Info, detail);
+                    }
+                }
+                self.apply_next(ctx, rng);
+            }
+            HEARTBEAT => {
+                let beat = MsgKind::Peer {
+                    tag: BEAT,
+                    a: self.log.len() as u32,
+                    b: 0,
+                };
+                for &r in &self.replicas {
+                    ctx.send(r, CallRef::default(), beat);
+                }
+                ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
+            }
+            LINK_CHECK => {
+                let silent = ctx.now - self.last_heard.min(ctx.now);
+                if silent >= self.spec.slave_net_timeout {
+                    if self.link_up {
+                        self.link_up = false;
+                        ctx.log(
+                            self.primary,
+                            EventKind::Info,
+                            "Slave I/O thread: error reconnecting to master (slave_net_timeout)",
+                        );
+                    }
+                    self.fetch(ctx);
+                    ctx.timer(ctx.now + self.spec.master_connect_retry, LINK_CHECK, 0, 0);
+                } else {
+                    let next = self.last_heard + self.spec.slave_net_timeout;
+                    ctx.timer(next, LINK_CHECK, 0, 0);
+                }
+            }
+            SEMI_SYNC_TIMEOUT => self.semi_sync_timeout(ctx, t.a),
+            _ => {}
+        }
+    }
+
+    fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
+    fn is_call_live(&self, _call: CallRef) -> bool {
+        false
+    }
+
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        self.sessions.inbound_peers()
+    }
+
+    fn refuses(&self, _kind: ReqKind) -> bool {
+        false
+    }
 
     /// A clean restart: clients get an error, the node comes back at once.
-    pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
+    fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
         if a == Admin::Restart {
             self.sessions.close_all(ctx);
             self.crash();
@@ -400,7 +407,7 @@ impl Mysql {
         }
     }
 
-    pub fn final_data(&self) -> Option<FinalData<'_>> {
+    fn final_data(&self) -> Option<FinalData<'_>> {
         Some(FinalData {
             cluster: self.cluster,
             writable: self.is_primary() || !self.spec.read_only,

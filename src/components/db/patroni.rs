@@ -1777,3 +1777,38 @@ impl Patroni {
 }
 
 const PG_WATCHDOG: u32 = 4;
+
+// Until Patroni's methods move here from its inherent impl (they are being
+// edited in parallel), the trait forwards to them.
+impl crate::components::Process for Patroni {
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        Patroni::start(self, ctx, rng)
+    }
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        Patroni::on_message(self, ctx, rng, msg)
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        Patroni::on_timer(self, ctx, rng, t)
+    }
+    fn on_established(&mut self, call: CallRef, at: SimTime) {
+        Patroni::on_established(self, call, at)
+    }
+    fn is_call_live(&self, call: CallRef) -> bool {
+        Patroni::is_call_live(self, call)
+    }
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        Patroni::inbound_peers(self)
+    }
+    fn crashed(&mut self, _pristine: &Self) {
+        Patroni::crash(self)
+    }
+    fn refuses(&self, kind: ReqKind) -> bool {
+        Patroni::refuses(self, kind)
+    }
+    fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
+        Patroni::admin(self, ctx, rng, a)
+    }
+    fn final_data(&self) -> Option<FinalData<'_>> {
+        Patroni::final_data(self)
+    }
+}

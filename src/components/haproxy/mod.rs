@@ -13,6 +13,7 @@ mod slowstart;
 mod timeouts;
 
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
+use crate::components::Process;
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use balance::Pick;
@@ -194,64 +195,6 @@ impl Haproxy {
         };
         h.refresh_candidates();
         h
-    }
-
-    pub fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
-        self.schedule_first_checks(ctx);
-    }
-
-    pub fn syn_backlog_full(&self) -> bool {
-        self.listen_queue.len() as u32 >= self.backlog
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        // Replies to HAProxy's own calls carry HAProxy's references; a
-        // client's Connect/Request/Close carries the client's (whose bits may
-        // look alike).
-        let from_client = matches!(
-            msg.kind,
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close
-        );
-        if msg.call.slot & CHECK_BIT != 0 && !from_client {
-            let idx = (msg.call.slot & !CHECK_BIT) as usize;
-            return self.on_check_reply(ctx, rng, idx, msg.call.generation, msg.kind);
-        }
-        match msg.kind {
-            MsgKind::Connect(req) => {
-                if self.actconn < self.maxconn {
-                    self.accept(ctx, msg.from, msg.call, req);
-                } else {
-                    // Not accepted: waits in the kernel's listen queue.
-                    self.listen_queue.push_back((msg.from, msg.call, req));
-                }
-            }
-            MsgKind::Response { status } => self.server_answered(ctx, msg.call, status, msg.peer),
-            MsgKind::Request(req) => self.client_request(ctx, &msg, req),
-            MsgKind::Close => {
-                if let Some(sref) = self.client_session(&msg) {
-                    self.close_session(ctx, sref, None);
-                }
-            }
-            MsgKind::Reset | MsgKind::Closed => {
-                let answer = if self.http {
-                    MsgKind::Response { status: 502 }
-                } else {
-                    msg.kind
-                };
-                self.with_attempt(msg.call, |h, s| {
-                    if let Some(i) = h.session_server(s) {
-                        h.health_adjust(ctx, i, Some("L7 invalid response"), true);
-                    }
-                    h.end_session(ctx, s, Some(answer))
-                });
-            }
-            MsgKind::Refused | MsgKind::Unreachable => {
-                self.with_attempt(msg.call, |h, s| {
-                    h.connect_failed(ctx, s, ConnFailure::SocketError)
-                });
-            }
-            MsgKind::Established | MsgKind::Peer { .. } => {}
-        }
     }
 
     /// Runs `f` with the session of a live attempt, retiring the attempt.
@@ -492,72 +435,12 @@ impl Haproxy {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-        match t.kind {
-            CONNECT_DL | RESPONSE_DL | QUEUE_DL | IDLE_DL => self.expire_deadlines(ctx, t.kind),
-            RESPONSE_EXACT => {
-                let aref = CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                };
-                if self.response_deadline(aref).is_some_and(|at| at <= ctx.now) {
-                    self.response_timed_out(ctx, aref);
-                }
-            }
-            RETRY => {
-                let sref = CallRef {
-                    slot: t.a,
-                    generation: t.b & !(1 << 31),
-                };
-                self.retry_now(ctx, sref, t.b >> 31 == 1);
-            }
-            CHECK_START => self.start_check(ctx, t.a as usize, t.b),
-            WARMUP => self.warmup_tick(ctx, t.a as usize),
-            CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
-            _ => {}
-        }
-    }
-
-    pub fn on_established(&mut self, call: CallRef, at: SimTime) {
-        if let Some(a) = self.attempts.get_mut(call.slot, call.generation)
-            && let Some(s) = self.sessions.get_mut(a.session.slot, a.session.generation)
-        {
-            a.established_at = at;
-            s.phase = Phase::Established;
-            // `observe`: a successful connection clears the error count.
-            if let Some(i) = s.srv {
-                self.servers[i as usize].check.consecutive_errors = 0;
-            }
-        }
-    }
-
     /// The server a session is assigned to.
     fn session_server(&self, sref: CallRef) -> Option<usize> {
         self.sessions
             .get(sref.slot, sref.generation)?
             .srv
             .map(|i| i as usize)
-    }
-
-    pub fn is_call_live(&self, call: CallRef) -> bool {
-        if call.slot & CHECK_BIT != 0 {
-            let i = (call.slot & !CHECK_BIT) as usize;
-            return self
-                .servers
-                .get(i)
-                .is_some_and(|s| s.check.in_flight && s.check.seq == call.generation);
-        }
-        self.attempts.contains(call.slot, call.generation)
-    }
-
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        let mut peers: Vec<(NodeId, CallRef)> = self
-            .sessions
-            .values()
-            .map(|s| (s.client, s.client_call))
-            .collect();
-        peers.extend(self.listen_queue.iter().map(|&(c, call, _)| (c, call)));
-        peers
     }
 
     /// A server went DOWN: `on-marked-down shutdown-sessions` and requeueing.
@@ -608,5 +491,129 @@ impl Haproxy {
                 self.dispatch(ctx, next);
             }
         }
+    }
+}
+
+impl Process for Haproxy {
+    fn crashed(&mut self, pristine: &Self) {
+        self.clone_from(pristine);
+    }
+
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
+        self.schedule_first_checks(ctx);
+    }
+
+    fn syn_backlog_full(&self) -> bool {
+        self.listen_queue.len() as u32 >= self.backlog
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        // Replies to HAProxy's own calls carry HAProxy's references; a
+        // client's Connect/Request/Close carries the client's (whose bits may
+        // look alike).
+        let from_client = matches!(
+            msg.kind,
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close
+        );
+        if msg.call.slot & CHECK_BIT != 0 && !from_client {
+            let idx = (msg.call.slot & !CHECK_BIT) as usize;
+            return self.on_check_reply(ctx, rng, idx, msg.call.generation, msg.kind);
+        }
+        match msg.kind {
+            MsgKind::Connect(req) => {
+                if self.actconn < self.maxconn {
+                    self.accept(ctx, msg.from, msg.call, req);
+                } else {
+                    // Not accepted: waits in the kernel's listen queue.
+                    self.listen_queue.push_back((msg.from, msg.call, req));
+                }
+            }
+            MsgKind::Response { status } => self.server_answered(ctx, msg.call, status, msg.peer),
+            MsgKind::Request(req) => self.client_request(ctx, &msg, req),
+            MsgKind::Close => {
+                if let Some(sref) = self.client_session(&msg) {
+                    self.close_session(ctx, sref, None);
+                }
+            }
+            MsgKind::Reset | MsgKind::Closed => {
+                let answer = if self.http {
+                    MsgKind::Response { status: 502 }
+                } else {
+                    msg.kind
+                };
+                self.with_attempt(msg.call, |h, s| {
+                    if let Some(i) = h.session_server(s) {
+                        h.health_adjust(ctx, i, Some("L7 invalid response"), true);
+                    }
+                    h.end_session(ctx, s, Some(answer))
+                });
+            }
+            MsgKind::Refused | MsgKind::Unreachable => {
+                self.with_attempt(msg.call, |h, s| {
+                    h.connect_failed(ctx, s, ConnFailure::SocketError)
+                });
+            }
+            MsgKind::Established | MsgKind::Peer { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+        match t.kind {
+            CONNECT_DL | RESPONSE_DL | QUEUE_DL | IDLE_DL => self.expire_deadlines(ctx, t.kind),
+            RESPONSE_EXACT => {
+                let aref = CallRef {
+                    slot: t.a,
+                    generation: t.b,
+                };
+                if self.response_deadline(aref).is_some_and(|at| at <= ctx.now) {
+                    self.response_timed_out(ctx, aref);
+                }
+            }
+            RETRY => {
+                let sref = CallRef {
+                    slot: t.a,
+                    generation: t.b & !(1 << 31),
+                };
+                self.retry_now(ctx, sref, t.b >> 31 == 1);
+            }
+            CHECK_START => self.start_check(ctx, t.a as usize, t.b),
+            WARMUP => self.warmup_tick(ctx, t.a as usize),
+            CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
+            _ => {}
+        }
+    }
+
+    fn on_established(&mut self, call: CallRef, at: SimTime) {
+        if let Some(a) = self.attempts.get_mut(call.slot, call.generation)
+            && let Some(s) = self.sessions.get_mut(a.session.slot, a.session.generation)
+        {
+            a.established_at = at;
+            s.phase = Phase::Established;
+            // `observe`: a successful connection clears the error count.
+            if let Some(i) = s.srv {
+                self.servers[i as usize].check.consecutive_errors = 0;
+            }
+        }
+    }
+
+    fn is_call_live(&self, call: CallRef) -> bool {
+        if call.slot & CHECK_BIT != 0 {
+            let i = (call.slot & !CHECK_BIT) as usize;
+            return self
+                .servers
+                .get(i)
+                .is_some_and(|s| s.check.in_flight && s.check.seq == call.generation);
+        }
+        self.attempts.contains(call.slot, call.generation)
+    }
+
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        let mut peers: Vec<(NodeId, CallRef)> = self
+            .sessions
+            .values()
+            .map(|s| (s.client, s.client_call))
+            .collect();
+        peers.extend(self.listen_queue.iter().map(|&(c, call, _)| (c, call)));
+        peers
     }
 }
