@@ -74,8 +74,10 @@ fn ok(o: Output) -> Output {
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let p = e.unwrap().path();
+        .map(|e| e.unwrap().path())
+        // The manifest says which command wrote the folder (sweep, merge).
+        .filter(|p| !p.ends_with(hasim::output::MANIFEST))
+        .map(|p| {
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),
                 fs::read(&p).unwrap(),

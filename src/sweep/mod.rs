@@ -13,6 +13,7 @@
 //! thread count, the shard split and the order runs finish in never show.
 
 pub mod diff;
+pub mod journal;
 pub mod metrics;
 pub mod plot;
 pub mod spec;
@@ -22,9 +23,10 @@ pub use spec::{Sweep, load, load_base, strip_sweep};
 
 use crate::config::ConfigError;
 use crate::engine::rng::derive_seed;
+use crate::output::{Claim, OutputDir};
 use crate::report::ReportError;
-use crate::report::write::write_set;
 use crate::sim::Sim;
+use journal::Journal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -74,6 +76,11 @@ pub struct Options {
     pub output: Option<PathBuf>,
     /// Show a progress bar with ETA on stderr.
     pub progress: bool,
+    /// Replace an output folder hasim did not write, or a complete earlier
+    /// result with an interrupted one.
+    pub force: bool,
+    /// Continue an interrupted sweep: run only the runs its journal lacks.
+    pub resume: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,15 +103,62 @@ pub struct Outcome {
     pub info: SweepInfo,
     /// Runs this invocation was to do (a shard's part, or all).
     pub planned: usize,
+    /// Of `info.runs_done`, the runs an earlier, interrupted invocation
+    /// left in the journal (`--resume`).
+    pub resumed: usize,
     pub files: Vec<String>,
     pub threads: usize,
     pub wall_s: f64,
-    /// Ctrl-C stopped it before every planned run finished.
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped it before every planned
+    /// run finished.
     pub interrupted: bool,
+    /// Interrupted: where the finished runs are kept for `--resume`.
+    pub journal: Option<PathBuf>,
+    /// Interrupted while the output folder held a complete earlier result:
+    /// that was kept (nothing written; `--force` replaces it).
+    pub kept_earlier: bool,
 }
 
-/// Runs the sweep in `path`; `stop` turning true (Ctrl-C) stops scheduling
-/// runs, and the finished ones are written (`complete: false`).
+impl Outcome {
+    /// What to tell the user after an interruption (empty otherwise).
+    pub fn interruption_message(&self) -> String {
+        if !self.interrupted {
+            return String::new();
+        }
+        let journal = self.journal.as_ref().map_or(String::new(), |j| {
+            format!(
+                "; they are kept in {}: `hasim sweep --resume` runs the rest",
+                j.display()
+            )
+        });
+        if self.kept_earlier {
+            format!(
+                "interrupted: kept the complete earlier result in {} (--force replaces it with an incomplete one); {} finished runs{journal}",
+                self.dir.display(),
+                self.info.runs_done
+            )
+        } else {
+            format!(
+                "interrupted: wrote the {} finished runs; sweep.json says \"complete\": false{journal}",
+                self.info.runs_done
+            )
+        }
+    }
+}
+
+/// Runs the sweep in `path`; `stop` turning true (Ctrl-C, SIGTERM) stops
+/// scheduling runs, and the finished ones are written (`complete: false`)
+/// unless the output holds a complete earlier result (kept unless
+/// `force`). Every finished run is also appended to a journal beside the
+/// output ([`journal`]) as it finishes, so that `opts.resume` can run only
+/// the missing ones after any interruption, even SIGKILL.
+///
+/// - A journal left by an interrupted sweep and no `resume`: refused
+///   (exit 2) unless `force` (which starts over).
+/// - `resume` with a journal of another plan (sweep, experiment,
+///   replications, shard or hasim differ): refused, unless `force`.
+/// - `resume` without a journal: the whole sweep runs (so a job script may
+///   always pass `--resume`).
 pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, SweepError> {
     let started = Instant::now();
     let mut sweep = spec::load(path)?;
@@ -119,65 +173,165 @@ pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, Sw
         };
         Path::new("output").join(name)
     });
-    if dir.exists() && !dir.is_dir() {
-        return Err(ReportError::NotADirectory { path: dir }.into());
-    }
+    let out = OutputDir::claim(
+        &dir,
+        &Claim {
+            kind: "sweep",
+            force: opts.force,
+            inputs: vec![path.to_path_buf()],
+        },
+    )
+    .map_err(ReportError::from)?;
+
+    let mut plan = SweepInfo::new(&sweep);
+    plan.shard = opts.shard.map(|s| s.to_string());
+    let (jour, prior) = open_journal(&dir, &plan, opts)?;
 
     let reps = sweep.replications as usize;
     let total = specs.len() * reps;
-    let todo: Vec<(usize, u32)> = (0..total)
+    let done: std::collections::HashSet<(usize, u32)> =
+        prior.iter().map(|r| (r.point, r.rep)).collect();
+    let planned: Vec<(usize, u32)> = (0..total)
         .filter(|g| opts.shard.is_none_or(|s| g % s.count == s.index))
         .map(|g| (g / reps, (g % reps) as u32))
+        .collect();
+    let todo: Vec<(usize, u32)> = planned
+        .iter()
+        .copied()
+        .filter(|k| !done.contains(k))
         .collect();
     let threads = opts
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let bar = progress_bar(todo.len(), opts.progress);
+    let bar = progress_bar(planned.len(), opts.progress);
+    bar.inc(prior.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| SweepError::Input(format!("cannot start {threads} threads: {e}")))?;
     let base = sweep.seed;
+    let broken = AtomicBool::new(false);
     let results: Vec<Option<RunRow>> = pool.install(|| {
         use rayon::prelude::*;
         todo.par_iter()
             .map(|&(point, rep)| {
-                if stop.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) || broken.load(Ordering::Relaxed) {
                     return None;
                 }
                 let seed = derive_seed(base, point as u64, rep as u64);
                 let mut sim = Sim::new(&specs[point], seed);
                 sim.run();
-                let metrics = metrics::run_metrics(&sim.finish());
-                bar.inc(1);
-                Some(RunRow {
+                let row = RunRow {
                     point,
                     rep,
                     seed,
-                    metrics,
-                })
+                    metrics: metrics::run_metrics(&sim.finish()),
+                };
+                if !jour.record(&row) {
+                    broken.store(true, Ordering::Relaxed);
+                }
+                bar.inc(1);
+                Some(row)
             })
             .collect()
     });
     bar.finish_and_clear();
-    let rows: Vec<RunRow> = results.into_iter().flatten().collect();
-    let interrupted = rows.len() < todo.len();
+    jour.finish()
+        .map_err(ReportError::io(&jour.dir().join(journal::RUNS)))?;
+    let resumed = prior.len();
+    let mut rows = prior;
+    rows.extend(results.into_iter().flatten());
+    let interrupted = rows.len() < planned.len();
 
-    let mut info = SweepInfo::new(&sweep);
-    info.shard = opts.shard.map(|s| s.to_string());
+    let mut info = plan;
     info.runs_done = rows.len();
     info.complete = !interrupted;
-    let files = write(&info, rows, &dir)?;
-    Ok(Outcome {
+    let mut outcome = Outcome {
         dir,
         info,
-        planned: todo.len(),
-        files,
+        planned: planned.len(),
+        resumed,
+        files: Vec::new(),
         threads,
-        wall_s: started.elapsed().as_secs_f64(),
+        wall_s: 0.0,
         interrupted,
-    })
+        journal: None,
+        kept_earlier: false,
+    };
+    if interrupted && !opts.force && holds_complete_result(&outcome.dir) {
+        // Dropping `out` removes the staging folder; the journal stays.
+        outcome.kept_earlier = true;
+    } else {
+        outcome.files = write(&outcome.info, rows, out)?;
+    }
+    if interrupted {
+        outcome.journal = Some(jour.dir().to_path_buf());
+    } else {
+        let j = jour.dir().to_path_buf();
+        jour.remove().map_err(ReportError::io(&j))?;
+    }
+    outcome.wall_s = started.elapsed().as_secs_f64();
+    Ok(outcome)
+}
+
+/// Opens the journal of output folder `dir` for `plan`: a new one, or (with
+/// `resume`) the one an interrupted sweep left, with its runs. See [`run`]
+/// for the rules.
+fn open_journal(
+    dir: &Path,
+    plan: &SweepInfo,
+    opts: &Options,
+) -> Result<(Journal, Vec<RunRow>), SweepError> {
+    let jdir = journal::location(dir).map_err(ReportError::io(dir))?;
+    let plan_json = plan.json();
+    let found = journal::read(&jdir).map_err(SweepError::Input)?;
+    let fresh = || -> Result<(Journal, Vec<RunRow>), SweepError> {
+        let j = Journal::create(&jdir, &plan_json).map_err(ReportError::io(&jdir))?;
+        Ok((j, Vec::new()))
+    };
+    let Some(found) = found else {
+        return fresh();
+    };
+    let n = found.rows.len();
+    if !opts.resume {
+        if opts.force {
+            return fresh();
+        }
+        return Err(SweepError::Input(format!(
+            "an interrupted sweep left {n} finished run{} in {}: continue it with --resume, or pass --force to start over",
+            if n == 1 { "" } else { "s" },
+            jdir.display()
+        )));
+    }
+    let Some(old) = &found.plan else {
+        // Killed before its plan was written: nothing ran.
+        return fresh();
+    };
+    if *old != plan_json {
+        if opts.force {
+            return fresh();
+        }
+        return Err(SweepError::Input(format!(
+            "{} holds {n} finished runs of another sweep (its plan differs in: {}); \
+             --resume continues only with the same sweep file, experiment, --replications, --shard and hasim; \
+             pass --force to start over",
+            jdir.display(),
+            journal::differences(old, &plan_json).join(", ")
+        )));
+    }
+    journal::check(&found.rows, plan)
+        .map_err(|e| SweepError::Input(format!("{}: {e}", jdir.join(journal::RUNS).display())))?;
+    let j = Journal::resume(&jdir, &found).map_err(ReportError::io(&jdir))?;
+    Ok((j, found.rows))
+}
+
+/// Whether `dir/sweep.json` says it holds every run it was asked for.
+fn holds_complete_result(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("sweep.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["complete"] == serde_json::Value::Bool(true))
 }
 
 fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
@@ -196,48 +350,86 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
 
 /// Writes the output folder as a set: `sweep.json` and `runs.csv`; for a
 /// whole sweep (not a shard) also `points.csv` and the plots.
-fn write(info: &SweepInfo, rows: Vec<RunRow>, dir: &Path) -> Result<Vec<String>, ReportError> {
+fn write(info: &SweepInfo, rows: Vec<RunRow>, out: OutputDir) -> Result<Vec<String>, ReportError> {
     let t = Table::new(rows);
     let mut files = Vec::new();
-    write_set(dir, |tmp| {
-        let mut text = |name: &str, body: String| {
-            let p = tmp.join(name);
-            std::fs::write(&p, body).map_err(|source| ReportError::Io { path: p, source })?;
-            files.push(name.to_string());
-            Ok::<(), ReportError>(())
-        };
-        text("sweep.json", info.json())?;
-        text("runs.csv", t.runs_csv(info))?;
-        if info.shard.is_none() {
-            let points = t.points();
-            text("points.csv", table::points_csv(info, &points))?;
-            files.extend(plot::draw_all(info, &points, tmp)?);
-        }
-        Ok(())
-    })?;
+    let tmp = out.staging();
+    let mut text = |name: &str, body: String| {
+        let p = tmp.join(name);
+        std::fs::write(&p, body).map_err(ReportError::io(&p))?;
+        files.push(name.to_string());
+        Ok::<(), ReportError>(())
+    };
+    text("sweep.json", info.json())?;
+    text("runs.csv", t.runs_csv(info))?;
+    if info.shard.is_none() {
+        let points = t.points();
+        text("points.csv", table::points_csv(info, &points))?;
+        files.extend(plot::draw_all(info, &points, tmp)?);
+    }
+    out.commit()?;
     Ok(files)
+}
+
+/// Reads one output folder of `hasim sweep` (a shard's part, or a whole or
+/// interrupted sweep) back: its `sweep.json` parsed and checked
+/// ([`table::parse_sweep_info`]) and its `runs.csv` rows, each checked to
+/// be a run of that sweep ([`table::parse_runs_csv`]). Anything crafted or
+/// damaged is [`SweepError::Input`] (exit 2) naming the file.
+pub fn read_part(dir: &Path) -> Result<(SweepInfo, Vec<RunRow>), SweepError> {
+    /// Far beyond any sweep.json hasim writes (a million values, quoted).
+    const MAX_INFO_BYTES: u64 = 256 << 20;
+    let read = |p: PathBuf| -> Result<String, SweepError> {
+        let bad = |e: String| SweepError::Input(format!("{}: {e}", p.display()));
+        let meta = std::fs::metadata(&p).map_err(|e| bad(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(bad("not a file".into()));
+        }
+        if p.ends_with("sweep.json") && meta.len() > MAX_INFO_BYTES {
+            return Err(bad(format!(
+                "{} bytes; a sweep.json hasim writes is far smaller",
+                meta.len()
+            )));
+        }
+        std::fs::read_to_string(&p).map_err(|e| bad(e.to_string()))
+    };
+    let json = dir.join("sweep.json");
+    let info = table::parse_sweep_info(&read(json.clone())?)
+        .map_err(|e| SweepError::Input(format!("{}: {e}", json.display())))?;
+    let csv = dir.join("runs.csv");
+    let rows = table::parse_runs_csv(&read(csv.clone())?, &info)
+        .map_err(|e| SweepError::Input(format!("{}: {e}", csv.display())))?;
+    if rows.len() != info.runs_done {
+        return Err(SweepError::Input(format!(
+            "{}: {} runs, but sweep.json says `runs_done`: {}",
+            csv.display(),
+            rows.len(),
+            info.runs_done
+        )));
+    }
+    Ok((info, rows))
 }
 
 /// Joins the outputs of shards (or of interrupted runs) of one sweep into
 /// `out`: exactly the files a single run of the whole sweep writes.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Outcome, SweepError> {
+pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<Outcome, SweepError> {
     let started = Instant::now();
     if dirs.is_empty() {
         return Err(SweepError::Input("nothing to merge".into()));
     }
-    let read = |p: PathBuf| {
-        std::fs::read_to_string(&p).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))
-    };
+    let claimed = OutputDir::claim(
+        out,
+        &Claim {
+            kind: "merge",
+            force,
+            inputs: dirs.to_vec(),
+        },
+    )
+    .map_err(ReportError::from)?;
     let mut info: Option<SweepInfo> = None;
     let mut rows: Vec<(RunRow, &PathBuf)> = Vec::new();
     for d in dirs {
-        let text = read(d.join("sweep.json"))?;
-        let i: SweepInfo = serde_json::from_str(&text).map_err(|e| {
-            SweepError::Input(format!(
-                "{}: not a sweep's sweep.json: {e}",
-                d.join("sweep.json").display()
-            ))
-        })?;
+        let (i, part) = read_part(d)?;
         let same = |a: &SweepInfo| {
             let strip = |x: &SweepInfo| SweepInfo {
                 shard: None,
@@ -251,16 +443,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Outcome, SweepError> {
             None => info = Some(i.clone()),
             Some(first) if !same(first) => {
                 return Err(SweepError::Input(format!(
-                    "{} holds another sweep than {} (sweep.json differs beyond `shard`, `runs_done` and `complete`)",
+                    "{} holds another sweep than {} (sweep.json differs beyond `shard`, `runs_done` and `complete`: {})",
                     d.display(),
-                    dirs[0].display()
+                    dirs[0].display(),
+                    journal::differences(&first.json(), &i.json()).join(", ")
                 )));
             }
             Some(_) => {}
         }
-        let csv = read(d.join("runs.csv"))?;
-        let part = table::parse_runs_csv(&csv, i.params.len())
-            .map_err(|e| SweepError::Input(format!("{}: {e}", d.join("runs.csv").display())))?;
         rows.extend(part.into_iter().map(|r| (r, d)));
     }
     let mut info = info.expect("at least one folder");
@@ -307,15 +497,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Outcome, SweepError> {
     info.shard = None;
     info.runs_done = kept.len();
     info.complete = kept.len() == info.runs;
-    let files = write(&info, kept, out)?;
+    let files = write(&info, kept, claimed)?;
     Ok(Outcome {
         dir: out.to_path_buf(),
         planned: info.runs,
         info,
+        resumed: 0,
         files,
         threads: 1,
         wall_s: started.elapsed().as_secs_f64(),
         interrupted: false,
+        journal: None,
+        kept_earlier: false,
     })
 }
 

@@ -5,9 +5,144 @@
 //! `runs.csv` back gives the very values it was written from: that is how
 //! `hasim merge` rebuilds the files of a single run byte for byte.
 
+use super::Shard;
 use super::metrics::{self, json_num};
-use super::spec::Sweep;
+use super::spec::{MAX_RUNS, MAX_VALUES, Sweep};
+use crate::engine::rng::derive_seed;
 use serde::{Deserialize, Serialize};
+use std::path::{Component, Path, PathBuf};
+
+/// Most fault actions an experiment may have (so per-fault metric names,
+/// `f<i>_...`, go up to this `i`).
+const MAX_FAULT_ACTIONS: usize = 10_000;
+
+/// Whether `name` is a metric hasim writes (see [`metrics::metric_names`]):
+/// a whole-run name, or `f<i>_` and a per-fault name. Such names are plain
+/// file names (letters, digits, `_`), as plot files need.
+pub fn is_metric_name(name: &str) -> bool {
+    if metrics::metric_names(0).iter().any(|n| n == name) {
+        return true;
+    }
+    let Some((head, rest)) = name.split_once('_') else {
+        return false;
+    };
+    let index = head
+        .strip_prefix('f')
+        .filter(|d| !d.is_empty() && !d.starts_with('0') && d.bytes().all(|c| c.is_ascii_digit()))
+        .and_then(|d| d.parse::<usize>().ok());
+    index.is_some_and(|i| (1..=MAX_FAULT_ACTIONS).contains(&i))
+        && metrics::metric_names(1)
+            .iter()
+            .any(|n| n.strip_prefix("f1_") == Some(rest))
+}
+
+/// Number of runs `g < runs` with `g % count == index`.
+pub fn shard_len(runs: usize, s: Shard) -> usize {
+    if s.index >= runs {
+        0
+    } else {
+        (runs - s.index).div_ceil(s.count)
+    }
+}
+
+/// `path`'s last component (the whole of it when it has none).
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// `experiment` relative to the folder of `sweep_file`, with `/` between
+/// components, whatever the working folder and however either was typed
+/// (links resolved when both files exist).
+fn experiment_path(sweep_file: &str, experiment: &str) -> String {
+    if sweep_file == experiment {
+        return file_name(sweep_file);
+    }
+    let resolve = |p: &Path| {
+        std::fs::canonicalize(p)
+            .or_else(|_| std::path::absolute(p).map(|a| lexical(&a)))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let sweep_file = Path::new(sweep_file);
+    let dir = resolve(
+        sweep_file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    );
+    let target = resolve(Path::new(experiment));
+    let rel = relative(&dir, &target);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// `.` dropped and `..` applied, without looking at the disk.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `target` as seen from the folder `base` (both absolute).
+fn relative(base: &Path, target: &Path) -> PathBuf {
+    let (b, t): (Vec<Component>, Vec<Component>) =
+        (base.components().collect(), target.components().collect());
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return target.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// FNV-1a, 64 bits: a fixed hash (the same on every machine and build).
+fn fnv1a64(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h ^= u64::from(b);
+        *h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+}
+
+/// See [`SweepInfo::input_hash`]. Line ends are normalized, so a checkout
+/// with CRLF hashes as one with LF.
+fn input_hash(s: &Sweep) -> String {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut put = |text: &str| {
+        let text = text.replace("\r\n", "\n");
+        fnv1a64(&mut h, &(text.len() as u64).to_le_bytes());
+        fnv1a64(&mut h, text.as_bytes());
+    };
+    put(&s.experiment_text);
+    for (k, v) in &s.set {
+        put(k);
+        put(v);
+    }
+    for p in &s.params {
+        put(&p.key);
+        for v in &p.values {
+            put(&v.toml);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
 
 /// One finished run.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,8 +159,16 @@ pub struct RunRow {
 pub struct SweepInfo {
     pub hasim: String,
     pub sweep: String,
+    /// The sweep file's name (without its folder: parts started from other
+    /// folders, or with `./s.toml` or an absolute path, record the same).
     pub file: String,
+    /// The experiment file, relative to the sweep file's folder (`/`
+    /// separators); the sweep file's own name for an embedded `[sweep]`.
     pub experiment_file: String,
+    /// What the runs are built from, whatever the paths: `fnv1a64:` and the
+    /// hash of the experiment text (`[sweep]` blanked), `[sweep.set]` and
+    /// every swept value, so parts of edited files do not merge.
+    pub input_hash: String,
     pub seed: u64,
     pub mode: String,
     pub replications: u32,
@@ -57,8 +200,9 @@ impl SweepInfo {
         SweepInfo {
             hasim: env!("CARGO_PKG_VERSION").into(),
             sweep: s.name.clone(),
-            file: s.file.clone(),
-            experiment_file: s.experiment_file.clone(),
+            file: file_name(&s.file),
+            experiment_file: experiment_path(&s.file, &s.experiment_file),
+            input_hash: input_hash(s),
             seed: s.seed,
             mode: s.mode.name().into(),
             replications: s.replications,
@@ -100,8 +244,118 @@ impl SweepInfo {
         self.point(i)
             .iter()
             .zip(&self.params)
-            .map(|(&v, p)| p.values[v].as_str())
+            .map(|(&v, p)| p.values.get(v).map_or("", String::as_str))
             .collect()
+    }
+
+    /// Runs this output was asked for: the whole sweep's, or its shard's.
+    pub fn planned(&self) -> usize {
+        match self.shard.as_deref().map(str::parse::<Shard>) {
+            Some(Ok(s)) => shard_len(self.runs, s),
+            _ => self.runs,
+        }
+    }
+
+    /// Checks a `sweep.json` read back (a shard, a part to merge, a
+    /// journal's plan) so that nothing built from it can index out of
+    /// bounds, loop for ever or write outside its folder.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mode != "grid" && self.mode != "zip" {
+            return Err(format!(
+                "`mode` is {:?}; expected \"grid\" or \"zip\"",
+                self.mode
+            ));
+        }
+        if self.params.is_empty() {
+            return Err("`params` is empty; a sweep has at least one".into());
+        }
+        if self.replications == 0 {
+            return Err("`replications` is 0; at least 1".into());
+        }
+        let mut points: usize = 1;
+        for (k, p) in self.params.iter().enumerate() {
+            let at = format!("`params[{k}]` ({:?})", p.key);
+            if p.key.is_empty() {
+                return Err(format!("{at}: `key` is empty"));
+            }
+            if p.values.is_empty() || p.values.len() > MAX_VALUES {
+                return Err(format!(
+                    "{at}: {} values; from 1 to {MAX_VALUES}",
+                    p.values.len()
+                ));
+            }
+            if p.nums.len() != p.values.len() {
+                return Err(format!(
+                    "{at}: {} `nums` for {} `values`",
+                    p.nums.len(),
+                    p.values.len()
+                ));
+            }
+            if p.nums.iter().flatten().any(|x| !x.is_finite()) {
+                return Err(format!("{at}: a number in `nums` is not finite"));
+            }
+            points = match self.mode.as_str() {
+                "zip" if k > 0 && p.values.len() != points => {
+                    return Err(format!(
+                        "{at}: {} values, but zipped with {points}",
+                        p.values.len()
+                    ));
+                }
+                "zip" => p.values.len(),
+                _ => points.saturating_mul(p.values.len()),
+            };
+        }
+        if self.points != points {
+            return Err(format!(
+                "`points` is {}, but the params make {points}",
+                self.points
+            ));
+        }
+        let runs = points.saturating_mul(self.replications as usize);
+        if runs > MAX_RUNS {
+            return Err(format!(
+                "{runs} runs is more than the {MAX_RUNS} a sweep may have"
+            ));
+        }
+        if self.runs != runs {
+            return Err(format!(
+                "`runs` is {}, but {points} points x {} replications make {runs}",
+                self.runs, self.replications
+            ));
+        }
+        if let Some(s) = &self.shard {
+            let ok = s
+                .parse::<Shard>()
+                .is_ok_and(|p| p.to_string() == *s && p.count <= runs.max(1));
+            if !ok {
+                return Err(format!("`shard` is {s:?}; expected K/N with 0 <= K < N"));
+            }
+        }
+        let planned = self.planned();
+        if self.runs_done > planned || (self.complete && self.runs_done != planned) {
+            return Err(format!(
+                "`runs_done` is {} of {planned} planned runs with `complete`: {}",
+                self.runs_done, self.complete
+            ));
+        }
+        for (i, m) in self.plot.iter().enumerate() {
+            if !is_metric_name(m) {
+                return Err(format!(
+                    "`plot[{i}]` is {m:?}, which is not a metric of hasim (plots are named after metrics)"
+                ));
+            }
+            if self.plot[..i].contains(m) {
+                return Err(format!("`plot` names {m:?} twice"));
+            }
+        }
+        let hash = self.input_hash.strip_prefix("fnv1a64:").unwrap_or("");
+        if hash.len() != 16 || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`input_hash` is {:?}; expected fnv1a64: and 16 hex digits",
+                self.input_hash
+            ));
+        }
+        Ok(())
     }
 
     pub fn json(&self) -> String {
@@ -338,9 +592,27 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
-/// Reads a `runs.csv` written by [`Table::runs_csv`] back into rows (empty
-/// cells are absent metrics). `params` is the number of parameter columns.
-pub fn parse_runs_csv(text: &str, params: usize) -> Result<Vec<RunRow>, String> {
+/// Parses and checks a `sweep.json` ([`SweepInfo::validate`]): the one way
+/// hasim reads one back (`hasim merge`, the fuzz target).
+pub fn parse_sweep_info(text: &str) -> Result<SweepInfo, String> {
+    let info: SweepInfo =
+        serde_json::from_str(text).map_err(|e| format!("not a sweep's sweep.json: {e}"))?;
+    info.validate()
+        .map_err(|e| format!("not a sweep.json hasim wrote: {e}"))?;
+    Ok(info)
+}
+
+/// The largest magnitude a metric read back may have: far beyond any run's
+/// figure, small enough that sums over [`MAX_RUNS`] runs stay finite.
+pub const MAX_METRIC: f64 = 1e200;
+
+/// Reads a `runs.csv` written by [`Table::runs_csv`] for `info` back into
+/// rows (empty cells are absent metrics). Every row must be a run of the
+/// sweep (point and replication in range, in `info`'s shard, its seed the
+/// derived one, its parameter cells the point's values); every column a
+/// metric of hasim, named once.
+pub fn parse_runs_csv(text: &str, info: &SweepInfo) -> Result<Vec<RunRow>, String> {
+    let params = info.params.len();
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r
         .headers()
@@ -348,35 +620,100 @@ pub fn parse_runs_csv(text: &str, params: usize) -> Result<Vec<RunRow>, String> 
         .iter()
         .map(String::from)
         .collect();
-    if header.len() < 3 + params || header[..3] != ["point", "replication", "seed"] {
-        return Err("not a runs.csv of hasim sweep (header)".into());
+    let keys = info.params.iter().map(|p| p.key.as_str());
+    if header.len() < 3 + params
+        || header[..3] != ["point", "replication", "seed"]
+        || !header[3..3 + params].iter().map(String::as_str).eq(keys)
+    {
+        return Err(format!(
+            "not the runs.csv of this sweep: the header must start with point,replication,seed and the {params} swept keys"
+        ));
     }
     let names = &header[3 + params..];
+    for (k, n) in names.iter().enumerate() {
+        if !is_metric_name(n) {
+            return Err(format!(
+                "column {}: `{n}` is not a metric of hasim",
+                4 + params + k
+            ));
+        }
+        if names[..k].contains(n) {
+            return Err(format!("column {}: `{n}` appears twice", 4 + params + k));
+        }
+    }
+    let shard = info.shard.as_deref().and_then(|s| s.parse::<Shard>().ok());
     let mut rows = Vec::new();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| e.to_string())?;
-        let bad = |what: &str| format!("row {}: {what}", line + 2);
+        let bad = |what: String| format!("row {}: {what}", line + 2);
         let num = |i: usize| -> Result<u64, String> {
             rec.get(i)
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| bad(&format!("`{}` is not a whole number", header[i])))
+                .ok_or_else(|| bad(format!("`{}` is not a whole number", header[i])))
         };
-        let mut metrics = Vec::new();
-        for (k, name) in names.iter().enumerate() {
-            let c = rec.get(3 + params + k).unwrap_or("");
-            if !c.is_empty() {
-                let v: f64 = c
-                    .parse()
-                    .map_err(|_| bad(&format!("`{name}` = {c:?} is not a number")))?;
-                metrics.push((name.clone(), v));
-            } else {
-                metrics.push((name.clone(), f64::NAN));
+        let (point, rep, seed) = (num(0)?, num(1)?, num(2)?);
+        let point = usize::try_from(point)
+            .ok()
+            .filter(|&p| p < info.points)
+            .ok_or_else(|| {
+                bad(format!(
+                    "point {point} is outside the sweep's {}",
+                    info.points
+                ))
+            })?;
+        let rep = u32::try_from(rep)
+            .ok()
+            .filter(|&r| r < info.replications)
+            .ok_or_else(|| {
+                bad(format!(
+                    "replication {rep} is outside the sweep's {}",
+                    info.replications
+                ))
+            })?;
+        let g = point * info.replications as usize + rep as usize;
+        if let Some(s) = shard
+            && g % s.count != s.index
+        {
+            return Err(bad(format!(
+                "run (point {point}, replication {rep}) is not in shard {s}"
+            )));
+        }
+        if seed != derive_seed(info.seed, point as u64, u64::from(rep)) {
+            return Err(bad(format!(
+                "seed {seed} is not the seed of point {point}, replication {rep}"
+            )));
+        }
+        let labels = info.labels(point);
+        for (k, want) in labels.iter().enumerate() {
+            if rec.get(3 + k) != Some(*want) {
+                return Err(bad(format!(
+                    "`{}` is {:?}, but point {point} has {want:?}",
+                    info.params[k].key,
+                    rec.get(3 + k).unwrap_or("")
+                )));
             }
         }
+        let mut metrics = Vec::with_capacity(names.len());
+        for (k, name) in names.iter().enumerate() {
+            let c = rec.get(3 + params + k).unwrap_or("");
+            let v = if c.is_empty() {
+                f64::NAN
+            } else {
+                c.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.abs() <= MAX_METRIC)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{name}` = {c:?} is not a number of at most {MAX_METRIC:e}"
+                        ))
+                    })?
+            };
+            metrics.push((name.clone(), v));
+        }
         rows.push(RunRow {
-            point: num(0)? as usize,
-            rep: num(1)? as u32,
-            seed: num(2)?,
+            point,
+            rep,
+            seed,
             metrics,
         });
     }
