@@ -587,12 +587,25 @@ const P99: RGBColor = RGBColor(120, 40, 160);
 const FAULT: RGBColor = RGBColor(139, 0, 0);
 const GRID: RGBColor = RGBColor(235, 235, 235);
 
+/// The largest magnitude drawn. A baseline is a file anyone may edit: a
+/// value of 1e308 made an axis range overflow to infinity, and plotters'
+/// tick loop then spun forever. Every coordinate is squeezed into
+/// `[0, PLOT_LIMIT]` (and into the chart's ranges), so that every range is
+/// finite and no line is longer than the chart.
+const PLOT_LIMIT: f64 = 1e12;
+
+/// `x` within `[lo, hi]`; NaN gives `lo`.
+fn squeeze(x: f64, lo: f64, hi: f64) -> f64 {
+    if x.is_nan() { lo } else { x.max(lo).min(hi) }
+}
+
 fn steps(t: &Timeline, v: &[f64], end: f64) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(v.len() * 2);
     for (i, &y) in v.iter().enumerate() {
-        let x0 = i as f64 * t.bucket_s;
-        let x1 = ((i + 1) as f64 * t.bucket_s).min(end);
+        let x0 = squeeze(i as f64 * t.bucket_s, 0.0, end);
+        let x1 = squeeze((i + 1) as f64 * t.bucket_s, 0.0, end);
         if y.is_finite() {
+            let y = squeeze(y, 0.0, PLOT_LIMIT);
             out.extend([(x0, y), (x1, y)]);
         }
     }
@@ -601,13 +614,14 @@ fn steps(t: &Timeline, v: &[f64], end: f64) -> Vec<(f64, f64)> {
 
 /// p99 at bucket midpoints, split where a bucket is empty; `f` maps the
 /// value onto the axis.
-fn p99_segments(t: &Timeline, f: &dyn Fn(f64) -> f64) -> Vec<Vec<(f64, f64)>> {
+fn p99_segments(t: &Timeline, end: f64, f: &dyn Fn(f64) -> f64) -> Vec<Vec<(f64, f64)>> {
     let mut segs = vec![Vec::new()];
     for (i, &y) in t.p99_ms.iter().enumerate() {
         if y.is_finite() {
-            segs.last_mut()
-                .expect("one")
-                .push(((i as f64 + 0.5) * t.bucket_s, f(y.max(1e-3))));
+            segs.last_mut().expect("one").push((
+                squeeze((i as f64 + 0.5) * t.bucket_s, 0.0, end),
+                f(squeeze(y, 1e-3, PLOT_LIMIT)),
+            ));
         } else if !segs.last().is_some_and(Vec::is_empty) {
             segs.push(Vec::new());
         }
@@ -664,7 +678,7 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(e)?;
     let (root, strip) = root.split_vertically(HEIGHT - LEGEND_H);
-    let end = old.duration_s.max(new.duration_s).max(1e-9);
+    let end = squeeze(old.duration_s.max(new.duration_s), 1e-9, PLOT_LIMIT);
     let series = [
         (
             steps(&old.timeline, &old.timeline.ok_per_s, end),
@@ -703,7 +717,7 @@ fn draw<DB: DrawingBackend>(
         .chain(&new.timeline.p99_ms)
         .copied()
         .filter(|x| x.is_finite())
-        .map(|x| x.max(1e-3))
+        .map(|x| squeeze(x, 1e-3, PLOT_LIMIT))
         .collect();
     let (lo, hi) = lat
         .iter()
@@ -779,7 +793,7 @@ fn draw<DB: DrawingBackend>(
         }
     }
     for (t, dashed) in [(&old.timeline, true), (&new.timeline, false)] {
-        for seg in p99_segments(t, &tf) {
+        for seg in p99_segments(t, end, &tf) {
             if dashed {
                 chart
                     .draw_secondary_series(DashedLineSeries::new(
@@ -881,6 +895,32 @@ mod tests {
                 p99_ms: vec![5.0, 5.0, f64::NAN, 9.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0],
             },
         }
+    }
+
+    /// A baseline p99 of 1e308 made the secondary axis range infinite and
+    /// plotters' tick loop spin forever; huge, tiny and NaN figures now
+    /// draw (squeezed into finite ranges) at once.
+    #[test]
+    fn extreme_values_draw_at_once() {
+        let dir = std::env::temp_dir().join(format!("hasim-diff-extreme-{}", std::process::id()));
+        let mut old = obs(&[("requests", 1e308)]);
+        old.timeline.p99_ms[0] = 1e308;
+        old.timeline.ok_per_s[1] = f64::MAX;
+        let mut new = obs(&[("requests", -1e308)]);
+        new.duration_s = 1e308;
+        new.timeline.bucket_s = 1e-308;
+        new.timeline.failed_per_s[2] = -1e308;
+        new.faults.push(("far".into(), 1e300));
+        let started = std::time::Instant::now();
+        for (a, b) in [(&old, &new), (&new, &old), (&old, &old)] {
+            let rows = compare(a, b);
+            report(Path::new("a"), Path::new("b"), a, b, &rows);
+            overlay(a, b, "test", &dir.join("x.png")).unwrap();
+        }
+        assert!(started.elapsed().as_secs() < 30);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(squeeze(f64::NAN, 1.0, 2.0), 1.0);
+        assert_eq!(squeeze(f64::INFINITY, 0.0, PLOT_LIMIT), PLOT_LIMIT);
     }
 
     #[test]

@@ -20,6 +20,9 @@ use toml::de::{DeTable, DeValue};
 /// The largest sweep accepted (points x replications).
 pub const MAX_RUNS: usize = 10_000_000;
 
+/// The most values a range may give.
+pub const MAX_VALUES: usize = 1_000_000;
+
 /// One value of a parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Value {
@@ -384,7 +387,19 @@ fn quote(s: &str) -> String {
 /// Reads and validates the sweep in `path` (either form); every point is
 /// parsed, so a bad value is refused before anything runs.
 pub fn load(path: &Path) -> Result<Sweep, ConfigError> {
-    let src = read(path)?;
+    parse_src(read(path)?)
+}
+
+/// Like [`load`], for a sweep given as text; `file` names it in messages
+/// and is where a sweep file's `experiment = "…"` path is relative to.
+pub fn parse(text: &str, file: &str) -> Result<Sweep, ConfigError> {
+    parse_src(Src {
+        file: file.to_string(),
+        text: text.to_string(),
+    })
+}
+
+fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
     if src.text.trim().is_empty() {
         return Err(ConfigError::whole_file(
             &src.file,
@@ -801,7 +816,17 @@ fn param(src: &Src, key: String, v: &Node) -> Result<Param, ConfigError> {
             if items.is_empty() {
                 return Err(err(&v.span, "expected at least one value".into()));
             }
+            if items.len() > MAX_VALUES {
+                return Err(err(
+                    &v.span,
+                    format!(
+                        "{} values; a list may have at most {MAX_VALUES}",
+                        items.len()
+                    ),
+                ));
+            }
             let mut values = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             let mut durations = true;
             for i in items {
                 let val = match &i.val {
@@ -853,7 +878,7 @@ fn param(src: &Src, key: String, v: &Node) -> Result<Param, ConfigError> {
                     span: i.span.clone(),
                     ..val
                 };
-                if values.iter().any(|x: &Value| x.toml == val.toml) {
+                if !seen.insert(val.toml.clone()) {
                     return Err(err(&i.span, format!("{} is listed twice", val.label)));
                 }
                 values.push(val);
@@ -944,6 +969,15 @@ fn range(
     };
     let from = bound("from")?;
     let to = bound("to")?;
+    for (name, b) in [("from", from), ("to", to)] {
+        if !b.f().is_finite() {
+            let at = get(t, name).map_or(&v.span, |n| &n.span);
+            return Err(err(
+                at,
+                format!("`{name}` must be a finite number, got {}", b.f()),
+            ));
+        }
+    }
     let is_dur = matches!(from, Bound::Ns(_));
     if is_dur != matches!(to, Bound::Ns(_)) {
         return Err(err(
@@ -994,20 +1028,56 @@ fn range(
                         .into(),
                 ));
             }
-            if step.f() <= 0.0 {
-                return Err(err(&sn.span, "`step` must be greater than zero".into()));
+            // Not `step <= 0`, so that NaN is refused too.
+            if !(step.f() > 0.0 && step.f().is_finite()) {
+                return Err(err(
+                    &sn.span,
+                    format!(
+                        "`step` must be a finite number greater than zero, got {}",
+                        step.f()
+                    ),
+                ));
             }
-            let count =
-                ((to.f() - from.f()) / step.f() * (1.0 + 1e-12) + 1e-9).floor() as usize + 1;
-            if count > MAX_RUNS {
-                return Err(err(&sn.span, format!("{count} values is too many")));
+            let span = (to.f() - from.f()) / step.f();
+            let count = (span * (1.0 + 1e-12) + 1e-9).floor() + 1.0;
+            if !(count <= MAX_VALUES as f64) {
+                return Err(err(
+                    &sn.span,
+                    format!(
+                        "from {:?} to {:?} by {:?} is {} values; a range may have at most {MAX_VALUES}",
+                        from.f(),
+                        to.f(),
+                        step.f(),
+                        if count < 1e15 {
+                            format!("{count:.0}")
+                        } else {
+                            format!("{count:.3e}")
+                        }
+                    ),
+                ));
             }
+            // A step too small to move `from` (1e-300 on 1.0) would give the
+            // same value forever.
+            if from.f() + step.f() == from.f() || to.f() - step.f() == to.f() {
+                return Err(err(
+                    &sn.span,
+                    format!(
+                        "`step` {:?} is too small to change `from` {:?} or `to` {:?} in 64-bit floats",
+                        step.f(),
+                        from.f(),
+                        to.f()
+                    ),
+                ));
+            }
+            let count = count as usize;
             match (from, step) {
                 (Bound::Ns(a), Bound::Ns(s)) => (0..count as u64)
-                    .map(|i| duration_value(a + i * s))
+                    .map(|i| duration_value(a.saturating_add(i.saturating_mul(s))))
                     .collect(),
                 (Bound::Int(a), Bound::Int(s)) => match to {
-                    Bound::Int(_) => (0..count as i64).map(|i| int_value(a + i * s)).collect(),
+                    Bound::Int(_) => (0..count as i64)
+                        .map(|i| int_value(a.saturating_add(i.saturating_mul(s))))
+                        .collect(),
                     _ => (0..count)
                         .map(|i| float_value(a as f64 + i as f64 * s as f64))
                         .collect(),
@@ -1038,6 +1108,7 @@ fn range(
             }
             let ints = matches!((from, to), (Bound::Int(_), Bound::Int(_)));
             let mut vals: Vec<Value> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for i in 0..n {
                 let f = i as f64 / (n - 1) as f64;
                 let x = if i == 0 {
@@ -1057,7 +1128,7 @@ fn range(
                 } else {
                     float_value(x)
                 };
-                if !vals.iter().any(|w| w.toml == val.toml) {
+                if seen.insert(val.toml.clone()) {
                     vals.push(val);
                 }
             }
@@ -1341,6 +1412,64 @@ mod tests {
             Err(e) => e,
             Ok(s) => s.specs().map(|_| ()).unwrap_err(),
         }
+    }
+
+    /// Ranges that used to hang or overflow: a step too small to move
+    /// `from`, infinite or NaN bounds, more values than a sweep may run.
+    #[test]
+    fn degenerate_ranges_are_refused_at_their_key() {
+        let key = "balancers.lb.default_server.fall";
+        let range = |r: &str| parse(&format!("{EXP}[sweep.params]\n\"{key}\" = {r}\n"), "s.toml");
+        for (r, gist) in [
+            (
+                "{ from = 1.0, to = 2.0, step = 1e-300 }",
+                "1.000e300 values",
+            ),
+            (
+                "{ from = 1e17, to = 1.00000000000000064e17, step = 4.0 }",
+                "too small to change",
+            ),
+            (
+                "{ from = 0.0, to = inf, step = 1e-300 }",
+                "`to` must be a finite number",
+            ),
+            (
+                "{ from = nan, to = 1.0, step = 0.5 }",
+                "`from` must be a finite number",
+            ),
+            (
+                "{ from = 0.0, to = 1.0, step = nan }",
+                "`step` must be a finite number",
+            ),
+            (
+                "{ from = 0.0, to = 1.0, step = inf }",
+                "`step` must be a finite number",
+            ),
+            (
+                "{ from = 0, to = 9000000000000000000, step = 1 }",
+                "a range may have at most",
+            ),
+            (
+                "{ from = 0.0, to = 1e300, step = 1e-300 }",
+                "a range may have at most",
+            ),
+            (
+                "{ from = \"1ns\", to = \"10000h\", step = \"1ns\" }",
+                "a range may have at most",
+            ),
+        ] {
+            let e = range(r).unwrap_err();
+            assert_eq!(e.key, key, "{r}: {e}");
+            assert!(e.message.contains(gist), "{r}: {e}");
+        }
+        let list: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+        let started = std::time::Instant::now();
+        let e = range(&format!("[{}, 7]", list.join(", "))).unwrap_err();
+        assert!(e.message.contains("7 is listed twice"), "{e}");
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "duplicate check is quadratic"
+        );
     }
 
     #[test]
