@@ -5,7 +5,7 @@
 use super::dist::Sampler;
 use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::components::Process;
-use crate::config::spec::{Arrivals, LoadSpec, StepSpec};
+use crate::config::spec::{Arrivals, ExperimentSpec, LoadSpec, NodeKind, StepSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use rand_distr::{Distribution, Exp1};
@@ -385,4 +385,22 @@ impl Process for Client {
         }
         self.calls.contains(call.slot, call.generation)
     }
+}
+
+/// Requests per second the open-loop clients send to `target` at instant `at`
+/// (closed-loop clients have no rate).
+pub fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
+    spec.nodes
+        .values()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Client(c) if c.target == target => match &c.load {
+                LoadSpec::Open(o) => {
+                    let i = o.rate_steps.partition_point(|&(t, _)| t <= at).max(1) - 1;
+                    Some(o.rate_steps[i].1)
+                }
+                LoadSpec::Closed(_) => None,
+            },
+            _ => None,
+        })
+        .sum()
 }

@@ -9,7 +9,7 @@ pub mod dist;
 pub mod haproxy;
 pub mod nginx;
 pub mod process;
-mod registry;
+pub mod registry;
 pub mod server;
 
 pub use process::Process;

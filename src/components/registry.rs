@@ -1,11 +1,19 @@
-//! The product registry: one list of every model. The `products!` macro
-//! makes from it the [`Model`] enum and its dispatch — each method an
-//! exhaustive `match`, so a model added here without its [`Process`]
-//! implementation, or one left out here, is a compile error.
+//! The product registry: the one place outside a product's folder that names
+//! products. The `products!` list makes the [`Model`] enum and its dispatch —
+//! each method an exhaustive `match`, so a model added here without its
+//! [`Process`] implementation is a compile error — and the functions below
+//! map each kind of node in an experiment to its product's builder and
+//! formulas, again by exhaustive `match` (no wildcard decides what a new
+//! product does).
 
+use super::app::{CallCfg, Downstream};
+use super::db::patroni::CheckTiming;
 use super::process::Process;
 use super::{CallRef, Ctx, Msg, NodeId, ReqKind, Timer, client, db, haproxy, nginx, server};
+use crate::config::spec::{DbKind, ExperimentSpec, NodeKind, NodeSpec};
 use crate::engine::{Rng, SimTime};
+use crate::faults::FaultAction;
+use crate::report::{Breakdown, FormulaRange};
 
 macro_rules! products {
     ($($variant:ident($ty:ty)),+ $(,)?) => {
@@ -85,4 +93,143 @@ products! {
     Mysql(db::mysql::Mysql),
     Patroni(db::patroni::Patroni),
     Etcd(db::etcd::Etcd),
+}
+
+/// What building one node's model needs from the rest of the graph.
+pub struct BuildCx<'a> {
+    /// Node id by name (every reference was validated).
+    pub id: &'a dyn Fn(&str) -> NodeId,
+    /// Clients are numbered in experiment order.
+    pub client_index: &'a mut u32,
+    /// The node's own random stream.
+    pub rng: &'a mut Rng,
+}
+
+/// Builds a node's model from its spec: (model, listen backlog).
+pub fn build(n: &NodeSpec, cx: BuildCx) -> (Model, u32) {
+    let id = cx.id;
+    match &n.kind {
+        NodeKind::Client(c) => {
+            *cx.client_index += 1;
+            let m = client::Client::new(
+                *cx.client_index - 1,
+                id(&c.target),
+                c.start,
+                c.stop,
+                c.timeout,
+                &c.load,
+            );
+            (Model::Client(m), 0)
+        }
+        NodeKind::Server(s) => (Model::Server(server::Server::new(s, None)), s.backlog),
+        NodeKind::App(a) => {
+            let calls = a.calls.iter().map(|c| CallCfg::new(c, id(&c.target)));
+            let app = server::Server::new(&a.server, Some(Downstream::new(calls.collect())));
+            (Model::Server(app), a.server.backlog)
+        }
+        NodeKind::Haproxy(h) => {
+            let servers: Vec<(NodeId, String)> = h
+                .servers
+                .iter()
+                .map(|s| (id(&s.name), s.name.clone()))
+                .collect();
+            (
+                Model::Haproxy(haproxy::Haproxy::new(h, &servers)),
+                h.backlog,
+            )
+        }
+        NodeKind::Nginx(x) => {
+            let servers: Vec<NodeId> = x.servers.iter().map(|s| id(&s.name)).collect();
+            (Model::Nginx(nginx::Nginx::new(x, &servers, cx.rng)), 511)
+        }
+        NodeKind::Database(d) => {
+            let me = id(&n.name);
+            let mut ids = db::DbIds {
+                members: d.members.iter().map(|m| id(m)).collect(),
+                dcs: Vec::new(),
+            };
+            let model = match &d.kind {
+                DbKind::Galera(_) => Model::Galera(db::galera::Galera::new(d, me, &ids)),
+                DbKind::Mysql(_) => Model::Mysql(db::mysql::Mysql::new(d, me, &ids)),
+                DbKind::Patroni(p) => {
+                    ids.dcs = p.dcs.iter().map(|m| id(m)).collect();
+                    Model::Patroni(db::patroni::Patroni::new(d, me, &ids))
+                }
+                DbKind::Etcd(_) => Model::Etcd(db::etcd::Etcd::new(d, me, &ids)),
+            };
+            // Databases listen with a backlog like servers (MariaDB back_log
+            // 80..; PostgreSQL listen backlog 2 x max_connections capped by
+            // somaxconn); 511 is near both in practice.
+            (model, 511)
+        }
+    }
+}
+
+/// Whether a database cluster holds client data the write history checks
+/// (etcd only serves Patroni).
+pub fn holds_client_data(d: &DbKind) -> bool {
+    match d {
+        DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Patroni(_) => true,
+        DbKind::Etcd(_) => false,
+    }
+}
+
+/// The reference formula for how long node `n` takes to notice fault action
+/// `a` on `subjects`: `None` when `n` does not react to it, `Some(None)` when
+/// it is the reacting component but no formula applies.
+pub fn detection_formula(
+    spec: &ExperimentSpec,
+    n: &NodeSpec,
+    a: &FaultAction,
+    subjects: &[String],
+) -> Option<Option<FormulaRange>> {
+    match &n.kind {
+        NodeKind::Haproxy(h) => haproxy::formulas::detection(spec, h, a, subjects),
+        NodeKind::Nginx(x) => nginx::formulas::detection(spec, &n.name, x, a, subjects).map(Some),
+        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
+            None
+        }
+    }
+}
+
+/// Whether node `n` hides the failures of `subjects` from clients (retries
+/// elsewhere), so no error-window formula applies.
+pub fn hides_failures(n: &NodeSpec, subjects: &[String]) -> bool {
+    match &n.kind {
+        NodeKind::Haproxy(h) => haproxy::formulas::hides_failures(h, subjects),
+        NodeKind::Nginx(_) => nginx::formulas::hides_failures(),
+        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
+            false
+        }
+    }
+}
+
+/// The checks a balancer node runs on the first of `members` it checks.
+fn check_timing(n: &NodeSpec, members: &[String]) -> Option<CheckTiming> {
+    match &n.kind {
+        NodeKind::Haproxy(h) => haproxy::formulas::check_timing(h, members),
+        // nginx has no active checks (passive max_fails only).
+        NodeKind::Nginx(_) => None,
+        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
+            None
+        }
+    }
+}
+
+/// The reference's failover phases of the cluster node `n` belongs to, for
+/// products that have them.
+pub fn breakdown(spec: &ExperimentSpec, n: &NodeSpec) -> Option<Breakdown> {
+    let NodeKind::Database(d) = &n.kind else {
+        return None;
+    };
+    match &d.kind {
+        DbKind::Patroni(p) => {
+            let check = spec
+                .nodes
+                .values()
+                .find_map(|b| check_timing(b, &d.members));
+            db::patroni::for_cluster(spec, d, p, check)
+        }
+        DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Etcd(_) => None,
+    }
 }

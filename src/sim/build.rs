@@ -1,18 +1,8 @@
 //! Stage two of the configuration: validated plain data -> the model graph.
 
 use super::{Node, ProcState, Sim};
-use crate::components::app::{CallCfg, Downstream};
-use crate::components::client::Client;
-use crate::components::db::DbIds;
-use crate::components::db::etcd::Etcd;
-use crate::components::db::galera::Galera;
-use crate::components::db::mysql::Mysql;
-use crate::components::db::patroni::Patroni;
-use crate::components::haproxy::Haproxy;
-use crate::components::nginx::Nginx;
-use crate::components::server::Server;
-use crate::components::{Event, Model, NodeId};
-use crate::config::spec::{DbKind, ExperimentSpec, NodeKind};
+use crate::components::{Event, NodeId, registry};
+use crate::config::spec::{ExperimentSpec, NodeKind};
 use crate::engine::{EventQueue, SimTime, rng};
 use crate::faults;
 use crate::metrics::{History, Recorder};
@@ -49,64 +39,12 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let mut nodes = Vec::with_capacity(names.len());
     for (i, n) in spec.nodes.values().enumerate() {
         let mut node_rng = rng::stream(seed, &n.name);
-        let (model, backlog) = match &n.kind {
-            NodeKind::Client(c) => {
-                client_index += 1;
-                let m = Client::new(
-                    client_index - 1,
-                    id(&c.target),
-                    c.start,
-                    c.stop,
-                    c.timeout,
-                    &c.load,
-                );
-                (Model::Client(m), 0)
-            }
-            NodeKind::Server(s) => (Model::Server(Server::new(s, None)), s.backlog),
-            NodeKind::App(a) => {
-                let calls = a
-                    .calls
-                    .iter()
-                    .map(|c| CallCfg::new(c, id(&c.target)))
-                    .collect();
-                (
-                    Model::Server(Server::new(&a.server, Some(Downstream::new(calls)))),
-                    a.server.backlog,
-                )
-            }
-            NodeKind::Haproxy(h) => {
-                let servers: Vec<(NodeId, String)> = h
-                    .servers
-                    .iter()
-                    .map(|s| (id(&s.name), s.name.clone()))
-                    .collect();
-                (Model::Haproxy(Haproxy::new(h, &servers)), h.backlog)
-            }
-            NodeKind::Nginx(x) => {
-                let servers: Vec<NodeId> = x.servers.iter().map(|s| id(&s.name)).collect();
-                (Model::Nginx(Nginx::new(x, &servers, &mut node_rng)), 511)
-            }
-            NodeKind::Database(d) => {
-                let me = id(&n.name);
-                let mut ids = DbIds {
-                    members: d.members.iter().map(|m| id(m)).collect(),
-                    dcs: Vec::new(),
-                };
-                let model = match &d.kind {
-                    DbKind::Galera(_) => Model::Galera(Galera::new(d, me, &ids)),
-                    DbKind::Mysql(_) => Model::Mysql(Mysql::new(d, me, &ids)),
-                    DbKind::Patroni(p) => {
-                        ids.dcs = p.dcs.iter().map(|m| id(m)).collect();
-                        Model::Patroni(Patroni::new(d, me, &ids))
-                    }
-                    DbKind::Etcd(_) => Model::Etcd(Etcd::new(d, me, &ids)),
-                };
-                // Databases listen with a backlog like servers (MariaDB
-                // back_log 80..; PostgreSQL listen backlog 2 x max_connections
-                // capped by somaxconn); 511 is near both in practice.
-                (model, 511)
-            }
+        let cx = registry::BuildCx {
+            id: &id,
+            client_index: &mut client_index,
+            rng: &mut node_rng,
         };
+        let (model, backlog) = registry::build(n, cx);
         nodes.push(Node {
             name: n.name.clone(),
             host: hosts_of[i],
@@ -162,7 +100,7 @@ pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<(String, bool)> {
         if let NodeKind::Database(d) = &n.kind
             && out.len() as u32 <= d.cluster_index
         {
-            out.push((d.cluster.clone(), !matches!(d.kind, DbKind::Etcd(_))));
+            out.push((d.cluster.clone(), registry::holds_client_data(&d.kind)));
         }
     }
     out

@@ -10,7 +10,7 @@
 
 mod breakdown;
 
-pub use breakdown::{CheckTiming, failover_breakdown};
+pub use breakdown::{CheckTiming, failover_breakdown, for_cluster};
 
 use super::etcd::{
     self, C_KEEPALIVE, C_PROPOSE, C_READ, C_RESP, C_STATE, NONE, OP_CREATE_LEADER,

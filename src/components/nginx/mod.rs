@@ -3,6 +3,8 @@
 //! clock, per worker process unless a `zone` shares it, and the
 //! `proxy_next_upstream` retry rule with its timeouts and tries.
 
+pub mod formulas;
+
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
 use crate::components::NO_PEER;
 use crate::components::Process;

@@ -77,3 +77,27 @@ pub fn failover_breakdown(
     v.push(("total (from the fault)".into(), lo, hi));
     v
 }
+
+/// The breakdown of Patroni cluster `d` (with its DCS looked up in `spec`)
+/// for the summary; `check`: the balancer checks in front of it, if any.
+/// `None` when its DCS is not an etcd cluster of the experiment.
+pub fn for_cluster(
+    spec: &crate::config::spec::ExperimentSpec,
+    d: &crate::config::spec::DatabaseSpec,
+    p: &PatroniSpec,
+    check: Option<CheckTiming>,
+) -> Option<crate::report::Breakdown> {
+    use crate::config::spec::{DbKind, NodeKind};
+    let etcd = spec.nodes.values().find_map(|e| match &e.kind {
+        NodeKind::Database(x) if p.dcs.contains(&e.name) => match &x.kind {
+            DbKind::Etcd(s) => Some(s),
+            DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Patroni(_) => None,
+        },
+        _ => None,
+    })?;
+    Some(crate::report::Breakdown {
+        cluster: d.cluster.clone(),
+        title: "leader host lost (patroni-etcd.md §3.A)".into(),
+        rows: failover_breakdown(p, etcd, false, check),
+    })
+}
