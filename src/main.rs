@@ -473,10 +473,7 @@ fn sweep(args: &SweepArgs) -> ExitCode {
                 i.runs_done as f64 / o.wall_s.max(1e-9)
             );
             if o.interrupted {
-                eprintln!(
-                    "interrupted: wrote the {} finished runs; sweep.json says \"complete\": false",
-                    i.runs_done
-                );
+                eprintln!("{}", o.interruption_message());
                 return ExitCode::from(130);
             }
             ExitCode::SUCCESS

@@ -234,7 +234,11 @@ fn sigterm_writes_the_finished_runs_and_resume_completes_them() {
     let child = spawn(&d, &["sweep", "long.toml", "-j", "1", "-o", "out"]);
     let o = signal_midway(&d, child, "out", "-TERM");
     assert_eq!(o.status.code(), Some(130), "{}", show(&o));
-    assert!(text(&o.stderr).contains("interrupted"), "{}", show(&o));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("wrote the") && err.contains(".out.partial") && err.contains("--resume"),
+        "{err}"
+    );
     let i = info(&d.join("out"));
     assert_eq!(i["complete"], false);
     let done = i["runs_done"].as_u64().unwrap() as usize;
@@ -281,6 +285,11 @@ fn an_interrupted_rerun_keeps_a_complete_earlier_result() {
     assert!(
         snapshot(&d.join("out")) == before,
         "complete result replaced"
+    );
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("kept the complete earlier result") && err.contains("--resume"),
+        "{err}"
     );
     let kept = journaled(&d, "out");
     assert!(kept >= 50, "{kept}");
