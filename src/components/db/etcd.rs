@@ -186,6 +186,9 @@ pub struct Etcd {
     watchers: Vec<NodeId>,
     /// Requests held while no leader is known: (client, call, kind, a, since).
     held: Vec<(NodeId, CallRef, u8, u32, SimTime)>,
+    /// Keepalives of an expired lease, waiting on the leader for its
+    /// revocation or for the leader to step down: (client, call, lease).
+    renewing: Vec<(NodeId, CallRef, u32)>,
     lost_logged: bool,
 }
 
@@ -220,6 +223,7 @@ impl Etcd {
             pending: Vec::new(),
             watchers: Vec::new(),
             held: Vec::new(),
+            renewing: Vec::new(),
             lost_logged: false,
         }
     }
@@ -281,6 +285,14 @@ impl Etcd {
             for l in &mut self.kv.leases {
                 l.expiry = SimTime::NEVER;
                 l.revoking = false;
+            }
+            // Renewals waiting on an expired lease get ErrNotPrimary and
+            // are forwarded to the next leader (v3_server.go LeaseRenew).
+            for (client, call, id) in std::mem::take(&mut self.renewing) {
+                self.held.push((client, call, C_KEEPALIVE, id, ctx.now));
+            }
+            if self.leader != NONE {
+                self.release_held(ctx);
             }
         }
         self.reset_election(ctx, rng);
@@ -474,6 +486,13 @@ impl Etcd {
             }
             OP_REVOKE => {
                 self.kv.leases.retain(|l| l.id != v);
+                // Renewals that waited for the revocation: lease not found.
+                self.renewing.retain(|&(client, call, id)| {
+                    if id == v {
+                        ctx.send(client, call, peer(C_RESP, R_FAIL, 0));
+                    }
+                    id != v
+                });
                 if self.kv.leader_lease == v {
                     self.kv.leader = NONE;
                     self.kv.leader_lease = NONE;
@@ -582,6 +601,11 @@ impl Etcd {
             C_KEEPALIVE => {
                 let now = ctx.now;
                 match self.kv.leases.iter_mut().find(|l| l.id == a) {
+                    // lessor.Renew: an expired lease is not renewed; the
+                    // request waits until it is revoked (lease not found) or
+                    // this member stops being the leader. A stale leader
+                    // cut off from its quorum thus renews no expired lease.
+                    Some(l) if l.expiry <= now => self.renewing.push((client, call, a)),
                     Some(l) => {
                         l.expiry = now + l.ttl;
                         let ttl = (l.ttl.0 / Dur::S) as u32;
@@ -859,6 +883,7 @@ impl Etcd {
         self.pending.clear();
         self.watchers.clear();
         self.held.clear();
+        self.renewing.clear();
         self.votes = 0;
         for l in &mut self.kv.leases {
             l.expiry = SimTime::NEVER;

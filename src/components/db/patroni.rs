@@ -866,10 +866,21 @@ impl Patroni {
             }
             Purpose::UpdateLock => match result {
                 R_OK => {
+                    self.has_lock = true;
                     self.last_lock_update = self.cycle_started;
                     self.lock_valid_until = self.cycle_started + self.cfg.ttl;
                     self.arm_watchdog(ctx);
                     self.leader_actions(ctx, rng);
+                }
+                R_ERR if !self.has_lock && self.role == Role::Replica => {
+                    // A replica that found its own name in the key: the DCS
+                    // error ends the cycle (_handle_dcs_error), no promotion.
+                    ctx.log(
+                        self.me,
+                        EventKind::Info,
+                        "Error communicating with DCS: failed to update leader lock, not promoting",
+                    );
+                    self.cycle_end(ctx);
                 }
                 R_ERR => {
                     ctx.log(
@@ -1262,9 +1273,11 @@ impl Patroni {
     fn decide(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         let leader = self.cache.leader;
         if leader == self.me {
-            // Our key (a restarted Patroni, or a lock we did not know of).
-            self.has_lock = true;
-            self.lock_valid_until = self.cycle_started + self.cfg.ttl;
+            // Our name in the key (a restarted Patroni, a demoted leader whose
+            // key has not expired, or a stale serializable read): has_lock()
+            // is true, but process_healthy_cluster() promotes only once
+            // update_lock(True) succeeds (ha.py); else "not promoting because
+            // failed to update leader lock in DCS".
             if self.rebind {
                 self.dcs_call(
                     ctx,
@@ -1273,7 +1286,7 @@ impl Patroni {
                     Purpose::Rebind,
                 );
             }
-            return self.leader_actions(ctx, rng);
+            return self.dcs_call(ctx, C_KEEPALIVE, self.lease, Purpose::UpdateLock);
         }
         if leader != NONE {
             if self.role == Role::Primary && matches!(self.pg, Pg::Running | Pg::Starting) {
