@@ -70,8 +70,8 @@ impl<'a> Axis<'a> {
     fn x(&self, i: usize) -> f64 {
         match (self.numeric, self.log) {
             (false, _) => i as f64,
-            (true, false) => self.p.nums[i].unwrap_or(0.0),
-            (true, true) => self.p.nums[i].unwrap_or(1.0).log10(),
+            (true, false) => self.p.nums.get(i).copied().flatten().unwrap_or(0.0),
+            (true, true) => self.p.nums.get(i).copied().flatten().unwrap_or(1.0).log10(),
         }
     }
     fn range(&self) -> (f64, f64) {
@@ -117,7 +117,9 @@ impl<'a> Axis<'a> {
 type Lookup<'a> = BTreeMap<(usize, &'a str), &'a PointStats>;
 
 /// Draws every plot of the sweep into `dir`; returns the file names, in
-/// order.
+/// order. `info` must be valid ([`SweepInfo::validate`]: what hasim wrote,
+/// or a `sweep.json` read back through [`super::table::parse_sweep_info`]):
+/// its plot names are the file names.
 pub fn draw_all(
     info: &SweepInfo,
     points: &[PointStats],
@@ -143,6 +145,13 @@ pub fn draw_all(
         return Ok(files);
     }
     for metric in &info.plot {
+        // Plot names become file names: never a path.
+        if !super::table::is_metric_name(metric) {
+            return Err(ReportError::Plot {
+                path: dir.join(metric),
+                message: "not a metric of hasim; refusing to name a file after it".into(),
+            });
+        }
         for panel in 0..panels {
             // Values of the extra parameters in this panel.
             let mut fixed = Vec::new();
@@ -279,7 +288,9 @@ impl Chart<'_> {
             }
             let idx = info.point(pt);
             let s = if two { idx[1] } else { 0 };
-            out[s].1.push((idx[0], pt));
+            if let Some(series) = out.get_mut(s) {
+                series.1.push((idx[0], pt));
+            }
         }
         out
     }

@@ -54,7 +54,7 @@ fn file_name(path: &str) -> String {
 
 /// `experiment` relative to the folder of `sweep_file`, with `/` between
 /// components, whatever the working folder and however either was typed
-/// (links resolved when both files exist).
+/// (links in their folders resolved when they exist).
 fn experiment_path(sweep_file: &str, experiment: &str) -> String {
     if sweep_file == experiment {
         return file_name(sweep_file);
@@ -64,14 +64,17 @@ fn experiment_path(sweep_file: &str, experiment: &str) -> String {
             .or_else(|_| std::path::absolute(p).map(|a| lexical(&a)))
             .unwrap_or_else(|_| p.to_path_buf())
     };
-    let sweep_file = Path::new(sweep_file);
-    let dir = resolve(
-        sweep_file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    );
-    let target = resolve(Path::new(experiment));
+    let folder = |p: &Path| {
+        resolve(
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
+    };
+    let dir = folder(Path::new(sweep_file));
+    // The experiment's folder resolved, its name as written (a link named
+    // in the sweep file stays that name).
+    let target = folder(Path::new(experiment)).join(file_name(experiment));
     let rel = relative(&dir, &target);
     let parts: Vec<String> = rel
         .components()
@@ -740,6 +743,63 @@ mod tests {
         assert!(one.sd.is_nan() && one.ci_lo.is_nan());
         assert!(Stats::of(&[]).mean.is_nan());
         assert!((t975(1000) - 1.962).abs() < 1e-3);
+    }
+
+    #[test]
+    fn plot_names_are_metrics_and_never_paths() {
+        for good in ["failed", "p99_ms", "f1_detect_s", "f10000_p99_after_ms"] {
+            assert!(is_metric_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "../escaped",
+            "/tmp/x",
+            "failed/..",
+            "f0_detect_s",
+            "f01_detect_s",
+            "f10001_detect_s",
+            "f99999999999999999999999_detect_s",
+            "f1_",
+            "f1_failed_s",
+            "requests.png",
+        ] {
+            assert!(!is_metric_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_experiment_is_recorded_relative_to_the_sweep_file() {
+        fn p(s: &str) -> &Path {
+            Path::new(s)
+        }
+        assert_eq!(relative(p("/a/b"), p("/a/b/c.toml")), p("c.toml"));
+        assert_eq!(relative(p("/a/b"), p("/a/x/c.toml")), p("../x/c.toml"));
+        assert_eq!(relative(p("/a/b"), p("/c.toml")), p("../../c.toml"));
+        assert_eq!(file_name("./x/s.toml"), "s.toml");
+        assert_eq!(experiment_path("s.toml", "s.toml"), "s.toml");
+        // Neither file exists: resolved lexically from the working folder.
+        let rel = experiment_path("./nowhere/s.toml", "./nowhere/../exp/e.toml");
+        assert_eq!(rel, "../exp/e.toml");
+        let abs = std::path::absolute("nowhere").unwrap();
+        let typed = format!("{}/s.toml", abs.display());
+        let exp = format!("{}/./e.toml", abs.display());
+        assert_eq!(experiment_path(&typed, &exp), "e.toml");
+    }
+
+    #[test]
+    fn shard_lengths_add_up() {
+        for runs in 0..20 {
+            for count in 1..6 {
+                let sum: usize = (0..count)
+                    .map(|index| shard_len(runs, Shard { index, count }))
+                    .sum();
+                assert_eq!(sum, runs);
+                for index in 0..count {
+                    let n = (0..runs).filter(|g| g % count == index).count();
+                    assert_eq!(shard_len(runs, Shard { index, count }), n);
+                }
+            }
+        }
     }
 
     #[test]
