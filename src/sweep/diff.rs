@@ -560,19 +560,19 @@ pub fn update(baseline: &Path, new_path: &Path) -> Result<String, SweepError> {
     };
     let body = baseline_json(&new, old.as_ref());
     if let Some(parent) = baseline.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| ReportError::Io {
+        std::fs::create_dir_all(parent).map_err(|error| ReportError::Io {
             path: parent.to_path_buf(),
-            source,
+            error,
         })?;
     }
     let tmp = baseline.with_extension(format!("json.tmp-{}", std::process::id()));
     std::fs::write(&tmp, body)
         .and_then(|()| std::fs::rename(&tmp, baseline))
-        .map_err(|source| {
+        .map_err(|error| {
             let _ = std::fs::remove_file(&tmp);
             ReportError::Io {
                 path: baseline.to_path_buf(),
-                source,
+                error,
             }
         })?;
     let _ = writeln!(text, "baseline written: {}", baseline.display());
@@ -644,9 +644,9 @@ pub fn overlay(
 ) -> Result<(), SweepError> {
     register_font();
     if let Some(parent) = png.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| ReportError::Io {
+        std::fs::create_dir_all(parent).map_err(|error| ReportError::Io {
             path: parent.to_path_buf(),
-            source,
+            error,
         })?;
     }
     let svg = png.with_extension("svg");
