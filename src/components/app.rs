@@ -14,7 +14,7 @@
 //! connections to a dead database hang until a timeout.
 
 use super::server::Inbound;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
 use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use std::collections::VecDeque;
@@ -226,7 +226,8 @@ impl Downstream {
             | MsgKind::Request(_)
             | MsgKind::Close
             | MsgKind::Established
-            | MsgKind::Peer { .. } => {
+            | MsgKind::Peer { .. }
+            | MsgKind::Wire(_) => {
                 return None;
             }
         };
@@ -255,7 +256,7 @@ impl Downstream {
         Some((inbound, result))
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, t: Timer) -> Vec<Ended> {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, t: RawTimer) -> Vec<Ended> {
         let i = t.a as usize;
         let fifo = match t.kind {
             CONNECT_TIMEOUT => &mut self.connect_deadlines[i],

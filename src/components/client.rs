@@ -3,7 +3,7 @@
 //! A client opens a new connection per request and records what it saw.
 
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
 use crate::components::Process;
 use crate::config::spec::{Arrivals, ExperimentSpec, LoadSpec, NodeKind, StepSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
@@ -279,6 +279,12 @@ impl Client {
 }
 
 impl Process for Client {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         Vec::new()
     }
@@ -307,7 +313,7 @@ impl Process for Client {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
         match t.kind {
             ARRIVAL => {
                 let Load::Open { idempotent, .. } = self.load else {
@@ -350,7 +356,8 @@ impl Process for Client {
             | MsgKind::Request(_)
             | MsgKind::Close
             | MsgKind::Established
-            | MsgKind::Peer { .. } => {
+            | MsgKind::Peer { .. }
+            | MsgKind::Wire(_) => {
                 return;
             }
         };

@@ -11,11 +11,13 @@ pub mod nginx;
 pub mod process;
 pub mod registry;
 pub mod server;
+pub mod timer;
 
 pub use process::Process;
-pub use registry::{MODELS, Model};
+pub use registry::{MODELS, Model, Timer, Wire};
+pub use timer::{NoTimer, RawTimer, TimerKey, TimerTable};
 
-use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
+use crate::engine::{Deadline, DeadlineFifo, Dur, EventQueue, SimTime};
 use crate::metrics::{EventKind, Recorder};
 use crate::net::{HostId, Network};
 
@@ -112,6 +114,9 @@ pub enum MsgKind {
     /// process (the protocols judge liveness by silence, not by RSTs) and TCP
     /// does not retransmit it (the protocols resend on their own timers).
     Peer { tag: u8, a: u32, b: u32 },
+    /// A cluster protocol message with its own type (see [`Wire`]); the
+    /// kernel treats it as `Peer`.
+    Wire(Wire),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,20 +135,14 @@ pub struct Msg {
     pub retx: u8,
 }
 
-/// A model's own timer; `kind` is the model's business.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timer {
-    pub kind: u8,
-    pub a: u32,
-    pub b: u32,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     Deliver(Msg),
     Timer {
         node: NodeId,
         incarnation: u32,
+        /// [`TimerKey::NONE`] unless the timer can be cancelled.
+        key: TimerKey,
         timer: Timer,
     },
     /// Apply fault action number `n`.
@@ -165,6 +164,8 @@ pub struct Ctx<'a> {
     pub hosts: &'a [HostId],
     pub names: &'a [String],
     pub rec: &'a mut Recorder,
+    /// This process's cancellable timers.
+    pub timers: &'a mut TimerTable,
 }
 
 impl Ctx<'_> {
@@ -199,34 +200,103 @@ impl Ctx<'_> {
             .schedule(at.max(self.now) + d, Event::Deliver(msg));
     }
 
-    /// Sets a timer of this process (discarded if the process dies first).
+    /// Sets timer `t` of this process to fire at `at` (discarded if the
+    /// process dies first).
     #[inline]
-    pub fn timer(&mut self, at: SimTime, kind: u8, a: u32, b: u32) {
+    pub fn at(&mut self, at: SimTime, t: impl Into<Timer>) {
+        self.schedule_timer(at, TimerKey::NONE, t.into());
+    }
+
+    /// Sets timer `t` to fire after `d`.
+    #[inline]
+    pub fn after(&mut self, d: Dur, t: impl Into<Timer>) {
+        self.at(self.now + d, t);
+    }
+
+    /// Sets timer `t` to fire at `at`, with a key that cancels it.
+    #[inline]
+    pub fn at_cancellable(&mut self, at: SimTime, t: impl Into<Timer>) -> TimerKey {
+        let key = self.timers.arm();
+        self.schedule_timer(at, key, t.into());
+        key
+    }
+
+    /// Sets timer `t` to fire after `d`, with a key that cancels it.
+    #[inline]
+    pub fn after_cancellable(&mut self, d: Dur, t: impl Into<Timer>) -> TimerKey {
+        self.at_cancellable(self.now + d, t)
+    }
+
+    /// Cancels the timer of `key` (nothing if it already fired or was
+    /// cancelled, or was armed before a crash).
+    #[inline]
+    pub fn cancel(&mut self, key: TimerKey) {
+        self.timers.cancel(key);
+    }
+
+    /// Cancels the timer in `slot`, if any, and arms `t` at `at` in its place.
+    #[inline]
+    pub fn rearm(&mut self, slot: &mut Option<TimerKey>, at: SimTime, t: impl Into<Timer>) {
+        if let Some(k) = slot.take() {
+            self.cancel(k);
+        }
+        *slot = Some(self.at_cancellable(at, t));
+    }
+
+    #[inline]
+    fn schedule_timer(&mut self, at: SimTime, key: TimerKey, timer: Timer) {
         let ev = Event::Timer {
             node: self.me,
             incarnation: self.incarnation,
-            timer: Timer { kind, a, b },
+            key,
+            timer,
         };
         self.queue.schedule(at, ev);
+    }
+
+    /// An untyped timer (`kind`, `a`, `b`), for models not yet on typed
+    /// timers.
+    #[inline]
+    pub fn timer(&mut self, at: SimTime, kind: u8, a: u32, b: u32) {
+        self.at(at, Timer::Raw(RawTimer { kind, a, b }));
     }
 
     /// Adds `call`'s deadline at `at` to `fifo`, and schedules the FIFO's
     /// wake-up (timer `kind` with argument `a`) when none is pending.
     #[inline]
     pub fn arm(&mut self, fifo: &mut DeadlineFifo, at: SimTime, call: CallRef, kind: u8, a: u32) {
+        self.arm_with(fifo, at, call, Timer::Raw(RawTimer { kind, a, b: 0 }));
+    }
+
+    /// Adds `call`'s deadline at `at` to `fifo`, and schedules the FIFO's
+    /// wake-up timer `wake` when none is pending.
+    #[inline]
+    pub fn arm_with(
+        &mut self,
+        fifo: &mut DeadlineFifo,
+        at: SimTime,
+        call: CallRef,
+        wake: impl Into<Timer>,
+    ) {
         let d = Deadline {
             at,
             slot: call.slot,
             generation: call.generation,
         };
-        if let Some(wake) = fifo.push(d) {
-            self.timer(wake, kind, a, 0);
+        if let Some(at) = fifo.push(d) {
+            self.at(at, wake);
         }
     }
 
     /// The wake-up of `fifo` fired: takes the deadlines now due (the caller
     /// decides, by generation, which still matter) and re-arms the wake-up.
     pub fn expire(&mut self, fifo: &mut DeadlineFifo, kind: u8, a: u32) -> Vec<CallRef> {
+        self.expire_with(fifo, Timer::Raw(RawTimer { kind, a, b: 0 }))
+    }
+
+    /// The wake-up `wake` of `fifo` fired: takes the deadlines now due and
+    /// re-arms the wake-up.
+    pub fn expire_with(&mut self, fifo: &mut DeadlineFifo, wake: impl Into<Timer>) -> Vec<CallRef> {
         let mut due = Vec::new();
         let next = fifo.expire(self.now, |d| {
             due.push(CallRef {
@@ -235,7 +305,7 @@ impl Ctx<'_> {
             })
         });
         if let Some(at) = next {
-            self.timer(at, kind, a, 0);
+            self.at(at, wake);
         }
         due
     }
@@ -246,3 +316,7 @@ impl Ctx<'_> {
         self.rec.event(self.now, me, subj, kind, detail);
     }
 }
+
+// Every event is copied in and out of the queue: keep it small (with the
+// queue's 16-byte key, 48 bytes make one 64-byte entry).
+const _: () = assert!(std::mem::size_of::<Event>() <= 48);

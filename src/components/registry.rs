@@ -9,7 +9,7 @@
 use super::app::{CallCfg, Downstream};
 use super::db::patroni::CheckTiming;
 use super::process::Process;
-use super::{CallRef, Ctx, Msg, NodeId, ReqKind, Timer, client, db, haproxy, nginx, server};
+use super::{CallRef, Ctx, Msg, NodeId, RawTimer, ReqKind, client, db, haproxy, nginx, server};
 use crate::config::spec::{DbKind, ExperimentSpec, NodeKind, NodeSpec};
 use crate::engine::{Rng, SimTime};
 use crate::faults::FaultAction;
@@ -27,6 +27,20 @@ macro_rules! products {
             $($variant($ty)),+
         }
 
+        /// Every product's timer, as the event queue carries it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Timer {
+            $($variant(<$ty as Process>::Timer),)+
+            /// A timer of a model not yet on typed timers.
+            Raw(RawTimer),
+        }
+
+        impl From<RawTimer> for Timer {
+            fn from(t: RawTimer) -> Timer {
+                Timer::Raw(t)
+            }
+        }
+
         /// The model's type name, as experiment files and messages say it.
         pub const MODELS: &[&str] = &[$(stringify!($variant)),+];
 
@@ -39,9 +53,16 @@ macro_rules! products {
             pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
                 match self { $(Model::$variant(m) => Process::on_message(m, ctx, rng, msg)),+ }
             }
+            /// Timer `t` of this process came due (a node's timers are
+            /// always its own product's, or raw).
             #[inline]
             pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-                match self { $(Model::$variant(m) => Process::on_timer(m, ctx, rng, t)),+ }
+                match (self, t) {
+                    $((Model::$variant(m), Timer::$variant(t)) => Process::on_timer(m, ctx, rng, t),)+
+                    $((Model::$variant(m), Timer::Raw(t)) => Process::on_raw_timer(m, ctx, rng, t),)+
+                    #[allow(unreachable_patterns)]
+                    (_, t) => debug_assert!(false, "timer {t:?} reached another product"),
+                }
             }
             #[inline]
             pub fn on_established(&mut self, call: CallRef, at: SimTime) {
@@ -82,6 +103,14 @@ macro_rules! products {
             }
         }
     };
+}
+
+/// The cluster protocols' messages, as they travel between members
+/// ([`super::MsgKind::Wire`]): one variant per protocol, its own enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// MySQL binlog replication.
+    Binlog(db::mysql::BinlogMsg),
 }
 
 products! {

@@ -6,7 +6,7 @@
 
 use super::app::Downstream;
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, ReqKind};
 use crate::components::Process;
 use crate::config::spec::ServerSpec;
 use crate::engine::{Dur, Rng, Slab};
@@ -153,6 +153,12 @@ impl Server {
 }
 
 impl Process for Server {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
     }
@@ -216,7 +222,7 @@ impl Process for Server {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
         match t.kind {
             SERVICE_DONE => {
                 let me = CallRef {

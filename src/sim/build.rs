@@ -54,6 +54,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
             backlog,
             backlog_used: 0,
             slow: 1.0,
+            timers: Default::default(),
             pristine: model.clone(),
             model,
             rng: node_rng,

@@ -129,7 +129,7 @@ impl Sim {
             return;
         }
         // Cluster protocols resend on their own timers.
-        if matches!(msg.kind, MsgKind::Peer { .. }) {
+        if matches!(msg.kind, MsgKind::Peer { .. } | MsgKind::Wire(_)) {
             return;
         }
         let is_syn = matches!(msg.kind, MsgKind::Connect(_));
@@ -308,6 +308,7 @@ impl Sim {
         }
         n.state = state;
         n.incarnation += 1;
+        n.timers.clear();
         if let Some(h) = self.rec.history.as_mut() {
             h.crashed(self.queue.now(), id);
         }

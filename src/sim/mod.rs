@@ -9,7 +9,7 @@ mod results;
 pub use results::fault_reports;
 
 use crate::components::db::{self, FinalData};
-use crate::components::{Ctx, Event, Model, NodeId};
+use crate::components::{Ctx, Event, Model, NodeId, TimerTable};
 use crate::config::spec::ExperimentSpec;
 use crate::engine::{EventQueue, Rng, SimTime};
 use crate::faults::FaultAction;
@@ -43,6 +43,8 @@ pub struct Node {
     pub backlog_used: u32,
     pub slow: f64,
     pub model: Model,
+    /// Its cancellable timers (cleared by a crash).
+    pub timers: TimerTable,
     /// The model as built, to start afresh after a crash.
     pristine: Model,
     pub rng: Rng,
@@ -119,6 +121,7 @@ impl Sim {
             Event::Timer {
                 node,
                 incarnation,
+                key,
                 timer,
             } => {
                 let n = &mut self.nodes[node as usize];
@@ -129,6 +132,9 @@ impl Sim {
                     ProcState::Running => {}
                     ProcState::Stopped => return n.frozen.push(ev),
                     ProcState::Killed | ProcState::Off => return,
+                }
+                if !n.timers.fire(key) {
+                    return; // cancelled
                 }
                 self.with_node(node, |m, ctx, rng| m.on_timer(ctx, rng, timer));
             }
@@ -158,6 +164,7 @@ impl Sim {
             hosts: &self.hosts_of,
             names: &self.names,
             rec: &mut self.rec,
+            timers: &mut node.timers,
         };
         f(&mut node.model, &mut ctx, &mut node.rng);
     }

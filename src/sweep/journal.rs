@@ -337,15 +337,16 @@ mod tests {
         d
     }
 
-    fn bits(rows: &[RunRow]) -> Vec<(usize, u32, u64, Vec<(String, u64)>)> {
+    /// Each row as text with its values' bits (NaN as one: no value).
+    fn bits(rows: &[RunRow]) -> Vec<String> {
         rows.iter()
             .map(|r| {
-                let m = r
+                let m: Vec<String> = r
                     .metrics
                     .iter()
-                    .map(|(n, v)| (n.clone(), if v.is_nan() { 1 } else { v.to_bits() }))
+                    .map(|(n, v)| format!("{n}={:x}", if v.is_nan() { 1 } else { v.to_bits() }))
                     .collect();
-                (r.point, r.rep, r.seed, m)
+                format!("{} {} {} {}", r.point, r.rep, r.seed, m.join(" "))
             })
             .collect()
     }
@@ -356,7 +357,7 @@ mod tests {
         let j = Journal::create(&d, "{}").unwrap();
         let rows = vec![
             row(0, 0, &[0.1 + 0.2, 1e-300, f64::NAN]),
-            row(0, 1, &[-0.0, 123456789.123456789, 5e-324]),
+            row(0, 1, &[-0.0, 123456789.12345679, 5e-324]),
             row(2, 0, &[f64::MAX, 1.0 / 3.0, 2.5]),
         ];
         for r in &rows {

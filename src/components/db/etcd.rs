@@ -13,7 +13,7 @@
 //! (5 s + 2 x election timeout, "etcdserver: request timed out").
 
 use super::{Admin, FinalData};
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
 use crate::config::spec::{DatabaseSpec, DbKind};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
@@ -807,7 +807,7 @@ impl Etcd {
         ctx.send(from, ack, peer(APPEND_RESP, self.term, idx));
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
         match t.kind {
             T_ELECTION if t.a == self.epoch && self.role != Role::Leader => self.campaign(ctx, rng),
             T_HEARTBEAT if t.a == self.epoch && self.role == Role::Leader => {
@@ -931,13 +931,19 @@ fn peer(tag: u8, a: u32, b: u32) -> MsgKind {
 // Until Etcd's methods move here from its inherent impl (they are being
 // edited in parallel), the trait forwards to them.
 impl crate::components::Process for Etcd {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         Etcd::start(self, ctx, rng)
     }
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         Etcd::on_message(self, ctx, rng, msg)
     }
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
         Etcd::on_timer(self, ctx, rng, t)
     }
     fn on_established(&mut self, call: CallRef, at: SimTime) {

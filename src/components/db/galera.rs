@@ -56,7 +56,7 @@
 use super::{Admin, DataLog, DbIds, FinalData, Sessions};
 use crate::components::Process;
 use crate::components::dist::Sampler;
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, ReqKind};
 use crate::config::db::GaleraSpec;
 use crate::config::spec::{DatabaseSpec, DbKind};
 use crate::engine::{Dur, Rng, SimTime};
@@ -1632,6 +1632,12 @@ fn retired(changes: &[crate::metrics::history::WritableChange], cluster: u32, v:
 }
 
 impl Process for Galera {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn crashed(&mut self, _pristine: &Self) {
         self.crash();
     }
@@ -1719,7 +1725,7 @@ impl Process for Galera {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
         match t.kind {
             T_BOOT if t.a == self.boot_epoch && !self.up => self.boot(ctx, rng),
             T_KEEPALIVE if t.a == self.ka_epoch && self.up => self.keepalive_tick(ctx),

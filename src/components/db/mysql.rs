@@ -17,30 +17,57 @@
 use super::{Admin, DataLog, DbIds, FinalData, Query, Sessions};
 use crate::components::Process;
 use crate::components::dist::Sampler;
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer, Wire};
 use crate::config::spec::{DatabaseSpec, DbKind, MysqlSpec};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use crate::metrics::outcome::db;
 use std::collections::VecDeque;
 
-// Timers.
-const QUERY_DONE: u8 = 0;
-const APPLY_DONE: u8 = 1;
-const HEARTBEAT: u8 = 2;
-const LINK_CHECK: u8 = 3;
-const SEMI_SYNC_TIMEOUT: u8 = 4;
+/// MySQL's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MysqlTimer {
+    /// A client query's service time is over.
+    QueryDone(CallRef),
+    /// Replica: the SQL thread applied its current event.
+    ApplyDone,
+    /// Primary: send a heartbeat to every replica.
+    Heartbeat,
+    /// Replica: has the primary been silent for `slave_net_timeout`?
+    LinkCheck,
+    /// Primary: the semi-sync wait for binlog position `.0` is over.
+    SemiSyncTimeout(u32),
+}
 
-// Peer message tags.
-/// Primary -> replica: binlog event `a` = position (1-based), `b` = op;
-/// `call.slot` = commit instant in ms (for the lag).
-const EVENT: u8 = 1;
-/// Primary -> replica: `a` = the primary's binlog length.
-const BEAT: u8 = 2;
-/// Replica -> primary: send me everything after position `a`.
-const FETCH: u8 = 3;
-/// Replica -> primary (semi-sync): I have everything up to position `a`.
-const ACK: u8 = 4;
+impl From<MysqlTimer> for Timer {
+    fn from(t: MysqlTimer) -> Timer {
+        Timer::Mysql(t)
+    }
+}
+
+/// The binlog replication protocol between a primary and its replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinlogMsg {
+    /// Primary -> replica: the event at binlog position `pos` (1-based) wrote
+    /// operation `op`, committed at `committed_ms` (for the lag).
+    Event {
+        pos: u32,
+        op: u32,
+        committed_ms: u32,
+    },
+    /// Primary -> replica: the primary's binlog length.
+    Beat { len: u32 },
+    /// Replica -> primary: send me everything after position `after`.
+    Fetch { after: u32 },
+    /// Replica -> primary (semi-sync): I have everything up to `upto`.
+    Ack { upto: u32 },
+}
+
+impl From<BinlogMsg> for MsgKind {
+    fn from(m: BinlogMsg) -> MsgKind {
+        MsgKind::Wire(Wire::Binlog(m))
+    }
+}
 
 #[derive(Clone)]
 pub struct Mysql {
@@ -112,50 +139,54 @@ impl Mysql {
 
     fn fetch(&mut self, ctx: &mut Ctx) {
         // Unapplied relay-log events are kept; ask for what follows them.
-        let peer = MsgKind::Peer {
-            tag: FETCH,
-            a: self.received,
-            b: 0,
+        let fetch = BinlogMsg::Fetch {
+            after: self.received,
         };
-        ctx.send(self.primary, CallRef::default(), peer);
+        ctx.send(self.primary, CallRef::default(), fetch.into());
     }
 
-    fn on_peer(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg, tag: u8, a: u32, b: u32) {
-        match tag {
-            EVENT if !self.is_primary() => {
+    fn on_binlog(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg, m: BinlogMsg) {
+        match m {
+            BinlogMsg::Event {
+                pos,
+                op,
+                committed_ms,
+            } if !self.is_primary() => {
                 self.heard(ctx);
-                let committed = SimTime(msg.call.slot as u64 * 1_000_000);
-                if a == self.received + 1 {
-                    self.received = a;
-                    self.relay.push_back((b, committed));
+                let committed = SimTime(committed_ms as u64 * 1_000_000);
+                if pos == self.received + 1 {
+                    self.received = pos;
+                    self.relay.push_back((op, committed));
                     self.ack(ctx);
                     self.apply_next(ctx, rng);
-                } else if a > self.received + 1 {
+                } else if pos > self.received + 1 {
                     // A gap: events were lost on the way; ask again.
                     self.fetch(ctx);
                 }
             }
-            BEAT if !self.is_primary() => {
+            BinlogMsg::Beat { len } if !self.is_primary() => {
                 self.heard(ctx);
-                if a > self.received {
+                if len > self.received {
                     self.fetch(ctx);
                 }
             }
-            FETCH if self.is_primary() => {
-                let from = a as usize;
-                for pos in from..self.log.len() {
+            BinlogMsg::Fetch { after } if self.is_primary() => {
+                for pos in after as usize..self.log.len() {
                     let op = self.log.get(pos).expect("in range");
                     self.send_event(ctx, msg.from, pos as u32 + 1, op);
                 }
-                let beat = MsgKind::Peer {
-                    tag: BEAT,
-                    a: self.log.len() as u32,
-                    b: 0,
+                let beat = BinlogMsg::Beat {
+                    len: self.log.len() as u32,
                 };
-                ctx.send(msg.from, CallRef::default(), beat);
+                ctx.send(msg.from, CallRef::default(), beat.into());
             }
-            ACK if self.is_primary() => self.acked(ctx, a),
-            _ => {}
+            BinlogMsg::Ack { upto } if self.is_primary() => self.acked(ctx, upto),
+            // A primary's message reaching a primary, or the reverse: a
+            // node whose role changed since it was sent.
+            BinlogMsg::Event { .. }
+            | BinlogMsg::Beat { .. }
+            | BinlogMsg::Fetch { .. }
+            | BinlogMsg::Ack { .. } => {}
         }
     }
 
@@ -173,28 +204,21 @@ impl Mysql {
 
     fn ack(&mut self, ctx: &mut Ctx) {
         if self.spec.semi_sync {
-            let ack = MsgKind::Peer {
-                tag: ACK,
-                a: self.received,
-                b: 0,
+            let ack = BinlogMsg::Ack {
+                upto: self.received,
             };
-            ctx.send(self.primary, CallRef::default(), ack);
+            ctx.send(self.primary, CallRef::default(), ack.into());
         }
     }
 
     fn send_event(&self, ctx: &mut Ctx, to: NodeId, pos: u32, op: u32) {
         // The commit instant rides along (ms) so replicas can tell their lag.
-        let ms = (ctx.now.0 / 1_000_000) as u32;
-        let call = CallRef {
-            slot: ms,
-            generation: 0,
+        let ev = BinlogMsg::Event {
+            pos,
+            op,
+            committed_ms: (ctx.now.0 / 1_000_000) as u32,
         };
-        let ev = MsgKind::Peer {
-            tag: EVENT,
-            a: pos,
-            b: op,
-        };
-        ctx.send(to, call, ev);
+        ctx.send(to, CallRef::default(), ev.into());
     }
 
     /// The SQL thread: one event at a time.
@@ -207,7 +231,7 @@ impl Mysql {
         if ctx.slow != 1.0 {
             d = Dur((d.0 as f64 * ctx.slow) as u64);
         }
-        ctx.timer(ctx.now + d, APPLY_DONE, 0, 0);
+        ctx.at(ctx.now + d, MysqlTimer::ApplyDone);
     }
 
     fn finish_query(&mut self, ctx: &mut Ctx, q: Query) {
@@ -236,7 +260,7 @@ impl Mysql {
         if self.semi_sync_on && !self.replicas.is_empty() {
             self.waiting.push_back((pos, q.id));
             let at = ctx.now + self.spec.semi_sync_timeout;
-            ctx.timer(at, SEMI_SYNC_TIMEOUT, pos, 0);
+            ctx.at(at, MysqlTimer::SemiSyncTimeout(pos));
         } else {
             self.sessions.reply(ctx, q.id, 200);
         }
@@ -288,6 +312,8 @@ impl Mysql {
 }
 
 impl Process for Mysql {
+    type Timer = MysqlTimer;
+
     fn crashed(&mut self, _pristine: &Self) {
         self.crash();
     }
@@ -299,17 +325,17 @@ impl Process for Mysql {
             if let Some(h) = ctx.rec.history.as_mut() {
                 h.set_writable(ctx.now, self.cluster, self.me, Some(self.me));
             }
-            ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
+            ctx.at(ctx.now + self.heartbeat_period(), MysqlTimer::Heartbeat);
         } else {
             // The IO thread connects and asks for what it lacks.
             self.fetch(ctx);
-            ctx.timer(ctx.now + self.spec.slave_net_timeout, LINK_CHECK, 0, 0);
+            ctx.at(ctx.now + self.spec.slave_net_timeout, MysqlTimer::LinkCheck);
         }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {
-            MsgKind::Peer { tag, a, b } => self.on_peer(ctx, rng, msg, tag, a, b),
+            MsgKind::Wire(Wire::Binlog(m)) => self.on_binlog(ctx, rng, msg, m),
             MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
                 // An HTTP check script (e.g. a lag check) sees a live server.
                 ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
@@ -320,24 +346,20 @@ impl Process for Mysql {
                     if ctx.slow != 1.0 {
                         d = Dur((d.0 as f64 * ctx.slow) as u64);
                     }
-                    ctx.timer(ctx.now + d, QUERY_DONE, q.id.slot, q.id.generation);
+                    ctx.at(ctx.now + d, MysqlTimer::QueryDone(q.id));
                 }
             }
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
-        match t.kind {
-            QUERY_DONE => {
-                let id = CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                };
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: MysqlTimer) {
+        match t {
+            MysqlTimer::QueryDone(id) => {
                 if let Some(q) = self.sessions.query(id) {
                     self.finish_query(ctx, q);
                 }
             }
-            APPLY_DONE => {
+            MysqlTimer::ApplyDone => {
                 self.applying = false;
                 if let Some((op, committed)) = self.relay.pop_front() {
                     self.log.push(op);
@@ -350,18 +372,16 @@ impl Process for Mysql {
                 }
                 self.apply_next(ctx, rng);
             }
-            HEARTBEAT => {
-                let beat = MsgKind::Peer {
-                    tag: BEAT,
-                    a: self.log.len() as u32,
-                    b: 0,
+            MysqlTimer::Heartbeat => {
+                let beat = BinlogMsg::Beat {
+                    len: self.log.len() as u32,
                 };
                 for &r in &self.replicas {
-                    ctx.send(r, CallRef::default(), beat);
+                    ctx.send(r, CallRef::default(), beat.into());
                 }
-                ctx.timer(ctx.now + self.heartbeat_period(), HEARTBEAT, 0, 0);
+                ctx.at(ctx.now + self.heartbeat_period(), MysqlTimer::Heartbeat);
             }
-            LINK_CHECK => {
+            MysqlTimer::LinkCheck => {
                 let silent = ctx.now - self.last_heard.min(ctx.now);
                 if silent >= self.spec.slave_net_timeout {
                     if self.link_up {
@@ -373,14 +393,16 @@ impl Process for Mysql {
                         );
                     }
                     self.fetch(ctx);
-                    ctx.timer(ctx.now + self.spec.master_connect_retry, LINK_CHECK, 0, 0);
+                    ctx.at(
+                        ctx.now + self.spec.master_connect_retry,
+                        MysqlTimer::LinkCheck,
+                    );
                 } else {
                     let next = self.last_heard + self.spec.slave_net_timeout;
-                    ctx.timer(next, LINK_CHECK, 0, 0);
+                    ctx.at(next, MysqlTimer::LinkCheck);
                 }
             }
-            SEMI_SYNC_TIMEOUT => self.semi_sync_timeout(ctx, t.a),
-            _ => {}
+            MysqlTimer::SemiSyncTimeout(pos) => self.semi_sync_timeout(ctx, pos),
         }
     }
 

@@ -19,7 +19,7 @@ use super::etcd::{
 };
 use super::{Admin, DataLog, FinalData, Query, Sessions};
 use crate::components::dist::Sampler;
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind};
 use crate::config::spec::{DatabaseSpec, DbKind, Process};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
@@ -1530,7 +1530,7 @@ impl Patroni {
         if ok { 200 } else { 503 }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
         match t.kind {
             T_QUERY => self.on_query_done(
                 ctx,
@@ -1794,13 +1794,19 @@ const PG_WATCHDOG: u32 = 4;
 // Until Patroni's methods move here from its inherent impl (they are being
 // edited in parallel), the trait forwards to them.
 impl crate::components::Process for Patroni {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         Patroni::start(self, ctx, rng)
     }
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         Patroni::on_message(self, ctx, rng, msg)
     }
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
         Patroni::on_timer(self, ctx, rng, t)
     }
     fn on_established(&mut self, call: CallRef, at: SimTime) {

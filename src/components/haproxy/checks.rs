@@ -225,7 +225,11 @@ impl Haproxy {
                 i,
                 Some(Failure::L4Con("Connection reset by peer")),
             ),
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Peer { .. } => {}
+            MsgKind::Connect(_)
+            | MsgKind::Request(_)
+            | MsgKind::Close
+            | MsgKind::Peer { .. }
+            | MsgKind::Wire(_) => {}
         }
     }
 

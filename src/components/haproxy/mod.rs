@@ -13,7 +13,7 @@ mod kept;
 mod slowstart;
 mod timeouts;
 
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
 use crate::components::Process;
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
@@ -496,6 +496,12 @@ impl Haproxy {
 }
 
 impl Process for Haproxy {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
     }
@@ -554,11 +560,11 @@ impl Process for Haproxy {
                     h.connect_failed(ctx, s, ConnFailure::SocketError)
                 });
             }
-            MsgKind::Established | MsgKind::Peer { .. } => {}
+            MsgKind::Established | MsgKind::Peer { .. } | MsgKind::Wire(_) => {}
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
         match t.kind {
             CONNECT_DL | RESPONSE_DL | QUEUE_DL | IDLE_DL => self.expire_deadlines(ctx, t.kind),
             RESPONSE_EXACT => {

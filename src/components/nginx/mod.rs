@@ -5,7 +5,7 @@
 
 pub mod formulas;
 
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, Req};
 use crate::components::NO_PEER;
 use crate::components::Process;
 use crate::config::spec::{NextUpstream, NginxSpec};
@@ -459,6 +459,12 @@ impl Nginx {
 }
 
 impl Process for Nginx {
+    type Timer = crate::components::NoTimer;
+
+    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
+        match t {}
+    }
+
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
     }
@@ -489,11 +495,11 @@ impl Process for Nginx {
                     self.conns.remove(c.slot, c.generation);
                 }
             }
-            MsgKind::Established | MsgKind::Peer { .. } => {}
+            MsgKind::Established | MsgKind::Peer { .. } | MsgKind::Wire(_) => {}
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: Timer) {
+    fn on_raw_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: RawTimer) {
         match t.kind {
             CONNECT_DL | READ_DL => {
                 let fifo = if t.kind == CONNECT_DL {
