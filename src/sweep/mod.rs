@@ -8,6 +8,11 @@
 //! - [`table`]: `runs.csv`, `points.csv`, `sweep.json`;
 //! - [`plot`]: metric-by-parameter lines with bands, heatmaps;
 //! - [`diff`]: baselines and `hasim diff` (regression plots in CI).
+//! - [`journal`]: finished runs kept as they finish, for `--resume`.
+//!
+//! What hasim reads back (`hasim merge`'s parts) goes through
+//! [`read_part`]: [`table::parse_sweep_info`] and [`table::parse_runs_csv`]
+//! check everything, so a crafted or damaged file is bad input (exit 2).
 //!
 //! A sweep's outputs are a pure function of (sweep file, experiment): the
 //! thread count, the shard split and the order runs finish in never show.
