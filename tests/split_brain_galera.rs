@@ -4,11 +4,16 @@
 //! recoveries). With the defaults: never two groups accepting writes at once,
 //! no acknowledged write lost. With `pc.ignore_quorum = true`: the search
 //! must find a violation and shrink it to a short schedule.
-//! `PROPTEST_CASES` scales the number of cases (default 200).
+//! `PROPTEST_CASES` scales the number of cases (default 200); the RNG seed
+//! is fixed unless `HASIM_PROPTEST_FRESH=1` or `PROPTEST_RNG_SEED=N`
+//! (`proptest_seed`); the seeds in `proptest-regressions/split_brain_galera.txt`
+//! run first.
+
+mod proptest_seed;
 
 use hasim::sim::Sim;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestError, TestRunner};
+use proptest::test_runner::{TestError, TestRunner};
 use std::fmt;
 
 const NODES: [&str; 3] = ["g1", "g2", "g3"];
@@ -169,39 +174,33 @@ fn check(s: &Schedule, unsafe_quorum: bool) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn galera_never_splits_brain_nor_loses_acknowledged_writes() {
-    let mut runner = TestRunner::new(Config {
-        cases: cases(200),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let (config, rng_seed) = proptest_seed::config("split_brain_galera", 200);
+    let mut runner = TestRunner::new(config);
     let result = runner.run(&schedule(), |s| check(&s, false));
     if let Err(TestError::Fail(why, s)) = &result {
-        panic!("{why}\nminimal schedule:\n{s}\n{}", experiment(s, false));
+        panic!(
+            "{why}\nminimal schedule:\n{s}\n{}\n{}",
+            experiment(s, false),
+            proptest_seed::rerun("split_brain_galera", rng_seed)
+        );
     }
     result.unwrap();
 }
 
 #[test]
 fn ignore_quorum_is_caught_splitting_brain_with_a_short_schedule() {
-    let mut runner = TestRunner::new(Config {
-        cases: cases(200),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let (config, rng_seed) = proptest_seed::config_expecting_failure("split_brain_galera", 200);
+    let mut runner = TestRunner::new(config);
     match runner.run(&schedule(), |s| check(&s, true)) {
         Err(TestError::Fail(why, s)) => {
             println!("pc.ignore_quorum = true: {why}\nminimal schedule:\n{s}");
             assert!(s.0.len() <= 2, "shrunk to {} faults", s.0.len());
         }
-        other => panic!("expected a violation with pc.ignore_quorum = true, got {other:?}"),
+        other => panic!(
+            "expected a violation with pc.ignore_quorum = true, got {other:?}\n{}",
+            proptest_seed::rerun("split_brain_galera", rng_seed)
+        ),
     }
 }
