@@ -18,7 +18,7 @@ pub use registry::{MODELS, Model, Timer, Wire};
 pub use timer::{NoTimer, RawTimer, TimerKey, TimerTable};
 
 use crate::engine::{Deadline, DeadlineFifo, Dur, EventQueue, SimTime};
-use crate::metrics::{EventKind, Recorder};
+use crate::metrics::{EventKind, History, Outcome, Recorder};
 use crate::net::{HostId, Network};
 
 pub type NodeId = u32;
@@ -314,6 +314,32 @@ impl Ctx<'_> {
     pub fn log(&mut self, subject: NodeId, kind: EventKind, detail: impl Into<String>) {
         let (me, subj) = (&self.names[self.me as usize], &self.names[subject as usize]);
         self.rec.event(self.now, me, subj, kind, detail);
+    }
+
+    /// The write history, when the experiment has databases: what a
+    /// database commits, serves and when it accepts writes.
+    #[inline]
+    pub fn history(&mut self) -> Option<&mut History> {
+        self.rec.history.as_mut()
+    }
+
+    /// The name of node `n`, as the experiment file gives it.
+    pub fn name_of(&self, n: NodeId) -> &str {
+        &self.names[n as usize]
+    }
+
+    /// A new client operation: its id (the count of operations so far).
+    #[inline]
+    pub fn issue_op(&mut self) -> u32 {
+        let op = self.rec.issued as u32;
+        self.rec.issued += 1;
+        op
+    }
+
+    /// A client's request ended with `outcome` (issued at `start`).
+    #[inline]
+    pub fn record(&mut self, client: u32, start: SimTime, outcome: Outcome) {
+        self.rec.record(client, start, self.now, outcome);
     }
 }
 

@@ -237,7 +237,7 @@ impl Mysql {
     fn finish_query(&mut self, ctx: &mut Ctx, q: Query) {
         if !q.write {
             let log = &self.log;
-            if let Some(h) = ctx.rec.history.as_mut() {
+            if let Some(h) = ctx.history() {
                 h.read(q.op, self.me, |w| log.contains(w));
             }
             return self.sessions.reply(ctx, q.id, 200);
@@ -246,8 +246,9 @@ impl Mysql {
             return self.sessions.reply(ctx, q.id, db::READ_ONLY);
         }
         self.log.push(q.op);
-        if let Some(h) = ctx.rec.history.as_mut() {
-            h.committed(q.op, self.me, ctx.now);
+        let now = ctx.now;
+        if let Some(h) = ctx.history() {
+            h.committed(q.op, self.me, now);
         }
         if !self.is_primary() {
             // A write on a replica without read_only: it diverges silently.
@@ -322,8 +323,9 @@ impl Process for Mysql {
         self.last_heard = ctx.now;
         if self.is_primary() {
             self.semi_sync_on = self.spec.semi_sync;
-            if let Some(h) = ctx.rec.history.as_mut() {
-                h.set_writable(ctx.now, self.cluster, self.me, Some(self.me));
+            let now = ctx.now;
+            if let Some(h) = ctx.history() {
+                h.set_writable(now, self.cluster, self.me, Some(self.me));
             }
             ctx.at(ctx.now + self.heartbeat_period(), MysqlTimer::Heartbeat);
         } else {
