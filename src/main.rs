@@ -463,7 +463,14 @@ fn sweep(args: &SweepArgs) -> ExitCode {
                 "sweep {}: {} points x {} replications = {} runs{part}",
                 i.sweep, i.points, i.replications, i.runs
             );
-            println!("output: {} ({})", o.dir.display(), o.files.join(", "));
+            if o.kept_earlier {
+                println!(
+                    "output: {} (unchanged: the complete earlier result)",
+                    o.dir.display()
+                );
+            } else {
+                println!("output: {} ({})", o.dir.display(), o.files.join(", "));
+            }
             eprintln!(
                 "sweep: {} of {} runs in {:.2}s wall on {} threads = {:.1} runs/s",
                 i.runs_done,
