@@ -190,3 +190,128 @@ recover_at = "105s"
         assert!(h.lost.is_empty(), "seed {seed}: {:?}", h.lost);
     }
 }
+
+/// Open, found by `split_brain_patroni` on a fresh seed (its seed is in
+/// `proptest-regressions/split_brain_patroni.txt`, commented out): pg1, the
+/// primary, is cut from the etcd majority at 32 s for 57 s with the balancer
+/// and pg3; it demotes at ≈ 46 s holding writes it could not acknowledge
+/// (its sync standby pg2 is on the other side). pg2 promotes at ≈ 59 s,
+/// finds no standby and turns synchronous replication off (/sync = pg2,
+/// none: non-strict synchronous_mode). After the heal it acknowledges 5
+/// writes asynchronously, then is killed at 90 s (pg3 since 77 s). No one
+/// promotes again: /sync lets only pg2 promote, and pg2, back at 123 s, sees
+/// pg1's WAL ahead of its own (ha.py `_is_healthiest_node` does the same).
+/// The run ends with no primary and the checker takes the longest log,
+/// pg1's, as the final data, so pg2's 5 acknowledged writes count as lost
+/// although they are on pg2's disk. To decide: is it the checker's rule for
+/// a cluster with no primary at the end (`db::authoritative`), or should
+/// the property allow it?
+#[test]
+#[ignore = "open: acknowledged writes lost with no primary at the end"]
+fn patroni_async_writes_acked_after_a_heal_then_the_primary_dies() {
+    let text = r#"[experiment]
+duration = "150s"
+[network]
+latency = "0.1ms"
+[clients.app]
+type = "open"
+target = "lb"
+rate = 20
+method = "POST"
+timeout = "5s"
+start = "15s"
+[balancers.lb]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["pg"]
+timeout_connect = "2s"
+retries = 1
+option_httpchk = "GET /primary"
+on_marked_down = "shutdown-sessions"
+[balancers.lb.default_server]
+check = true
+inter = "2s"
+fall = 2
+rise = 1
+[databases.etcd]
+type = "etcd"
+count = 3
+[databases.pg]
+type = "patroni"
+count = 3
+dcs = "etcd"
+synchronous_mode = true
+replication_delay = "50ms"
+[[faults]]
+kind = "partition"
+groups = [["lb", "app", "pg1", "pg3", "etcd3"], ["pg2", "etcd1", "etcd2"]]
+one_way = false
+at = "32s"
+recover_at = "89s"
+[[faults]]
+kind = "kill"
+targets = ["pg3", "pg2"]
+at = "77s"
+every = "13s"
+recover_after = "33s"
+"#;
+    let spec = hasim::config::parse(text, "r.toml").unwrap();
+    let mut sim = Sim::new(&spec, 93);
+    sim.run();
+    let h = sim.finish().history.expect("databases");
+    assert_eq!(h.split_brain_secs(), 0.0);
+    assert!(h.lost.is_empty(), "{:?}", h.lost);
+}
+
+/// Open, found by `split_brain_galera` on a fresh seed (its seed is in
+/// `proptest-regressions/split_brain_galera.txt`, commented out): g3
+/// blackholed from 2 s to 12 s, and from 8 s on everything g2 sends is
+/// dropped (a one-way partition never healed); 31 acknowledged writes are
+/// lost, the first acknowledged at 8.284 s. Not analysed yet.
+#[test]
+#[ignore = "open: Galera loses acknowledged writes under a never-healed one-way partition"]
+fn galera_one_way_partition_never_healed_with_a_blackholed_member() {
+    let text = r#"
+[experiment]
+duration = "60s"
+[network]
+latency = "0.1ms"
+[clients.wg1]
+type = "open"
+target = "g1"
+rate = 5
+method = "POST"
+timeout = "10s"
+[clients.wg2]
+type = "open"
+target = "g2"
+rate = 5
+method = "POST"
+timeout = "10s"
+[clients.wg3]
+type = "open"
+target = "g3"
+rate = 5
+method = "POST"
+timeout = "10s"
+[databases.g]
+type = "galera"
+count = 3
+[[faults]]
+kind = "partition"
+one_way = true
+groups = [["g2"], ["g1", "g3"]]
+at = "8s"
+[[faults]]
+kind = "blackhole"
+target = "g3"
+at = "2s"
+recover_at = "12s"
+"#;
+    let spec = hasim::config::parse(text, "r.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let h = sim.finish().history.expect("databases");
+    assert_eq!(h.split_brain_secs(), 0.0);
+    assert!(h.lost.is_empty(), "{:?}", h.lost);
+}
