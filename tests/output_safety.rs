@@ -305,3 +305,41 @@ fn the_determinism_check_runs_two_processes_and_keeps_the_output() {
     assert_eq!(names(&tmp), ["mytmp", "out"]);
     fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn merge_never_replaces_the_folder_holding_its_parts() {
+    let tmp = scratch("merge-parts");
+    let exp = fs::read_to_string(VALIDATION)
+        .unwrap()
+        .replace("duration = \"48s\"", "duration = \"15s\"")
+        + "\n[sweep]\nname = \"s\"\n[sweep.params]\n\"balancers.lb.default_server.fall\" = [2, 3]\n";
+    fs::write(tmp.join("s.toml"), exp).unwrap();
+    fs::create_dir_all(tmp.join("parts")).unwrap();
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let out = format!("parts/p{k}");
+        let o = hasim(
+            &tmp,
+            &["sweep", "s.toml", "--shard", &shard, "-o", &out, "-j", "1"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    }
+    let before = snapshot(&tmp);
+    for force in [false, true] {
+        let mut args = vec!["merge", "parts/p0", "parts/p1", "-o", "parts"];
+        if force {
+            args.push("--force");
+        }
+        let o = hasim(&tmp, &args);
+        assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+        assert!(
+            text(&o.stderr).contains("would delete the input"),
+            "{}",
+            show(&o)
+        );
+        assert_eq!(snapshot(&tmp), before);
+    }
+    let o = hasim(&tmp, &["merge", "parts/p0", "parts/p1", "-o", "merged"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    fs::remove_dir_all(&tmp).unwrap();
+}
