@@ -469,3 +469,26 @@ fn dry_run_of_a_big_cluster_is_linear() {
     );
     assert!(shown.contains("m9999 ") && shown.contains("member of mysql cluster `m` (as above)\n"));
 }
+
+#[test]
+fn haproxy_values_the_run_cannot_hold_are_refused() {
+    // A check every nanosecond; HAProxy counts milliseconds.
+    let e = refuse(&with_line(15, "inter = \"1ns\""));
+    assert_says(&e, 15, "balancers.lb.default_server.inter", "at least 1ms");
+    // rise + fall - 1 overflowed 32 bits in the run.
+    let e = refuse(&with_line(16, "fall = 4294967295"));
+    assert_says(
+        &e,
+        16,
+        "balancers.lb.default_server.fall",
+        "at most 1000000000",
+    );
+    // Slow start scales maxconn in sixteenths.
+    let e = refuse(&with_line(16, "fall = 3\nmaxconn = 4294967295"));
+    assert_says(
+        &e,
+        17,
+        "balancers.lb.default_server.maxconn",
+        "at most 100000000",
+    );
+}

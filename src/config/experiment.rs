@@ -329,6 +329,20 @@ fn fault_actions(f: &FaultSpec, duration: Dur) -> (f64, &'static str) {
     }
 }
 
+/// HAProxy's timers count milliseconds: a check interval below 1 ms does
+/// not exist there (and would make the run handle a check every few ns).
+fn at_least_1ms(r: &Reader, key: &str, d: Option<Dur>) -> Result<(), ConfigError> {
+    match d {
+        Some(d) if d < Dur::from_ms(1) => Err(r.error_at(
+            key,
+            format!(
+                "must be at least 1ms (HAProxy counts check intervals in milliseconds), got {d}"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn file_stem(file: &str) -> String {
     std::path::Path::new(file)
         .file_stem()
@@ -899,8 +913,14 @@ impl<'a> Builder<'a> {
             let max_rate = rate_steps.iter().map(|s| s.1).fold(0.0, f64::max);
             let waiting = max_rate * timeout.min(stop.saturating_sub(start)).as_secs_f64();
             if waiting > MAX_WAITING {
+                // At the experiment's own key (the timeout may be a preset's).
+                let key = if r.set_here("timeout") {
+                    "timeout"
+                } else {
+                    "rate"
+                };
                 return Err(r.error_at(
-                    "timeout",
+                    key,
                     format!(
                         "at {max_rate} requests/s (`rate`) with a timeout of {timeout}, up to \
                          {waiting:.0} requests may wait at once when the target stops answering \
@@ -1136,7 +1156,7 @@ impl<'a> Builder<'a> {
                 "first" => Balance::First,
                 _ => Balance::Source,
             };
-        let maxconn = r.u32_min("maxconn", 1)?;
+        let maxconn = r.u32_range("maxconn", 1, 100_000_000)?;
         let backlog = r.u32_min_opt("backlog", 1)?.unwrap_or(maxconn);
         let timeout_connect = r.positive_duration_opt("timeout_connect")?;
         let timeout_server = r.positive_duration_opt("timeout_server")?;
@@ -1157,14 +1177,20 @@ impl<'a> Builder<'a> {
         let servers = self.per_server(r, &servers, |s, name, per_server| {
             let weight = s.u32_range("weight", 0, 256)?;
             let backup = backup(s, per_server)?;
-            let maxconn = s.u32_min("maxconn", 0)?;
+            // Slow start scales it in sixteenths, in 32 bits.
+            let maxconn = s.u32_range("maxconn", 0, 100_000_000)?;
             let check = s.bool("check")?;
             let inter = s.positive_duration("inter")?;
+            at_least_1ms(s, "inter", Some(inter))?;
             let fastinter_opt = s.positive_duration_opt("fastinter")?;
+            at_least_1ms(s, "fastinter", fastinter_opt)?;
             let fastinter = fastinter_opt.unwrap_or(inter);
-            let downinter = s.positive_duration_opt("downinter")?.unwrap_or(inter);
-            let rise = s.u32_min("rise", 1)?;
-            let fall = s.u32_min("fall", 1)?;
+            let downinter_opt = s.positive_duration_opt("downinter")?;
+            at_least_1ms(s, "downinter", downinter_opt)?;
+            let downinter = downinter_opt.unwrap_or(inter);
+            // HAProxy's health counter (rise + fall - 1) is an int.
+            let rise = s.u32_range("rise", 1, 1_000_000_000)?;
+            let fall = s.u32_range("fall", 1, 1_000_000_000)?;
             let observe = match s.string_enum_opt("observe", &["layer4", "layer7"])? {
                 None => None,
                 Some("layer4") => Some(Observe::Layer4),

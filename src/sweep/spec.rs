@@ -1038,9 +1038,10 @@ fn range(
                     ),
                 ));
             }
+            // Finite or +inf (from -1e308 to 1e308): never NaN.
             let span = (to.f() - from.f()) / step.f();
             let count = (span * (1.0 + 1e-12) + 1e-9).floor() + 1.0;
-            if !(count <= MAX_VALUES as f64) {
+            if count > MAX_VALUES as f64 {
                 return Err(err(
                     &sn.span,
                     format!(
