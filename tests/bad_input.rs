@@ -492,3 +492,22 @@ fn haproxy_values_the_run_cannot_hold_are_refused() {
         "at most 100000000",
     );
 }
+
+/// A device or a pipe named as an input could be read forever: refused.
+#[cfg(unix)]
+#[test]
+fn a_file_that_never_ends_is_refused() {
+    let e = config::load(std::path::Path::new("/dev/zero")).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let dir = std::env::temp_dir().join(format!("hasim-devzero-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sweep = dir.join("s.toml");
+    std::fs::write(
+        &sweep,
+        "experiment = \"/dev/zero\"\n[sweep]\n[sweep.params]\n\"network.loss\" = [0.0]\n",
+    )
+    .unwrap();
+    let e = hasim::sweep::load(&sweep).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -26,9 +26,30 @@ use table::{Pos, Sources};
 /// Reads, parses and validates the experiment file at `path`.
 pub fn load(path: &Path) -> Result<ExperimentSpec, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = read_input(path, MAX_INPUT_BYTES)
         .map_err(|e| ConfigError::whole_file(&file, format!("cannot read the file: {e}")))?;
     parse(&text, &file)
+}
+
+/// Experiment, sweep and baseline files are small: anything larger is not one.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Reads a text file hasim takes as input: a regular file (not a device or
+/// a pipe, which could be endless) of at most `limit` bytes, in UTF-8.
+pub fn read_input(path: &Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > limit {
+        return Err(format!("larger than {} MB", limit >> 20));
+    }
+    Ok(text)
 }
 
 /// Parses and validates an experiment given as text; `file` names it in

@@ -91,7 +91,8 @@ fn input(msg: impl Into<String>) -> SweepError {
 }
 
 fn read(p: &Path) -> Result<String, SweepError> {
-    std::fs::read_to_string(p).map_err(|e| input(format!("{}: {e}", p.display())))
+    crate::config::read_input(p, crate::config::MAX_INPUT_BYTES)
+        .map_err(|e| input(format!("{}: {e}", p.display())))
 }
 
 fn json(p: &Path) -> Result<Value, SweepError> {

@@ -351,7 +351,7 @@ fn form(src: &Src, root: &Node) -> Result<Form, ConfigError> {
 
 fn read(path: &Path) -> Result<Src, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = config::read_input(path, config::MAX_INPUT_BYTES)
         .map_err(|e| ConfigError::whole_file(&file, format!("cannot read the file: {e}")))?;
     Ok(Src { file, text })
 }
