@@ -1,6 +1,8 @@
 //! Bad input never panics: random edits of valid experiment files either
 //! parse (and then run) or give a ConfigError — never a panic.
 
+mod proptest_seed;
+
 use proptest::prelude::*;
 
 const FILES: [&str; 3] = [
@@ -83,7 +85,7 @@ fn apply(text: &str, edits: &[Edit]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(proptest_seed::config("config_fuzz", 200).0)]
 
     #[test]
     fn edited_experiments_parse_or_fail_cleanly(file in 0..FILES.len(), edits in proptest::collection::vec(edit(), 1..4)) {
