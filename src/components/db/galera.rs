@@ -56,7 +56,7 @@
 use super::{Admin, DataLog, DbIds, FinalData, Sessions};
 use crate::components::Process;
 use crate::components::dist::Sampler;
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, ReqKind};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer, TimerKey, Wire};
 use crate::config::db::GaleraSpec;
 use crate::config::spec::{DatabaseSpec, DbKind};
 use crate::engine::{Dur, Rng, SimTime};
@@ -65,33 +65,124 @@ use crate::metrics::outcome::db;
 use rand::Rng as _;
 use std::collections::{BTreeMap, VecDeque};
 
-// Message tags.
-const KEEPALIVE: u8 = 1;
-const JOIN: u8 = 2;
-const INSTALL: u8 = 3;
-const LEAVE: u8 = 4;
-const STATE: u8 = 5;
-const WS: u8 = 6;
-const ORDER: u8 = 7;
-const ACK: u8 = 8;
-const DELIVER: u8 = 9;
-const REJECT: u8 = 10;
-const FC: u8 = 11;
-const XREQ: u8 = 12;
-const XSTART: u8 = 13;
-const XENTRY: u8 = 14;
-const XDONE: u8 = 15;
+/// Galera's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GaleraTimer {
+    /// mysqld is back after `startup` (a restart, or a recovery from a crash).
+    Boot,
+    /// `evs.keepalive_period`: keepalives to peers nothing was sent to, the
+    /// sequencer's retransmissions, the state exchange resent.
+    Keepalive,
+    /// `evs.inactive_check_period`: `check_inactive()`.
+    InactiveCheck,
+    /// `evs.join_retrans_period` in GATHER: the JOIN is resent.
+    JoinRetrans,
+    /// `evs.install_timeout` in GATHER.
+    InstallTimeout,
+    /// A client statement's service time is over.
+    QueryDone(CallRef),
+    /// The applier finished its write-set.
+    ApplyDone,
+    /// The donor finished sending its state transfer.
+    DonorDone,
+    /// The joiner's transfer did not come in time: it asks again.
+    JoinerRetry,
+}
 
-// Timer kinds.
-const T_KEEPALIVE: u8 = 0;
-const T_CHECK: u8 = 1;
-const T_JOIN_RETRANS: u8 = 2;
-const T_INSTALL: u8 = 3;
-const T_SERVICE: u8 = 4;
-const T_APPLY: u8 = 5;
-const T_DONOR: u8 = 6;
-const T_JOINER_RETRY: u8 = 7;
-const T_BOOT: u8 = 8;
+impl From<GaleraTimer> for Timer {
+    fn from(t: GaleraTimer) -> Timer {
+        Timer::Galera(t)
+    }
+}
+
+/// Group communication between the members (gcomm: EVS membership, the PC
+/// state exchange, the replication stream and state transfers, which Galera
+/// all carries over gcomm). `view` is the sender's view (EVS tags its
+/// messages with it); member sets are masks of member indexes (at most 31
+/// members: validation refuses more at `count`, `Galera::new` asserts it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcommMsg {
+    /// EVS keepalive; the sequencer adds the write-sets it delivered so far
+    /// (`None` from any other member).
+    Keepalive { view: u32, delivered: Option<u32> },
+    /// EVS JOIN of a membership round, sent from view `view`.
+    Join { view: u32, join: Join },
+    /// EVS INSTALL of view `view` with members `set`.
+    Install { view: u32, set: u32 },
+    /// A clean leave of view `view`.
+    Leave { view: u32 },
+    /// PC state exchange after an install: the sender's [`PcState`]. Its
+    /// `len` rides in the message's `call.slot`: a fifth word here would
+    /// make this enum 24 bytes and `Event` 52, over its 48-byte bound, and
+    /// the kernel has no arena for large payloads yet.
+    State {
+        view: u32,
+        last_prim: u32,
+        prim_members: u32,
+        recv: u32,
+        synced: bool,
+    },
+    /// Write-set `op` (its statement began with `depends` write-sets
+    /// applied) to the sequencer, from its originator.
+    Ws { view: u32, op: u32, depends: u32 },
+    /// The sequencer ordered write-set `op` of member `origin` at `seqno`.
+    Order {
+        view: u32,
+        seqno: u32,
+        op: u32,
+        origin: u32,
+    },
+    /// The sender received every write-set below `upto`.
+    Ack { view: u32, upto: u32 },
+    /// The sequencer: every write-set below `upto` may be delivered.
+    Deliver { view: u32, upto: u32 },
+    /// The sequencer: write-set `op` failed certification.
+    Reject { view: u32, op: u32 },
+    /// Flow control to the sequencer: FC_PAUSE (`pause`) or FC_CONT.
+    FlowControl { view: u32, pause: bool },
+    /// Joiner -> donor: state transfer request; the joiner holds `len`
+    /// write-sets, the last being `last`.
+    TransferRequest {
+        view: u32,
+        len: u32,
+        last: Option<u32>,
+    },
+    /// Donor -> joiner: the transfer (IST if `ist`, else SST) takes
+    /// `millis` ms (rounded up; saturated at `u32::MAX`, 49 days).
+    TransferStart { view: u32, millis: u32, ist: bool },
+    /// Donor -> joiner: the write-set at position `pos` is `op`.
+    TransferEntry { view: u32, pos: u32, op: u32 },
+    /// Donor -> joiner: the transfer covered positions `start..end`.
+    TransferDone { view: u32, start: u32, end: u32 },
+}
+
+impl GcommMsg {
+    /// The view the message is about, for the peer's timestamp; `None` for
+    /// the membership round's messages, which always count.
+    fn view(&self) -> Option<u32> {
+        match *self {
+            GcommMsg::Join { .. } | GcommMsg::Install { .. } | GcommMsg::Leave { .. } => None,
+            GcommMsg::Keepalive { view, .. }
+            | GcommMsg::State { view, .. }
+            | GcommMsg::Ws { view, .. }
+            | GcommMsg::Order { view, .. }
+            | GcommMsg::Ack { view, .. }
+            | GcommMsg::Deliver { view, .. }
+            | GcommMsg::Reject { view, .. }
+            | GcommMsg::FlowControl { view, .. }
+            | GcommMsg::TransferRequest { view, .. }
+            | GcommMsg::TransferStart { view, .. }
+            | GcommMsg::TransferEntry { view, .. }
+            | GcommMsg::TransferDone { view, .. } => Some(view),
+        }
+    }
+}
+
+impl From<GcommMsg> for MsgKind {
+    fn from(m: GcommMsg) -> MsgKind {
+        MsgKind::Wire(Wire::Gcomm(m))
+    }
+}
 
 /// `wsrep_local_state` values.
 pub const JOINING: u8 = 1;
@@ -103,7 +194,6 @@ pub const SYNCED: u8 = 4;
 const RING: usize = 4096;
 /// Write-sets resent to a lagging member per retransmission tick.
 const RETRANS_BATCH: u32 = 64;
-const SYNCED_BIT: u32 = 1 << 31;
 
 fn bit(i: usize) -> u32 {
     1 << i
@@ -113,8 +203,10 @@ fn members_of(mask: u32) -> impl Iterator<Item = usize> {
     (0..32).filter(move |&i| mask & (1 << i) != 0)
 }
 
+/// An EVS JOIN: the member set the sender proposes, the members it
+/// suspects, and the members whose JOIN it had when it sent this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Join {
+pub struct Join {
     set: u32,
     suspects: u32,
     seen: u32,
@@ -195,7 +287,24 @@ pub struct Galera {
 
     // Process.
     up: bool,
-    boot_epoch: u32,
+
+    // Timers armed with a key: the one live timer of each class (a new one
+    // cancels the old; leaving its state cancels it). A crash makes every key
+    // stale (the kernel clears the process's timer table), so `crash` only
+    // forgets them; a restart cancels them.
+    boot_timer: Option<TimerKey>,
+    keepalive_timer: Option<TimerKey>,
+    /// The live inactivity checks, oldest first. Usually one; two when a
+    /// check entered GATHER or installed a view (which arms a check) and then
+    /// re-armed its own: both run, `inactive_check_period` apart from their
+    /// arming, until the next GATHER or install cancels them. All are armed
+    /// the same period ahead, so they come due in arming order.
+    check_timers: VecDeque<TimerKey>,
+    join_timer: Option<TimerKey>,
+    install_timer: Option<TimerKey>,
+    apply_timer: Option<TimerKey>,
+    donor_timer: Option<TimerKey>,
+    joiner_timer: Option<TimerKey>,
 
     // EVS.
     view: u32,
@@ -212,9 +321,6 @@ pub struct Galera {
     left: u32,
     prev_views: Vec<u32>,
     install_timeouts: u32,
-    gather_epoch: u32,
-    check_epoch: u32,
-    ka_epoch: u32,
 
     // PC.
     states: Vec<Option<PcState>>,
@@ -235,14 +341,11 @@ pub struct Galera {
     delivered: u32,
     apply_q: VecDeque<(u32, u32, u32)>,
     applying: Option<(u32, u32)>,
-    apply_epoch: u32,
     fc_sent: bool,
     local: Vec<Local>,
 
     // State transfer.
     donation: Option<Donation>,
-    donor_epoch: u32,
-    joiner_epoch: u32,
     donor_pick: usize,
     xfer_buf: Vec<(u32, u32)>,
     xfer_done: Option<(u32, u32)>,
@@ -281,7 +384,14 @@ impl Galera {
             booted: false,
             gcache_from: 0,
             up: false,
-            boot_epoch: 0,
+            boot_timer: None,
+            keepalive_timer: None,
+            check_timers: VecDeque::new(),
+            join_timer: None,
+            install_timer: None,
+            apply_timer: None,
+            donor_timer: None,
+            joiner_timer: None,
             view: 0,
             view_members: 0,
             prev_view_members: 0,
@@ -295,9 +405,6 @@ impl Galera {
             left: 0,
             prev_views: Vec::new(),
             install_timeouts: 0,
-            gather_epoch: 0,
-            check_epoch: 0,
-            ka_epoch: 0,
             states: vec![None; n],
             exchanging: false,
             primary: false,
@@ -312,12 +419,9 @@ impl Galera {
             delivered: 0,
             apply_q: VecDeque::new(),
             applying: None,
-            apply_epoch: 0,
             fc_sent: false,
             local: Vec::new(),
             donation: None,
-            donor_epoch: 0,
-            joiner_epoch: 0,
             donor_pick: 0,
             xfer_buf: Vec::new(),
             xfer_done: None,
@@ -353,22 +457,53 @@ impl Galera {
     }
 
     fn start_timers(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        self.ka_epoch += 1;
-        self.check_epoch += 1;
         let ka = self.spec.keepalive_period.0;
         let chk = self.spec.inactive_check_period.0;
-        ctx.timer(
-            ctx.now + Dur(rng.random_range(0..ka)),
-            T_KEEPALIVE,
-            self.ka_epoch,
-            0,
-        );
-        ctx.timer(
-            ctx.now + Dur(rng.random_range(0..chk)),
-            T_CHECK,
-            self.check_epoch,
-            0,
-        );
+        let at = ctx.now + Dur(rng.random_range(0..ka));
+        ctx.rearm(&mut self.keepalive_timer, at, GaleraTimer::Keepalive);
+        let at = ctx.now + Dur(rng.random_range(0..chk));
+        self.rearm_check(ctx, at);
+    }
+
+    /// Cancels the inactivity checks and arms one at `at`.
+    fn rearm_check(&mut self, ctx: &mut Ctx, at: SimTime) {
+        for k in self.check_timers.drain(..) {
+            ctx.cancel(k);
+        }
+        let k = ctx.at_cancellable(at, GaleraTimer::InactiveCheck);
+        self.check_timers.push_back(k);
+    }
+
+    /// Cancels every timer the process's state arms (a clean restart).
+    fn cancel_timers(&mut self, ctx: &mut Ctx) {
+        let keys = [
+            self.boot_timer,
+            self.keepalive_timer,
+            self.join_timer,
+            self.install_timer,
+            self.apply_timer,
+            self.donor_timer,
+            self.joiner_timer,
+        ];
+        for k in keys
+            .into_iter()
+            .flatten()
+            .chain(self.check_timers.drain(..))
+        {
+            ctx.cancel(k);
+        }
+        self.forget_timers();
+    }
+
+    fn forget_timers(&mut self) {
+        self.boot_timer = None;
+        self.keepalive_timer = None;
+        self.check_timers.clear();
+        self.join_timer = None;
+        self.install_timer = None;
+        self.apply_timer = None;
+        self.donor_timer = None;
+        self.joiner_timer = None;
     }
 
     /// The process is up again (after a crash or a restart): it starts alone
@@ -386,13 +521,20 @@ impl Galera {
         self.pc_begin(ctx, rng);
         for j in 0..self.members.len() {
             if j != self.idx {
-                self.send(ctx, j, KEEPALIVE, self.view, 0, 0, 0, 0);
+                let view = self.view;
+                let ka = GcommMsg::Keepalive {
+                    view,
+                    delivered: None,
+                };
+                self.send(ctx, j, ka);
             }
         }
     }
 
-    /// Everything but the disk is lost (SIGKILL, power-off).
+    /// Everything but the disk is lost (SIGKILL, power-off). The kernel has
+    /// made every timer key stale.
     pub fn crash(&mut self) {
+        self.forget_timers();
         self.reset_volatile();
     }
 
@@ -409,9 +551,6 @@ impl Galera {
         self.left = 0;
         self.prev_views.clear();
         self.install_timeouts = 0;
-        self.gather_epoch += 1;
-        self.check_epoch += 1;
-        self.ka_epoch += 1;
         self.states.iter_mut().for_each(|s| *s = None);
         self.exchanging = false;
         self.primary = false;
@@ -424,12 +563,9 @@ impl Galera {
         self.delivered = 0;
         self.apply_q.clear();
         self.applying = None;
-        self.apply_epoch += 1;
         self.fc_sent = false;
         self.local.clear();
         self.donation = None;
-        self.donor_epoch += 1;
-        self.joiner_epoch += 1;
         self.xfer_buf.clear();
         self.xfer_done = None;
     }
@@ -450,79 +586,45 @@ impl Galera {
 
     // ----------------------------------------------------------- messages --
 
-    #[allow(clippy::too_many_arguments)]
-    fn send(
-        &mut self,
-        ctx: &mut Ctx,
-        j: usize,
-        tag: u8,
-        a: u32,
-        b: u32,
-        slot: u32,
-        generation: u32,
-        peer: u32,
-    ) {
-        self.last_sent[j] = ctx.now;
-        ctx.send_peer(
-            self.members[j],
-            CallRef { slot, generation },
-            peer,
-            MsgKind::Peer { tag, a, b },
-        );
+    fn send(&mut self, ctx: &mut Ctx, j: usize, m: GcommMsg) {
+        self.send_with(ctx, j, CallRef::default(), m);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_peer(
-        &mut self,
-        ctx: &mut Ctx,
-        rng: &mut Rng,
-        j: usize,
-        tag: u8,
-        a: u32,
-        b: u32,
-        call: CallRef,
-        peer: u32,
-    ) {
+    /// Sends `m` with `call` (only a state message has a word there).
+    fn send_with(&mut self, ctx: &mut Ctx, j: usize, call: CallRef, m: GcommMsg) {
+        self.last_sent[j] = ctx.now;
+        ctx.send(self.members[j], call, m.into());
+    }
+
+    /// A gcomm message from member `j`, sent with `call`.
+    fn on_gcomm(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, call: CallRef, m: GcommMsg) {
         // A message advances the peer's timestamp if it is about this view
         // (or the membership round); messages of another view do not.
-        let tagged = match tag {
-            JOIN | INSTALL | LEAVE => self.view,
-            KEEPALIVE => a,
-            STATE | XREQ | XSTART | XENTRY | XDONE => peer,
-            _ => b,
-        };
+        let tagged = m.view().unwrap_or(self.view);
         if self.active & bit(j) != 0 && tagged == self.view {
             self.last_heard[j] = ctx.now;
         }
-        match tag {
-            KEEPALIVE => {
-                self.foreign(ctx, rng, j, a);
-                if call.slot == 1 && a == self.view {
-                    self.on_deliver(ctx, rng, b);
+        match m {
+            GcommMsg::Keepalive { view, delivered } => {
+                self.foreign(ctx, rng, j, view);
+                if let Some(upto) = delivered
+                    && view == self.view
+                {
+                    self.on_deliver(ctx, rng, upto);
                 }
             }
-            JOIN => self.on_join(
-                ctx,
-                rng,
-                j,
-                Join {
-                    set: a,
-                    suspects: b,
-                    seen: call.generation,
-                },
-                call.slot,
-            ),
-            INSTALL => {
-                self.max_seq = self.max_seq.max(b >> 5);
+            GcommMsg::Join { view, join } => self.on_join(ctx, rng, j, join, view),
+            GcommMsg::Install { view, set } => {
+                self.max_seq = self.max_seq.max(view >> 5);
                 if self.gather
                     && self.active & bit(j) != 0
-                    && self.my_set() == a
-                    && a & bit(self.idx) != 0
+                    && self.my_set() == set
+                    && set & bit(self.idx) != 0
                 {
-                    self.install(ctx, rng, b, a);
+                    self.install(ctx, rng, view, set);
                 }
             }
-            LEAVE if self.active & bit(j) != 0 && a == self.view => {
+            GcommMsg::Leave { view } if self.active & bit(j) != 0 && view == self.view => {
                 self.active &= !bit(j);
                 self.left |= bit(j);
                 // Every member got the same LEAVE: they all gather now.
@@ -531,51 +633,84 @@ impl Galera {
                 self.send_join(ctx);
                 self.try_consensus(ctx, rng);
             }
-            STATE if peer == self.view && self.exchanging => {
+            GcommMsg::State {
+                view,
+                last_prim,
+                prim_members,
+                recv,
+                synced,
+            } if view == self.view && self.exchanging => {
                 self.states[j] = Some(PcState {
                     len: call.slot,
-                    last_prim: a,
-                    recv: b,
-                    prim_members: call.generation & !SYNCED_BIT,
-                    synced: call.generation & SYNCED_BIT != 0,
+                    last_prim,
+                    recv,
+                    prim_members,
+                    synced,
                 });
                 self.pc_try_decide(ctx, rng);
             }
-            WS if b == self.view && self.primary && !self.gather => {
-                self.seq_ws(ctx, rng, a, call.generation, call.slot);
+            // The originator of a write-set is its sender.
+            GcommMsg::Ws { view, op, depends }
+                if view == self.view && self.primary && !self.gather =>
+            {
+                self.seq_ws(ctx, rng, op, j as u32, depends);
             }
-            ORDER if b == self.view && self.primary => {
-                self.on_order(ctx, rng, a, call.slot, call.generation);
+            GcommMsg::Order {
+                view,
+                seqno,
+                op,
+                origin,
+            } if view == self.view && self.primary => {
+                self.on_order(ctx, rng, seqno, op, origin);
             }
-            ACK if b == self.view => {
-                self.seq_ack(ctx, rng, j, a);
+            GcommMsg::Ack { view, upto } if view == self.view => {
+                self.seq_ack(ctx, rng, j, upto);
             }
-            DELIVER if b == self.view => {
-                self.on_deliver(ctx, rng, a);
+            GcommMsg::Deliver { view, upto } if view == self.view => {
+                self.on_deliver(ctx, rng, upto);
             }
-            REJECT if b == self.view => {
-                self.rejected(ctx, a);
+            GcommMsg::Reject { view, op } if view == self.view => {
+                self.rejected(ctx, op);
             }
-            FC if b == self.view => {
-                self.seq_fc(ctx, rng, j, a == 1);
+            GcommMsg::FlowControl { view, pause } if view == self.view => {
+                self.seq_fc(ctx, rng, j, pause);
             }
-            XREQ if peer == self.view => {
-                self.donor_request(ctx, j, a, b);
+            GcommMsg::TransferRequest { view, len, last } if view == self.view => {
+                self.donor_request(ctx, j, len, last);
             }
-            XSTART if peer == self.view && self.state == JOINING => {
-                self.joiner_epoch += 1;
-                let wait = Dur::from_ms(a as u64) + Dur::from_secs(2);
-                ctx.timer(ctx.now + wait, T_JOINER_RETRY, self.joiner_epoch, 0);
+            GcommMsg::TransferStart { view, millis, .. }
+                if view == self.view && self.state == JOINING =>
+            {
+                let wait = Dur::from_ms(millis as u64) + Dur::from_secs(2);
+                ctx.rearm(
+                    &mut self.joiner_timer,
+                    ctx.now + wait,
+                    GaleraTimer::JoinerRetry,
+                );
             }
-            XENTRY if self.state == JOINING => {
-                self.xfer_buf.push((a, b));
+            GcommMsg::TransferEntry { pos, op, .. } if self.state == JOINING => {
+                self.xfer_buf.push((pos, op));
                 self.joiner_try_finish(ctx, rng);
             }
-            XDONE if peer == self.view && self.state == JOINING => {
-                self.xfer_done = Some((b, a));
+            GcommMsg::TransferDone { view, start, end }
+                if view == self.view && self.state == JOINING =>
+            {
+                self.xfer_done = Some((start, end));
                 self.joiner_try_finish(ctx, rng);
             }
-            _ => {}
+            // Of another view, or for a state this node left.
+            GcommMsg::Leave { .. }
+            | GcommMsg::State { .. }
+            | GcommMsg::Ws { .. }
+            | GcommMsg::Order { .. }
+            | GcommMsg::Ack { .. }
+            | GcommMsg::Deliver { .. }
+            | GcommMsg::Reject { .. }
+            | GcommMsg::FlowControl { .. }
+            | GcommMsg::TransferRequest { .. }
+            | GcommMsg::TransferStart { .. }
+            | GcommMsg::TransferEntry { .. }
+            | GcommMsg::TransferDone { .. } => {}
         }
     }
 
@@ -583,18 +718,21 @@ impl Galera {
 
     fn keepalive_tick(&mut self, ctx: &mut Ctx) {
         let period = self.spec.keepalive_period;
-        let is_rep = self.seq.is_some() as u32;
-        let delivered = self.seq.as_ref().map_or(0, |s| s.delivered);
+        let ka = GcommMsg::Keepalive {
+            view: self.view,
+            delivered: self.seq.as_ref().map(|s| s.delivered),
+        };
         for j in 0..self.members.len() {
             if j != self.idx && ctx.now.since(self.last_sent[j]) >= period {
-                self.send(ctx, j, KEEPALIVE, self.view, delivered, is_rep, 0, 0);
+                self.send(ctx, j, ka);
             }
         }
         self.seq_retransmit(ctx);
         if self.exchanging {
             self.send_state(ctx);
         }
-        ctx.timer(ctx.now + period, T_KEEPALIVE, self.ka_epoch, 0);
+        let at = ctx.now + period;
+        ctx.rearm(&mut self.keepalive_timer, at, GaleraTimer::Keepalive);
     }
 
     /// A message tagged with view `v` from `j`, who is not a known member: a
@@ -655,26 +793,11 @@ impl Galera {
         self.my_join = None;
         // No write can be acknowledged in this view any more.
         self.retire_view(ctx);
-        self.gather_epoch += 1;
-        ctx.timer(
-            ctx.now + self.spec.join_retrans_period,
-            T_JOIN_RETRANS,
-            self.gather_epoch,
-            0,
-        );
-        ctx.timer(
-            ctx.now + self.spec.install_timeout,
-            T_INSTALL,
-            self.gather_epoch,
-            0,
-        );
-        self.check_epoch += 1;
-        ctx.timer(
-            ctx.now + self.spec.inactive_check_period,
-            T_CHECK,
-            self.check_epoch,
-            0,
-        );
+        let at = ctx.now + self.spec.join_retrans_period;
+        ctx.rearm(&mut self.join_timer, at, GaleraTimer::JoinRetrans);
+        let at = ctx.now + self.spec.install_timeout;
+        ctx.rearm(&mut self.install_timer, at, GaleraTimer::InstallTimeout);
+        self.rearm_check(ctx, ctx.now + self.spec.inactive_check_period);
     }
 
     fn send_join(&mut self, ctx: &mut Ctx) {
@@ -690,18 +813,13 @@ impl Galera {
             seen,
         };
         self.my_join = Some(join);
+        let m = GcommMsg::Join {
+            view: self.view,
+            join,
+        };
         for j in 0..self.members.len() {
             if j != self.idx {
-                self.send(
-                    ctx,
-                    j,
-                    JOIN,
-                    join.set,
-                    join.suspects,
-                    self.view,
-                    join.seen,
-                    0,
-                );
+                self.send(ctx, j, m);
             }
         }
     }
@@ -787,12 +905,10 @@ impl Galera {
         self.declare_inactive(out);
         self.send_join(ctx);
         self.try_consensus(ctx, rng);
-        ctx.timer(
-            ctx.now + self.spec.install_timeout,
-            T_INSTALL,
-            self.gather_epoch,
-            0,
-        );
+        // Armed even when that installed a view: it then comes due outside
+        // GATHER and does nothing, unless a new GATHER cancelled it first.
+        let at = ctx.now + self.spec.install_timeout;
+        ctx.rearm(&mut self.install_timer, at, GaleraTimer::InstallTimeout);
     }
 
     /// The representative installs once every member's last JOIN proposes
@@ -824,7 +940,7 @@ impl Galera {
         let id = (self.max_seq << 5) | self.idx as u32;
         for j in members_of(set) {
             if j != self.idx {
-                self.send(ctx, j, INSTALL, set, id, 0, 0, 0);
+                self.send(ctx, j, GcommMsg::Install { view: id, set });
             }
         }
         self.install(ctx, rng, id, set);
@@ -841,7 +957,12 @@ impl Galera {
         self.view_members = set;
         self.active = set;
         self.gather = false;
-        self.gather_epoch += 1;
+        for k in [self.join_timer.take(), self.install_timer.take()]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel(k);
+        }
         self.joins.iter_mut().for_each(|j| *j = None);
         self.my_join = None;
         self.leave_seen = 0;
@@ -849,13 +970,7 @@ impl Galera {
         for j in members_of(set) {
             self.last_heard[j] = ctx.now;
         }
-        self.check_epoch += 1;
-        ctx.timer(
-            ctx.now + self.spec.inactive_check_period,
-            T_CHECK,
-            self.check_epoch,
-            0,
-        );
+        self.rearm_check(ctx, ctx.now + self.spec.inactive_check_period);
         self.prev_view_members = old_members;
         // Until the state exchange decides, the new view orders nothing: the
         // old view's sequencer must not go on delivering with the new
@@ -889,10 +1004,20 @@ impl Galera {
 
     fn send_state(&mut self, ctx: &mut Ctx) {
         let s = self.my_state();
-        let word = s.prim_members | if s.synced { SYNCED_BIT } else { 0 };
+        let m = GcommMsg::State {
+            view: self.view,
+            last_prim: s.last_prim,
+            prim_members: s.prim_members,
+            recv: s.recv,
+            synced: s.synced,
+        };
+        let call = CallRef {
+            slot: s.len,
+            generation: 0,
+        };
         for j in members_of(self.view_members) {
             if j != self.idx {
-                self.send(ctx, j, STATE, s.last_prim, s.recv, s.len, word, self.view);
+                self.send_with(ctx, j, call, m);
             }
         }
     }
@@ -1118,7 +1243,7 @@ impl Galera {
         if ctx.slow != 1.0 {
             d = Dur((d.0 as f64 * ctx.slow) as u64);
         }
-        ctx.timer(ctx.now + d, T_SERVICE, q.id.slot, q.id.generation);
+        ctx.at(ctx.now + d, GaleraTimer::QueryDone(q.id));
     }
 
     fn service_done(&mut self, ctx: &mut Ctx, rng: &mut Rng, id: CallRef) {
@@ -1164,8 +1289,8 @@ impl Galera {
                 self.seq_ws(ctx, rng, op, self.idx as u32, depends);
             }
         } else {
-            let rep = self.rep;
-            self.send(ctx, rep, WS, op, self.view, depends, self.idx as u32, 0);
+            let (rep, view) = (self.rep, self.view);
+            self.send(ctx, rep, GcommMsg::Ws { view, op, depends });
         }
     }
 
@@ -1222,7 +1347,7 @@ impl Galera {
                     if origin as usize == self.idx {
                         self.rejected(ctx, op);
                     } else {
-                        self.send(ctx, origin as usize, REJECT, op, view, 0, 0, 0);
+                        self.send(ctx, origin as usize, GcommMsg::Reject { view, op });
                     }
                     return;
                 }
@@ -1243,9 +1368,15 @@ impl Galera {
             s.ring.pop_front();
             s.ring_base += 1;
         }
+        let order = GcommMsg::Order {
+            view,
+            seqno: g,
+            op,
+            origin,
+        };
         for j in members_of(self.view_members) {
             if j != self.idx {
-                self.send(ctx, j, ORDER, g, view, op, origin, 0);
+                self.send(ctx, j, order);
             }
         }
         self.on_order(ctx, rng, g, op, origin);
@@ -1263,7 +1394,7 @@ impl Galera {
             let view = self.view;
             for m in members_of(members) {
                 if m != self.idx {
-                    self.send(ctx, m, DELIVER, safe, view, 0, 0, 0);
+                    self.send(ctx, m, GcommMsg::Deliver { view, upto: safe });
                 }
             }
             self.on_deliver(ctx, rng, safe);
@@ -1308,7 +1439,13 @@ impl Galera {
             let from = s.acked[j].max(s.ring_base);
             for g in from..s.next.min(from + RETRANS_BATCH) {
                 let (op, origin) = s.ring[(g - s.ring_base) as usize];
-                self.send(ctx, j, ORDER, g, self.view, op, origin, 0);
+                let order = GcommMsg::Order {
+                    view: self.view,
+                    seqno: g,
+                    op,
+                    origin,
+                };
+                self.send(ctx, j, order);
             }
         }
         s.acked_at_tick.clone_from(&s.acked);
@@ -1329,7 +1466,7 @@ impl Galera {
         // messages): under write traffic every node hears every other.
         for m in members_of(self.view_members) {
             if m != self.idx {
-                self.send(ctx, m, ACK, upto, view, 0, 0, 0);
+                self.send(ctx, m, GcommMsg::Ack { view, upto });
             }
         }
         if rep == self.idx {
@@ -1389,7 +1526,7 @@ impl Galera {
                     d = Dur((d.0 as f64 * ctx.slow) as u64);
                 }
                 self.applying = Some((g, op));
-                ctx.timer(ctx.now + d, T_APPLY, self.apply_epoch, 0);
+                ctx.rearm(&mut self.apply_timer, ctx.now + d, GaleraTimer::ApplyDone);
             }
         }
         if self.state == JOINED && self.apply_q.is_empty() && self.applying.is_none() {
@@ -1437,7 +1574,7 @@ impl Galera {
         if rep == self.idx {
             self.seq_fc(ctx, rng, rep, pause);
         } else {
-            self.send(ctx, rep, FC, pause as u32, view, 0, 0, 0);
+            self.send(ctx, rep, GcommMsg::FlowControl { view, pause });
         }
     }
 
@@ -1449,14 +1586,13 @@ impl Galera {
             return;
         }
         let donor = donors[self.donor_pick % donors.len()];
-        let last = self.log.entries().last().copied().unwrap_or(u32::MAX);
+        let last = self.log.entries().last().copied();
         let (len, view) = (self.log.len() as u32, self.view);
         self.xfer_buf.clear();
         self.xfer_done = None;
-        self.send(ctx, donor, XREQ, len, last, 0, 0, view);
-        self.joiner_epoch += 1;
-        let wait = self.spec.install_timeout;
-        ctx.timer(ctx.now + wait, T_JOINER_RETRY, self.joiner_epoch, 0);
+        self.send(ctx, donor, GcommMsg::TransferRequest { view, len, last });
+        let at = ctx.now + self.spec.install_timeout;
+        ctx.rearm(&mut self.joiner_timer, at, GaleraTimer::JoinerRetry);
     }
 
     /// Op at position `pos` of what this node holds in order: its data, then
@@ -1482,12 +1618,12 @@ impl Galera {
         n
     }
 
-    fn donor_request(&mut self, ctx: &mut Ctx, j: usize, len: u32, last: u32) {
+    fn donor_request(&mut self, ctx: &mut Ctx, j: usize, len: u32, last: Option<u32>) {
         if !self.primary || self.state != SYNCED || self.donation.is_some() {
             return;
         }
         let have = self.log.len() as u32;
-        let prefix = len <= have && (len == 0 || self.log.get(len as usize - 1) == Some(last));
+        let prefix = len <= have && (len == 0 || self.log.get(len as usize - 1) == last);
         let ist =
             prefix && len >= self.gcache_from && (have - len) as u64 <= self.spec.gcache_writes();
         let bytes = if ist {
@@ -1501,8 +1637,7 @@ impl Galera {
             joiner: j,
             start: if ist { len } else { 0 },
         });
-        self.donor_epoch += 1;
-        ctx.timer(ctx.now + d, T_DONOR, self.donor_epoch, 0);
+        ctx.rearm(&mut self.donor_timer, ctx.now + d, GaleraTimer::DonorDone);
         let name = ctx.names[self.members[j] as usize].clone();
         ctx.log(
             self.me,
@@ -1513,17 +1648,12 @@ impl Galera {
                 d
             ),
         );
-        let view = self.view;
-        self.send(
-            ctx,
-            j,
-            XSTART,
-            d.0.div_ceil(Dur::MS) as u32,
-            ist as u32,
-            0,
-            0,
-            view,
-        );
+        let start = GcommMsg::TransferStart {
+            view: self.view,
+            millis: u32::try_from(d.0.div_ceil(Dur::MS)).unwrap_or(u32::MAX),
+            ist,
+        };
+        self.send(ctx, j, start);
         self.update_writable(ctx);
     }
 
@@ -1536,9 +1666,14 @@ impl Galera {
             let view = self.view;
             for pos in don.start..end {
                 let op = self.held_at(pos).expect("held");
-                self.send(ctx, don.joiner, XENTRY, pos, op, 0, 0, view);
+                self.send(ctx, don.joiner, GcommMsg::TransferEntry { view, pos, op });
             }
-            self.send(ctx, don.joiner, XDONE, end, don.start, 0, 0, view);
+            let done = GcommMsg::TransferDone {
+                view,
+                start: don.start,
+                end,
+            };
+            self.send(ctx, don.joiner, done);
             self.state = SYNCED;
             ctx.log(
                 self.me,
@@ -1583,7 +1718,9 @@ impl Galera {
         }
         self.xfer_buf.clear();
         self.xfer_done = None;
-        self.joiner_epoch += 1;
+        if let Some(k) = self.joiner_timer.take() {
+            ctx.cancel(k);
+        }
         self.synced = true;
         self.gcache_from = self.log.len() as u32;
         self.state = JOINED;
@@ -1632,11 +1769,7 @@ fn retired(changes: &[crate::metrics::history::WritableChange], cluster: u32, v:
 }
 
 impl Process for Galera {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+    type Timer = GaleraTimer;
 
     fn crashed(&mut self, _pristine: &Self) {
         self.crash();
@@ -1646,8 +1779,8 @@ impl Process for Galera {
         if !self.booted {
             self.form(ctx, rng);
         } else {
-            self.boot_epoch += 1;
-            ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+            let at = ctx.now + self.spec.startup;
+            ctx.rearm(&mut self.boot_timer, at, GaleraTimer::Boot);
         }
     }
 
@@ -1659,15 +1792,17 @@ impl Process for Galera {
         // connections and comes back after `startup`.
         for j in members_of(self.view_members) {
             if j != self.idx {
-                self.send(ctx, j, LEAVE, self.view, 0, 0, 0, 0);
+                let view = self.view;
+                self.send(ctx, j, GcommMsg::Leave { view });
             }
         }
         ctx.log(self.me, EventKind::Info, "WSREP: Shutdown: sending LEAVE");
         self.set_writable(ctx, None);
         self.sessions.close_all(ctx);
+        self.cancel_timers(ctx);
         self.reset_volatile();
-        self.boot_epoch += 1;
-        ctx.timer(ctx.now + self.spec.startup, T_BOOT, self.boot_epoch, 0);
+        let at = ctx.now + self.spec.startup;
+        ctx.rearm(&mut self.boot_timer, at, GaleraTimer::Boot);
     }
 
     fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
@@ -1708,14 +1843,14 @@ impl Process for Galera {
                 let status = if ok { 200 } else { 503 };
                 ctx.send(msg.from, msg.call, MsgKind::Response { status });
             }
-            MsgKind::Peer { tag, a, b } => {
+            MsgKind::Wire(Wire::Gcomm(m)) => {
                 if !self.up {
                     return;
                 }
                 let Some(j) = self.members.iter().position(|&m| m == msg.from) else {
                     return;
                 };
-                self.on_peer(ctx, rng, j, tag, a, b, msg.call, msg.peer);
+                self.on_gcomm(ctx, rng, j, msg.call, m);
             }
             _ => {
                 if let Some(q) = self.sessions.on_message(ctx, &msg) {
@@ -1725,39 +1860,30 @@ impl Process for Galera {
         }
     }
 
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
-        match t.kind {
-            T_BOOT if t.a == self.boot_epoch && !self.up => self.boot(ctx, rng),
-            T_KEEPALIVE if t.a == self.ka_epoch && self.up => self.keepalive_tick(ctx),
-            T_CHECK if t.a == self.check_epoch && self.up => {
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: GaleraTimer) {
+        match t {
+            GaleraTimer::Boot if !self.up => self.boot(ctx, rng),
+            GaleraTimer::Keepalive if self.up => self.keepalive_tick(ctx),
+            GaleraTimer::InactiveCheck if self.up => {
+                // The oldest live check is the one due (see `check_timers`).
+                self.check_timers.pop_front();
                 self.check_inactive(ctx, rng);
-                ctx.timer(
-                    ctx.now + self.spec.inactive_check_period,
-                    T_CHECK,
-                    self.check_epoch,
-                    0,
-                );
+                let at = ctx.now + self.spec.inactive_check_period;
+                let k = ctx.at_cancellable(at, GaleraTimer::InactiveCheck);
+                self.check_timers.push_back(k);
             }
-            T_JOIN_RETRANS if t.a == self.gather_epoch && self.gather => {
+            GaleraTimer::JoinRetrans if self.gather => {
                 self.send_join(ctx);
                 self.try_consensus(ctx, rng);
-                ctx.timer(
-                    ctx.now + self.spec.join_retrans_period,
-                    T_JOIN_RETRANS,
-                    self.gather_epoch,
-                    0,
-                );
+                // Armed even when that installed a view (see
+                // `install_timeout`).
+                let at = ctx.now + self.spec.join_retrans_period;
+                ctx.rearm(&mut self.join_timer, at, GaleraTimer::JoinRetrans);
             }
-            T_INSTALL if t.a == self.gather_epoch && self.gather => self.install_timeout(ctx, rng),
-            T_SERVICE => self.service_done(
-                ctx,
-                rng,
-                CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                },
-            ),
-            T_APPLY if t.a == self.apply_epoch => {
+            GaleraTimer::InstallTimeout if self.gather => self.install_timeout(ctx, rng),
+            GaleraTimer::QueryDone(id) => self.service_done(ctx, rng, id),
+            GaleraTimer::ApplyDone => {
+                self.apply_timer = None;
                 if let Some((g, op)) = self.applying.take()
                     && g as usize == self.log.len()
                 {
@@ -1765,12 +1891,20 @@ impl Process for Galera {
                 }
                 self.kick_applier(ctx, rng);
             }
-            T_DONOR if t.a == self.donor_epoch => self.donor_done(ctx, rng),
-            T_JOINER_RETRY if t.a == self.joiner_epoch && self.state == JOINING && self.primary => {
+            GaleraTimer::DonorDone => {
+                self.donor_timer = None;
+                self.donor_done(ctx, rng);
+            }
+            GaleraTimer::JoinerRetry if self.state == JOINING && self.primary => {
                 self.donor_pick += 1;
                 self.request_transfer(ctx);
             }
-            _ => {}
+            GaleraTimer::Boot
+            | GaleraTimer::Keepalive
+            | GaleraTimer::InactiveCheck
+            | GaleraTimer::JoinRetrans
+            | GaleraTimer::InstallTimeout
+            | GaleraTimer::JoinerRetry => {}
         }
     }
 }
