@@ -111,6 +111,8 @@ macro_rules! products {
 pub enum Wire {
     /// MySQL binlog replication.
     Binlog(db::mysql::BinlogMsg),
+    /// Galera's group communication (gcomm: EVS, PC, replication).
+    Gcomm(db::galera::GcommMsg),
 }
 
 products! {
