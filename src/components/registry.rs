@@ -111,6 +111,12 @@ macro_rules! products {
 pub enum Wire {
     /// MySQL binlog replication.
     Binlog(db::mysql::BinlogMsg),
+    /// The DCS API between Patroni and etcd.
+    Dcs(db::dcs::DcsMsg),
+    /// Raft between etcd members.
+    Raft(db::etcd::RaftMsg),
+    /// Streaming replication and the REST poll between Patroni members.
+    Patroni(db::patroni::PatroniMsg),
     /// Galera's group communication (gcomm: EVS, PC, replication).
     Gcomm(db::galera::GcommMsg),
 }

@@ -5,95 +5,126 @@
 //! every 500 ms and re-armed to TTL + election timeout by a new leader
 //! (`lessor.Promote`), and watch notifications to Patroni nodes.
 //!
-//! Raft messages carry one log entry each (`APPEND`); a proposal is one
-//! `u32` op (kind in the top 4 bits). Clients (Patroni) send requests with
-//! ids in the `call` words; a follower forwards them to the leader it knows,
-//! which answers the client directly. Without a leader, or when a proposal
-//! does not commit, the request fails after the request timeout
-//! (5 s + 2 x election timeout, "etcdserver: request timed out").
+//! Raft messages ([`RaftMsg`]) carry one log entry each; an entry is one
+//! [`DcsOp`]. Clients (Patroni) call through the DCS API ([`super::dcs`])
+//! with their request ids in the `call` words; a follower forwards the calls
+//! to the leader it knows, which answers the client directly. Without a
+//! leader, or when a proposal does not commit, the request fails after the
+//! request timeout (5 s + 2 x election timeout, "etcdserver: request timed
+//! out").
 
+use super::dcs::{DcsMsg, DcsOp, DcsRequest, DcsResult, DcsState, Failover, NONE, SyncKey};
 use super::{Admin, FinalData};
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
+use crate::components::{
+    CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind, Timer, TimerKey, Wire,
+};
 use crate::config::spec::{DatabaseSpec, DbKind};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use rand::Rng as _;
 
-// ---- message tags (etcd <-> etcd) ----
-const VOTE_REQ: u8 = 1;
-const VOTE_RESP: u8 = 2;
-const APPEND: u8 = 3;
-const APPEND_RESP: u8 = 4;
-const HEARTBEAT: u8 = 5;
-const HEARTBEAT_RESP: u8 = 6;
-const FORWARD_PROPOSE: u8 = 7;
-const FORWARD_KEEPALIVE: u8 = 8;
-const FORWARD_READ: u8 = 9;
-
-// ---- client protocol (Patroni <-> etcd) ----
-/// A proposal: `a` = op. Answer `C_RESP`.
-pub const C_PROPOSE: u8 = 20;
-/// A lease keepalive: `a` = lease id. Answer `C_RESP` (`b` = ttl s).
-pub const C_KEEPALIVE: u8 = 21;
-/// A read of the cluster keys that also (re)creates the watch. Answer
-/// `C_STATE`.
-pub const C_READ: u8 = 22;
-/// `a` = result (`R_OK`, `R_FAIL`, `R_ERR`), `b` = value; `call` echoes.
-pub const C_RESP: u8 = 23;
-/// The keys: `a` = leader key owner (`NONE`), `b` = `/optime/leader`,
-/// `call.slot` = `/failover` (pack2 leader, candidate), `call.generation` =
-/// `/sync` (pack2 leader, standby), `peer` = revision. Sent as the answer to
-/// a read and as a watch notification.
-pub const C_STATE: u8 = 24;
-
-pub const R_OK: u32 = 0;
-/// Compare failed (the key exists), lease not found.
-pub const R_FAIL: u32 = 1;
-/// "request timed out", "leader changed".
-pub const R_ERR: u32 = 2;
-
-pub const NONE: u32 = u32::MAX;
-
-// ---- ops (4-bit kind, 28-bit value) ----
-pub const OP_NOOP: u32 = 0;
-/// Value: pack `node << 14 | ttl_secs`; the lease id is the entry's index.
-pub const OP_GRANT: u32 = 1;
-pub const OP_REVOKE: u32 = 2;
-/// Create the leader key if absent, bound to lease `value` (its owner is
-/// the lease's node): Patroni's `attempt_to_acquire_leader` transaction.
-pub const OP_CREATE_LEADER: u32 = 3;
-/// Delete the leader key if its owner is node `value`.
-pub const OP_DELETE_LEADER: u32 = 4;
-pub const OP_PUT_OPTIME: u32 = 5;
-/// Value: pack2(leader, candidate); 0 clears.
-pub const OP_PUT_FAILOVER: u32 = 6;
-/// Value: pack2(leader, standby).
-pub const OP_PUT_SYNC: u32 = 7;
-/// Re-bind the leader key to lease `value` if the lease's node owns it
-/// (a restarted Patroni with a new lease: etcd3.py `_update_leader`).
-pub const OP_UPDATE_LEADER: u32 = 8;
-
-pub const fn op(kind: u32, value: u32) -> u32 {
-    kind << 28 | (value & 0x0fff_ffff)
+/// etcd's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EtcdTimer {
+    /// A follower or candidate heard no leader for its randomized election
+    /// timeout: it campaigns.
+    Election,
+    /// The leader's heartbeat to every follower.
+    Heartbeat,
+    /// The leader's CheckQuorum, every election timeout.
+    CheckQuorum,
+    /// The lessor's expiry check, and the held requests' timeouts.
+    Lessor,
 }
 
-/// Two node ids (or `NONE`) in 28 bits; 0 = empty.
-pub const fn pack2(a: u32, b: u32) -> u32 {
-    (a.wrapping_add(1) & 0x3fff) << 14 | (b.wrapping_add(1) & 0x3fff)
+impl From<EtcdTimer> for Timer {
+    fn from(t: EtcdTimer) -> Timer {
+        Timer::Etcd(t)
+    }
 }
 
-pub const fn unpack2(v: u32) -> (u32, u32) {
-    (
-        (v >> 14 & 0x3fff).wrapping_sub(1),
-        (v & 0x3fff).wrapping_sub(1),
-    )
+/// Raft between etcd members ([`Wire::Raft`]), and client calls a follower
+/// forwards to its leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaftMsg {
+    /// A candidate asks for a vote; its last entry is `last_index` of term
+    /// `last_term`.
+    VoteReq {
+        term: u32,
+        last_index: u32,
+        last_term: u32,
+    },
+    VoteResp {
+        term: u32,
+        granted: bool,
+    },
+    /// Entry `index`, holding `op`. The entry fills the 16 bytes a wire
+    /// message may have (`Event` is at most 48 bytes): the leader's term, the
+    /// entry's and the previous entry's ride in the message's `call` and
+    /// `peer` words ([`AppendTerms`]).
+    Append {
+        index: u32,
+        op: DcsOp,
+    },
+    /// The follower has entry `index` (`ok`), or asks for the entries from
+    /// `index` on.
+    AppendResp {
+        term: u32,
+        ok: bool,
+        index: u32,
+    },
+    /// The leader committed up to `commit`; its last entry is `last_index`,
+    /// whose term rides in the message's `peer` word.
+    Heartbeat {
+        term: u32,
+        commit: u32,
+        last_index: u32,
+    },
+    /// The follower's last entry is `last_index` of term `last_term`.
+    HeartbeatResp {
+        term: u32,
+        last_index: u32,
+        last_term: u32,
+    },
+    /// A client's call, forwarded to the leader: `call` is the client's, and
+    /// the client rides in the message's `peer` word.
+    Forward(DcsRequest),
 }
 
-// ---- timers ----
-const T_ELECTION: u8 = 1;
-const T_HEARTBEAT: u8 = 2;
-const T_LESSOR: u8 = 3;
-const T_CHECK_QUORUM: u8 = 4;
+impl From<RaftMsg> for MsgKind {
+    fn from(m: RaftMsg) -> MsgKind {
+        MsgKind::Wire(Wire::Raft(m))
+    }
+}
+
+/// The terms an [`RaftMsg::Append`] carries in its message's words.
+#[derive(Clone, Copy, Debug)]
+struct AppendTerms {
+    /// The leader's.
+    term: u32,
+    /// The entry's.
+    entry: u32,
+    /// The entry before it's.
+    prev: u32,
+}
+
+impl AppendTerms {
+    fn words(self) -> (CallRef, u32) {
+        let call = CallRef {
+            slot: self.entry,
+            generation: self.prev,
+        };
+        (call, self.term)
+    }
+
+    fn of(msg: &Msg) -> AppendTerms {
+        AppendTerms {
+            term: msg.peer,
+            entry: msg.call.slot,
+            prev: msg.call.generation,
+        }
+    }
+}
 
 /// The lessor's expiry check period (lease/lessor.go runLoop).
 pub const LESSOR_CHECK: Dur = Dur(500 * Dur::MS);
@@ -110,7 +141,7 @@ enum Role {
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     term: u32,
-    op: u32,
+    op: DcsOp,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -129,8 +160,8 @@ struct Kv {
     leader: u32,
     leader_lease: u32,
     optime: u32,
-    failover: u32,
-    sync: u32,
+    failover: Failover,
+    sync: SyncKey,
     revision: u32,
     leases: Vec<Lease>,
 }
@@ -141,8 +172,8 @@ impl Default for Kv {
             leader: NONE,
             leader_lease: NONE,
             optime: 0,
-            failover: 0,
-            sync: 0,
+            failover: Failover::EMPTY,
+            sync: SyncKey::EMPTY,
             revision: 1,
             leases: Vec::new(),
         }
@@ -175,8 +206,12 @@ pub struct Etcd {
     // volatile
     role: Role,
     leader: u32,
-    epoch: u32,
-    life: u32,
+    /// The pending election timeout (follower, candidate).
+    election_timer: Option<TimerKey>,
+    /// The leader's pending heartbeat and CheckQuorum.
+    heartbeat_timer: Option<TimerKey>,
+    check_quorum_timer: Option<TimerKey>,
+    lessor_timer: Option<TimerKey>,
     last_heard: SimTime,
     votes: u32,
     next: Vec<u32>,
@@ -184,8 +219,9 @@ pub struct Etcd {
     active: Vec<bool>,
     pending: Vec<Pending>,
     watchers: Vec<NodeId>,
-    /// Requests held while no leader is known: (client, call, kind, a, since).
-    held: Vec<(NodeId, CallRef, u8, u32, SimTime)>,
+    /// Requests held while no leader is known: (client, call, request,
+    /// since).
+    held: Vec<(NodeId, CallRef, DcsRequest, SimTime)>,
     /// Keepalives of an expired lease, waiting on the leader for its
     /// revocation or for the leader to step down: (client, call, lease).
     renewing: Vec<(NodeId, CallRef, u32)>,
@@ -213,8 +249,10 @@ impl Etcd {
             kv: Kv::default(),
             role: Role::Follower,
             leader: NONE,
-            epoch: 0,
-            life: 0,
+            election_timer: None,
+            heartbeat_timer: None,
+            check_quorum_timer: None,
+            lessor_timer: None,
             last_heard: SimTime::ZERO,
             votes: 0,
             next: vec![1; n],
@@ -249,18 +287,25 @@ impl Etcd {
         self.peers.iter().position(|&p| p == node)
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        self.role = Role::Follower;
-        self.leader = NONE;
-        self.last_heard = ctx.now;
-        self.reset_election(ctx, rng);
-        ctx.timer(ctx.now + LESSOR_CHECK, T_LESSOR, self.life, 0);
+    /// Cancels the leader's timers and a pending election timeout.
+    fn cancel_role_timers(&mut self, ctx: &mut Ctx) {
+        for k in [
+            self.election_timer.take(),
+            self.heartbeat_timer.take(),
+            self.check_quorum_timer.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            ctx.cancel(k);
+        }
     }
 
     fn reset_election(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        self.epoch = self.epoch.wrapping_add(1);
+        self.cancel_role_timers(ctx);
         let d = self.election.0 + rng.random_range(0..self.election.0.max(1));
-        ctx.timer(ctx.now + Dur(d), T_ELECTION, self.epoch, 0);
+        let at = ctx.now + Dur(d);
+        self.election_timer = Some(ctx.at_cancellable(at, EtcdTimer::Election));
     }
 
     fn become_follower(&mut self, ctx: &mut Ctx, rng: &mut Rng, term: u32, leader: u32) {
@@ -280,7 +325,7 @@ impl Etcd {
         if was_leader {
             // "etcdserver: leader changed": proposals in flight fail.
             for p in std::mem::take(&mut self.pending) {
-                ctx.send(p.client, p.call, peer(C_RESP, R_ERR, 0));
+                ctx.send(p.client, p.call, resp(DcsResult::Err, 0));
             }
             for l in &mut self.kv.leases {
                 l.expiry = SimTime::NEVER;
@@ -288,8 +333,9 @@ impl Etcd {
             }
             // Renewals waiting on an expired lease get ErrNotPrimary and
             // are forwarded to the next leader (v3_server.go LeaseRenew).
-            for (client, call, id) in std::mem::take(&mut self.renewing) {
-                self.held.push((client, call, C_KEEPALIVE, id, ctx.now));
+            for (client, call, lease) in std::mem::take(&mut self.renewing) {
+                let req = DcsRequest::Keepalive { lease };
+                self.held.push((client, call, req, ctx.now));
             }
             if self.leader != NONE {
                 self.release_held(ctx);
@@ -320,22 +366,13 @@ impl Etcd {
         if self.votes as usize >= self.quorum() {
             return self.become_leader(ctx, rng);
         }
-        let (li, lt) = (self.last_index(), self.term_at(self.last_index()));
+        let req = RaftMsg::VoteReq {
+            term: self.term,
+            last_index: self.last_index(),
+            last_term: self.term_at(self.last_index()),
+        };
         for i in 0..self.peers.len() {
-            let to = self.peers[i];
-            ctx.send_peer(
-                to,
-                CallRef {
-                    slot: lt,
-                    generation: 0,
-                },
-                0,
-                MsgKind::Peer {
-                    tag: VOTE_REQ,
-                    a: self.term,
-                    b: li,
-                },
-            );
+            ctx.send(self.peers[i], CallRef::default(), req.into());
         }
     }
 
@@ -343,7 +380,7 @@ impl Etcd {
         self.role = Role::Leader;
         self.leader = self.me;
         self.lost_logged = false;
-        self.epoch = self.epoch.wrapping_add(1);
+        self.cancel_role_timers(ctx);
         let n = self.peers.len();
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
@@ -358,14 +395,15 @@ impl Etcd {
             l.expiry = ctx.now + l.ttl + self.election;
             l.revoking = false;
         }
-        self.append(ctx, op(OP_NOOP, 0));
+        self.append(ctx, DcsOp::Noop);
         self.release_held(ctx);
         self.heartbeat_tick(ctx);
-        ctx.timer(ctx.now + self.election, T_CHECK_QUORUM, self.epoch, 0);
+        let at = ctx.now + self.election;
+        self.check_quorum_timer = Some(ctx.at_cancellable(at, EtcdTimer::CheckQuorum));
     }
 
     /// Appends an op to the leader's log; returns its index.
-    fn append(&mut self, ctx: &mut Ctx, o: u32) -> u32 {
+    fn append(&mut self, ctx: &mut Ctx, o: DcsOp) -> u32 {
         self.log.push(Entry {
             term: self.term,
             op: o,
@@ -387,19 +425,17 @@ impl Etcd {
         let upto = self.last_index().min(from + MAX_BATCH - 1);
         for idx in from..=upto {
             let e = self.log[idx as usize - 1];
-            ctx.send_peer(
-                to,
-                CallRef {
-                    slot: e.term,
-                    generation: self.term_at(idx - 1),
-                },
-                e.op,
-                MsgKind::Peer {
-                    tag: APPEND,
-                    a: self.term,
-                    b: idx,
-                },
-            );
+            let terms = AppendTerms {
+                term: self.term,
+                entry: e.term,
+                prev: self.term_at(idx - 1),
+            };
+            let (call, peer) = terms.words();
+            let m = RaftMsg::Append {
+                index: idx,
+                op: e.op,
+            };
+            ctx.send_peer(to, call, peer, m.into());
         }
         if upto >= from {
             self.next[i] = upto + 1;
@@ -408,28 +444,22 @@ impl Etcd {
 
     fn heartbeat_tick(&mut self, ctx: &mut Ctx) {
         let (li, lt) = (self.last_index(), self.term_at(self.last_index()));
+        let beat = RaftMsg::Heartbeat {
+            term: self.term,
+            commit: self.commit,
+            last_index: li,
+        };
         for i in 0..self.peers.len() {
-            ctx.send_peer(
-                self.peers[i],
-                CallRef {
-                    slot: li,
-                    generation: lt,
-                },
-                0,
-                MsgKind::Peer {
-                    tag: HEARTBEAT,
-                    a: self.term,
-                    b: self.commit,
-                },
-            );
+            ctx.send_peer(self.peers[i], CallRef::default(), lt, beat.into());
         }
-        ctx.timer(ctx.now + self.heartbeat, T_HEARTBEAT, self.epoch, 0);
+        let at = ctx.now + self.heartbeat;
+        ctx.rearm(&mut self.heartbeat_timer, at, EtcdTimer::Heartbeat);
         // Proposals that did not commit in time fail.
         let limit = self.req_timeout;
         let now = ctx.now;
         self.pending.retain(|p| {
             if now.since(p.at) >= limit {
-                ctx.send(p.client, p.call, peer(C_RESP, R_ERR, 0));
+                ctx.send(p.client, p.call, resp(DcsResult::Err, 0));
                 false
             } else {
                 true
@@ -458,18 +488,21 @@ impl Etcd {
                 && let Some(k) = self.pending.iter().position(|p| p.index == idx)
             {
                 let p = self.pending.swap_remove(k);
-                let r = if p.term == e.term { result } else { R_ERR };
-                ctx.send(p.client, p.call, peer(C_RESP, r, value));
+                let r = if p.term == e.term {
+                    result
+                } else {
+                    DcsResult::Err
+                };
+                ctx.send(p.client, p.call, resp(r, value));
             }
         }
     }
 
-    fn apply_op(&mut self, ctx: &mut Ctx, idx: u32, o: u32) -> (u32, u32) {
-        let (kind, v) = (o >> 28, o & 0x0fff_ffff);
+    fn apply_op(&mut self, ctx: &mut Ctx, idx: u32, o: DcsOp) -> (DcsResult, u32) {
         let before = (self.kv.leader, self.kv.failover, self.kv.sync);
-        let r = match kind {
-            OP_GRANT => {
-                let ttl = Dur::from_secs((v & 0x3fff) as u64);
+        let r = match o {
+            DcsOp::Grant { node, ttl_secs } => {
+                let ttl = Dur::from_secs(ttl_secs as u64);
                 let expiry = if self.role == Role::Leader {
                     ctx.now + ttl
                 } else {
@@ -477,68 +510,68 @@ impl Etcd {
                 };
                 self.kv.leases.push(Lease {
                     id: idx,
-                    node: v >> 14,
+                    node,
                     ttl,
                     expiry,
                     revoking: false,
                 });
-                (R_OK, idx)
+                (DcsResult::Ok, idx)
             }
-            OP_REVOKE => {
-                self.kv.leases.retain(|l| l.id != v);
+            DcsOp::Revoke { lease } => {
+                self.kv.leases.retain(|l| l.id != lease);
                 // Renewals that waited for the revocation: lease not found.
                 self.renewing.retain(|&(client, call, id)| {
-                    if id == v {
-                        ctx.send(client, call, peer(C_RESP, R_FAIL, 0));
+                    if id == lease {
+                        ctx.send(client, call, resp(DcsResult::Fail, 0));
                     }
-                    id != v
+                    id != lease
                 });
-                if self.kv.leader_lease == v {
+                if self.kv.leader_lease == lease {
                     self.kv.leader = NONE;
                     self.kv.leader_lease = NONE;
                 }
-                (R_OK, 0)
+                (DcsResult::Ok, 0)
             }
-            OP_CREATE_LEADER => match self.kv.leases.iter().find(|l| l.id == v) {
+            DcsOp::CreateLeader { lease } => match self.kv.leases.iter().find(|l| l.id == lease) {
                 Some(l) if self.kv.leader == NONE => {
                     self.kv.leader = l.node;
-                    self.kv.leader_lease = v;
-                    (R_OK, 0)
+                    self.kv.leader_lease = lease;
+                    (DcsResult::Ok, 0)
                 }
-                Some(_) => (R_FAIL, self.kv.leader),
-                None => (R_FAIL, NONE),
+                Some(_) => (DcsResult::Fail, self.kv.leader),
+                None => (DcsResult::Fail, NONE),
             },
-            OP_DELETE_LEADER => {
-                if self.kv.leader == v {
+            DcsOp::DeleteLeader { owner } => {
+                if self.kv.leader == owner {
                     self.kv.leader = NONE;
                     self.kv.leader_lease = NONE;
-                    (R_OK, 0)
+                    (DcsResult::Ok, 0)
                 } else {
-                    (R_FAIL, self.kv.leader)
+                    (DcsResult::Fail, self.kv.leader)
                 }
             }
-            OP_UPDATE_LEADER => match self.kv.leases.iter().find(|l| l.id == v) {
+            DcsOp::UpdateLeader { lease } => match self.kv.leases.iter().find(|l| l.id == lease) {
                 Some(l) if self.kv.leader == l.node => {
-                    self.kv.leader_lease = v;
-                    (R_OK, 0)
+                    self.kv.leader_lease = lease;
+                    (DcsResult::Ok, 0)
                 }
-                _ => (R_FAIL, self.kv.leader),
+                _ => (DcsResult::Fail, self.kv.leader),
             },
-            OP_PUT_OPTIME => {
-                self.kv.optime = v;
-                (R_OK, 0)
+            DcsOp::PutOptime { optime } => {
+                self.kv.optime = optime;
+                (DcsResult::Ok, 0)
             }
-            OP_PUT_FAILOVER => {
-                self.kv.failover = v;
-                (R_OK, 0)
+            DcsOp::PutFailover(f) => {
+                self.kv.failover = f;
+                (DcsResult::Ok, 0)
             }
-            OP_PUT_SYNC => {
-                self.kv.sync = v;
-                (R_OK, 0)
+            DcsOp::PutSync(k) => {
+                self.kv.sync = k;
+                (DcsResult::Ok, 0)
             }
-            _ => (R_OK, 0),
+            DcsOp::Noop => (DcsResult::Ok, 0),
         };
-        if kind != OP_NOOP {
+        if o != DcsOp::Noop {
             self.kv.revision += 1;
         }
         if (self.kv.leader, self.kv.failover, self.kv.sync) != before {
@@ -551,44 +584,34 @@ impl Etcd {
     }
 
     fn send_state(&self, ctx: &mut Ctx, to: NodeId) {
-        ctx.send_peer(
-            to,
-            CallRef {
-                slot: self.kv.failover,
-                generation: self.kv.sync,
-            },
-            self.kv.revision,
-            MsgKind::Peer {
-                tag: C_STATE,
-                a: self.kv.leader,
-                b: self.kv.optime,
-            },
-        );
+        let s = DcsState {
+            leader: self.kv.leader,
+            optime: self.kv.optime,
+            failover: self.kv.failover.candidate,
+            sync: self.kv.sync,
+            revision: self.kv.revision,
+        };
+        s.send(ctx, to);
     }
 
     fn release_held(&mut self, ctx: &mut Ctx) {
-        for (client, call, kind, a, _) in std::mem::take(&mut self.held) {
-            self.client_request(ctx, client, call, kind, a);
+        for (client, call, req, _) in std::mem::take(&mut self.held) {
+            self.client_request(ctx, client, call, req);
         }
     }
 
     /// A client request (direct or forwarded).
-    fn client_request(&mut self, ctx: &mut Ctx, client: NodeId, call: CallRef, kind: u8, a: u32) {
+    fn client_request(&mut self, ctx: &mut Ctx, client: NodeId, call: CallRef, req: DcsRequest) {
         if self.role != Role::Leader {
             if self.leader == NONE || self.leader == self.me {
-                self.held.push((client, call, kind, a, ctx.now));
+                self.held.push((client, call, req, ctx.now));
                 return;
             }
-            let tag = match kind {
-                C_PROPOSE => FORWARD_PROPOSE,
-                C_KEEPALIVE => FORWARD_KEEPALIVE,
-                _ => FORWARD_READ,
-            };
-            ctx.send_peer(self.leader, call, client, MsgKind::Peer { tag, a, b: 0 });
+            ctx.send_peer(self.leader, call, client, RaftMsg::Forward(req).into());
             return;
         }
-        match kind {
-            C_PROPOSE => {
+        match req {
+            DcsRequest::Propose(o) => {
                 self.pending.push(Pending {
                     index: self.last_index() + 1,
                     term: self.term,
@@ -596,25 +619,25 @@ impl Etcd {
                     call,
                     at: ctx.now,
                 });
-                self.append(ctx, a);
+                self.append(ctx, o);
             }
-            C_KEEPALIVE => {
+            DcsRequest::Keepalive { lease } => {
                 let now = ctx.now;
-                match self.kv.leases.iter_mut().find(|l| l.id == a) {
+                match self.kv.leases.iter_mut().find(|l| l.id == lease) {
                     // lessor.Renew: an expired lease is not renewed; the
                     // request waits until it is revoked (lease not found) or
                     // this member stops being the leader. A stale leader
                     // cut off from its quorum thus renews no expired lease.
-                    Some(l) if l.expiry <= now => self.renewing.push((client, call, a)),
+                    Some(l) if l.expiry <= now => self.renewing.push((client, call, lease)),
                     Some(l) => {
                         l.expiry = now + l.ttl;
                         let ttl = (l.ttl.0 / Dur::S) as u32;
-                        ctx.send(client, call, peer(C_RESP, R_OK, ttl));
+                        ctx.send(client, call, resp(DcsResult::Ok, ttl));
                     }
-                    None => ctx.send(client, call, peer(C_RESP, R_FAIL, 0)),
+                    None => ctx.send(client, call, resp(DcsResult::Fail, 0)),
                 }
             }
-            _ => {
+            DcsRequest::Read => {
                 if !self.watchers.contains(&client) {
                     self.watchers.push(client);
                 }
@@ -623,119 +646,148 @@ impl Etcd {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        let MsgKind::Peer { tag, a, b } = msg.kind else {
-            return;
-        };
-        match tag {
-            C_PROPOSE | C_KEEPALIVE | C_READ => {
-                self.client_request(ctx, msg.from, msg.call, tag, a)
-            }
-            FORWARD_PROPOSE | FORWARD_KEEPALIVE | FORWARD_READ => {
-                let kind = match tag {
-                    FORWARD_PROPOSE => C_PROPOSE,
-                    FORWARD_KEEPALIVE => C_KEEPALIVE,
-                    _ => C_READ,
-                };
-                self.client_request(ctx, msg.peer, msg.call, kind, a)
-            }
-            VOTE_REQ => self.on_vote_req(ctx, rng, msg.from, a, b, msg.call.slot),
-            VOTE_RESP => {
-                if a > self.term {
-                    self.become_follower(ctx, rng, a, NONE);
-                } else if self.role == Role::Candidate && a == self.term && b == 1 {
+    fn on_raft(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: &Msg, m: RaftMsg) {
+        match m {
+            // The client rides in `peer` (see `RaftMsg::Forward`).
+            RaftMsg::Forward(req) => self.client_request(ctx, msg.peer, msg.call, req),
+            RaftMsg::VoteReq {
+                term,
+                last_index,
+                last_term,
+            } => self.on_vote_req(ctx, rng, msg.from, term, last_index, last_term),
+            RaftMsg::VoteResp { term, granted } => {
+                if term > self.term {
+                    self.become_follower(ctx, rng, term, NONE);
+                } else if self.role == Role::Candidate && term == self.term && granted {
                     self.votes += 1;
                     if self.votes as usize >= self.quorum() {
                         self.become_leader(ctx, rng);
                     }
                 }
             }
-            APPEND | HEARTBEAT => {
-                if a < self.term {
-                    let resp = if tag == APPEND {
-                        APPEND_RESP
-                    } else {
-                        HEARTBEAT_RESP
-                    };
-                    ctx.send(msg.from, CallRef::default(), peer(resp, self.term, 0));
+            RaftMsg::Append { index, op } => {
+                let terms = AppendTerms::of(msg);
+                if !self.heard_leader(ctx, rng, msg.from, terms.term, true) {
                     return;
                 }
-                if a > self.term || self.role != Role::Follower || self.leader != msg.from {
-                    self.become_follower(ctx, rng, a, msg.from);
-                } else {
-                    self.reset_election(ctx, rng);
-                }
-                self.last_heard = ctx.now;
-                if tag == APPEND {
-                    self.on_append(
-                        ctx,
-                        msg.from,
-                        b,
-                        msg.call.slot,
-                        msg.call.generation,
-                        msg.peer,
-                    );
-                } else {
-                    // Heartbeat: commit what is known to match the leader.
-                    let (li, lt) = (msg.call.slot, msg.call.generation);
-                    if self.last_index() >= li && self.term_at(li) == lt {
-                        self.commit = self.commit.max(b.min(li));
-                        self.apply(ctx);
-                    }
-                    let mine = self.last_index();
-                    ctx.send_peer(
-                        msg.from,
-                        CallRef {
-                            slot: self.term_at(mine),
-                            generation: 0,
-                        },
-                        0,
-                        MsgKind::Peer {
-                            tag: HEARTBEAT_RESP,
-                            a: self.term,
-                            b: mine,
-                        },
-                    );
-                }
+                self.on_append(ctx, msg.from, index, terms.entry, terms.prev, op);
             }
-            APPEND_RESP | HEARTBEAT_RESP => {
-                if a > self.term {
-                    return self.become_follower(ctx, rng, a, NONE);
-                }
-                if self.role != Role::Leader || a < self.term {
+            RaftMsg::Heartbeat {
+                term,
+                commit,
+                last_index,
+            } => {
+                if !self.heard_leader(ctx, rng, msg.from, term, false) {
                     return;
                 }
-                let Some(i) = self.peer_index(msg.from) else {
+                // Commit what is known to match the leader (its last
+                // entry's term rides in `peer`).
+                let (li, lt) = (last_index, msg.peer);
+                if self.last_index() >= li && self.term_at(li) == lt {
+                    self.commit = self.commit.max(commit.min(li));
+                    self.apply(ctx);
+                }
+                let mine = self.last_index();
+                let r = RaftMsg::HeartbeatResp {
+                    term: self.term,
+                    last_index: mine,
+                    last_term: self.term_at(mine),
+                };
+                ctx.send(msg.from, CallRef::default(), r.into());
+            }
+            RaftMsg::AppendResp { term, ok, index } => {
+                let Some(i) = self.leader_hears(ctx, rng, msg.from, term) else {
                     return;
                 };
-                self.active[i] = true;
-                if tag == APPEND_RESP {
-                    if msg.call.slot == 1 {
-                        self.matched[i] = self.matched[i].max(b);
-                        self.advance_commit(ctx);
-                    } else {
-                        // Rejected: resend from the follower's hint.
-                        self.next[i] = b.max(self.matched[i] + 1).max(1);
+                if ok {
+                    self.matched[i] = self.matched[i].max(index);
+                    self.advance_commit(ctx);
+                } else {
+                    // Rejected: resend from the follower's hint.
+                    self.next[i] = index.max(self.matched[i] + 1).max(1);
+                    self.send_entries(ctx, i);
+                }
+            }
+            RaftMsg::HeartbeatResp {
+                term,
+                last_index,
+                last_term,
+            } => {
+                let Some(i) = self.leader_hears(ctx, rng, msg.from, term) else {
+                    return;
+                };
+                // The follower's last entry: in sync with us up to there?
+                let (fi, ft) = (last_index, last_term);
+                if fi <= self.last_index() && self.term_at(fi) == ft {
+                    self.matched[i] = self.matched[i].max(fi);
+                    self.advance_commit(ctx);
+                    if fi < self.last_index() {
+                        self.next[i] = fi + 1;
                         self.send_entries(ctx, i);
                     }
                 } else {
-                    // The follower's last entry: in sync with us up to there?
-                    let (fi, ft) = (b, msg.call.slot);
-                    if fi <= self.last_index() && self.term_at(fi) == ft {
-                        self.matched[i] = self.matched[i].max(fi);
-                        self.advance_commit(ctx);
-                        if fi < self.last_index() {
-                            self.next[i] = fi + 1;
-                            self.send_entries(ctx, i);
-                        }
-                    } else {
-                        self.next[i] = (fi.min(self.last_index())).max(self.matched[i] + 1);
-                        self.send_entries(ctx, i);
-                    }
+                    self.next[i] = (fi.min(self.last_index())).max(self.matched[i] + 1);
+                    self.send_entries(ctx, i);
                 }
             }
-            _ => {}
         }
+    }
+
+    /// An append or heartbeat from `from` in `term`: whether to take it (a
+    /// stale leader is told the current term).
+    fn heard_leader(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        from: NodeId,
+        term: u32,
+        append: bool,
+    ) -> bool {
+        if term < self.term {
+            let r = if append {
+                RaftMsg::AppendResp {
+                    term: self.term,
+                    ok: false,
+                    index: 0,
+                }
+            } else {
+                RaftMsg::HeartbeatResp {
+                    term: self.term,
+                    last_index: 0,
+                    last_term: 0,
+                }
+            };
+            ctx.send(from, CallRef::default(), r.into());
+            return false;
+        }
+        if term > self.term || self.role != Role::Follower || self.leader != from {
+            self.become_follower(ctx, rng, term, from);
+        } else {
+            self.reset_election(ctx, rng);
+        }
+        self.last_heard = ctx.now;
+        true
+    }
+
+    /// A follower's answer in `term`: the follower's index when this member
+    /// leads in that term.
+    fn leader_hears(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        from: NodeId,
+        term: u32,
+    ) -> Option<usize> {
+        if term > self.term {
+            self.become_follower(ctx, rng, term, NONE);
+            return None;
+        }
+        if self.role != Role::Leader || term < self.term {
+            return None;
+        }
+        let i = self.peer_index(from)?;
+        self.active[i] = true;
+        Some(i)
     }
 
     fn on_vote_req(
@@ -765,11 +817,11 @@ impl Etcd {
             self.voted_for = from;
             self.reset_election(ctx, rng);
         }
-        ctx.send(
-            from,
-            CallRef::default(),
-            peer(VOTE_RESP, self.term, grant as u32),
-        );
+        let r = RaftMsg::VoteResp {
+            term: self.term,
+            granted: grant,
+        };
+        ctx.send(from, CallRef::default(), r.into());
     }
 
     fn on_append(
@@ -779,10 +831,15 @@ impl Etcd {
         idx: u32,
         eterm: u32,
         prev_term: u32,
-        o: u32,
+        o: DcsOp,
     ) {
         let nack = |ctx: &mut Ctx, hint: u32, term: u32| {
-            ctx.send(from, CallRef::default(), peer(APPEND_RESP, term, hint));
+            let r = RaftMsg::AppendResp {
+                term,
+                ok: false,
+                index: hint,
+            };
+            ctx.send(from, CallRef::default(), r.into());
         };
         if idx == 0 || idx > self.last_index() + 1 {
             return nack(ctx, self.last_index() + 1, self.term);
@@ -800,80 +857,12 @@ impl Etcd {
         } else {
             self.log.push(Entry { term: eterm, op: o });
         }
-        let ack = CallRef {
-            slot: 1,
-            generation: 0,
+        let r = RaftMsg::AppendResp {
+            term: self.term,
+            ok: true,
+            index: idx,
         };
-        ctx.send(from, ack, peer(APPEND_RESP, self.term, idx));
-    }
-
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
-        match t.kind {
-            T_ELECTION if t.a == self.epoch && self.role != Role::Leader => self.campaign(ctx, rng),
-            T_HEARTBEAT if t.a == self.epoch && self.role == Role::Leader => {
-                self.heartbeat_tick(ctx)
-            }
-            T_CHECK_QUORUM if t.a == self.epoch && self.role == Role::Leader => {
-                let heard = 1 + self.active.iter().filter(|&&x| x).count();
-                if heard < self.quorum() {
-                    ctx.log(
-                        self.me,
-                        EventKind::QuorumLost,
-                        "stepped down to follower since quorum is not active",
-                    );
-                    self.lost_logged = true;
-                    let term = self.term;
-                    self.become_follower(ctx, rng, term, NONE);
-                } else {
-                    self.active.iter_mut().for_each(|x| *x = false);
-                    ctx.timer(ctx.now + self.election, T_CHECK_QUORUM, self.epoch, 0);
-                }
-            }
-            T_LESSOR if t.a == self.life => {
-                ctx.timer(ctx.now + LESSOR_CHECK, T_LESSOR, self.life, 0);
-                // Held requests (no leader) fail after the request timeout.
-                let (now, limit) = (ctx.now, self.req_timeout);
-                self.held.retain(|&(client, call, _, _, since)| {
-                    if now.since(since) >= limit {
-                        ctx.send(client, call, peer(C_RESP, R_ERR, 0));
-                        false
-                    } else {
-                        true
-                    }
-                });
-                if self.role == Role::Leader {
-                    let expired: Vec<u32> = self
-                        .kv
-                        .leases
-                        .iter_mut()
-                        .filter(|l| !l.revoking && l.expiry <= now)
-                        .map(|l| {
-                            l.revoking = true;
-                            l.id
-                        })
-                        .collect();
-                    for id in expired {
-                        self.append(ctx, op(OP_REVOKE, id));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
-
-    pub fn is_call_live(&self, _call: CallRef) -> bool {
-        false
-    }
-
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        Vec::new()
-    }
-
-    pub fn refuses(&self, kind: ReqKind) -> bool {
-        // Nothing but the cluster protocol talks to etcd here.
-        kind == ReqKind::Work
+        ctx.send(from, CallRef::default(), r.into());
     }
 
     /// Keeps the raft HardState, the log and the backend; forgets the rest.
@@ -889,20 +878,6 @@ impl Etcd {
             l.expiry = SimTime::NEVER;
             l.revoking = false;
         }
-    }
-
-    pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-        if a == Admin::Restart {
-            // systemctl restart etcd: a clean stop and start, disk kept.
-            ctx.log(self.me, EventKind::Info, "restarting etcd");
-            self.crash();
-            self.life = self.life.wrapping_add(1);
-            self.start(ctx, rng);
-        }
-    }
-
-    pub fn final_data(&self) -> Option<FinalData<'_>> {
-        None
     }
 
     /// The raft leader this member knows (tests).
@@ -924,47 +899,116 @@ impl Etcd {
     }
 }
 
-fn peer(tag: u8, a: u32, b: u32) -> MsgKind {
-    MsgKind::Peer { tag, a, b }
+fn resp(result: DcsResult, value: u32) -> MsgKind {
+    DcsMsg::Resp { result, value }.into()
 }
 
-// Until Etcd's methods move here from its inherent impl (they are being
-// edited in parallel), the trait forwards to them.
-impl crate::components::Process for Etcd {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+impl Process for Etcd {
+    type Timer = EtcdTimer;
 
     fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        Etcd::start(self, ctx, rng)
+        self.role = Role::Follower;
+        self.leader = NONE;
+        self.last_heard = ctx.now;
+        self.reset_election(ctx, rng);
+        let at = ctx.now + LESSOR_CHECK;
+        ctx.rearm(&mut self.lessor_timer, at, EtcdTimer::Lessor);
     }
+
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        Etcd::on_message(self, ctx, rng, msg)
+        match msg.kind {
+            MsgKind::Wire(Wire::Dcs(DcsMsg::Request(req))) => {
+                self.client_request(ctx, msg.from, msg.call, req)
+            }
+            MsgKind::Wire(Wire::Raft(m)) => self.on_raft(ctx, rng, &msg, m),
+            _ => {}
+        }
     }
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
-        Etcd::on_timer(self, ctx, rng, t)
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: EtcdTimer) {
+        match t {
+            EtcdTimer::Election if self.role != Role::Leader => self.campaign(ctx, rng),
+            EtcdTimer::Heartbeat if self.role == Role::Leader => self.heartbeat_tick(ctx),
+            EtcdTimer::CheckQuorum if self.role == Role::Leader => {
+                let heard = 1 + self.active.iter().filter(|&&x| x).count();
+                if heard < self.quorum() {
+                    ctx.log(
+                        self.me,
+                        EventKind::QuorumLost,
+                        "stepped down to follower since quorum is not active",
+                    );
+                    self.lost_logged = true;
+                    let term = self.term;
+                    self.become_follower(ctx, rng, term, NONE);
+                } else {
+                    self.active.iter_mut().for_each(|x| *x = false);
+                    let at = ctx.now + self.election;
+                    ctx.rearm(&mut self.check_quorum_timer, at, EtcdTimer::CheckQuorum);
+                }
+            }
+            EtcdTimer::Lessor => {
+                let at = ctx.now + LESSOR_CHECK;
+                ctx.rearm(&mut self.lessor_timer, at, EtcdTimer::Lessor);
+                // Held requests (no leader) fail after the request timeout.
+                let (now, limit) = (ctx.now, self.req_timeout);
+                self.held.retain(|&(client, call, _, since)| {
+                    if now.since(since) >= limit {
+                        ctx.send(client, call, resp(DcsResult::Err, 0));
+                        false
+                    } else {
+                        true
+                    }
+                });
+                if self.role == Role::Leader {
+                    let expired: Vec<u32> = self
+                        .kv
+                        .leases
+                        .iter_mut()
+                        .filter(|l| !l.revoking && l.expiry <= now)
+                        .map(|l| {
+                            l.revoking = true;
+                            l.id
+                        })
+                        .collect();
+                    for lease in expired {
+                        self.append(ctx, DcsOp::Revoke { lease });
+                    }
+                }
+            }
+            EtcdTimer::Election | EtcdTimer::Heartbeat | EtcdTimer::CheckQuorum => {}
+        }
     }
-    fn on_established(&mut self, call: CallRef, at: SimTime) {
-        Etcd::on_established(self, call, at)
+
+    fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
+    fn is_call_live(&self, _call: CallRef) -> bool {
+        false
     }
-    fn is_call_live(&self, call: CallRef) -> bool {
-        Etcd::is_call_live(self, call)
-    }
+
     fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        Etcd::inbound_peers(self)
+        Vec::new()
     }
-    fn crashed(&mut self, _pristine: &Self) {
-        Etcd::crash(self)
-    }
+
     fn refuses(&self, kind: ReqKind) -> bool {
-        Etcd::refuses(self, kind)
+        // Nothing but the cluster protocol talks to etcd here.
+        kind == ReqKind::Work
     }
+
+    fn crashed(&mut self, _pristine: &Self) {
+        self.crash();
+    }
+
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-        Etcd::admin(self, ctx, rng, a)
+        if a == Admin::Restart {
+            // systemctl restart etcd: a clean stop and start, disk kept. The
+            // old process's timers go with it (cancelled by `start`).
+            ctx.log(self.me, EventKind::Info, "restarting etcd");
+            self.crash();
+            self.start(ctx, rng);
+        }
     }
+
     fn final_data(&self) -> Option<FinalData<'_>> {
-        Etcd::final_data(self)
+        None
     }
 }

@@ -4,6 +4,7 @@
 //! ([`Sessions`]), operator actions ([`Admin`]) and the cluster protocol's
 //! message tags.
 
+pub mod dcs;
 pub mod etcd;
 pub mod galera;
 pub mod mysql;

@@ -12,14 +12,10 @@ mod breakdown;
 
 pub use breakdown::{CheckTiming, failover_breakdown, for_cluster};
 
-use super::etcd::{
-    self, C_KEEPALIVE, C_PROPOSE, C_READ, C_RESP, C_STATE, NONE, OP_CREATE_LEADER,
-    OP_DELETE_LEADER, OP_GRANT, OP_PUT_FAILOVER, OP_PUT_OPTIME, OP_PUT_SYNC, R_ERR, R_OK, op,
-    pack2, unpack2,
-};
+use super::dcs::{DcsMsg, DcsOp, DcsRequest, DcsResult, DcsState, Failover, NONE, SyncKey};
 use super::{Admin, DataLog, FinalData, Query, Sessions};
 use crate::components::dist::Sampler;
-use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind};
+use crate::components::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, Timer, TimerKey, Wire};
 use crate::config::spec::{DatabaseSpec, DbKind, Process};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
@@ -43,30 +39,85 @@ pub enum WatchdogMode {
     On,
 }
 
-// ---- Peer tags between Patroni nodes (replication, REST poll) ----
-const WAL: u8 = 40;
-const WAL_ACK: u8 = 41;
-const STREAM_START: u8 = 42;
-const STREAM_OK: u8 = 43;
-const DIVERGED: u8 = 44;
-const PROBE: u8 = 45;
-const PROBE_ANS: u8 = 46;
-const STATUS: u8 = 47;
+/// Patroni's (and its PostgreSQL's) timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatroniTimer {
+    /// The HA loop's next cycle (`loop_wait`, or at once when woken).
+    Cycle,
+    /// The attempt of DCS request `id` timed out.
+    DcsAttempt { id: u32 },
+    /// The pause after a DCS error is over: request `id` goes out again.
+    DcsRetry { id: u32 },
+    /// The REST poll of the other members timed out.
+    Poll,
+    /// Has the watchdog been pinged within `ttl - safety_margin`? One is
+    /// armed at each lock update and several are pending at once, each
+    /// checking the latest update when it fires: they carry Patroni's `life`
+    /// (a generation, bumped when Patroni dies or restarts) instead of keys.
+    Watchdog { life: u32 },
+    /// A client query's service time is over.
+    QueryDone(CallRef),
+    /// Primary: send the WAL up to write `upto`. One per commit, so several
+    /// are pending: a stop, start, promotion or crash of PostgreSQL (a new
+    /// `pg_epoch`, a generation) drops them all.
+    WalSend { upto: u32, pg_epoch: u32 },
+    /// PostgreSQL finished starting, stopping or promoting.
+    Pg(PgStep),
+    /// The kernel's softdog, armed when Patroni stops pinging it: resets the
+    /// host if it still runs a primary. It may be pending beside a start,
+    /// stop or another softdog: it carries the `pg_epoch` it was armed in.
+    Softdog { pg_epoch: u32 },
+}
 
-// ---- timers ----
-const T_CYCLE: u8 = 1;
-const T_DCS: u8 = 2;
-const T_QUERY: u8 = 3;
-const T_WAL_SEND: u8 = 4;
-const T_PG: u8 = 5;
-const T_POLL: u8 = 6;
-const T_WATCHDOG: u8 = 7;
-const T_DCS_RETRY: u8 = 8;
+impl From<PatroniTimer> for Timer {
+    fn from(t: PatroniTimer) -> Timer {
+        Timer::Patroni(t)
+    }
+}
 
-// T_PG actions
-const PG_START_DONE: u32 = 1;
-const PG_STOP_DONE: u32 = 2;
-const PG_PROMOTE_DONE: u32 = 3;
+/// What PostgreSQL finished ([`PatroniTimer::Pg`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgStep {
+    Started,
+    Stopped,
+    Promoted,
+}
+
+/// Between Patroni members ([`Wire::Patroni`]): PostgreSQL streaming
+/// replication and pg_rewind, and the REST API's answer to the other
+/// members' poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatroniMsg {
+    /// Primary -> standby: write `pos` (1-based) is `op`, on `timeline`.
+    Wal { timeline: u32, pos: u32, op: u32 },
+    /// Standby -> primary: I have `flushed` writes (also the status a
+    /// streaming standby sends each cycle).
+    WalAck { flushed: u32 },
+    /// Standby -> primary: stream to me; I have `len` writes, the last
+    /// being `last`.
+    StreamStart { len: u32, last: Option<u32> },
+    /// Primary -> standby: streaming (the primary has `len` writes).
+    StreamOk { len: u32 },
+    /// Primary -> standby: your writes are not a prefix of my `len`.
+    Diverged { len: u32 },
+    /// pg_rewind, standby -> primary: is your write `pos` `op`?
+    Probe { pos: u32, op: u32 },
+    /// Primary -> standby: whether write `pos` matches.
+    ProbeAnswer { pos: u32, matches: bool },
+    /// The REST API's answer to a member's poll (`call` is the poll's):
+    /// PostgreSQL runs, is a replica (or promoting), has `wal` writes.
+    Status {
+        running: bool,
+        replica: bool,
+        wal: u32,
+    },
+}
+
+impl From<PatroniMsg> for MsgKind {
+    fn from(m: PatroniMsg) -> MsgKind {
+        MsgKind::Wire(Wire::Patroni(m))
+    }
+}
 
 /// `Ha.fetch_node_status()`: the REST poll of one member, no retry.
 pub const REST_POLL_TIMEOUT: Dur = Dur(2 * Dur::S);
@@ -122,11 +173,12 @@ enum Purpose {
 #[derive(Clone, Copy, Debug)]
 struct DcsReq {
     id: u32,
-    kind: u8,
-    a: u32,
+    req: DcsRequest,
     purpose: Purpose,
     deadline: SimTime,
     host: usize,
+    /// The pending attempt timeout or retry pause.
+    timer: Option<TimerKey>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -137,23 +189,30 @@ struct Standby {
     last_seen: SimTime,
 }
 
+/// A member's REST answer to the poll.
+#[derive(Clone, Copy, Debug)]
+struct MemberStatus {
+    running: bool,
+    replica: bool,
+    wal: u32,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PollResult {
     node: NodeId,
     done: bool,
-    ok: bool,
-    flags: u32,
-    wal: u32,
+    /// `None`: no answer (refused, unreachable, timed out).
+    status: Option<MemberStatus>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Cache {
-    leader: u32,
-    optime: u32,
-    failover: u32,
-    sync: u32,
-    revision: u32,
-}
+/// What Patroni knows of the keys before its first read.
+const NO_KEYS: DcsState = DcsState {
+    leader: NONE,
+    optime: 0,
+    failover: NONE,
+    sync: SyncKey::EMPTY,
+    revision: 0,
+};
 
 #[derive(Clone)]
 struct Cfg {
@@ -193,7 +252,11 @@ pub struct Patroni {
     pg_frozen: bool,
     role: Role,
     promoting: bool,
+    /// The generation of the PostgreSQL timers that may be several
+    /// ([`PatroniTimer::WalSend`], [`PatroniTimer::Softdog`]).
     pg_epoch: u32,
+    /// The pending start, stop or promotion.
+    pg_timer: Option<TimerKey>,
     after_stop: AfterStop,
     pg_down_since: SimTime,
     following: u32,
@@ -216,16 +279,18 @@ pub struct Patroni {
     last_lock_update: SimTime,
     lease: u32,
     rebind: bool,
-    cache: Cache,
+    cache: DcsState,
     cycle_running: bool,
-    cycle_epoch: u32,
+    cycle_timer: Option<TimerKey>,
     cycle_started: SimTime,
     wake_pending: bool,
     dcs_host: usize,
     reqs: Vec<DcsReq>,
     next_req: u32,
     poll: Vec<PollResult>,
+    /// The poll's calls' generation.
     poll_epoch: u32,
+    poll_timer: Option<TimerKey>,
     switchover: Option<u32>,
     first: bool,
 }
@@ -251,10 +316,6 @@ pub fn attempt_timeout(hosts: usize, retry_timeout: Dur) -> Dur {
         max_retries = 1;
     }
     Dur::from_secs_f64(per_node.max(0.001))
-}
-
-fn peer(tag: u8, a: u32, b: u32) -> MsgKind {
-    MsgKind::Peer { tag, a, b }
 }
 
 impl Patroni {
@@ -307,6 +368,7 @@ impl Patroni {
             },
             promoting: false,
             pg_epoch: 0,
+            pg_timer: None,
             after_stop: AfterStop::Restart,
             pg_down_since: SimTime::ZERO,
             following: if bootstrap { NONE } else { ids.members[0] },
@@ -328,12 +390,9 @@ impl Patroni {
             last_lock_update: SimTime::ZERO,
             lease: NONE,
             rebind: false,
-            cache: Cache {
-                leader: NONE,
-                ..Cache::default()
-            },
+            cache: NO_KEYS,
             cycle_running: false,
-            cycle_epoch: 0,
+            cycle_timer: None,
             cycle_started: SimTime::ZERO,
             wake_pending: false,
             dcs_host: idx,
@@ -341,39 +400,13 @@ impl Patroni {
             next_req: 1,
             poll: Vec::new(),
             poll_epoch: 0,
+            poll_timer: None,
             switchover: None,
             first: true,
         }
     }
 
-    fn name<'c>(&self, ctx: &'c Ctx, n: NodeId) -> &'c str {
-        &ctx.names[n as usize]
-    }
-
     // ------------------------------------------------------------ start --
-
-    pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if self.first {
-            // Time zero: the cluster is already bootstrapped (member 1 the
-            // primary, the others streaming from it); the daemons' HA loops
-            // run with an arbitrary phase.
-            self.first = false;
-            self.pg = Pg::Running;
-            self.update_writable(ctx);
-            if self.role == Role::Replica {
-                self.stream_start(ctx);
-            }
-            self.start_patroni(ctx, rng, true);
-            return;
-        }
-        // A restart after the node (host or both processes) died: Patroni
-        // starts PostgreSQL as a replica; the HA loop decides the rest.
-        self.role = Role::Replica;
-        self.following = NONE;
-        self.pg = Pg::Down;
-        self.start_patroni(ctx, rng, false);
-        self.pg_start(ctx, rng, Role::Replica);
-    }
 
     fn start_patroni(&mut self, ctx: &mut Ctx, rng: &mut Rng, random_phase: bool) {
         self.patroni = Proc::Alive;
@@ -382,17 +415,30 @@ impl Patroni {
         self.lock_valid_until = SimTime::ZERO;
         self.lease = NONE;
         self.rebind = true;
-        self.reqs.clear();
-        self.poll.clear();
+        self.forget_calls(ctx);
         self.cycle_running = false;
         self.wake_pending = false;
-        self.cycle_epoch = self.cycle_epoch.wrapping_add(1);
         let first = if random_phase {
             Dur(rng.random_range(0..self.cfg.loop_wait.0.max(1)))
         } else {
             Dur::ZERO
         };
-        ctx.timer(ctx.now + first, T_CYCLE, self.cycle_epoch, 0);
+        let at = ctx.now + first;
+        ctx.rearm(&mut self.cycle_timer, at, PatroniTimer::Cycle);
+    }
+
+    /// Patroni's process ends (or starts afresh): its DCS requests and its
+    /// poll go, with their timers.
+    fn forget_calls(&mut self, ctx: &mut Ctx) {
+        for r in self.reqs.drain(..) {
+            if let Some(k) = r.timer {
+                ctx.cancel(k);
+            }
+        }
+        self.poll.clear();
+        if let Some(k) = self.poll_timer.take() {
+            ctx.cancel(k);
+        }
     }
 
     // ------------------------------------------------------- PostgreSQL --
@@ -405,8 +451,9 @@ impl Patroni {
             && self.sync_ok(ctx.now);
         if w != self.writable {
             self.writable = w;
-            if let Some(h) = ctx.rec.history.as_mut() {
-                h.set_writable(ctx.now, self.cluster, self.me, w.then_some(self.me));
+            let now = ctx.now;
+            if let Some(h) = ctx.history() {
+                h.set_writable(now, self.cluster, self.me, w.then_some(self.me));
             }
         }
     }
@@ -431,7 +478,8 @@ impl Patroni {
         self.promoting = false;
         self.update_writable(ctx);
         let d = self.cfg.start.sample(rng);
-        ctx.timer(ctx.now + d, T_PG, self.pg_epoch, PG_START_DONE);
+        let at = ctx.now + d;
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
     }
 
     fn pg_stop(&mut self, ctx: &mut Ctx, rng: &mut Rng, then: AfterStop) {
@@ -450,12 +498,16 @@ impl Patroni {
         self.after_stop = then;
         self.update_writable(ctx);
         let d = self.cfg.stop.sample(rng);
-        ctx.timer(ctx.now + d, T_PG, self.pg_epoch, PG_STOP_DONE);
+        let at = ctx.now + d;
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Stopped));
     }
 
     /// PostgreSQL dies (SIGKILL of the postmaster, watchdog reset).
     fn pg_crash(&mut self, ctx: &mut Ctx) {
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
+        if let Some(k) = self.pg_timer.take() {
+            ctx.cancel(k);
+        }
         self.pg = Pg::Down;
         self.pg_frozen = false;
         self.promoting = false;
@@ -469,9 +521,9 @@ impl Patroni {
         self.update_writable(ctx);
     }
 
-    fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, action: u32) {
-        match action {
-            PG_START_DONE => {
+    fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
+        match step {
+            PgStep::Started => {
                 self.pg = Pg::Running;
                 if self.role == Role::Replica {
                     ctx.log(
@@ -484,7 +536,7 @@ impl Patroni {
                 self.update_writable(ctx);
                 self.wake(ctx);
             }
-            PG_STOP_DONE => {
+            PgStep::Stopped => {
                 self.pg = Pg::Down;
                 self.standbys.clear();
                 match self.after_stop {
@@ -501,15 +553,7 @@ impl Patroni {
                     }
                 }
             }
-            PG_WATCHDOG => {
-                let deadline =
-                    self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin);
-                if self.patroni != Proc::Alive && self.role == Role::Primary && ctx.now >= deadline
-                {
-                    self.watchdog_reset(ctx, rng);
-                }
-            }
-            PG_PROMOTE_DONE => {
+            PgStep::Promoted => {
                 self.promoting = false;
                 self.timeline += 1;
                 ctx.log(
@@ -520,7 +564,15 @@ impl Patroni {
                 self.update_writable(ctx);
                 self.wake(ctx);
             }
-            _ => {}
+        }
+    }
+
+    /// The softdog fired: it resets the host when Patroni has not pinged it
+    /// in time and the node still runs a primary.
+    fn softdog(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        let deadline = self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin);
+        if self.patroni != Proc::Alive && self.role == Role::Primary && ctx.now >= deadline {
+            self.watchdog_reset(ctx, rng);
         }
     }
 
@@ -540,7 +592,8 @@ impl Patroni {
         self.promoting = true;
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         let d = self.cfg.promote.sample(rng);
-        ctx.timer(ctx.now + d, T_PG, self.pg_epoch, PG_PROMOTE_DONE);
+        let at = ctx.now + d;
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Promoted));
         self.update_writable(ctx);
     }
 
@@ -560,7 +613,7 @@ impl Patroni {
         self.in_service.push(q);
         let d = self.cfg.query.sample(rng);
         let d = Dur((d.0 as f64 * ctx.slow) as u64);
-        ctx.timer(ctx.now + d, T_QUERY, q.id.slot, q.id.generation);
+        ctx.at(ctx.now + d, PatroniTimer::QueryDone(q.id));
     }
 
     fn on_query_done(&mut self, ctx: &mut Ctx, rng: &mut Rng, id: CallRef) {
@@ -572,8 +625,8 @@ impl Patroni {
             return;
         }
         if !q.write {
-            if let Some(h) = ctx.rec.history.as_mut() {
-                let log = &self.log;
+            let log = &self.log;
+            if let Some(h) = ctx.history() {
                 h.read(q.op, self.me, |w| log.contains(w));
             }
             return self.sessions.reply(ctx, id, 200);
@@ -584,12 +637,17 @@ impl Patroni {
         }
         self.log.push(q.op);
         let index = self.log.len() as u32;
-        if let Some(h) = ctx.rec.history.as_mut() {
-            h.committed(q.op, self.me, ctx.now);
+        let now = ctx.now;
+        if let Some(h) = ctx.history() {
+            h.committed(q.op, self.me, now);
         }
         let at = (ctx.now + self.cfg.repl.sample(rng)).max(self.last_send_at);
         self.last_send_at = at;
-        ctx.timer(at, T_WAL_SEND, index, self.pg_epoch);
+        let send = PatroniTimer::WalSend {
+            upto: index,
+            pg_epoch: self.pg_epoch,
+        };
+        ctx.at(at, send);
         let wait = self.cfg.sync_mode && (self.sync_standby != NONE || !self.async_allowed());
         if wait {
             let acked = self
@@ -612,15 +670,12 @@ impl Patroni {
             while s.sent < upto {
                 s.sent += 1;
                 let w = self.log.get(s.sent as usize - 1).expect("in log");
-                ctx.send_peer(
-                    s.node,
-                    CallRef {
-                        slot: self.timeline,
-                        generation: 0,
-                    },
-                    0,
-                    peer(WAL, s.sent, w),
-                );
+                let m = PatroniMsg::Wal {
+                    timeline: self.timeline,
+                    pos: s.sent,
+                    op: w,
+                };
+                ctx.send(s.node, CallRef::default(), m.into());
             }
         }
     }
@@ -637,28 +692,24 @@ impl Patroni {
             return;
         }
         let len = self.log.len() as u32;
-        let last = if len == 0 {
-            NONE
-        } else {
-            self.log.get(len as usize - 1).expect("len > 0")
-        };
-        ctx.send(
-            self.following,
-            CallRef::default(),
-            peer(STREAM_START, len, last),
-        );
+        let last = len
+            .checked_sub(1)
+            .map(|i| self.log.get(i as usize).expect("in log"));
+        let m = PatroniMsg::StreamStart { len, last };
+        ctx.send(self.following, CallRef::default(), m.into());
     }
 
-    fn on_replication(&mut self, ctx: &mut Ctx, from: NodeId, tag: u8, a: u32, b: u32) {
+    fn on_replication(&mut self, ctx: &mut Ctx, from: NodeId, m: PatroniMsg) {
         if self.pg != Pg::Running || self.pg_frozen {
             return;
         }
-        match tag {
-            STREAM_START if self.role == Role::Primary => {
+        match m {
+            PatroniMsg::StreamStart { len: a, last } if self.role == Role::Primary => {
                 let len = self.log.len() as u32;
-                let prefix = a <= len && (a == 0 || self.log.get(a as usize - 1) == Some(b));
+                let prefix = a <= len && (a == 0 || self.log.get(a as usize - 1) == last);
                 if !prefix {
-                    ctx.send(from, CallRef::default(), peer(DIVERGED, len, 0));
+                    let m = PatroniMsg::Diverged { len };
+                    ctx.send(from, CallRef::default(), m.into());
                     return;
                 }
                 self.standbys.retain(|s| s.node != from);
@@ -668,45 +719,54 @@ impl Patroni {
                     acked: a,
                     last_seen: ctx.now,
                 });
-                ctx.send(from, CallRef::default(), peer(STREAM_OK, len, 0));
+                ctx.send(
+                    from,
+                    CallRef::default(),
+                    PatroniMsg::StreamOk { len }.into(),
+                );
                 let upto = self.log.len() as u32;
                 self.send_wal(ctx, upto);
                 self.update_writable(ctx);
             }
-            STREAM_OK if from == self.following => self.stream_ok = true,
-            DIVERGED if from == self.following && self.rewinding.is_none() => {
-                let hi = a.min(self.log.len() as u32);
+            PatroniMsg::StreamOk { .. } if from == self.following => self.stream_ok = true,
+            PatroniMsg::Diverged { len } if from == self.following && self.rewinding.is_none() => {
+                let hi = len.min(self.log.len() as u32);
                 self.rewinding = Some((0, hi));
                 self.probe(ctx);
             }
-            PROBE if self.role == Role::Primary => {
-                let m = a == 0 || self.log.get(a as usize - 1) == Some(b);
-                ctx.send(from, CallRef::default(), peer(PROBE_ANS, a, m as u32));
+            PatroniMsg::Probe { pos, op } if self.role == Role::Primary => {
+                let matches = pos == 0 || self.log.get(pos as usize - 1) == Some(op);
+                let m = PatroniMsg::ProbeAnswer { pos, matches };
+                ctx.send(from, CallRef::default(), m.into());
             }
-            PROBE_ANS if from == self.following => {
+            PatroniMsg::ProbeAnswer { pos, matches } if from == self.following => {
                 if let Some((lo, hi)) = self.rewinding {
                     let mid = (lo + hi).div_ceil(2);
-                    if a != mid {
+                    if pos != mid {
                         return;
                     }
-                    self.rewinding = Some(if b == 1 { (mid, hi) } else { (lo, mid - 1) });
+                    self.rewinding = Some(if matches { (mid, hi) } else { (lo, mid - 1) });
                     self.probe(ctx);
                 }
             }
-            WAL if from == self.following => {
+            PatroniMsg::Wal { pos, op, .. } if from == self.following => {
                 let len = self.log.len() as u32;
-                if a == len + 1 {
-                    self.log.push(b);
-                } else if a > len + 1 {
+                if pos == len + 1 {
+                    self.log.push(op);
+                } else if pos > len + 1 {
                     self.stream_ok = false;
                     return self.stream_start(ctx);
                 }
-                let len = self.log.len() as u32;
-                ctx.send(from, CallRef::default(), peer(WAL_ACK, len, 0));
+                let flushed = self.log.len() as u32;
+                ctx.send(
+                    from,
+                    CallRef::default(),
+                    PatroniMsg::WalAck { flushed }.into(),
+                );
             }
-            WAL_ACK if self.role == Role::Primary => {
+            PatroniMsg::WalAck { flushed } if self.role == Role::Primary => {
                 if let Some(s) = self.standbys.iter_mut().find(|s| s.node == from) {
-                    s.acked = s.acked.max(a);
+                    s.acked = s.acked.max(flushed);
                     s.last_seen = ctx.now;
                     if from == self.sync_standby {
                         let acked = s.acked;
@@ -749,39 +809,53 @@ impl Patroni {
             return self.stream_start(ctx);
         }
         let mid = (lo + hi).div_ceil(2);
-        let w = self.log.get(mid as usize - 1).expect("mid <= len");
-        ctx.send(self.following, CallRef::default(), peer(PROBE, mid, w));
+        let op = self.log.get(mid as usize - 1).expect("mid <= len");
+        let m = PatroniMsg::Probe { pos: mid, op };
+        ctx.send(self.following, CallRef::default(), m.into());
     }
 
     // ----------------------------------------------------------- DCS ----
 
-    fn dcs_call(&mut self, ctx: &mut Ctx, kind: u8, a: u32, purpose: Purpose) {
+    fn dcs_call(&mut self, ctx: &mut Ctx, req: DcsRequest, purpose: Purpose) {
         let id = self.next_req;
         self.next_req = self.next_req.wrapping_add(1).max(1);
         let r = DcsReq {
             id,
-            kind,
-            a,
+            req,
             purpose,
             deadline: ctx.now + self.cfg.retry_timeout,
             host: self.dcs_host,
+            timer: None,
         };
         self.reqs.push(r);
-        self.dcs_send(ctx, r);
+        self.dcs_send(ctx, self.reqs.len() - 1);
     }
 
-    fn dcs_send(&mut self, ctx: &mut Ctx, r: DcsReq) {
+    fn propose(&mut self, ctx: &mut Ctx, o: DcsOp, purpose: Purpose) {
+        self.dcs_call(ctx, DcsRequest::Propose(o), purpose);
+    }
+
+    /// Sends request `reqs[k]` to its etcd host, with its attempt timeout.
+    fn dcs_send(&mut self, ctx: &mut Ctx, k: usize) {
+        let r = self.reqs[k];
         let to = self.dcs[r.host % self.dcs.len()];
-        ctx.send(
-            to,
-            CallRef {
-                slot: r.id,
-                generation: self.life,
-            },
-            peer(r.kind, r.a, 0),
-        );
+        let call = CallRef {
+            slot: r.id,
+            generation: self.life,
+        };
+        ctx.send(to, call, r.req.into());
         let at = (ctx.now + self.cfg.attempt_timeout).min(r.deadline);
-        ctx.timer(at, T_DCS, r.id, self.life);
+        let t = PatroniTimer::DcsAttempt { id: r.id };
+        ctx.rearm(&mut self.reqs[k].timer, at, t);
+    }
+
+    /// Request `reqs[k]` is over: its timer goes.
+    fn dcs_remove(&mut self, ctx: &mut Ctx, k: usize) -> DcsReq {
+        let r = self.reqs.swap_remove(k);
+        if let Some(t) = r.timer {
+            ctx.cancel(t);
+        }
+        r
     }
 
     /// The attempt of request `id` failed (timeout or error): the next etcd
@@ -791,20 +865,21 @@ impl Patroni {
             return;
         };
         if ctx.now + pause >= self.reqs[k].deadline {
-            let r = self.reqs.swap_remove(k);
-            return self.dcs_done(ctx, rng, r.purpose, R_ERR, 0);
+            let r = self.dcs_remove(ctx, k);
+            return self.dcs_done(ctx, rng, r.purpose, DcsResult::Err, 0);
         }
         self.dcs_host = (self.reqs[k].host + 1) % self.dcs.len();
         self.reqs[k].host = self.dcs_host;
         if pause.is_zero() {
-            let r = self.reqs[k];
-            self.dcs_send(ctx, r);
+            self.dcs_send(ctx, k);
         } else {
             // A fresh attempt after the pause: a new id ignores late replies.
             let new = self.next_req;
             self.next_req = self.next_req.wrapping_add(1).max(1);
             self.reqs[k].id = new;
-            ctx.timer(ctx.now + pause, T_DCS_RETRY, new, self.life);
+            let at = ctx.now + pause;
+            let t = PatroniTimer::DcsRetry { id: new };
+            ctx.rearm(&mut self.reqs[k].timer, at, t);
         }
     }
 
@@ -813,7 +888,7 @@ impl Patroni {
         ctx: &mut Ctx,
         rng: &mut Rng,
         call: CallRef,
-        result: u32,
+        result: DcsResult,
         value: u32,
     ) {
         if call.generation != self.life {
@@ -822,14 +897,14 @@ impl Patroni {
         let Some(k) = self.reqs.iter().position(|r| r.id == call.slot) else {
             return;
         };
-        if result == R_ERR {
+        if result == DcsResult::Err {
             return self.dcs_retry(ctx, rng, call.slot, DCS_RETRY_PAUSE);
         }
-        let r = self.reqs.swap_remove(k);
+        let r = self.dcs_remove(ctx, k);
         self.dcs_done(ctx, rng, r.purpose, result, value);
     }
 
-    fn on_state(&mut self, ctx: &mut Ctx, rng: &mut Rng, from: NodeId, s: Cache) {
+    fn on_state(&mut self, ctx: &mut Ctx, rng: &mut Rng, from: NodeId, s: DcsState) {
         if !self.dcs.contains(&from) {
             return;
         }
@@ -840,8 +915,8 @@ impl Patroni {
         self.cache = s;
         let read = self.reqs.iter().position(|r| r.purpose == Purpose::Read);
         if let Some(k) = read {
-            self.reqs.swap_remove(k);
-            return self.dcs_done(ctx, rng, Purpose::Read, R_OK, 0);
+            self.dcs_remove(ctx, k);
+            return self.dcs_done(ctx, rng, Purpose::Read, DcsResult::Ok, 0);
         }
         // The watch: a change of the leader key wakes the loop at once.
         if s.leader != before && !(self.has_lock && s.leader == self.me) {
@@ -849,10 +924,17 @@ impl Patroni {
         }
     }
 
-    fn dcs_done(&mut self, ctx: &mut Ctx, rng: &mut Rng, p: Purpose, result: u32, value: u32) {
+    fn dcs_done(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        p: Purpose,
+        result: DcsResult,
+        value: u32,
+    ) {
         match p {
             Purpose::Grant => {
-                if result == R_OK {
+                if result == DcsResult::Ok {
                     self.lease = value;
                     self.cycle_main(ctx, rng);
                 } else {
@@ -865,14 +947,14 @@ impl Patroni {
                 }
             }
             Purpose::UpdateLock => match result {
-                R_OK => {
+                DcsResult::Ok => {
                     self.has_lock = true;
                     self.last_lock_update = self.cycle_started;
                     self.lock_valid_until = self.cycle_started + self.cfg.ttl;
                     self.arm_watchdog(ctx);
                     self.leader_actions(ctx, rng);
                 }
-                R_ERR if !self.has_lock && self.role == Role::Replica => {
+                DcsResult::Err if !self.has_lock && self.role == Role::Replica => {
                     // A replica that found its own name in the key: the DCS
                     // error ends the cycle (_handle_dcs_error), no promotion.
                     ctx.log(
@@ -882,7 +964,7 @@ impl Patroni {
                     );
                     self.cycle_end(ctx);
                 }
-                R_ERR => {
+                DcsResult::Err => {
                     ctx.log(
                         self.me,
                         EventKind::Info,
@@ -895,7 +977,7 @@ impl Patroni {
                     );
                     self.cycle_end(ctx);
                 }
-                _ => {
+                DcsResult::Fail => {
                     // The lease is gone: the key expired under us.
                     self.lease = NONE;
                     self.lose_lock(
@@ -907,12 +989,12 @@ impl Patroni {
                 }
             },
             Purpose::Rebind => {
-                if result == R_OK {
+                if result == DcsResult::Ok {
                     self.rebind = false;
                 }
             }
             Purpose::Read => {
-                if result == R_OK {
+                if result == DcsResult::Ok {
                     self.decide(ctx, rng);
                 } else {
                     ctx.log(self.me, EventKind::Info, "Error communicating with DCS");
@@ -927,7 +1009,7 @@ impl Patroni {
                 }
             }
             Purpose::Acquire => {
-                if result == R_OK {
+                if result == DcsResult::Ok {
                     self.has_lock = true;
                     self.rebind = false;
                     self.cache.leader = self.me;
@@ -945,14 +1027,15 @@ impl Patroni {
                         "promoted self to leader by acquiring session lock",
                     );
                     self.promote(ctx, rng);
-                    if self.switchover.is_some() || self.cache.failover != 0 {
+                    if self.switchover.is_some() || self.cache.failover != NONE {
                         self.switchover = None;
-                        self.dcs_call(ctx, C_PROPOSE, op(OP_PUT_FAILOVER, 0), Purpose::Failover);
+                        let clear = DcsOp::PutFailover(Failover::EMPTY);
+                        self.propose(ctx, clear, Purpose::Failover);
                     }
-                    let o = self.log.len() as u32;
-                    self.dcs_call(ctx, C_PROPOSE, op(OP_PUT_OPTIME, o), Purpose::Optime);
+                    let optime = self.log.len() as u32;
+                    self.propose(ctx, DcsOp::PutOptime { optime }, Purpose::Optime);
                 } else {
-                    if value != NONE && result != R_ERR {
+                    if value != NONE && result != DcsResult::Err {
                         self.cache.leader = value;
                         ctx.log(
                             self.me,
@@ -960,7 +1043,7 @@ impl Patroni {
                             "following new leader after trying and failing to obtain lock",
                         );
                         self.follow(ctx, rng, value);
-                    } else if result != R_ERR && value == NONE {
+                    } else if result != DcsResult::Err && value == NONE {
                         // Our lease is gone: grant a new one next cycle.
                         self.lease = NONE;
                     }
@@ -968,9 +1051,12 @@ impl Patroni {
                 self.cycle_end(ctx);
             }
             Purpose::Sync(standby) => {
-                if result == R_OK && self.role == Role::Primary {
+                if result == DcsResult::Ok && self.role == Role::Primary {
                     self.sync_standby = standby;
-                    self.cache.sync = pack2(self.me, standby);
+                    self.cache.sync = SyncKey {
+                        leader: self.me,
+                        standby,
+                    };
                     self.release_sync_waiters(ctx);
                     self.update_writable(ctx);
                 }
@@ -985,12 +1071,8 @@ impl Patroni {
         if self.has_lock {
             self.has_lock = false;
             self.lock_valid_until = SimTime::ZERO;
-            self.dcs_call(
-                ctx,
-                C_PROPOSE,
-                op(OP_DELETE_LEADER, self.me),
-                Purpose::Release,
-            );
+            let owner = self.me;
+            self.propose(ctx, DcsOp::DeleteLeader { owner }, Purpose::Release);
         }
         self.following = NONE;
         self.pg_start(ctx, rng, Role::Replica);
@@ -1025,8 +1107,8 @@ impl Patroni {
         if self.cycle_running {
             self.wake_pending = true;
         } else {
-            self.cycle_epoch = self.cycle_epoch.wrapping_add(1);
-            ctx.timer(ctx.now, T_CYCLE, self.cycle_epoch, 0);
+            let now = ctx.now;
+            ctx.rearm(&mut self.cycle_timer, now, PatroniTimer::Cycle);
         }
     }
 
@@ -1034,16 +1116,16 @@ impl Patroni {
         self.cycle_running = true;
         self.wake_pending = false;
         self.cycle_started = ctx.now;
-        self.cycle_epoch = self.cycle_epoch.wrapping_add(1);
-        ctx.timer(ctx.now + self.cfg.loop_wait, T_CYCLE, self.cycle_epoch, 1);
+        let at = ctx.now + self.cfg.loop_wait;
+        ctx.rearm(&mut self.cycle_timer, at, PatroniTimer::Cycle);
         if self.lease == NONE {
-            let ttl = (self.cfg.ttl.0 / Dur::S).clamp(2, 0x3fff) as u32;
-            return self.dcs_call(
-                ctx,
-                C_PROPOSE,
-                op(OP_GRANT, self.me << 14 | ttl),
-                Purpose::Grant,
-            );
+            // Whole seconds; validation keeps ttl at 2 s or more.
+            let secs = (self.cfg.ttl.0 / Dur::S).max(2);
+            let grant = DcsOp::Grant {
+                node: self.me,
+                ttl_secs: u32::try_from(secs).unwrap_or(u32::MAX),
+            };
+            return self.propose(ctx, grant, Purpose::Grant);
         }
         self.cycle_main(ctx, rng);
     }
@@ -1053,8 +1135,9 @@ impl Patroni {
         // a new attempt when not streaming.
         if self.role == Role::Replica && self.pg == Pg::Running && self.following != NONE {
             if self.stream_ok {
-                let len = self.log.len() as u32;
-                ctx.send(self.following, CallRef::default(), peer(WAL_ACK, len, 0));
+                let flushed = self.log.len() as u32;
+                let m = PatroniMsg::WalAck { flushed };
+                ctx.send(self.following, CallRef::default(), m.into());
             } else {
                 self.stream_start(ctx);
             }
@@ -1062,21 +1145,18 @@ impl Patroni {
         self.postgres_health(ctx, rng);
         if self.has_lock {
             // update_lock(): lease keepalive, then /optime/leader.
+            let lease = self.lease;
             if self.rebind {
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(etcd::OP_UPDATE_LEADER, self.lease),
-                    Purpose::Rebind,
-                );
+                self.propose(ctx, DcsOp::UpdateLeader { lease }, Purpose::Rebind);
             }
-            self.dcs_call(ctx, C_KEEPALIVE, self.lease, Purpose::UpdateLock);
-            let o = self.log.len() as u32;
-            self.dcs_call(ctx, C_PROPOSE, op(OP_PUT_OPTIME, o), Purpose::Optime);
+            self.dcs_call(ctx, DcsRequest::Keepalive { lease }, Purpose::UpdateLock);
+            let optime = self.log.len() as u32;
+            self.propose(ctx, DcsOp::PutOptime { optime }, Purpose::Optime);
         } else {
             // touch_member() keeps our lease; get_cluster() reads the keys.
-            self.dcs_call(ctx, C_KEEPALIVE, self.lease, Purpose::Touch);
-            self.dcs_call(ctx, C_READ, 0, Purpose::Read);
+            let lease = self.lease;
+            self.dcs_call(ctx, DcsRequest::Keepalive { lease }, Purpose::Touch);
+            self.dcs_call(ctx, DcsRequest::Read, Purpose::Read);
         }
     }
 
@@ -1154,16 +1234,15 @@ impl Patroni {
                     EventKind::Demoted,
                     format!(
                         "manual failover: demoting myself, candidate {}",
-                        self.name(ctx, cand)
+                        ctx.name_of(cand)
                     ),
                 );
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(OP_PUT_FAILOVER, pack2(self.me, cand)),
-                    Purpose::Failover,
-                );
-                self.cache.failover = pack2(self.me, cand);
+                let f = Failover {
+                    leader: self.me,
+                    candidate: cand,
+                };
+                self.propose(ctx, DcsOp::PutFailover(f), Purpose::Failover);
+                self.cache.failover = cand;
                 self.pg_stop(ctx, rng, AfterStop::ReleaseThenReplica);
             } else {
                 ctx.log(self.me, EventKind::Info, "switchover: no healthy candidate");
@@ -1201,7 +1280,15 @@ impl Patroni {
     /// replica can promote over writes it never had. After a restart the key
     /// may still name the old standby: until it is rewritten, commits wait.
     fn async_allowed(&self) -> bool {
-        !self.cfg.strict && self.cache.sync == pack2(self.me, NONE)
+        !self.cfg.strict && self.cache.sync == self.sync_alone()
+    }
+
+    /// `/sync` naming this node with no standby.
+    fn sync_alone(&self) -> SyncKey {
+        SyncKey {
+            leader: self.me,
+            standby: NONE,
+        }
     }
 
     /// synchronous_mode: keep a streaming, caught-up standby in /sync.
@@ -1227,43 +1314,31 @@ impl Patroni {
                 ctx.log(
                     self.me,
                     EventKind::Info,
-                    format!(
-                        "Assigning synchronous standby status to {}",
-                        self.name(ctx, n)
-                    ),
+                    format!("Assigning synchronous standby status to {}", ctx.name_of(n)),
                 );
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(OP_PUT_SYNC, pack2(self.me, n)),
-                    Purpose::Sync(n),
-                );
+                let k = SyncKey {
+                    leader: self.me,
+                    standby: n,
+                };
+                self.propose(ctx, DcsOp::PutSync(k), Purpose::Sync(n));
             }
             None if !self.cfg.strict
-                && (self.sync_standby != NONE || self.cache.sync != pack2(self.me, NONE)) =>
+                && (self.sync_standby != NONE || self.cache.sync != self.sync_alone()) =>
             {
                 ctx.log(
                     self.me,
                     EventKind::Info,
                     "No standbys available: synchronous replication off",
                 );
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(OP_PUT_SYNC, pack2(self.me, NONE)),
-                    Purpose::Sync(NONE),
-                );
+                let k = self.sync_alone();
+                self.propose(ctx, DcsOp::PutSync(k), Purpose::Sync(NONE));
             }
             None => {
                 // A new primary: /sync must name it (and no standby) so that
                 // only it may promote; the old primary's entry is stale.
-                if unpack2(self.cache.sync).0 != self.me {
-                    self.dcs_call(
-                        ctx,
-                        C_PROPOSE,
-                        op(OP_PUT_SYNC, pack2(self.me, NONE)),
-                        Purpose::Sync(NONE),
-                    );
+                if self.cache.sync.leader != self.me {
+                    let k = self.sync_alone();
+                    self.propose(ctx, DcsOp::PutSync(k), Purpose::Sync(NONE));
                 }
             }
         }
@@ -1278,15 +1353,12 @@ impl Patroni {
             // is true, but process_healthy_cluster() promotes only once
             // update_lock(True) succeeds (ha.py); else "not promoting because
             // failed to update leader lock in DCS".
+            let lease = self.lease;
             if self.rebind {
-                self.dcs_call(
-                    ctx,
-                    C_PROPOSE,
-                    op(etcd::OP_UPDATE_LEADER, self.lease),
-                    Purpose::Rebind,
-                );
+                self.propose(ctx, DcsOp::UpdateLeader { lease }, Purpose::Rebind);
             }
-            return self.dcs_call(ctx, C_KEEPALIVE, self.lease, Purpose::UpdateLock);
+            let keepalive = DcsRequest::Keepalive { lease };
+            return self.dcs_call(ctx, keepalive, Purpose::UpdateLock);
         }
         if leader != NONE {
             if self.role == Role::Primary && matches!(self.pg, Pg::Running | Pg::Starting) {
@@ -1321,15 +1393,18 @@ impl Patroni {
         if self.pg != Pg::Running || self.cfg.nofailover[self.idx] {
             return self.cycle_end(ctx);
         }
-        let (_, fo_cand) = unpack2(self.cache.failover);
-        let switchover = self.cache.failover != 0 && fo_cand != NONE;
+        let fo_cand = self.cache.failover;
+        let switchover = fo_cand != NONE;
         if switchover && fo_cand != self.me {
             // Manual failover to another member: let it take the key.
             return self.cycle_end(ctx);
         }
-        let (sync_leader, sync_standby) = unpack2(self.cache.sync);
+        let SyncKey {
+            leader: sync_leader,
+            standby: sync_standby,
+        } = self.cache.sync;
         if self.cfg.sync_mode
-            && self.cache.sync != 0
+            && self.cache.sync != SyncKey::EMPTY
             && sync_leader != NONE
             && self.me != sync_leader
             && self.me != sync_standby
@@ -1357,9 +1432,7 @@ impl Patroni {
             self.poll.push(PollResult {
                 node: m,
                 done: false,
-                ok: false,
-                flags: 0,
-                wal: 0,
+                status: None,
             });
             ctx.send(
                 m,
@@ -1373,15 +1446,11 @@ impl Patroni {
         if self.poll.is_empty() {
             return self.race_decide(ctx);
         }
-        ctx.timer(
-            ctx.now + REST_POLL_TIMEOUT,
-            T_POLL,
-            self.poll_epoch,
-            self.life,
-        );
+        let at = ctx.now + REST_POLL_TIMEOUT;
+        ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
     }
 
-    fn poll_answer(&mut self, ctx: &mut Ctx, call: CallRef, ok: bool, flags: u32, wal: u32) {
+    fn poll_answer(&mut self, ctx: &mut Ctx, call: CallRef, status: Option<MemberStatus>) {
         if call.generation != self.poll_epoch || self.poll.is_empty() {
             return;
         }
@@ -1392,9 +1461,7 @@ impl Patroni {
             *p = PollResult {
                 node: m,
                 done: true,
-                ok,
-                flags,
-                wal,
+                status,
             };
         }
         if self.poll.iter().all(|p| p.done) {
@@ -1404,35 +1471,34 @@ impl Patroni {
 
     fn race_decide(&mut self, ctx: &mut Ctx) {
         let mine = self.log.len() as u32;
-        let (sync_leader, _) = unpack2(self.cache.sync);
-        let switchover = self.cache.failover != 0;
+        let sync_leader = self.cache.sync.leader;
+        let switchover = self.cache.failover != NONE;
         let mut healthy = true;
         for p in std::mem::take(&mut self.poll) {
-            if !p.ok {
+            let Some(st) = p.status else {
                 continue;
-            }
-            if p.flags & 1 != 0 && p.flags & 2 == 0 {
+            };
+            if st.running && !st.replica {
                 ctx.log(
                     self.me,
                     EventKind::Info,
-                    format!("Primary ({}) is still alive", self.name(ctx, p.node)),
+                    format!("Primary ({}) is still alive", ctx.name_of(p.node)),
                 );
                 healthy = false;
-            } else if p.wal > mine && !switchover && !(self.cfg.sync_mode && p.node == sync_leader)
+            } else if st.wal > mine && !switchover && !(self.cfg.sync_mode && p.node == sync_leader)
             {
                 healthy = false;
             }
         }
         self.poll_epoch = self.poll_epoch.wrapping_add(1);
+        if let Some(k) = self.poll_timer.take() {
+            ctx.cancel(k);
+        }
         if !healthy || self.cache.leader != NONE || self.pg != Pg::Running || self.lease == NONE {
             return self.cycle_end(ctx);
         }
-        self.dcs_call(
-            ctx,
-            C_PROPOSE,
-            op(OP_CREATE_LEADER, self.lease),
-            Purpose::Acquire,
-        );
+        let lease = self.lease;
+        self.propose(ctx, DcsOp::CreateLeader { lease }, Purpose::Acquire);
     }
 
     fn cycle_end(&mut self, ctx: &mut Ctx) {
@@ -1452,70 +1518,19 @@ impl Patroni {
         self.cycle_running = false;
         if self.wake_pending {
             self.wake_pending = false;
-            self.cycle_epoch = self.cycle_epoch.wrapping_add(1);
-            ctx.timer(ctx.now, T_CYCLE, self.cycle_epoch, 0);
+            let now = ctx.now;
+            ctx.rearm(&mut self.cycle_timer, now, PatroniTimer::Cycle);
         }
     }
 
     fn arm_watchdog(&mut self, ctx: &mut Ctx) {
         if self.cfg.watchdog == WatchdogMode::On {
             let at = self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin);
-            ctx.timer(at, T_WATCHDOG, self.life, 0);
+            ctx.at(at, PatroniTimer::Watchdog { life: self.life });
         }
     }
 
     // -------------------------------------------------------- events ----
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        match msg.kind {
-            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
-                if self.patroni != Proc::Alive {
-                    return; // a stopped Patroni does not answer
-                }
-                if self.members.contains(&msg.from) {
-                    let mut flags = 0;
-                    if self.pg == Pg::Running {
-                        flags |= 1;
-                    }
-                    if self.role == Role::Replica || self.promoting {
-                        flags |= 2;
-                    }
-                    let wal = self.log.len() as u32;
-                    ctx.send(msg.from, msg.call, peer(STATUS, flags, wal));
-                } else {
-                    let status = self.rest_status(ctx.now);
-                    ctx.send(msg.from, msg.call, MsgKind::Response { status });
-                }
-            }
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close => {
-                if let Some(q) = self.sessions.on_message(ctx, &msg) {
-                    self.on_query(ctx, rng, q);
-                }
-            }
-            MsgKind::Refused | MsgKind::Unreachable if self.patroni == Proc::Alive => {
-                self.poll_answer(ctx, msg.call, false, 0, 0);
-            }
-            MsgKind::Peer { tag, a, b } => match tag {
-                STATUS if self.patroni == Proc::Alive => {
-                    self.poll_answer(ctx, msg.call, true, a, b);
-                }
-                C_RESP if self.patroni == Proc::Alive => self.on_dcs_resp(ctx, rng, msg.call, a, b),
-                C_STATE if self.patroni == Proc::Alive => {
-                    let s = Cache {
-                        leader: a,
-                        optime: b,
-                        failover: msg.call.slot,
-                        sync: msg.call.generation,
-                        revision: msg.peer,
-                    };
-                    self.on_state(ctx, rng, msg.from, s);
-                }
-                WAL..=PROBE_ANS => self.on_replication(ctx, msg.from, tag, a, b),
-                _ => {}
-            },
-            _ => {}
-        }
-    }
 
     /// The REST answer for HAProxy's check (api.py do_GET).
     fn rest_status(&self, now: SimTime) -> u16 {
@@ -1528,62 +1543,6 @@ impl Patroni {
             CheckEndpoint::Health => running,
         };
         if ok { 200 } else { 503 }
-    }
-
-    pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
-        match t.kind {
-            T_QUERY => self.on_query_done(
-                ctx,
-                rng,
-                CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                },
-            ),
-            T_WAL_SEND if t.b == self.pg_epoch && self.role == Role::Primary => {
-                self.send_wal(ctx, t.a)
-            }
-            T_PG if t.a == self.pg_epoch => self.on_pg_timer(ctx, rng, t.b),
-            _ if self.patroni != Proc::Alive
-                // Patroni's own timers wait while it is stopped; a killed
-                // Patroni has none (its life counter moved on).
-                && self.patroni == Proc::Stopped && t.kind == T_CYCLE && t.a == self.cycle_epoch =>
-            {
-                self.wake_pending = true;
-            }
-            // A killed Patroni runs no loop until it is restarted.
-            T_CYCLE if self.patroni == Proc::Dead => {}
-            T_CYCLE if t.a == self.cycle_epoch => {
-                if self.cycle_running {
-                    // The previous cycle is still waiting on the DCS.
-                    self.wake_pending = true;
-                } else {
-                    self.cycle_start(ctx, rng);
-                }
-            }
-            T_DCS if t.b == self.life => self.dcs_retry(ctx, rng, t.a, Dur::ZERO),
-            T_DCS_RETRY if t.b == self.life => {
-                if let Some(r) = self.reqs.iter().find(|r| r.id == t.a).copied() {
-                    self.dcs_send(ctx, r);
-                }
-            }
-            T_POLL if t.a == self.poll_epoch && t.b == self.life => {
-                for p in &mut self.poll {
-                    p.done = true;
-                }
-                self.race_decide(ctx);
-            }
-            T_WATCHDOG
-                if t.a == self.life
-                    && self.has_lock
-                    && ctx.now
-                        >= self.last_lock_update
-                            + self.cfg.ttl.saturating_sub(self.cfg.safety_margin) =>
-            {
-                self.watchdog_reset(ctx, rng);
-            }
-            _ => {}
-        }
     }
 
     fn watchdog_reset(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
@@ -1599,36 +1558,11 @@ impl Patroni {
         self.pg_start(ctx, rng, Role::Replica);
     }
 
-    pub fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
-
-    pub fn is_call_live(&self, call: CallRef) -> bool {
-        call.generation == self.poll_epoch
-            && self
-                .members
-                .get(call.slot as usize)
-                .is_some_and(|&m| self.poll.iter().any(|p| p.node == m && !p.done))
-    }
-
-    pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        self.sessions.inbound_peers()
-    }
-
-    pub fn refuses(&self, kind: ReqKind) -> bool {
-        match kind {
-            ReqKind::HttpCheck => self.patroni == Proc::Dead,
-            _ => self.pg == Pg::Down,
-        }
-    }
-
     /// The node died: the data on disk stays (the log, the timeline).
     pub fn crash(&mut self) {
-        let (life, pg_epoch, cycle_epoch, poll_epoch, next_req) = (
-            self.life,
-            self.pg_epoch,
-            self.cycle_epoch,
-            self.poll_epoch,
-            self.next_req,
-        );
+        // The kernel forgets the process's timers: the keys are stale.
+        let (life, pg_epoch, poll_epoch, next_req) =
+            (self.life, self.pg_epoch, self.poll_epoch, self.next_req);
         self.pg = Pg::Down;
         self.pg_frozen = false;
         self.promoting = false;
@@ -1650,16 +1584,198 @@ impl Patroni {
         self.cycle_running = false;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
-        self.cycle_epoch = cycle_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);
         self.next_req = next_req;
-        self.cache = Cache {
-            leader: NONE,
-            ..Cache::default()
-        };
+        self.cache = NO_KEYS;
     }
 
-    pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
+    /// Patroni stopped pinging the watchdog: the host resets when its
+    /// timeout (ttl - safety_margin after the last ping) runs out.
+    fn watchdog_after_patroni_loss(&mut self, ctx: &mut Ctx) {
+        if self.cfg.watchdog == WatchdogMode::On && self.role == Role::Primary {
+            let at = (self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin))
+                .max(ctx.now);
+            // A timer that survives Patroni's death: the kernel's softdog.
+            let pg_epoch = self.pg_epoch;
+            ctx.at(at, PatroniTimer::Softdog { pg_epoch });
+        }
+    }
+
+    /// Tests: this node holds the leader key as far as it knows.
+    pub fn is_leader(&self) -> bool {
+        self.has_lock
+    }
+
+    /// Tests: PostgreSQL runs as a primary accepting writes.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    pub fn log(&self) -> &DataLog {
+        &self.log
+    }
+
+    /// Tests: when this node last refreshed the leader key (cycle start).
+    pub fn last_lock_update(&self) -> SimTime {
+        self.last_lock_update
+    }
+}
+
+impl crate::components::Process for Patroni {
+    type Timer = PatroniTimer;
+
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if self.first {
+            // Time zero: the cluster is already bootstrapped (member 1 the
+            // primary, the others streaming from it); the daemons' HA loops
+            // run with an arbitrary phase.
+            self.first = false;
+            self.pg = Pg::Running;
+            self.update_writable(ctx);
+            if self.role == Role::Replica {
+                self.stream_start(ctx);
+            }
+            self.start_patroni(ctx, rng, true);
+            return;
+        }
+        // A restart after the node (host or both processes) died: Patroni
+        // starts PostgreSQL as a replica; the HA loop decides the rest.
+        self.role = Role::Replica;
+        self.following = NONE;
+        self.pg = Pg::Down;
+        self.start_patroni(ctx, rng, false);
+        self.pg_start(ctx, rng, Role::Replica);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        match msg.kind {
+            MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
+                if self.patroni != Proc::Alive {
+                    return; // a stopped Patroni does not answer
+                }
+                if self.members.contains(&msg.from) {
+                    let m = PatroniMsg::Status {
+                        running: self.pg == Pg::Running,
+                        replica: self.role == Role::Replica || self.promoting,
+                        wal: self.log.len() as u32,
+                    };
+                    ctx.send(msg.from, msg.call, m.into());
+                } else {
+                    let status = self.rest_status(ctx.now);
+                    ctx.send(msg.from, msg.call, MsgKind::Response { status });
+                }
+            }
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close => {
+                if let Some(q) = self.sessions.on_message(ctx, &msg) {
+                    self.on_query(ctx, rng, q);
+                }
+            }
+            MsgKind::Refused | MsgKind::Unreachable if self.patroni == Proc::Alive => {
+                self.poll_answer(ctx, msg.call, None);
+            }
+            MsgKind::Wire(Wire::Patroni(PatroniMsg::Status {
+                running,
+                replica,
+                wal,
+            })) if self.patroni == Proc::Alive => {
+                let st = MemberStatus {
+                    running,
+                    replica,
+                    wal,
+                };
+                self.poll_answer(ctx, msg.call, Some(st));
+            }
+            // A stopped or killed Patroni does not poll.
+            MsgKind::Wire(Wire::Patroni(PatroniMsg::Status { .. })) => {}
+            MsgKind::Wire(Wire::Patroni(m)) => self.on_replication(ctx, msg.from, m),
+            MsgKind::Wire(Wire::Dcs(m)) if self.patroni == Proc::Alive => match m {
+                DcsMsg::Resp { result, value } => {
+                    self.on_dcs_resp(ctx, rng, msg.call, result, value)
+                }
+                DcsMsg::State { .. } => {
+                    if let Some(s) = DcsState::received(&msg) {
+                        self.on_state(ctx, rng, msg.from, s);
+                    }
+                }
+                DcsMsg::Request(_) => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: PatroniTimer) {
+        match t {
+            PatroniTimer::QueryDone(id) => self.on_query_done(ctx, rng, id),
+            PatroniTimer::WalSend { upto, pg_epoch } => {
+                if pg_epoch == self.pg_epoch && self.role == Role::Primary {
+                    self.send_wal(ctx, upto)
+                }
+            }
+            PatroniTimer::Pg(step) => self.on_pg_timer(ctx, rng, step),
+            PatroniTimer::Softdog { pg_epoch } => {
+                if pg_epoch == self.pg_epoch {
+                    self.softdog(ctx, rng)
+                }
+            }
+            PatroniTimer::Cycle => match self.patroni {
+                // Patroni's own timers wait while it is stopped.
+                Proc::Stopped => self.wake_pending = true,
+                // A killed Patroni runs no loop until it is restarted.
+                Proc::Dead => {}
+                Proc::Alive if self.cycle_running => {
+                    // The previous cycle is still waiting on the DCS.
+                    self.wake_pending = true;
+                }
+                Proc::Alive => self.cycle_start(ctx, rng),
+            },
+            PatroniTimer::DcsAttempt { id } => self.dcs_retry(ctx, rng, id, Dur::ZERO),
+            PatroniTimer::DcsRetry { id } => {
+                if let Some(k) = self.reqs.iter().position(|r| r.id == id) {
+                    self.dcs_send(ctx, k);
+                }
+            }
+            PatroniTimer::Poll => {
+                for p in &mut self.poll {
+                    p.done = true;
+                }
+                self.race_decide(ctx);
+            }
+            PatroniTimer::Watchdog { life } => {
+                let deadline =
+                    self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin);
+                if life == self.life && self.has_lock && ctx.now >= deadline {
+                    self.watchdog_reset(ctx, rng);
+                }
+            }
+        }
+    }
+
+    fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
+
+    fn is_call_live(&self, call: CallRef) -> bool {
+        call.generation == self.poll_epoch
+            && self
+                .members
+                .get(call.slot as usize)
+                .is_some_and(|&m| self.poll.iter().any(|p| p.node == m && !p.done))
+    }
+
+    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
+        self.sessions.inbound_peers()
+    }
+
+    fn refuses(&self, kind: ReqKind) -> bool {
+        match kind {
+            ReqKind::HttpCheck => self.patroni == Proc::Dead,
+            _ => self.pg == Pg::Down,
+        }
+    }
+
+    fn crashed(&mut self, _pristine: &Self) {
+        self.crash();
+    }
+
+    fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
         match a {
             Admin::Switchover { candidate } => {
                 if self.patroni == Proc::Alive && self.has_lock {
@@ -1719,8 +1835,7 @@ impl Patroni {
                     );
                     self.patroni = Proc::Dead;
                     self.life = self.life.wrapping_add(1);
-                    self.reqs.clear();
-                    self.poll.clear();
+                    self.forget_calls(ctx);
                     self.cycle_running = false;
                     self.has_lock = false;
                     self.watchdog_after_patroni_loss(ctx);
@@ -1741,8 +1856,8 @@ impl Patroni {
                     if self.patroni == Proc::Stopped {
                         self.patroni = Proc::Alive;
                         if !self.cycle_running {
-                            self.cycle_epoch = self.cycle_epoch.wrapping_add(1);
-                            ctx.timer(ctx.now, T_CYCLE, self.cycle_epoch, 0);
+                            let now = ctx.now;
+                            ctx.rearm(&mut self.cycle_timer, now, PatroniTimer::Cycle);
                         }
                     }
                 }
@@ -1750,84 +1865,11 @@ impl Patroni {
         }
     }
 
-    /// Patroni stopped pinging the watchdog: the host resets when its
-    /// timeout (ttl - safety_margin after the last ping) runs out.
-    fn watchdog_after_patroni_loss(&mut self, ctx: &mut Ctx) {
-        if self.cfg.watchdog == WatchdogMode::On && self.role == Role::Primary {
-            let at = (self.last_lock_update + self.cfg.ttl.saturating_sub(self.cfg.safety_margin))
-                .max(ctx.now);
-            // A timer that survives Patroni's death: the kernel's softdog.
-            ctx.timer(at, T_PG, self.pg_epoch, PG_WATCHDOG);
-        }
-    }
-
-    pub fn final_data(&self) -> Option<FinalData<'_>> {
+    fn final_data(&self) -> Option<FinalData<'_>> {
         Some(FinalData {
             cluster: self.cluster,
             writable: self.writable,
             log: &self.log,
         })
-    }
-
-    /// Tests: this node holds the leader key as far as it knows.
-    pub fn is_leader(&self) -> bool {
-        self.has_lock
-    }
-
-    /// Tests: PostgreSQL runs as a primary accepting writes.
-    pub fn is_writable(&self) -> bool {
-        self.writable
-    }
-
-    pub fn log(&self) -> &DataLog {
-        &self.log
-    }
-
-    /// Tests: when this node last refreshed the leader key (cycle start).
-    pub fn last_lock_update(&self) -> SimTime {
-        self.last_lock_update
-    }
-}
-
-const PG_WATCHDOG: u32 = 4;
-
-// Until Patroni's methods move here from its inherent impl (they are being
-// edited in parallel), the trait forwards to them.
-impl crate::components::Process for Patroni {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
-
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        Patroni::start(self, ctx, rng)
-    }
-    fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-        Patroni::on_message(self, ctx, rng, msg)
-    }
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: crate::components::RawTimer) {
-        Patroni::on_timer(self, ctx, rng, t)
-    }
-    fn on_established(&mut self, call: CallRef, at: SimTime) {
-        Patroni::on_established(self, call, at)
-    }
-    fn is_call_live(&self, call: CallRef) -> bool {
-        Patroni::is_call_live(self, call)
-    }
-    fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-        Patroni::inbound_peers(self)
-    }
-    fn crashed(&mut self, _pristine: &Self) {
-        Patroni::crash(self)
-    }
-    fn refuses(&self, kind: ReqKind) -> bool {
-        Patroni::refuses(self, kind)
-    }
-    fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-        Patroni::admin(self, ctx, rng, a)
-    }
-    fn final_data(&self) -> Option<FinalData<'_>> {
-        Patroni::final_data(self)
     }
 }
