@@ -14,13 +14,11 @@
 //! connections to a dead database hang until a timeout.
 
 use super::server::Inbound;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
+use super::server::ServerTimer;
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use std::collections::VecDeque;
-
-const CONNECT_TIMEOUT: u8 = 1;
-const READ_TIMEOUT: u8 = 2;
 
 #[derive(Clone)]
 pub struct CallCfg {
@@ -179,22 +177,12 @@ impl Downstream {
         let cfg = &self.cfgs[i];
         if connecting {
             let at = ctx.now + cfg.connect_timeout;
-            ctx.arm(
-                &mut self.connect_deadlines[i],
-                at,
-                conn,
-                CONNECT_TIMEOUT,
-                i as u32,
-            );
+            let wake = ServerTimer::ConnectDeadline { call: i as u32 };
+            ctx.arm_with(&mut self.connect_deadlines[i], at, conn, wake);
         }
         let at = ctx.now + cfg.timeout;
-        ctx.arm(
-            &mut self.read_deadlines[i],
-            at,
-            conn,
-            READ_TIMEOUT,
-            i as u32,
-        );
+        let wake = ServerTimer::ReadDeadline { call: i as u32 };
+        ctx.arm_with(&mut self.read_deadlines[i], at, conn, wake);
     }
 
     /// Drops connection `conn` (broken, timed out, or not kept by the callee);
@@ -256,14 +244,15 @@ impl Downstream {
         Some((inbound, result))
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, t: RawTimer) -> Vec<Ended> {
-        let i = t.a as usize;
-        let fifo = match t.kind {
-            CONNECT_TIMEOUT => &mut self.connect_deadlines[i],
-            READ_TIMEOUT => &mut self.read_deadlines[i],
-            _ => return Vec::new(),
+    /// The wake-up of the connect (`connect`) or read deadlines of call `i`.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, i: usize, connect: bool) -> Vec<Ended> {
+        let expired = if connect {
+            let wake = ServerTimer::ConnectDeadline { call: i as u32 };
+            ctx.expire_with(&mut self.connect_deadlines[i], wake)
+        } else {
+            let wake = ServerTimer::ReadDeadline { call: i as u32 };
+            ctx.expire_with(&mut self.read_deadlines[i], wake)
         };
-        let expired = ctx.expire(fifo, t.kind, t.a);
         let timeout = self.cfgs[i].timeout;
         let target = self.cfgs[i].target;
         let mut failed = Vec::new();
@@ -271,10 +260,11 @@ impl Downstream {
             let Some(o) = self.out.get(conn.slot, conn.generation).copied() else {
                 continue;
             };
-            let due = match t.kind {
-                CONNECT_TIMEOUT => o.busy && o.established_at > ctx.now,
+            let due = if connect {
+                o.busy && o.established_at > ctx.now
+            } else {
                 // An entry of an earlier call on a pooled connection is stale.
-                _ => o.busy && o.started + timeout <= ctx.now,
+                o.busy && o.started + timeout <= ctx.now
             };
             if !due {
                 continue;

@@ -3,20 +3,34 @@
 //! A client opens a new connection per request and records what it saw.
 
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::components::Process;
 use crate::config::spec::{Arrivals, ExperimentSpec, LoadSpec, NodeKind, StepSpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use rand_distr::{Distribution, Exp1};
 
-const ARRIVAL: u8 = 0;
 /// Open-loop arrivals issued per event, and how far ahead at most (measured:
 /// one event less per request: bench-large 16.8 s -> 14.2 s, same results).
 const ARRIVAL_BATCH: u32 = 32;
 const ARRIVAL_HORIZON: Dur = Dur::from_secs(1);
-const VU_WAKE: u8 = 1;
-const TIMEOUT: u8 = 2;
+
+/// A client's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    /// Open loop: the next batch of arrivals is due.
+    Arrival,
+    /// Closed loop: virtual user `vu` starts (or ends a sleep).
+    VuWake { vu: u32 },
+    /// The wake-up of the request deadlines.
+    Timeout,
+}
+
+impl From<ClientTimer> for Timer {
+    fn from(t: ClientTimer) -> Timer {
+        Timer::Client(t)
+    }
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -187,7 +201,12 @@ impl Client {
         let calls = &self.calls;
         self.deadlines
             .trim(|d| calls.contains(d.slot, d.generation));
-        ctx.arm(&mut self.deadlines, at + self.timeout, call, TIMEOUT, 0);
+        ctx.arm_with(
+            &mut self.deadlines,
+            at + self.timeout,
+            call,
+            ClientTimer::Timeout,
+        );
     }
 
     fn finish(&mut self, ctx: &mut Ctx, rng: &mut Rng, call: CallRef, outcome: Outcome) {
@@ -238,7 +257,7 @@ impl Client {
                     if vu.done_in_step == 0 {
                         vu.done_in_step = 1;
                         let d = s.sample(rng);
-                        ctx.timer(ctx.now + d, VU_WAKE, v, 0);
+                        ctx.at(ctx.now + d, ClientTimer::VuWake { vu: v });
                         return;
                     }
                     vu.step += 1;
@@ -279,11 +298,7 @@ impl Client {
 }
 
 impl Process for Client {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+    type Timer = ClientTimer;
 
     fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
         Vec::new()
@@ -303,19 +318,19 @@ impl Process for Client {
                 } else {
                     self.start
                 };
-                ctx.timer(first, ARRIVAL, 0, 0);
+                ctx.at(first, ClientTimer::Arrival);
             }
             Load::Closed { vus, .. } => {
                 for v in 0..vus.len() as u32 {
-                    ctx.timer(self.start, VU_WAKE, v, 0);
+                    ctx.at(self.start, ClientTimer::VuWake { vu: v });
                 }
             }
         }
     }
 
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
-        match t.kind {
-            ARRIVAL => {
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: ClientTimer) {
+        match t {
+            ClientTimer::Arrival => {
                 let Load::Open { idempotent, .. } = self.load else {
                     return;
                 };
@@ -331,17 +346,16 @@ impl Process for Client {
                     at += self.gap(at, rng);
                 }
                 if at < self.stop {
-                    ctx.timer(at, ARRIVAL, 0, 0);
+                    ctx.at(at, ClientTimer::Arrival);
                 }
             }
-            VU_WAKE => self.advance_vu(ctx, rng, t.a, false),
-            TIMEOUT => {
-                for call in ctx.expire(&mut self.deadlines, TIMEOUT, 0) {
+            ClientTimer::VuWake { vu } => self.advance_vu(ctx, rng, vu, false),
+            ClientTimer::Timeout => {
+                for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
                     self.abandon_connection(ctx, call);
                     self.finish(ctx, rng, call, Outcome::Timeout);
                 }
             }
-            _ => {}
         }
     }
 

@@ -6,13 +6,28 @@
 
 use super::app::Downstream;
 use super::dist::Sampler;
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, ReqKind};
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, Timer};
 use crate::components::Process;
 use crate::config::spec::ServerSpec;
 use crate::engine::{Dur, Rng, Slab};
 use std::collections::VecDeque;
 
-pub(super) const SERVICE_DONE: u8 = 0;
+/// A server's timers, and an app's (its downstream calls' deadlines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerTimer {
+    /// The worker serving `request` is done with its service time.
+    ServiceDone { request: CallRef },
+    /// App: the wake-up of the connect deadlines of downstream call `call`.
+    ConnectDeadline { call: u32 },
+    /// App: the wake-up of the read deadlines of downstream call `call`.
+    ReadDeadline { call: u32 },
+}
+
+impl From<ServerTimer> for Timer {
+    fn from(t: ServerTimer) -> Timer {
+        Timer::Server(t)
+    }
+}
 
 #[derive(Clone)]
 pub struct Server {
@@ -96,7 +111,7 @@ impl Server {
         if ctx.slow != 1.0 {
             d = Dur((d.0 as f64 * ctx.slow) as u64);
         }
-        ctx.timer(ctx.now + d, SERVICE_DONE, me.slot, me.generation);
+        ctx.at(ctx.now + d, ServerTimer::ServiceDone { request: me });
     }
 
     /// A downstream call of request `me` ended: go on or answer.
@@ -153,11 +168,7 @@ impl Server {
 }
 
 impl Process for Server {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+    type Timer = ServerTimer;
 
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
@@ -222,25 +233,20 @@ impl Process for Server {
         }
     }
 
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
-        match t.kind {
-            SERVICE_DONE => {
-                let me = CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                };
-                match self.downstream.as_mut() {
-                    Some(d) if d.has_calls() => {
-                        if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
-                            d.begin(ctx, me, inb);
-                        }
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: ServerTimer) {
+        match t {
+            ServerTimer::ServiceDone { request: me } => match self.downstream.as_mut() {
+                Some(d) if d.has_calls() => {
+                    if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
+                        d.begin(ctx, me, inb);
                     }
-                    _ => self.reply(ctx, rng, me, 200),
                 }
-            }
-            _ => {
+                _ => self.reply(ctx, rng, me, 200),
+            },
+            ServerTimer::ConnectDeadline { call } | ServerTimer::ReadDeadline { call } => {
                 if let Some(d) = self.downstream.as_mut() {
-                    for (inb, ok) in d.on_timer(ctx, t) {
+                    let connect = matches!(t, ServerTimer::ConnectDeadline { .. });
+                    for (inb, ok) in d.on_timer(ctx, call as usize, connect) {
                         self.after_call(ctx, rng, inb, ok);
                     }
                 }

@@ -1,8 +1,8 @@
 //! Active health checks (haproxy.md §2–§4): when each check starts, how long
 //! a failing one lasts, and the rise/fall state machine.
 
-use super::{CHECK_BIT, CHECK_START, CHECK_TIMEOUT, Haproxy};
-use crate::components::{CallRef, Ctx, MsgKind, Req, ReqKind};
+use super::{CHECK_BIT, Haproxy, HaproxyTimer};
+use crate::components::{CallRef, Ctx, MsgKind, Req, ReqKind, TimerKey};
 use crate::config::spec::{HaproxyServerSpec, Observe, OnError};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
@@ -29,8 +29,8 @@ pub struct CheckState {
     pub health: u32,
     pub seq: u32,
     pub in_flight: bool,
-    /// Generation of the pending CHECK_START (a reschedule bumps it) and when it fires.
-    pub sched: u32,
+    /// The pending `CheckStart` (a reschedule cancels it) and when it fires.
+    pub next_key: TimerKey,
     pub next_at: SimTime,
     pub fastinter_set: bool,
     pub observe: Option<Observe>,
@@ -54,7 +54,7 @@ impl CheckState {
             health: s.rise,
             seq: 0,
             in_flight: false,
-            sched: 0,
+            next_key: TimerKey::NONE,
             next_at: SimTime::ZERO,
             fastinter_set: s.fastinter_set,
             observe: s.observe,
@@ -155,16 +155,17 @@ impl Haproxy {
             let offset = Dur(min_inter.max(own).0 * pos as u64 / n);
             let c = &mut self.servers[i].check;
             c.next_at = ctx.now + offset;
-            ctx.timer(c.next_at, CHECK_START, i as u32, c.sched);
+            let start = HaproxyTimer::CheckStart { server: i as u32 };
+            c.next_key = ctx.at_cancellable(c.next_at, start);
         }
     }
 
-    /// CHECK_START number `sched` of server `i` (a rescheduled one is stale).
-    pub(super) fn start_check(&mut self, ctx: &mut Ctx, i: usize, sched: u32) {
+    /// The scheduled check of server `i` starts.
+    pub(super) fn start_check(&mut self, ctx: &mut Ctx, i: usize) {
         let http = self.checks.http;
         let node = self.servers[i].node;
         let c = &mut self.servers[i].check;
-        if c.in_flight || c.sched != sched {
+        if c.in_flight {
             return;
         }
         c.seq = c.seq.wrapping_add(1);
@@ -186,7 +187,11 @@ impl Haproxy {
             (Some(_), Some(tc)) => c.inter.min(tc),
             _ => c.inter,
         };
-        ctx.timer(ctx.now + bound, CHECK_TIMEOUT, i as u32, c.seq);
+        let wake = HaproxyTimer::CheckTimeout {
+            server: i as u32,
+            seq: c.seq,
+        };
+        ctx.at(ctx.now + bound, wake);
     }
 
     pub(super) fn on_check_reply(
@@ -245,7 +250,11 @@ impl Haproxy {
             None => self.check_done(ctx, rng, i, Some(Failure::L4Tout)),
             Some(conn) => match self.checks.timeout_check {
                 Some(tchk) if conn + tchk > ctx.now => {
-                    ctx.timer(conn + tchk, CHECK_TIMEOUT, i as u32, seq)
+                    let wake = HaproxyTimer::CheckTimeout {
+                        server: i as u32,
+                        seq,
+                    };
+                    ctx.at(conn + tchk, wake)
                 }
                 _ => self.check_done(ctx, rng, i, Some(Failure::L7Tout)),
             },
@@ -271,9 +280,9 @@ impl Haproxy {
 
     fn schedule_check(&mut self, ctx: &mut Ctx, i: usize, at: SimTime) {
         let c = &mut self.servers[i].check;
-        c.sched = c.sched.wrapping_add(1);
+        ctx.cancel(c.next_key);
         c.next_at = at;
-        ctx.timer(at, CHECK_START, i as u32, c.sched);
+        c.next_key = ctx.at_cancellable(at, HaproxyTimer::CheckStart { server: i as u32 });
     }
 
     /// Applies one result (a check's, or one simulated by `observe`) and

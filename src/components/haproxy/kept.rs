@@ -3,7 +3,7 @@
 //! server's `maxconn` slot) until a side closes it, an idle timeout fires, or
 //! `shutdown-sessions` cuts it; in http mode each request is balanced anew.
 
-use super::{Haproxy, IDLE_DL, Phase};
+use super::{Haproxy, HaproxyTimer, Phase};
 use crate::components::{CallRef, Ctx, Msg, MsgKind, NO_PEER, Req};
 
 impl Haproxy {
@@ -61,7 +61,13 @@ impl Haproxy {
 
     pub(super) fn arm_idle_timeout(&mut self, ctx: &mut Ctx, sref: CallRef) {
         if let Some(t) = self.timeout_idle {
-            ctx.arm(&mut self.idle_deadlines, ctx.now + t, sref, IDLE_DL, 0);
+            let at = ctx.now + t;
+            ctx.arm_with(
+                &mut self.idle_deadlines,
+                at,
+                sref,
+                HaproxyTimer::IdleDeadline,
+            );
         }
     }
 

@@ -13,22 +13,44 @@ mod kept;
 mod slowstart;
 mod timeouts;
 
-use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, RawTimer, Req};
+use super::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req, Timer};
 use crate::components::Process;
 use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use balance::Pick;
 use std::collections::VecDeque;
 
-const CONNECT_DL: u8 = 1;
-const RESPONSE_DL: u8 = 2;
-const QUEUE_DL: u8 = 3;
-const RETRY: u8 = 4;
-const RESPONSE_EXACT: u8 = 7;
-const IDLE_DL: u8 = 8;
-pub(super) const CHECK_START: u8 = 5;
-pub(super) const CHECK_TIMEOUT: u8 = 6;
-pub(super) const WARMUP: u8 = 9;
+/// HAProxy's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HaproxyTimer {
+    /// The wake-up of the `timeout connect` deadlines.
+    ConnectDeadline,
+    /// The wake-up of the `timeout server` deadlines.
+    ResponseDeadline,
+    /// The wake-up of the `timeout queue` deadlines.
+    QueueDeadline,
+    /// The wake-up of the idle deadlines of kept client connections.
+    IdleDeadline,
+    /// `timeout server` of `attempt`, counted from its handshake or its
+    /// request (later than its deadline in the FIFO).
+    ResponseExact { attempt: CallRef },
+    /// The turn-around of `session` is over: retry the same server, or
+    /// another one when `redispatch`.
+    Retry { session: CallRef, redispatch: bool },
+    /// The next health check of server `server` starts (cancelled when
+    /// rescheduled).
+    CheckStart { server: u32 },
+    /// The check task of server `server`'s check number `seq` wakes.
+    CheckTimeout { server: u32, seq: u32 },
+    /// The `slowstart` weight of server `server` is recomputed.
+    Warmup { server: u32 },
+}
+
+impl From<HaproxyTimer> for Timer {
+    fn from(t: HaproxyTimer) -> Timer {
+        Timer::Haproxy(t)
+    }
+}
 
 /// Check replies carry the server index with this bit set in `CallRef::slot`.
 const CHECK_BIT: u32 = 1 << 31;
@@ -246,7 +268,13 @@ impl Haproxy {
             s.phase = Phase::Queued;
         }
         if let Some(tq) = self.timeout_queue {
-            ctx.arm(&mut self.queue_deadlines, ctx.now + tq, sref, QUEUE_DL, 0);
+            let at = ctx.now + tq;
+            ctx.arm_with(
+                &mut self.queue_deadlines,
+                at,
+                sref,
+                HaproxyTimer::QueueDeadline,
+            );
         }
     }
 
@@ -276,12 +304,12 @@ impl Haproxy {
             let attempts = &self.attempts;
             self.connect_deadlines
                 .trim(|d| attempts.contains(d.slot, d.generation));
-            ctx.arm(
+            let at = ctx.now + tc;
+            ctx.arm_with(
                 &mut self.connect_deadlines,
-                ctx.now + tc,
+                at,
                 aref,
-                CONNECT_DL,
-                0,
+                HaproxyTimer::ConnectDeadline,
             );
         }
         self.arm_response_timeout(ctx, aref);
@@ -292,12 +320,12 @@ impl Haproxy {
             let attempts = &self.attempts;
             self.response_deadlines
                 .trim(|d| attempts.contains(d.slot, d.generation));
-            ctx.arm(
+            let at = ctx.now + ts;
+            ctx.arm_with(
                 &mut self.response_deadlines,
-                ctx.now + ts,
+                at,
                 aref,
-                RESPONSE_DL,
-                0,
+                HaproxyTimer::ResponseDeadline,
             );
         }
     }
@@ -412,12 +440,11 @@ impl Haproxy {
         let pause = self
             .timeout_connect
             .map_or(Dur::from_secs(1), |tc| tc.min(Dur::from_secs(1)));
-        ctx.timer(
-            ctx.now + pause,
-            RETRY,
-            sref.slot,
-            sref.generation | ((redispatch as u32) << 31),
-        );
+        let retry = HaproxyTimer::Retry {
+            session: sref,
+            redispatch,
+        };
+        ctx.at(ctx.now + pause, retry);
     }
 
     fn retry_now(&mut self, ctx: &mut Ctx, sref: CallRef, redispatch: bool) {
@@ -496,11 +523,7 @@ impl Haproxy {
 }
 
 impl Process for Haproxy {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+    type Timer = HaproxyTimer;
 
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
@@ -564,29 +587,29 @@ impl Process for Haproxy {
         }
     }
 
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: RawTimer) {
-        match t.kind {
-            CONNECT_DL | RESPONSE_DL | QUEUE_DL | IDLE_DL => self.expire_deadlines(ctx, t.kind),
-            RESPONSE_EXACT => {
-                let aref = CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                };
-                if self.response_deadline(aref).is_some_and(|at| at <= ctx.now) {
-                    self.response_timed_out(ctx, aref);
+    fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: HaproxyTimer) {
+        match t {
+            HaproxyTimer::ConnectDeadline => self.connect_expired(ctx),
+            HaproxyTimer::ResponseDeadline => self.response_expired(ctx),
+            HaproxyTimer::QueueDeadline => self.queue_expired(ctx),
+            HaproxyTimer::IdleDeadline => self.idle_expired(ctx),
+            HaproxyTimer::ResponseExact { attempt } => {
+                if self
+                    .response_deadline(attempt)
+                    .is_some_and(|at| at <= ctx.now)
+                {
+                    self.response_timed_out(ctx, attempt);
                 }
             }
-            RETRY => {
-                let sref = CallRef {
-                    slot: t.a,
-                    generation: t.b & !(1 << 31),
-                };
-                self.retry_now(ctx, sref, t.b >> 31 == 1);
+            HaproxyTimer::Retry {
+                session,
+                redispatch,
+            } => self.retry_now(ctx, session, redispatch),
+            HaproxyTimer::CheckStart { server } => self.start_check(ctx, server as usize),
+            HaproxyTimer::Warmup { server } => self.warmup_tick(ctx, server as usize),
+            HaproxyTimer::CheckTimeout { server, seq } => {
+                self.check_timed_out(ctx, rng, server as usize, seq)
             }
-            CHECK_START => self.start_check(ctx, t.a as usize, t.b),
-            WARMUP => self.warmup_tick(ctx, t.a as usize),
-            CHECK_TIMEOUT => self.check_timed_out(ctx, rng, t.a as usize, t.b),
-            _ => {}
         }
     }
 

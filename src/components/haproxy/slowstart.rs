@@ -4,7 +4,7 @@
 //! `slowstart` seconds, recomputed every max(1 s, slowstart/20) from whole
 //! seconds since the UP mark. Not applied at start-up.
 
-use super::{Haproxy, WARMUP};
+use super::{Haproxy, HaproxyTimer};
 use crate::components::Ctx;
 use crate::engine::Dur;
 
@@ -74,7 +74,7 @@ impl Haproxy {
         let period = Dur((w.seconds * Dur::S / 20).max(Dur::S));
         self.refresh_candidates();
         if warming {
-            ctx.timer(ctx.now + period, WARMUP, i as u32, 0);
+            ctx.at(ctx.now + period, HaproxyTimer::Warmup { server: i as u32 });
         }
     }
 

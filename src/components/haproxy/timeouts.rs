@@ -2,50 +2,60 @@
 //! mode), `timeout queue`, and the idle timeout of kept connections — each a
 //! deadline FIFO with one pending wake-up.
 
-use super::{CONNECT_DL, ConnFailure, Haproxy, IDLE_DL, Phase, RESPONSE_DL, RESPONSE_EXACT};
+use super::{ConnFailure, Haproxy, HaproxyTimer, Phase};
 use crate::components::{CallRef, Ctx, MsgKind};
 use crate::engine::SimTime;
 
 impl Haproxy {
-    pub(super) fn expire_deadlines(&mut self, ctx: &mut Ctx, kind: u8) {
-        let fifo = match kind {
-            CONNECT_DL => &mut self.connect_deadlines,
-            RESPONSE_DL => &mut self.response_deadlines,
-            IDLE_DL => &mut self.idle_deadlines,
-            _ => &mut self.queue_deadlines,
-        };
-        for r in ctx.expire(fifo, kind, 0) {
-            match kind {
-                CONNECT_DL => {
-                    let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
-                        continue;
-                    };
-                    if a.established_at > ctx.now {
-                        self.attempts.remove(r.slot, r.generation);
-                        self.connect_failed(ctx, a.session, ConnFailure::Timeout);
-                    }
-                }
-                RESPONSE_DL => match self.response_deadline(r) {
-                    Some(exact) if exact <= ctx.now => self.response_timed_out(ctx, r),
-                    Some(exact) => ctx.timer(exact, RESPONSE_EXACT, r.slot, r.generation),
-                    None => {}
-                },
-                IDLE_DL => {
-                    let t = self.timeout_idle.unwrap_or_default();
-                    let idle = self.sessions.get(r.slot, r.generation);
-                    if idle.is_some_and(|s| s.phase == Phase::Idle && s.idle_since + t <= ctx.now) {
-                        self.close_session(ctx, r, Some(MsgKind::Closed));
-                    }
-                }
-                _ => {
-                    if self
-                        .sessions
-                        .get(r.slot, r.generation)
-                        .is_some_and(|s| s.phase == Phase::Queued)
-                    {
-                        self.give_up(ctx, r); // `sQ`
-                    }
-                }
+    /// `timeout connect`: attempts whose handshake has not completed fail.
+    pub(super) fn connect_expired(&mut self, ctx: &mut Ctx) {
+        let wake = HaproxyTimer::ConnectDeadline;
+        for r in ctx.expire_with(&mut self.connect_deadlines, wake) {
+            let Some(a) = self.attempts.get(r.slot, r.generation).copied() else {
+                continue;
+            };
+            if a.established_at > ctx.now {
+                self.attempts.remove(r.slot, r.generation);
+                self.connect_failed(ctx, a.session, ConnFailure::Timeout);
+            }
+        }
+    }
+
+    /// `timeout server`: the FIFO holds each attempt's earliest deadline; the
+    /// exact one may be later.
+    pub(super) fn response_expired(&mut self, ctx: &mut Ctx) {
+        let wake = HaproxyTimer::ResponseDeadline;
+        for r in ctx.expire_with(&mut self.response_deadlines, wake) {
+            match self.response_deadline(r) {
+                Some(exact) if exact <= ctx.now => self.response_timed_out(ctx, r),
+                Some(exact) => ctx.at(exact, HaproxyTimer::ResponseExact { attempt: r }),
+                None => {}
+            }
+        }
+    }
+
+    /// The idle timeout of kept client connections.
+    pub(super) fn idle_expired(&mut self, ctx: &mut Ctx) {
+        let wake = HaproxyTimer::IdleDeadline;
+        for r in ctx.expire_with(&mut self.idle_deadlines, wake) {
+            let t = self.timeout_idle.unwrap_or_default();
+            let idle = self.sessions.get(r.slot, r.generation);
+            if idle.is_some_and(|s| s.phase == Phase::Idle && s.idle_since + t <= ctx.now) {
+                self.close_session(ctx, r, Some(MsgKind::Closed));
+            }
+        }
+    }
+
+    /// `timeout queue`: sessions still queued give up (`sQ`).
+    pub(super) fn queue_expired(&mut self, ctx: &mut Ctx) {
+        let wake = HaproxyTimer::QueueDeadline;
+        for r in ctx.expire_with(&mut self.queue_deadlines, wake) {
+            if self
+                .sessions
+                .get(r.slot, r.generation)
+                .is_some_and(|s| s.phase == Phase::Queued)
+            {
+                self.give_up(ctx, r);
             }
         }
     }

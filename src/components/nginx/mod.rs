@@ -5,7 +5,7 @@
 
 pub mod formulas;
 
-use super::{CallRef, Ctx, Msg, MsgKind, NodeId, RawTimer, Req};
+use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
 use crate::components::NO_PEER;
 use crate::components::Process;
 use crate::config::spec::{NextUpstream, NginxSpec};
@@ -13,10 +13,25 @@ use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
 use rand::Rng as _;
 
-const CONNECT_DL: u8 = 1;
-const READ_DL: u8 = 2;
-const READ_EXACT: u8 = 3;
-const IDLE_DL: u8 = 4;
+/// nginx's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NginxTimer {
+    /// The wake-up of the `proxy_connect_timeout` deadlines.
+    ConnectDeadline,
+    /// The wake-up of the `proxy_read_timeout` deadlines.
+    ReadDeadline,
+    /// `proxy_read_timeout` of `attempt`, counted from its handshake (later
+    /// than its deadline in the FIFO).
+    ReadExact { attempt: CallRef },
+    /// The wake-up of the `keepalive_timeout` deadlines.
+    IdleDeadline,
+}
+
+impl From<NginxTimer> for Timer {
+    fn from(t: NginxTimer) -> Timer {
+        Timer::Nginx(t)
+    }
+}
 
 #[derive(Clone)]
 struct PeerCfg {
@@ -292,20 +307,15 @@ impl Nginx {
             .trim(|d| attempts.contains(d.slot, d.generation));
         self.read_deadlines
             .trim(|d| attempts.contains(d.slot, d.generation));
-        ctx.arm(
+        let at = ctx.now + self.connect_timeout;
+        ctx.arm_with(
             &mut self.connect_deadlines,
-            ctx.now + self.connect_timeout,
+            at,
             aref,
-            CONNECT_DL,
-            0,
+            NginxTimer::ConnectDeadline,
         );
-        ctx.arm(
-            &mut self.read_deadlines,
-            ctx.now + self.read_timeout,
-            aref,
-            READ_DL,
-            0,
-        );
+        let at = ctx.now + self.read_timeout;
+        ctx.arm_with(&mut self.read_deadlines, at, aref, NginxTimer::ReadDeadline);
     }
 
     fn on_response(&mut self, ctx: &mut Ctx, aref: CallRef, status: u16) {
@@ -423,13 +433,8 @@ impl Nginx {
                 k.busy = false;
                 k.idle_since = ctx.now;
                 ctx.send_peer(r.client, r.client_call, c.slot, answer);
-                ctx.arm(
-                    &mut self.idle_deadlines,
-                    ctx.now + self.keepalive_timeout,
-                    c,
-                    IDLE_DL,
-                    0,
-                );
+                let at = ctx.now + self.keepalive_timeout;
+                ctx.arm_with(&mut self.idle_deadlines, at, c, NginxTimer::IdleDeadline);
             }
             None => ctx.send_peer(r.client, r.client_call, NO_PEER, answer),
         }
@@ -446,7 +451,7 @@ impl Nginx {
     }
 
     fn idle_expired(&mut self, ctx: &mut Ctx) {
-        for d in ctx.expire(&mut self.idle_deadlines, IDLE_DL, 0) {
+        for d in ctx.expire_with(&mut self.idle_deadlines, NginxTimer::IdleDeadline) {
             let Some(k) = self.conns.get(d.slot, d.generation).copied() else {
                 continue;
             };
@@ -459,11 +464,7 @@ impl Nginx {
 }
 
 impl Process for Nginx {
-    type Timer = crate::components::NoTimer;
-
-    fn on_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: crate::components::NoTimer) {
-        match t {}
-    }
+    type Timer = NginxTimer;
 
     fn crashed(&mut self, pristine: &Self) {
         self.clone_from(pristine);
@@ -499,19 +500,20 @@ impl Process for Nginx {
         }
     }
 
-    fn on_raw_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: RawTimer) {
-        match t.kind {
-            CONNECT_DL | READ_DL => {
-                let fifo = if t.kind == CONNECT_DL {
+    fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: NginxTimer) {
+        match t {
+            NginxTimer::ConnectDeadline | NginxTimer::ReadDeadline => {
+                let connect = t == NginxTimer::ConnectDeadline;
+                let fifo = if connect {
                     &mut self.connect_deadlines
                 } else {
                     &mut self.read_deadlines
                 };
-                for aref in ctx.expire(fifo, t.kind, 0) {
+                for aref in ctx.expire_with(fifo, t) {
                     let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
                         continue;
                     };
-                    if t.kind == CONNECT_DL {
+                    if connect {
                         if a.established_at > ctx.now {
                             self.attempt_failed(ctx, aref, Failure::Timeout);
                         }
@@ -521,21 +523,15 @@ impl Process for Nginx {
                         if exact <= ctx.now {
                             self.attempt_failed(ctx, aref, Failure::Timeout);
                         } else {
-                            ctx.timer(exact, READ_EXACT, aref.slot, aref.generation);
+                            ctx.at(exact, NginxTimer::ReadExact { attempt: aref });
                         }
                     }
                 }
             }
-            IDLE_DL => self.idle_expired(ctx),
-            READ_EXACT => self.attempt_failed(
-                ctx,
-                CallRef {
-                    slot: t.a,
-                    generation: t.b,
-                },
-                Failure::Timeout,
-            ),
-            _ => {}
+            NginxTimer::IdleDeadline => self.idle_expired(ctx),
+            NginxTimer::ReadExact { attempt } => {
+                self.attempt_failed(ctx, attempt, Failure::Timeout)
+            }
         }
     }
 
