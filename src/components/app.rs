@@ -214,7 +214,6 @@ impl Downstream {
             | MsgKind::Request(_)
             | MsgKind::Close
             | MsgKind::Established
-            | MsgKind::Peer { .. }
             | MsgKind::Wire(_) => {
                 return None;
             }

@@ -163,10 +163,9 @@ impl Client {
     /// Issues a request at instant `at` (now, or a known later arrival).
     fn issue(&mut self, ctx: &mut Ctx, at: SimTime, vu: u32, idempotent: bool) {
         // Operation ids are the global issue count: unique across clients.
-        let op = ctx.rec.issued as u32;
+        let op = ctx.issue_op();
         let call = CallRef::new(self.calls.insert(Call { start: at, vu, op }));
-        ctx.rec.issued += 1;
-        if let Some(h) = ctx.rec.history.as_mut() {
+        if let Some(h) = ctx.history() {
             h.begin(op, self.id, at, !idempotent);
         }
         match self.kept.get_mut(vu as usize) {
@@ -213,9 +212,10 @@ impl Client {
         let Some(c) = self.calls.remove(call.slot, call.generation) else {
             return;
         };
-        ctx.rec.record(self.id, c.start, ctx.now, outcome);
-        if let Some(h) = ctx.rec.history.as_mut() {
-            h.end(c.op, ctx.now, outcome);
+        ctx.record(self.id, c.start, outcome);
+        let now = ctx.now;
+        if let Some(h) = ctx.history() {
+            h.end(c.op, now, outcome);
         }
         if matches!(self.load, Load::Closed { .. }) {
             self.advance_vu(ctx, rng, c.vu, true);
@@ -370,7 +370,6 @@ impl Process for Client {
             | MsgKind::Request(_)
             | MsgKind::Close
             | MsgKind::Established
-            | MsgKind::Peer { .. }
             | MsgKind::Wire(_) => {
                 return;
             }

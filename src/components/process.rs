@@ -4,16 +4,15 @@
 //! path — so a product whose model lacks a required piece does not compile.
 
 use super::db::{Admin, FinalData};
-use super::{CallRef, Ctx, Msg, NodeId, RawTimer, ReqKind};
+use super::{CallRef, Ctx, Msg, NodeId, ReqKind};
 use crate::engine::{Rng, SimTime};
 
 /// A model running as one process on a host. Required: what every product
 /// must decide for itself (how it starts, reacts, and what a crash leaves);
 /// provided: what most products do not do.
 pub trait Process {
-    /// The product's own timers (an enum; `NoTimer` while its timers still
-    /// travel as [`RawTimer`]). Wrapped into [`super::Timer`] by the
-    /// registry; the product writes `From<ItsTimer> for Timer`.
+    /// The product's own timers (an enum). Wrapped into [`super::Timer`] by
+    /// the registry; the product writes `From<ItsTimer> for Timer`.
     type Timer: Copy + std::fmt::Debug + PartialEq + Eq;
 
     /// The process starts (at time zero, or on restart): first timers.
@@ -22,11 +21,6 @@ pub trait Process {
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg);
 
     fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Self::Timer);
-
-    /// An untyped timer of a model not yet on typed timers.
-    fn on_raw_timer(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, t: RawTimer) {
-        debug_assert!(false, "raw timer {t:?} reached a model with typed timers");
-    }
 
     /// The kernel completed the handshake of this node's call `call`; the
     /// SYN-ACK reaches it at `at`. Read only at or after `at`.

@@ -9,7 +9,7 @@
 use super::app::{CallCfg, Downstream};
 use super::db::patroni::CheckTiming;
 use super::process::Process;
-use super::{CallRef, Ctx, Msg, NodeId, RawTimer, ReqKind, client, db, haproxy, nginx, server};
+use super::{CallRef, Ctx, Msg, NodeId, ReqKind, client, db, haproxy, nginx, server};
 use crate::config::spec::{DbKind, ExperimentSpec, NodeKind, NodeSpec};
 use crate::engine::{Rng, SimTime};
 use crate::faults::FaultAction;
@@ -31,14 +31,6 @@ macro_rules! products {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Timer {
             $($variant(<$ty as Process>::Timer),)+
-            /// A timer of a model not yet on typed timers.
-            Raw(RawTimer),
-        }
-
-        impl From<RawTimer> for Timer {
-            fn from(t: RawTimer) -> Timer {
-                Timer::Raw(t)
-            }
         }
 
         /// The model's type name, as experiment files and messages say it.
@@ -54,12 +46,11 @@ macro_rules! products {
                 match self { $(Model::$variant(m) => Process::on_message(m, ctx, rng, msg)),+ }
             }
             /// Timer `t` of this process came due (a node's timers are
-            /// always its own product's, or raw).
+            /// always its own product's).
             #[inline]
             pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
                 match (self, t) {
                     $((Model::$variant(m), Timer::$variant(t)) => Process::on_timer(m, ctx, rng, t),)+
-                    $((Model::$variant(m), Timer::Raw(t)) => Process::on_raw_timer(m, ctx, rng, t),)+
                     #[allow(unreachable_patterns)]
                     (_, t) => debug_assert!(false, "timer {t:?} reached another product"),
                 }

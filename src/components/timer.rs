@@ -20,19 +20,6 @@ impl TimerKey {
     };
 }
 
-/// A product's timer enum that has no variants: for products whose timers
-/// still travel as [`RawTimer`] (the kernel's form before typed timers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoTimer {}
-
-/// The untyped timer: `kind` is the model's business, `a`, `b` its data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawTimer {
-    pub kind: u8,
-    pub a: u32,
-    pub b: u32,
-}
-
 /// The cancellable timers of one process: a generation per slot, bumped when
 /// the timer in it fires or is cancelled, and the free slots.
 #[derive(Clone, Debug, Default)]

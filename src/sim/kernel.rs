@@ -129,7 +129,7 @@ impl Sim {
             return;
         }
         // Cluster protocols resend on their own timers.
-        if matches!(msg.kind, MsgKind::Peer { .. } | MsgKind::Wire(_)) {
+        if matches!(msg.kind, MsgKind::Wire(_)) {
             return;
         }
         let is_syn = matches!(msg.kind, MsgKind::Connect(_));

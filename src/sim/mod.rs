@@ -8,6 +8,7 @@ mod results;
 
 pub use results::fault_reports;
 
+use crate::components::context::World;
 use crate::components::db::{self, FinalData};
 use crate::components::{Ctx, Event, Model, NodeId, TimerTable};
 use crate::config::spec::ExperimentSpec;
@@ -154,18 +155,21 @@ impl Sim {
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut Model, &mut Ctx, &mut Rng)) {
         let now = self.queue.now();
         let node = &mut self.nodes[id as usize];
-        let mut ctx = Ctx {
-            now,
-            me: id,
-            incarnation: node.incarnation,
-            slow: node.slow,
+        let world = World {
             queue: &mut self.queue,
             net: &mut self.net,
             hosts: &self.hosts_of,
             names: &self.names,
             rec: &mut self.rec,
-            timers: &mut node.timers,
         };
+        let mut ctx = Ctx::new(
+            now,
+            id,
+            node.incarnation,
+            node.slow,
+            world,
+            &mut node.timers,
+        );
         f(&mut node.model, &mut ctx, &mut node.rng);
     }
 

@@ -1207,7 +1207,7 @@ impl Galera {
         }
         self.writable = want;
         let (now, cluster, me) = (ctx.now, self.cluster, self.me);
-        if let Some(h) = ctx.rec.history.as_mut() {
+        if let Some(h) = ctx.history() {
             let group = want.filter(|&v| !retired(&h.writable, cluster, v));
             h.set_writable(now, cluster, me, group);
         }
@@ -1219,7 +1219,7 @@ impl Galera {
     fn retire_view(&mut self, ctx: &mut Ctx) {
         self.set_writable(ctx, None);
         let (now, cluster, view) = (ctx.now, self.cluster, self.view);
-        if let Some(h) = ctx.rec.history.as_mut() {
+        if let Some(h) = ctx.history() {
             h.retire_group(now, cluster, view);
         }
     }
@@ -1259,7 +1259,7 @@ impl Galera {
             self.local.remove(i);
             if self.ready() || (self.spec.dirty_reads && self.up) {
                 let (op, me) = (l.op, self.me);
-                if let Some(h) = ctx.rec.history.as_mut() {
+                if let Some(h) = ctx.history() {
                     let log = &self.log;
                     h.read(op, me, |w| log.contains(w));
                 }
@@ -1515,7 +1515,7 @@ impl Galera {
                 {
                     let l = self.local.remove(i);
                     let (now, me) = (ctx.now, self.me);
-                    if let Some(h) = ctx.rec.history.as_mut() {
+                    if let Some(h) = ctx.history() {
                         h.committed(op, me, now);
                     }
                     self.sessions.reply(ctx, l.id, 200);
@@ -1531,7 +1531,7 @@ impl Galera {
         }
         if self.state == JOINED && self.apply_q.is_empty() && self.applying.is_none() {
             self.state = SYNCED;
-            let name = ctx.names[self.me as usize].clone();
+            let name = ctx.name_of(self.me).to_string();
             ctx.log(
                 self.me,
                 EventKind::Joined,
@@ -1638,7 +1638,7 @@ impl Galera {
             start: if ist { len } else { 0 },
         });
         ctx.rearm(&mut self.donor_timer, ctx.now + d, GaleraTimer::DonorDone);
-        let name = ctx.names[self.members[j] as usize].clone();
+        let name = ctx.name_of(self.members[j]).to_string();
         ctx.log(
             self.me,
             EventKind::Info,

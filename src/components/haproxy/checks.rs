@@ -230,11 +230,7 @@ impl Haproxy {
                 i,
                 Some(Failure::L4Con("Connection reset by peer")),
             ),
-            MsgKind::Connect(_)
-            | MsgKind::Request(_)
-            | MsgKind::Close
-            | MsgKind::Peer { .. }
-            | MsgKind::Wire(_) => {}
+            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Wire(_) => {}
         }
     }
 

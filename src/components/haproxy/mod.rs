@@ -583,7 +583,7 @@ impl Process for Haproxy {
                     h.connect_failed(ctx, s, ConnFailure::SocketError)
                 });
             }
-            MsgKind::Established | MsgKind::Peer { .. } | MsgKind::Wire(_) => {}
+            MsgKind::Established | MsgKind::Wire(_) => {}
         }
     }
 

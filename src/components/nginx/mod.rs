@@ -496,7 +496,7 @@ impl Process for Nginx {
                     self.conns.remove(c.slot, c.generation);
                 }
             }
-            MsgKind::Established | MsgKind::Peer { .. } | MsgKind::Wire(_) => {}
+            MsgKind::Established | MsgKind::Wire(_) => {}
         }
     }
 
