@@ -30,6 +30,14 @@
 //! component is Primary iff the weight of its members from the last primary
 //! component is more than half of that component's weight minus graceful
 //! leavers (`pc.ignore_sb`: or exactly half; `pc.ignore_quorum`: always).
+//! The states travel SAFE (`send_state` uses the default `ProtoDownMeta`,
+//! O_SAFE): EVS delivers a message, the sender's own included, only once
+//! every member of the view is known to have received it (`safe_seq`, the
+//! lowest member `aru_seq`), and `handle_state` decides on the states of all
+//! members. So each member reports the states it has (`StateAck`, standing
+//! for the `aru_seq` EVS messages carry) and decides once every member
+//! reported all of them: a member whose messages stopped reaching the others
+//! decides nothing, hence delivers and acknowledges nothing.
 //!
 //! Replication: the representative of the primary view orders write-sets (a
 //! sequencer standing for EVS total order): WS -> ORDER to every member ->
@@ -122,6 +130,9 @@ pub enum GcommMsg {
         recv: u32,
         synced: bool,
     },
+    /// The members of view `view` whose state the sender has received
+    /// (its EVS `aru_seq` over the state exchange).
+    StateAck { view: u32, have: u32 },
     /// Write-set `op` (its statement began with `depends` write-sets
     /// applied) to the sequencer, from its originator.
     Ws { view: u32, op: u32, depends: u32 },
@@ -164,6 +175,7 @@ impl GcommMsg {
             GcommMsg::Join { .. } | GcommMsg::Install { .. } | GcommMsg::Leave { .. } => None,
             GcommMsg::Keepalive { view, .. }
             | GcommMsg::State { view, .. }
+            | GcommMsg::StateAck { view, .. }
             | GcommMsg::Ws { view, .. }
             | GcommMsg::Order { view, .. }
             | GcommMsg::Ack { view, .. }
@@ -324,6 +336,8 @@ pub struct Galera {
 
     // PC.
     states: Vec<Option<PcState>>,
+    /// Per member: the states of this view it reported having.
+    state_acks: Vec<u32>,
     exchanging: bool,
     primary: bool,
     /// Whether the component was Primary before the view now exchanging
@@ -406,6 +420,7 @@ impl Galera {
             prev_views: Vec::new(),
             install_timeouts: 0,
             states: vec![None; n],
+            state_acks: vec![0; n],
             exchanging: false,
             primary: false,
             primary_before: false,
@@ -552,6 +567,7 @@ impl Galera {
         self.prev_views.clear();
         self.install_timeouts = 0;
         self.states.iter_mut().for_each(|s| *s = None);
+        self.state_acks.iter_mut().for_each(|a| *a = 0);
         self.exchanging = false;
         self.primary = false;
         self.state = 0;
@@ -640,14 +656,32 @@ impl Galera {
                 recv,
                 synced,
             } if view == self.view && self.exchanging => {
-                self.states[j] = Some(PcState {
+                let s = PcState {
                     len: call.slot,
                     last_prim,
                     recv,
                     prim_members,
                     synced,
-                });
+                };
+                self.on_state(ctx, rng, j, s);
+            }
+            // From a member still exchanging, after this node decided: EVS
+            // retransmits until every member has every state. A reply is an
+            // ack, or this node's state to an ack lacking it, never both, so
+            // two members that both decided do not answer each other forever.
+            GcommMsg::State { view, .. } if view == self.view && !self.gather => {
+                self.send_state_ack_to(ctx, j);
+            }
+            GcommMsg::StateAck { view, have } if view == self.view && self.exchanging => {
+                self.state_acks[j] |= have;
                 self.pc_try_decide(ctx, rng);
+            }
+            GcommMsg::StateAck { view, have }
+                if view == self.view && !self.gather && have & bit(self.idx) == 0 =>
+            {
+                if let Some(s) = self.states[self.idx] {
+                    self.send_state_to(ctx, j, s);
+                }
             }
             // The originator of a write-set is its sender.
             GcommMsg::Ws { view, op, depends }
@@ -701,6 +735,7 @@ impl Galera {
             // Of another view, or for a state this node left.
             GcommMsg::Leave { .. }
             | GcommMsg::State { .. }
+            | GcommMsg::StateAck { .. }
             | GcommMsg::Ws { .. }
             | GcommMsg::Order { .. }
             | GcommMsg::Ack { .. }
@@ -730,6 +765,7 @@ impl Galera {
         self.seq_retransmit(ctx);
         if self.exchanging {
             self.send_state(ctx);
+            self.send_state_ack(ctx);
         }
         let at = ctx.now + period;
         ctx.rearm(&mut self.keepalive_timer, at, GaleraTimer::Keepalive);
@@ -987,9 +1023,54 @@ impl Galera {
     fn pc_begin(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         self.exchanging = true;
         self.states.iter_mut().for_each(|s| *s = None);
+        self.state_acks.iter_mut().for_each(|a| *a = 0);
         self.states[self.idx] = Some(self.my_state());
         self.send_state(ctx);
         self.pc_try_decide(ctx, rng);
+    }
+
+    /// The state of member `j`: this node has one more, which every member
+    /// must learn before anyone may count it (SAFE delivery).
+    fn on_state(&mut self, ctx: &mut Ctx, rng: &mut Rng, j: usize, s: PcState) {
+        let new = self.states[j].is_none();
+        self.states[j] = Some(s);
+        if new {
+            self.send_state_ack(ctx);
+        }
+        self.pc_try_decide(ctx, rng);
+    }
+
+    /// The members whose state this node has, itself included.
+    fn states_have(&self) -> u32 {
+        members_of(self.view_members)
+            .filter(|&j| self.states[j].is_some())
+            .fold(0, |m, j| m | bit(j))
+    }
+
+    /// Whether every state of the view is SAFE here: this node has them all
+    /// and every other member reported having them all (`handle_state`
+    /// counts only states EVS delivered, and EVS delivers O_SAFE at
+    /// `safe_seq`, once every member's `aru_seq` passed the message).
+    fn states_safe(&self) -> bool {
+        let all = self.view_members;
+        self.states_have() == all
+            && members_of(all).all(|j| j == self.idx || self.state_acks[j] & all == all)
+    }
+
+    fn send_state_ack(&mut self, ctx: &mut Ctx) {
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send_state_ack_to(ctx, j);
+            }
+        }
+    }
+
+    fn send_state_ack_to(&mut self, ctx: &mut Ctx, j: usize) {
+        let m = GcommMsg::StateAck {
+            view: self.view,
+            have: self.states_have(),
+        };
+        self.send(ctx, j, m);
     }
 
     fn my_state(&self) -> PcState {
@@ -1002,8 +1083,20 @@ impl Galera {
         }
     }
 
+    /// Sends the state this node took at the install (a retransmission
+    /// repeats the message: every member decides on the same states).
     fn send_state(&mut self, ctx: &mut Ctx) {
-        let s = self.my_state();
+        let Some(s) = self.states[self.idx] else {
+            return;
+        };
+        for j in members_of(self.view_members) {
+            if j != self.idx {
+                self.send_state_to(ctx, j, s);
+            }
+        }
+    }
+
+    fn send_state_to(&mut self, ctx: &mut Ctx, j: usize, s: PcState) {
         let m = GcommMsg::State {
             view: self.view,
             last_prim: s.last_prim,
@@ -1015,15 +1108,11 @@ impl Galera {
             slot: s.len,
             generation: 0,
         };
-        for j in members_of(self.view_members) {
-            if j != self.idx {
-                self.send_with(ctx, j, call, m);
-            }
-        }
+        self.send_with(ctx, j, call, m);
     }
 
     fn pc_try_decide(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if !self.exchanging || members_of(self.view_members).any(|j| self.states[j].is_none()) {
+        if !self.exchanging || !self.states_safe() {
             return;
         }
         self.exchanging = false;
