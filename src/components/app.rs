@@ -289,3 +289,30 @@ impl Downstream {
             .is_some_and(|o| o.busy)
     }
 }
+
+/// `--dry-run`: an app as the experiment resolved it.
+pub fn describe(o: &mut String, a: &crate::config::spec::AppSpec) {
+    use crate::config::spec::ConnectionMode;
+    use std::fmt::Write;
+    let calls: Vec<String> = a
+        .calls
+        .iter()
+        .map(|c| {
+            let conn = match c.connection {
+                ConnectionMode::PerRequest => "a connection per call".to_string(),
+                ConnectionMode::Pool { size } => format!("pool of {size}"),
+            };
+            format!(
+                "{} x{} ({conn}, connect timeout {}, timeout {}, error {})",
+                c.target, c.count, c.connect_timeout, c.timeout, c.error_status
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "{} workers, service {}, calls {}",
+        a.server.workers,
+        super::dist::describe(&a.server.service),
+        calls.join(", ")
+    );
+}

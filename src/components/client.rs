@@ -424,3 +424,34 @@ pub fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
         })
         .sum()
 }
+
+/// `--dry-run`: a client as the experiment resolved it.
+pub fn describe(o: &mut String, c: &crate::config::spec::ClientSpec) {
+    use std::fmt::Write;
+    let _ = match &c.load {
+        LoadSpec::Open(l) => {
+            let steps: Vec<String> = l
+                .rate_steps
+                .iter()
+                .map(|(t, r)| format!("{r}/s from {}", Dur(t.0)))
+                .collect();
+            writeln!(
+                o,
+                "-> {} open loop {}, {:?} arrivals, timeout {}",
+                c.target,
+                steps.join(", "),
+                l.arrivals,
+                c.timeout
+            )
+        }
+        LoadSpec::Closed(l) => writeln!(
+            o,
+            "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}, keep-alive {}",
+            c.target,
+            l.vus,
+            l.iteration.len(),
+            c.timeout,
+            l.keep_alive
+        ),
+    };
+}

@@ -43,6 +43,16 @@ impl Sampler {
     }
 }
 
+/// A distribution in words, for `--dry-run`.
+pub fn describe(d: &DistSpec) -> String {
+    match d {
+        DistSpec::Constant(v) => v.to_string(),
+        DistSpec::Exponential { mean } => format!("exponential(mean {mean})"),
+        DistSpec::LogNormal { median, p99 } => format!("lognormal(median {median}, p99 {p99})"),
+        DistSpec::Uniform { min, max } => format!("uniform({min}..{max})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

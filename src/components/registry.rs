@@ -261,3 +261,28 @@ pub fn breakdown(spec: &ExperimentSpec, n: &NodeSpec) -> Option<Breakdown> {
         DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Etcd(_) => None,
     }
 }
+
+/// `--dry-run`: node kind `kind` as the experiment resolved it, one line (and
+/// the lines of its servers, for a balancer).
+pub fn describe(o: &mut String, kind: &NodeKind) {
+    use std::fmt::Write;
+    match kind {
+        NodeKind::Client(c) => client::describe(o, c),
+        NodeKind::Server(s) => server::describe(o, s),
+        NodeKind::App(a) => super::app::describe(o, a),
+        NodeKind::Haproxy(h) => haproxy::describe::describe(o, h),
+        NodeKind::Nginx(x) => nginx::describe::describe(o, x),
+        // A database cluster's settings are its product's spec, as resolved.
+        NodeKind::Database(d) => {
+            let _ = writeln!(
+                o,
+                "{} cluster `{}` of {} ({}): {:?}",
+                d.kind.label(),
+                d.cluster,
+                d.members.len(),
+                crate::describe::names(&d.members),
+                d.kind
+            );
+        }
+    }
+}

@@ -270,3 +270,15 @@ impl Process for Server {
         self.inbound.values().map(|i| (i.caller, i.call)).collect()
     }
 }
+
+/// `--dry-run`: a server as the experiment resolved it.
+pub fn describe(o: &mut String, s: &crate::config::spec::ServerSpec) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        o,
+        "{} workers, service {}, backlog {}",
+        s.workers,
+        super::dist::describe(&s.service),
+        s.backlog
+    );
+}

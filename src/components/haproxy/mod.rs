@@ -8,6 +8,7 @@
 
 mod balance;
 mod checks;
+pub mod describe;
 pub mod formulas;
 mod kept;
 mod slowstart;

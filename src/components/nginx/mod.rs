@@ -3,6 +3,7 @@
 //! clock, per worker process unless a `zone` shares it, and the
 //! `proxy_next_upstream` retry rule with its timeouts and tries.
 
+pub mod describe;
 pub mod formulas;
 
 use super::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, Timer};
