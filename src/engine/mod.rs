@@ -14,10 +14,10 @@
 //!    name); adding a component leaves the others' draws unchanged. (`rng` tests)
 //! 5. A crashed process handles nothing: messages to it are answered by its
 //!    kernel (RST) or dropped, and its timers are discarded; a stopped process
-//!    handles nothing until it is continued. (`tests/engine_guarantees.rs`)
+//!    handles nothing until it is continued. (`tests/engine/engine_guarantees.rs`)
 //! 6. A run is a pure function of (experiment, seed): nothing reads the wall
 //!    clock, the environment or a hash map's iteration order while simulating.
-//!    (`tests/determinism.rs`)
+//!    (`tests/engine/determinism.rs`)
 
 pub mod deadline;
 pub mod queue;

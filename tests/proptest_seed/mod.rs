@@ -49,7 +49,7 @@ pub fn cases(default: u32) -> u32 {
 /// How to rerun with `seed`: printed at the start and in failure messages.
 pub fn rerun(test: &str, seed: u64) -> String {
     format!(
-        "proptest RNG seed {seed}; rerun with PROPTEST_RNG_SEED={seed} cargo test --test {test}"
+        "proptest RNG seed {seed}; rerun with PROPTEST_RNG_SEED={seed} cargo test --test properties {test}"
     )
 }
 

@@ -2,7 +2,7 @@
 //! read-only replicas, lag that grows with the write load, stale reads, no
 //! automatic failover, semi-synchronous commits.
 
-mod common;
+use crate::common;
 
 use common::{kind, run};
 use hasim::metrics::history::HistoryReport;

@@ -1,7 +1,7 @@
 //! Connection pools: an app keeps connections to its database open through
 //! HAProxy in tcp mode, each bound to the server chosen when it was opened.
 
-mod common;
+use crate::common;
 
 use common::kind;
 use hasim::report::RunResult;

@@ -2,7 +2,6 @@
 //! no leader without a quorum, CheckQuorum step-down, and the leader key
 //! lease seen through Patroni.
 
-mod common;
 
 use hasim::components::Model;
 use hasim::engine::SimTime;
@@ -177,7 +176,7 @@ fn an_even_member_count_is_accepted_with_a_warning() {
 /// it serves the stale leader key, but lessor.Renew renews no expired
 /// lease (it waits for the revocation or the step-down), so the demoted
 /// Patroni, reading its own name in the key, does not promote again beside
-/// the new primary (issue 8 point 8; tests/regression.rs has the schedule
+/// the new primary (issue 8 point 8; tests/properties/regression.rs has the schedule
 /// the property found).
 #[test]
 fn a_stale_leader_resumed_in_a_minority_renews_no_expired_lease() {

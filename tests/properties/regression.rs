@@ -5,7 +5,7 @@
 //! `run_until_says_when_the_run_is_over`) and `cli.rs`
 //! (`a_failed_write_leaves_no_trace_file_behind`).
 
-mod common;
+use crate::common;
 
 use hasim::sim::Sim;
 

@@ -9,7 +9,7 @@
 //! (`proptest_seed`); the seeds in `proptest-regressions/split_brain_galera.txt`
 //! run first.
 
-mod proptest_seed;
+use crate::proptest_seed;
 
 use hasim::sim::Sim;
 use proptest::prelude::*;

@@ -4,7 +4,7 @@
 //! folder, cleans up after a signal, and its determinism check runs two
 //! processes and compares every file.
 
-mod common;
+use crate::common;
 
 use common::{hasim, show, text};
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! Behaviours of the balancer and app models that the validation cases do not
 //! cover, each from haproxy.md / nginx.md, asserted from what clients saw.
 
-mod common;
+use crate::common;
 
 use common::{Shared, kind, run};
 use hasim::metrics::EventKind;

@@ -3,7 +3,7 @@
 //! folder under the system's temp dir, also used as the working directory so
 //! that a default `output/` could never land in the repository.
 
-mod common;
+use crate::common;
 
 use common::{hasim, show, text};
 use hasim::report::OUTPUT_FILES;

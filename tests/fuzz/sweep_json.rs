@@ -8,8 +8,7 @@
 //! small sweep run at the start (so that it follows the current format),
 //! and `tests/fuzz/corpus/sweep_json/`.
 
-#[path = "fuzz/engine.rs"]
-mod engine;
+use crate::engine;
 
 use engine::Verdict;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! bad sweep input refused with nothing written, Ctrl-C keeping finished
 //! runs, and baselines that pass or fail. Each test works in its own folder.
 
-mod common;
+use crate::common;
 
 use common::{hasim, show, text};
 use std::collections::BTreeMap;

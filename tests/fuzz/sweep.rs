@@ -7,8 +7,7 @@
 //! sweep is read as if it were `experiments/fuzz-sweep.toml`, so that
 //! `experiment = "app-tier-nginx.toml"` names a real file.
 
-#[path = "fuzz/engine.rs"]
-mod engine;
+use crate::engine;
 
 use engine::Verdict;
 

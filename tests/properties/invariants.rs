@@ -1,11 +1,11 @@
 //! Invariants under random fault schedules (proptest): whatever fails, when
 //! and how, every request is answered exactly once within its timeout, the
 //! counts add up, nothing panics, and a run is reproducible. More cases with
-//! `PROPTEST_CASES=1000 cargo test --test invariants`; the RNG seed is fixed
+//! `PROPTEST_CASES=1000 cargo test --test properties invariants::`; the RNG seed is fixed
 //! unless `HASIM_PROPTEST_FRESH=1` or `PROPTEST_RNG_SEED=N` (`proptest_seed`);
 //! the seeds in `proptest-regressions/invariants.txt` run first.
 
-mod proptest_seed;
+use crate::proptest_seed;
 
 use hasim::sim::Sim;
 use proptest::prelude::*;

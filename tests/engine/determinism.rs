@@ -292,7 +292,7 @@ fn every_shipped_experiment_is_deterministic_across_threads() {
     files.sort();
     for f in files {
         let Ok(spec) = config::load(&f) else {
-            continue; // a sweep file: its runs are checked by tests/sweep.rs
+            continue; // a sweep file: its runs are checked by tests/cli/sweep.rs
         };
         let seed = spec.seed;
         let (a, b) = std::thread::scope(|s| {

@@ -5,8 +5,7 @@
 //!
 //! Corpus: `tests/baselines/` and `tests/fuzz/corpus/baseline/`.
 
-#[path = "fuzz/engine.rs"]
-mod engine;
+use crate::engine;
 
 use engine::Verdict;
 use hasim::sweep::diff;

@@ -7,7 +7,7 @@
 
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use common::{hasim, show, text};
 use std::collections::BTreeMap;

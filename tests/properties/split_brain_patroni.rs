@@ -14,7 +14,7 @@
 //! split-brain that only a watchdog prevents, and a SIGSTOP freezes the
 //! model's softdog timer with the node (the kernel has no hook for it).
 
-mod proptest_seed;
+use crate::proptest_seed;
 
 use hasim::metrics::history::HistoryReport;
 use hasim::sim::Sim;
@@ -199,7 +199,7 @@ fn fault() -> impl Strategy<Value = Fault> {
 
 /// Schedules the search found once (with the simulation seeds they failed
 /// with), replayed before the random cases whatever the strategy becomes.
-/// Each is fixed in the model and has its own test in `tests/regression.rs`.
+/// Each is fixed in the model and has its own test in `tests/properties/regression.rs`.
 fn known() -> Vec<(Vec<Fault>, u64)> {
     vec![(
         // Issue 8: a demoted pg1 promoted again through etcd3, a stale raft

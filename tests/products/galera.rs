@@ -1,7 +1,7 @@
 //! Galera model end to end: membership timings against galera.md's formulas,
 //! quorum, the unsafe options, rejoin, and the galera-g1 validation case.
 
-mod common;
+use crate::common;
 
 use hasim::report::RunResult;
 use hasim::sim::Sim;

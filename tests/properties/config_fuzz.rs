@@ -1,14 +1,14 @@
 //! Bad input never panics: random edits of valid experiment files either
 //! parse (and then run) or give a ConfigError — never a panic.
 
-mod proptest_seed;
+use crate::proptest_seed;
 
 use proptest::prelude::*;
 
 const FILES: [&str; 3] = [
-    include_str!("../experiments/mysql-replicas-k6.toml"),
-    include_str!("../experiments/app-tier-nginx.toml"),
-    include_str!("validation/haproxy-http-kill-inter2.toml"),
+    include_str!("../../experiments/mysql-replicas-k6.toml"),
+    include_str!("../../experiments/app-tier-nginx.toml"),
+    include_str!("../validation/haproxy-http-kill-inter2.toml"),
 ];
 
 const TOKENS: [&str; 16] = [

@@ -8,8 +8,7 @@
 //! knobs (`HASIM_FUZZ_INPUTS`, `HASIM_FUZZ_SEED`); `scripts/fuzz` runs
 //! millions.
 
-#[path = "fuzz/engine.rs"]
-mod engine;
+use crate::engine;
 
 use engine::Verdict;
 use hasim::config::spec::{LoadSpec, NodeKind};

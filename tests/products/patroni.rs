@@ -3,7 +3,7 @@
 //! real Patroni 3.0.2, and the process-level scenarios of
 //! shared/reference/patroni-etcd.md §3.
 
-mod common;
+use crate::common;
 
 use hasim::components::Model;
 use hasim::components::db::patroni::{CheckTiming, failover_breakdown};

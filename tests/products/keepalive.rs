@@ -1,7 +1,7 @@
 //! Keep-alive: k6's virtual users reuse their connection between requests
 //! (k6's default), and what that does at the balancers.
 
-mod common;
+use crate::common;
 
 use common::{kind, run};
 

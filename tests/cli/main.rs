@@ -1,0 +1,13 @@
+//! The `hasim` binary as a user runs it: exit codes, outputs, bad input, sweeps, output safety.
+//!
+//! One test binary per area (fewer links, one build): each module below
+//! was a test file of its own; `cargo test --test cli <module>::` runs one.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod bad_input;
+mod output_safety;
+mod sweep;
+mod sweep_resume;

@@ -1,0 +1,8 @@
+//! The engine's guarantees: event order, timers, determinism at any thread count.
+//!
+//! One test binary per area (fewer links, one build): each module below
+//! was a test file of its own; `cargo test --test engine <module>::` runs one.
+
+
+mod engine_guarantees;
+mod determinism;

@@ -1,0 +1,11 @@
+//! Fuzz targets, one per parser (experiment, sweep file, sweep.json, baseline): a bounded number of inputs here; scripts/fuzz runs millions.
+//!
+//! One test binary per area (fewer links, one build): each module below
+//! was a test file of its own; `cargo test --test fuzz <module>::` runs one.
+
+mod engine;
+
+mod experiment;
+mod sweep;
+mod sweep_json;
+mod baseline;

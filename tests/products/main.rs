@@ -1,0 +1,18 @@
+//! Each product's model against its reference: balancers, pools, databases, formulas, the experiment-file examples.
+//!
+//! One test binary per area (fewer links, one build): each module below
+//! was a test file of its own; `cargo test --test products <module>::` runs one.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod balancers;
+mod formulas;
+mod pools;
+mod keepalive;
+mod galera;
+mod mysql;
+mod etcd;
+mod patroni;
+mod config_example;
+mod readme_example;
