@@ -6,8 +6,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod cli;
 mod bad_input;
+mod cli;
 mod output_safety;
 mod sweep;
 mod sweep_resume;

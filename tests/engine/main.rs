@@ -3,6 +3,5 @@
 //! One test binary per area (fewer links, one build): each module below
 //! was a test file of its own; `cargo test --test engine <module>::` runs one.
 
-
-mod engine_guarantees;
 mod determinism;
+mod engine_guarantees;

@@ -5,7 +5,7 @@
 
 mod engine;
 
+mod baseline;
 mod experiment;
 mod sweep;
 mod sweep_json;
-mod baseline;

@@ -7,12 +7,12 @@
 mod common;
 
 mod balancers;
-mod formulas;
-mod pools;
-mod keepalive;
-mod galera;
-mod mysql;
-mod etcd;
-mod patroni;
 mod config_example;
+mod etcd;
+mod formulas;
+mod galera;
+mod keepalive;
+mod mysql;
+mod patroni;
+mod pools;
 mod readme_example;

@@ -8,8 +8,8 @@ mod common;
 #[path = "../proptest_seed/mod.rs"]
 mod proptest_seed;
 
-mod split_brain_galera;
-mod split_brain_patroni;
+mod config_fuzz;
 mod invariants;
 mod regression;
-mod config_fuzz;
+mod split_brain_galera;
+mod split_brain_patroni;
