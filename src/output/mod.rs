@@ -248,9 +248,10 @@ fn absolute(dir: &Path) -> Result<PathBuf, OutputError> {
     }
 }
 
-/// Removes `.` and resolves `..` lexically (only in the part that does not
-/// exist yet, where no symbolic link can intervene).
-fn normalize(p: &Path) -> PathBuf {
+/// Removes `.` and resolves `..` lexically, without looking at the disk
+/// (right where no symbolic link can intervene, e.g. in the part of a path
+/// that does not exist yet).
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -61,7 +61,7 @@ fn experiment_path(sweep_file: &str, experiment: &str) -> String {
     }
     let resolve = |p: &Path| {
         std::fs::canonicalize(p)
-            .or_else(|_| std::path::absolute(p).map(|a| lexical(&a)))
+            .or_else(|_| std::path::absolute(p).map(|a| crate::output::normalize(&a)))
             .unwrap_or_else(|_| p.to_path_buf())
     };
     let folder = |p: &Path| {
@@ -81,21 +81,6 @@ fn experiment_path(sweep_file: &str, experiment: &str) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     parts.join("/")
-}
-
-/// `.` dropped and `..` applied, without looking at the disk.
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `target` as seen from the folder `base` (both absolute).

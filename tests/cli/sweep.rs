@@ -6,9 +6,8 @@
 use crate::common;
 
 use common::{hasim, show, text};
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// A small experiment: 20 s, one killed server behind HAProxy, restarted.
@@ -70,41 +69,6 @@ fn ok(o: Output) -> Output {
     o
 }
 
-/// Every file under `dir` (name -> bytes).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        // The manifest says which command wrote the folder (sweep, merge).
-        .filter(|p| !p.ends_with(hasim::output::MANIFEST))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn assert_same(a: &Path, b: &Path) {
-    let (x, y) = (snapshot(a), snapshot(b));
-    assert_eq!(
-        x.keys().collect::<Vec<_>>(),
-        y.keys().collect::<Vec<_>>(),
-        "{} and {} hold other files",
-        a.display(),
-        b.display()
-    );
-    for (name, bytes) in &x {
-        assert!(
-            *bytes == y[name],
-            "{name} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-}
-
 #[test]
 fn one_and_two_threads_write_the_same_bytes() {
     let d = scratch("threads");
@@ -113,9 +77,9 @@ fn one_and_two_threads_write_the_same_bytes() {
     // Not a terminal: no progress bar.
     assert!(!text(&o.stderr).contains("ETA"), "{}", show(&o));
     ok(hasim(&d, &["sweep", "sweep.toml", "-j", "2", "-o", "j2"]));
-    assert_same(&d.join("j1"), &d.join("j2"));
+    common::assert_same_sweep(&d.join("j1"), &d.join("j2"));
 
-    let files = snapshot(&d.join("j1"));
+    let files = common::sweep_snapshot(&d.join("j1"));
     for f in [
         "sweep.json",
         "runs.csv",
@@ -180,7 +144,7 @@ fn shards_merge_into_the_bytes_of_one_run() {
         ));
     }
     let part = d.join("output/small-sweep.shard-1-of-3");
-    let names: Vec<String> = snapshot(&part).into_keys().collect();
+    let names: Vec<String> = common::sweep_snapshot(&part).into_keys().collect();
     assert_eq!(names, ["runs.csv", "sweep.json"]);
     assert_eq!(
         text(&fs::read(part.join("runs.csv")).unwrap())
@@ -201,7 +165,7 @@ fn shards_merge_into_the_bytes_of_one_run() {
         ],
     ));
     assert!(text(&o.stdout).contains("18 of 18 runs"), "{}", show(&o));
-    assert_same(&d.join("whole"), &d.join("merged"));
+    common::assert_same_sweep(&d.join("whole"), &d.join("merged"));
 
     // Two parts only: written, but marked incomplete.
     let o = ok(hasim(

@@ -10,7 +10,6 @@
 use crate::common;
 
 use common::{hasim, show, text};
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -89,40 +88,6 @@ fn refused(o: Output, want: &str) -> String {
     assert!(err.contains(want), "wanted {want:?}\n{}", show(&o));
     assert!(err.starts_with("error: "), "{err}");
     err
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        // The manifest says which command wrote the folder (sweep, merge).
-        .filter(|p| !p.ends_with(hasim::output::MANIFEST))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn assert_same(a: &Path, b: &Path) {
-    let (x, y) = (snapshot(a), snapshot(b));
-    assert_eq!(
-        x.keys().collect::<Vec<_>>(),
-        y.keys().collect::<Vec<_>>(),
-        "{} and {} hold other files",
-        a.display(),
-        b.display()
-    );
-    for (name, bytes) in &x {
-        assert!(
-            *bytes == y[name],
-            "{name} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 fn spawn(d: &Path, args: &[&str]) -> Child {
@@ -213,7 +178,7 @@ fn sigkill_then_resume_gives_the_bytes_of_one_sweep() {
         "{}",
         show(&o)
     );
-    assert_same(&d.join("whole"), &d.join("out"));
+    common::assert_same_sweep(&d.join("whole"), &d.join("out"));
     assert!(!d.join(".out.partial").exists(), "journal left behind");
     // No leftovers of the killed run beside it.
     let mut names: Vec<String> = fs::read_dir(&d)
@@ -261,7 +226,7 @@ fn sigterm_writes_the_finished_runs_and_resume_completes_them() {
         &["sweep", "long.toml", "-j", "2", "-o", "out", "--resume"],
     ));
     ok(hasim(&d, &["sweep", "long.toml", "-j", "2", "-o", "whole"]));
-    assert_same(&d.join("whole"), &d.join("out"));
+    common::assert_same_sweep(&d.join("whole"), &d.join("out"));
     assert!(!d.join(".out.partial").exists());
 
     // --resume with nothing to resume runs the whole sweep.
@@ -277,13 +242,13 @@ fn sigterm_writes_the_finished_runs_and_resume_completes_them() {
 fn an_interrupted_rerun_keeps_a_complete_earlier_result() {
     let d = scratch("keep");
     ok(hasim(&d, &["sweep", "long.toml", "-j", "2", "-o", "out"]));
-    let before = snapshot(&d.join("out"));
+    let before = common::sweep_snapshot(&d.join("out"));
 
     let child = spawn(&d, &["sweep", "long.toml", "-j", "1", "-o", "out"]);
     let o = signal_midway(&d, child, "out", "-TERM");
     assert_eq!(o.status.code(), Some(130), "{}", show(&o));
     assert!(
-        snapshot(&d.join("out")) == before,
+        common::sweep_snapshot(&d.join("out")) == before,
         "complete result replaced"
     );
     let err = text(&o.stderr);
@@ -299,7 +264,7 @@ fn an_interrupted_rerun_keeps_a_complete_earlier_result() {
         &d,
         &["sweep", "long.toml", "-j", "2", "-o", "out", "--resume"],
     ));
-    assert!(snapshot(&d.join("out")) == before);
+    assert!(common::sweep_snapshot(&d.join("out")) == before);
 
     // With --force, an interrupted re-run does replace it.
     let child = spawn(
@@ -354,7 +319,7 @@ fn sweep_json_does_not_depend_on_how_the_file_was_named() {
     assert_eq!(i["experiment_file"], "small.toml");
     ok(hasim(&d, &["merge", "p0", "p1", "p2", "-o", "merged"]));
     ok(hasim(&d, &["sweep", "sweep.toml", "-o", "whole"]));
-    assert_same(&d.join("whole"), &d.join("merged"));
+    common::assert_same_sweep(&d.join("whole"), &d.join("merged"));
 
     // An edited experiment is another sweep, whatever the paths say.
     fs::write(

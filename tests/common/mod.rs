@@ -58,3 +58,70 @@ pub fn show(o: &std::process::Output) -> String {
         text(&o.stderr)
     )
 }
+
+/// A fresh, empty folder for one test under the system's temp dir
+/// (`hasim-<area>-<test>-<pid>`), with its real path (the temp dir may be
+/// behind a symbolic link).
+pub fn scratch_dir(area: &str, test: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("hasim-{area}-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::canonicalize(d).unwrap()
+}
+
+/// Every file under `dir`, recursively (relative path -> bytes).
+pub fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The files of a sweep's output folder but hasim's manifest (which says
+/// which command wrote it: sweep or merge).
+pub fn sweep_snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut s = snapshot(dir);
+    s.remove(hasim::output::MANIFEST);
+    s
+}
+
+/// Two sweep outputs hold the same files with the same bytes.
+pub fn assert_same_sweep(a: &std::path::Path, b: &std::path::Path) {
+    let (x, y) = (sweep_snapshot(a), sweep_snapshot(b));
+    assert_eq!(
+        x.keys().collect::<Vec<_>>(),
+        y.keys().collect::<Vec<_>>(),
+        "{} and {} hold other files",
+        a.display(),
+        b.display()
+    );
+    for (name, bytes) in &x {
+        assert!(
+            *bytes == y[name],
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// The names in `dir`, sorted.
+pub fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
