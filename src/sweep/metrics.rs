@@ -196,16 +196,35 @@ pub fn columns<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Vec<String>
     for l in lists {
         all.extend(l.iter().map(String::as_str));
     }
-    let faults = all.iter().filter_map(|n| fault_index(n)).max().unwrap_or(0);
-    let template = metric_names(faults);
-    let mut out: Vec<String> = template
+    // The template's order without building it for the largest index (a
+    // crafted `f18446744073709551615_detect_s` must not ask for 2^64 names):
+    // run-wide names in template order, then per-fault names by (index,
+    // their place among fault 1's names), then the rest, sorted.
+    let run_wide = metric_names(0);
+    let per_fault: Vec<String> = metric_names(1)
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("f1_").map(String::from))
+        .collect();
+    let mut out: Vec<String> = run_wide
         .iter()
         .filter(|n| all.contains(n.as_str()))
         .cloned()
         .collect();
+    let mut faults: Vec<(usize, usize, &str)> = all
+        .iter()
+        .filter_map(|n| {
+            let i = fault_index(n)?;
+            let suffix = n.split_once('_')?.1;
+            let place = per_fault.iter().position(|p| p == suffix)?;
+            Some((i, place, *n))
+        })
+        .collect();
+    faults.sort_unstable();
+    out.extend(faults.iter().map(|(_, _, n)| n.to_string()));
+    let placed: std::collections::BTreeSet<String> = out.iter().cloned().collect();
     out.extend(
         all.iter()
-            .filter(|n| !template.iter().any(|t| t == *n))
+            .filter(|n| !placed.contains(**n))
             .map(|n| n.to_string()),
     );
     out
@@ -327,6 +346,17 @@ mod tests {
         let names: Vec<String> = m.iter().map(|(n, _)| n.clone()).collect();
         assert_eq!(names, metric_names(2));
         assert!(metric_names(0).iter().all(|n| fault_index(n).is_none()));
+        // The order of columns() is the template's, computed without it.
+        let names = metric_names(3);
+        let mut shuffled = names.clone();
+        shuffled.reverse();
+        shuffled.push("zz_custom".into());
+        let mut want = names.clone();
+        want.push("zz_custom".into());
+        assert_eq!(columns([shuffled.as_slice()]), want);
+        // A crafted index costs nothing.
+        let huge = vec!["f18446744073709551615_detect_s".to_string()];
+        assert_eq!(columns([huge.as_slice()]), huge);
         let one = metric_names(1);
         let two = metric_names(2);
         let extra = vec!["zz_new".to_string()];
