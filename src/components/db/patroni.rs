@@ -1422,11 +1422,20 @@ impl Patroni {
                 return self.cycle_end(ctx);
             }
         }
-        // Poll every other member's REST API in parallel.
+        // Poll every other member's REST API in parallel. With a /sync key
+        // in synchronous_mode only its leader and standby are polled:
+        // is_healthiest_node() passes _is_healthiest_node() just the members
+        // sync.matches() (ha.py 3.0.2), so a member outside /sync (a former
+        // primary back with WAL the cluster never acknowledged) cannot veto
+        // the sync standby.
+        let sync_only = self.cfg.sync_mode && !switchover && sync_leader != NONE;
         self.poll_epoch = self.poll_epoch.wrapping_add(1);
         self.poll.clear();
         for (i, &m) in self.members.iter().enumerate() {
             if m == self.me || self.cfg.nofailover[i] {
+                continue;
+            }
+            if sync_only && m != sync_leader && m != sync_standby {
                 continue;
             }
             self.poll.push(PollResult {
