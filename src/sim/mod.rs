@@ -9,7 +9,7 @@ mod results;
 pub use results::fault_reports;
 
 use crate::components::context::World;
-use crate::components::db::{self, FinalData};
+use crate::components::db::{self, DataLog, FinalData};
 use crate::components::{Ctx, Event, Model, NodeId, TimerTable};
 use crate::config::spec::ExperimentSpec;
 use crate::engine::{EventQueue, Rng, SimTime};
@@ -209,9 +209,19 @@ impl Sim {
             .map(|c| {
                 let members: Vec<FinalData> =
                     finals.iter().filter(|f| f.cluster == c).copied().collect();
+                // With no node accepting writes at the end, the next primary
+                // is not chosen yet: a write is lost only if no disk holds it.
                 let log = db::authoritative(&members);
+                let logs: Vec<&DataLog> = members.iter().map(|m| m.log).collect();
+                let undecided = !members.iter().any(|m| m.writable);
                 ClusterFinal {
-                    holds: Box::new(move |op| log.is_some_and(|l| l.contains(op))),
+                    holds: Box::new(move |op| {
+                        if undecided {
+                            logs.iter().any(|l| l.contains(op))
+                        } else {
+                            log.is_some_and(|l| l.contains(op))
+                        }
+                    }),
                 }
             })
             .collect();
