@@ -1300,6 +1300,19 @@ impl Patroni {
             .iter()
             .any(|s| s.node == self.sync_standby && alive(s));
         if current_ok {
+            // synchronous_standby_names already names it (set before /sync,
+            // below): write /sync if that failed or is still to be written.
+            let k = SyncKey {
+                leader: self.me,
+                standby: self.sync_standby,
+            };
+            let pending = self
+                .reqs
+                .iter()
+                .any(|r| matches!(r.purpose, Purpose::Sync(_)));
+            if self.cache.sync != k && !pending {
+                self.propose(ctx, DcsOp::PutSync(k), Purpose::Sync(self.sync_standby));
+            }
             return;
         }
         let len = self.log.len() as u32;
@@ -1316,6 +1329,12 @@ impl Patroni {
                     EventKind::Info,
                     format!("Assigning synchronous standby status to {}", ctx.name_of(n)),
                 );
+                // process_sync_replication(): set_synchronous_standby_names()
+                // before write_sync_state() when adding a standby, so every
+                // commit from now on waits for it, even if the /sync write
+                // lands in etcd without its answer reaching us.
+                self.sync_standby = n;
+                self.update_writable(ctx);
                 let k = SyncKey {
                     leader: self.me,
                     standby: n,
