@@ -4,7 +4,7 @@
 //! behind private fields: a model cannot reach them.
 
 use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Timer, TimerKey, TimerTable};
-use crate::engine::{Deadline, DeadlineFifo, Dur, EventQueue, SimTime};
+use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
 use crate::metrics::{EventKind, History, Outcome, Recorder};
 use crate::net::{HostId, Network};
 
@@ -95,24 +95,12 @@ impl<'a> Ctx<'a> {
         self.schedule_timer(at, TimerKey::NONE, t.into());
     }
 
-    /// Sets timer `t` to fire after `d`.
-    #[inline]
-    pub fn after(&mut self, d: Dur, t: impl Into<Timer>) {
-        self.at(self.now + d, t);
-    }
-
     /// Sets timer `t` to fire at `at`, with a key that cancels it.
     #[inline]
     pub fn at_cancellable(&mut self, at: SimTime, t: impl Into<Timer>) -> TimerKey {
         let key = self.timers.arm();
         self.schedule_timer(at, key, t.into());
         key
-    }
-
-    /// Sets timer `t` to fire after `d`, with a key that cancels it.
-    #[inline]
-    pub fn after_cancellable(&mut self, d: Dur, t: impl Into<Timer>) -> TimerKey {
-        self.at_cancellable(self.now + d, t)
     }
 
     /// Cancels the timer of `key` (nothing if it already fired or was

@@ -16,7 +16,7 @@ pub mod timer;
 
 pub use context::Ctx;
 pub use process::Process;
-pub use registry::{MODELS, Model, Timer, Wire};
+pub use registry::{Model, Timer, Wire};
 pub use timer::{TimerKey, TimerTable};
 
 pub type NodeId = u32;

@@ -33,9 +33,6 @@ macro_rules! products {
             $($variant(<$ty as Process>::Timer),)+
         }
 
-        /// The model's type name, as experiment files and messages say it.
-        pub const MODELS: &[&str] = &[$(stringify!($variant)),+];
-
         impl Model {
             #[inline]
             pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {

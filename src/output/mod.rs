@@ -102,8 +102,6 @@ pub struct Claim {
 pub struct OutputDir {
     /// Resolved: where the swap happens.
     dir: PathBuf,
-    /// As the user wrote it, for messages.
-    shown: PathBuf,
     staging: PathBuf,
     kind: &'static str,
     committed: bool,
@@ -148,17 +146,11 @@ impl OutputDir {
         register(&staging);
         Ok(OutputDir {
             dir: absolute,
-            shown: dir.to_path_buf(),
             staging,
             kind: claim.kind,
             committed: false,
             _lock: lock,
         })
-    }
-
-    /// Where the output will be once committed, as the user named it.
-    pub fn path(&self) -> &Path {
-        &self.shown
     }
 
     /// The folder to write every file into before [`OutputDir::commit`].
