@@ -207,40 +207,9 @@ recover_at = "105s"
 /// pg2 polls nobody, promotes, and pg1 and pg3 rewind.
 #[test]
 fn patroni_async_writes_acked_after_a_heal_then_the_primary_dies() {
-    let text = r#"[experiment]
-duration = "150s"
-[network]
-latency = "0.1ms"
-[clients.app]
-type = "open"
-target = "lb"
-rate = 20
-method = "POST"
-timeout = "5s"
-start = "15s"
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "tcp"
-servers = ["pg"]
-timeout_connect = "2s"
-retries = 1
-option_httpchk = "GET /primary"
-on_marked_down = "shutdown-sessions"
-[balancers.lb.default_server]
-check = true
-inter = "2s"
-fall = 2
-rise = 1
-[databases.etcd]
-type = "etcd"
-count = 3
-[databases.pg]
-type = "patroni"
-count = 3
-dcs = "etcd"
-synchronous_mode = true
-replication_delay = "50ms"
-[[faults]]
+    assert_safe(
+        &patroni_sync(
+            r#"[[faults]]
 kind = "partition"
 groups = [["lb", "app", "pg1", "pg3", "etcd3"], ["pg2", "etcd1", "etcd2"]]
 one_way = false
@@ -252,13 +221,10 @@ targets = ["pg3", "pg2"]
 at = "77s"
 every = "13s"
 recover_after = "33s"
-"#;
-    let spec = hasim::config::parse(text, "r.toml").unwrap();
-    let mut sim = Sim::new(&spec, 93);
-    sim.run();
-    let h = sim.finish().history.expect("databases");
-    assert_eq!(h.split_brain_secs(), 0.0);
-    assert!(h.lost.is_empty(), "{:?}", h.lost);
+"#,
+        ),
+        93,
+    );
 }
 
 /// Found by `split_brain_patroni` on a fresh 5,000-case search (its seed is in
@@ -274,40 +240,9 @@ recover_after = "33s"
 /// and pg1 rewinds its 100 unacknowledged writes away.
 #[test]
 fn patroni_sync_standby_is_not_vetoed_by_a_former_primary_outside_sync() {
-    let text = r#"[experiment]
-duration = "150s"
-[network]
-latency = "0.1ms"
-[clients.app]
-type = "open"
-target = "lb"
-rate = 20
-method = "POST"
-timeout = "5s"
-start = "15s"
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "tcp"
-servers = ["pg"]
-timeout_connect = "2s"
-retries = 1
-option_httpchk = "GET /primary"
-on_marked_down = "shutdown-sessions"
-[balancers.lb.default_server]
-check = true
-inter = "2s"
-fall = 2
-rise = 1
-[databases.etcd]
-type = "etcd"
-count = 3
-[databases.pg]
-type = "patroni"
-count = 3
-dcs = "etcd"
-synchronous_mode = true
-replication_delay = "50ms"
-[[faults]]
+    assert_safe(
+        &patroni_sync(
+            r#"[[faults]]
 kind = "partition"
 groups = [["lb", "app", "pg1", "etcd1"], ["pg2", "pg3", "etcd2", "etcd3"]]
 one_way = false
@@ -319,13 +254,10 @@ targets = ["pg1", "pg2"]
 at = "36s"
 every = "27s"
 recover_after = "30s"
-"#;
-    let spec = hasim::config::parse(text, "r.toml").unwrap();
-    let mut sim = Sim::new(&spec, 321);
-    sim.run();
-    let h = sim.finish().history.expect("databases");
-    assert_eq!(h.split_brain_secs(), 0.0);
-    assert!(h.lost.is_empty(), "{:?}", h.lost);
+"#,
+        ),
+        321,
+    );
 }
 
 /// Found by a fresh `split_brain_patroni` search (simulation seed 385):
@@ -338,40 +270,9 @@ recover_after = "30s"
 /// write_sync_state() when adding a standby.
 #[test]
 fn patroni_names_its_sync_standby_before_writing_sync() {
-    let text = r#"[experiment]
-duration = "150s"
-[network]
-latency = "0.1ms"
-[clients.app]
-type = "open"
-target = "lb"
-rate = 20
-method = "POST"
-timeout = "5s"
-start = "15s"
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "tcp"
-servers = ["pg"]
-timeout_connect = "2s"
-retries = 1
-option_httpchk = "GET /primary"
-on_marked_down = "shutdown-sessions"
-[balancers.lb.default_server]
-check = true
-inter = "2s"
-fall = 2
-rise = 1
-[databases.etcd]
-type = "etcd"
-count = 3
-[databases.pg]
-type = "patroni"
-count = 3
-dcs = "etcd"
-synchronous_mode = true
-replication_delay = "50ms"
-[[faults]]
+    assert_safe(
+        &patroni_sync(
+            r#"[[faults]]
 kind = "blackhole"
 target = "etcd2"
 at = "53s"
@@ -382,13 +283,10 @@ targets = ["pg1", "pg2"]
 at = "51s"
 every = "24s"
 recover_after = "32s"
-"#;
-    let spec = hasim::config::parse(text, "r.toml").unwrap();
-    let mut sim = Sim::new(&spec, 385);
-    sim.run();
-    let h = sim.finish().history.expect("databases");
-    assert_eq!(h.split_brain_secs(), 0.0);
-    assert!(h.lost.is_empty(), "{:?}", h.lost);
+"#,
+        ),
+        385,
+    );
 }
 
 /// Found by `split_brain_galera` on a fresh seed (its seed is in
@@ -403,33 +301,9 @@ recover_after = "32s"
 /// is never delivered while g1 cannot receive it, so g2 acknowledges nothing.
 #[test]
 fn galera_one_way_partition_never_healed_with_a_blackholed_member() {
-    let text = r#"
-[experiment]
-duration = "60s"
-[network]
-latency = "0.1ms"
-[clients.wg1]
-type = "open"
-target = "g1"
-rate = 5
-method = "POST"
-timeout = "10s"
-[clients.wg2]
-type = "open"
-target = "g2"
-rate = 5
-method = "POST"
-timeout = "10s"
-[clients.wg3]
-type = "open"
-target = "g3"
-rate = 5
-method = "POST"
-timeout = "10s"
-[databases.g]
-type = "galera"
-count = 3
-[[faults]]
+    assert_safe(
+        &galera3(
+            r#"[[faults]]
 kind = "partition"
 one_way = true
 groups = [["g2"], ["g1", "g3"]]
@@ -439,13 +313,10 @@ kind = "blackhole"
 target = "g3"
 at = "2s"
 recover_at = "12s"
-"#;
-    let spec = hasim::config::parse(text, "r.toml").unwrap();
-    let mut sim = Sim::new(&spec, 1);
-    sim.run();
-    let h = sim.finish().history.expect("databases");
-    assert_eq!(h.split_brain_secs(), 0.0);
-    assert!(h.lost.is_empty(), "{:?}", h.lost);
+"#,
+        ),
+        1,
+    );
 }
 
 /// Open, the mirror of the case above (built by hand, not found by the
@@ -463,9 +334,79 @@ recover_at = "12s"
 /// last Primary present (`pc_proto.cpp` `is_prim`, "re-bootstrapping prim
 /// from partitioned components"), so {g2, g3} would stay non-Primary.
 #[test]
-#[ignore = "open: a Primary decided on one side only, one latency before a one-way cut, loses writes"]
+/// Since the checker counts a write lost only if no node holds it when no
+/// node accepts writes at the end, this passes: g1 still holds the 27
+/// writes. That rule is lenient here (g1 would be resynchronised from the
+/// others), so the case stays open and ignored.
+#[ignore = "open: a Primary decided on one side only, one latency before a one-way cut, loses writes (hidden by the lenient no-primary rule)"]
 fn galera_one_way_cut_of_the_representative_right_after_the_state_exchange() {
-    let text = r#"
+    assert_safe(
+        &galera3(
+            r#"[[faults]]
+kind = "partition"
+one_way = true
+groups = [["g1"], ["g2", "g3"]]
+at = "8.28368s"
+[[faults]]
+kind = "blackhole"
+target = "g3"
+at = "2s"
+recover_at = "12s"
+"#,
+        ),
+        1,
+    );
+}
+
+/// Three Patroni nodes in synchronous_mode with three etcd members behind an
+/// HAProxy routing writes to `/primary`, 20 POST/s from 15 s, for 150 s (the
+/// cluster of `split_brain_patroni`), with `faults` appended.
+fn patroni_sync(faults: &str) -> String {
+    format!("{PATRONI_SYNC}{faults}")
+}
+
+const PATRONI_SYNC: &str = r#"[experiment]
+duration = "150s"
+[network]
+latency = "0.1ms"
+[clients.app]
+type = "open"
+target = "lb"
+rate = 20
+method = "POST"
+timeout = "5s"
+start = "15s"
+[balancers.lb]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["pg"]
+timeout_connect = "2s"
+retries = 1
+option_httpchk = "GET /primary"
+on_marked_down = "shutdown-sessions"
+[balancers.lb.default_server]
+check = true
+inter = "2s"
+fall = 2
+rise = 1
+[databases.etcd]
+type = "etcd"
+count = 3
+[databases.pg]
+type = "patroni"
+count = 3
+dcs = "etcd"
+synchronous_mode = true
+replication_delay = "50ms"
+"#;
+
+/// Three Galera nodes, each written by its own client at 5 POST/s, for 60 s,
+/// with `faults` appended.
+fn galera3(faults: &str) -> String {
+    format!("{GALERA3}{faults}")
+}
+
+const GALERA3: &str = r#"
 [experiment]
 duration = "60s"
 [network]
@@ -491,19 +432,13 @@ timeout = "10s"
 [databases.g]
 type = "galera"
 count = 3
-[[faults]]
-kind = "partition"
-one_way = true
-groups = [["g1"], ["g2", "g3"]]
-at = "8.28368s"
-[[faults]]
-kind = "blackhole"
-target = "g3"
-at = "2s"
-recover_at = "12s"
 "#;
+
+/// Runs `text` with simulation `seed`: never two groups writable, no
+/// acknowledged write lost.
+fn assert_safe(text: &str, seed: u64) {
     let spec = hasim::config::parse(text, "r.toml").unwrap();
-    let mut sim = Sim::new(&spec, 1);
+    let mut sim = Sim::new(&spec, seed);
     sim.run();
     let h = sim.finish().history.expect("databases");
     assert_eq!(h.split_brain_secs(), 0.0);
