@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// A small experiment: 20 s, one killed server behind HAProxy, restarted.
-const EXPERIMENT: &str = r#"[experiment]
+pub(crate) const EXPERIMENT: &str = r#"[experiment]
 name = "small"
 duration = "20s"
 seed = 3

@@ -15,33 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const EXPERIMENT: &str = r#"[experiment]
-name = "small"
-duration = "20s"
-seed = 3
-
-[clients.c]
-type = "open"
-target = "lb"
-rate = 40
-
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "http"
-servers = ["s"]
-[balancers.lb.default_server]
-check = true
-
-[servers.s]
-count = 2
-service = "2ms"
-
-[[faults]]
-kind = "kill"
-target = "s2"
-at = "5s"
-recover_at = "12s"
-"#;
+use super::sweep::EXPERIMENT;
 
 /// 3 x 2 points; REPS replaced per test.
 const SWEEP: &str = r#"experiment = "small.toml"
