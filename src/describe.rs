@@ -40,7 +40,7 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
             );
             continue;
         }
-        crate::components::registry::describe(&mut o, &n.kind);
+        crate::products::describe(&mut o, &n.kind);
     }
     for f in &spec.faults {
         let who = if f.groups.is_empty() {
@@ -97,7 +97,7 @@ fn timing(t: &FaultTiming) -> String {
             format!(
                 "random from {}: MTBF {mtbf}, MTTR {}",
                 Dur(start.0),
-                crate::components::dist::describe(mttr)
+                crate::process::dist::describe(mttr)
             )
         }
     }

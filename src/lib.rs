@@ -6,7 +6,13 @@
 //! - [`engine`]: time, the event queue, random streams, timeouts, slabs;
 //! - [`config`]: experiment files and presets -> validated plain data;
 //! - [`net`]: hosts, links, partitions and what the kernel does with a packet;
-//! - [`components`]: the models (client, haproxy, nginx, app, server);
+//! - [`process`]: a process on a host: messages, timers, the narrow context a
+//!   model sees, the [`process::Process`] trait every model implements;
+//! - [`products`]: the registry and one folder per product (its config
+//!   reader, model, wire, formulas);
+//! - [`protocols`]: protocols several products speak (the DCS API, SQL
+//!   sessions);
+//! - [`data`]: the writes a database node holds, for the write history;
 //! - [`faults`]: the fault schedule;
 //! - [`sim`]: one run: builds the model graph and drives the event loop;
 //! - [`metrics`]: request outcomes, histograms, time buckets, state changes;
@@ -15,14 +21,17 @@
 //! - [`sweep`]: parameter sweeps in parallel, their tables and plots, shards,
 //!   baselines and `hasim diff`.
 
-pub mod components;
 pub mod config;
+pub mod data;
 pub mod describe;
 pub mod engine;
 pub mod faults;
 pub mod metrics;
 pub mod net;
 pub mod output;
+pub mod process;
+pub mod products;
+pub mod protocols;
 pub mod report;
 pub mod sim;
 pub mod sweep;

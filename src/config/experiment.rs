@@ -4,7 +4,7 @@
 //! Two passes: the first registers every node name (expanding `count`) and
 //! host, the second reads each section with references resolved.
 
-use super::db;
+use super::database as db;
 use super::error::{ConfigError, did_you_mean};
 use super::presets::{self, Preset, PresetKind};
 use super::spec::*;

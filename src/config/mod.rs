@@ -9,12 +9,12 @@
 //!   with some values replaced first (for sweeps);
 //! - [`spec`] holds the result: plain, validated data.
 
-pub mod db;
-mod error;
+pub mod database;
+pub(crate) mod error;
 mod experiment;
 mod presets;
 pub mod spec;
-mod table;
+pub(crate) mod table;
 
 pub use error::{ConfigError, levenshtein, suggest};
 pub use presets::{PRESETS, Preset, PresetKind};

@@ -433,4 +433,4 @@ impl Process {
     }
 }
 
-pub use super::db::{DatabaseSpec, DbKind, EtcdSpec, GaleraSpec, MysqlSpec, PatroniSpec};
+pub use super::database::{DatabaseSpec, DbKind, EtcdSpec, GaleraSpec, MysqlSpec, PatroniSpec};

@@ -2,9 +2,9 @@
 //! actions (inject, recover), fixed, staggered or random (MTBF/MTTR), sorted
 //! by instant (ties keep the file's order).
 
-use crate::components::dist::Sampler;
 use crate::config::spec::{FaultKind, FaultSpec, FaultTiming, Process};
 use crate::engine::{Dur, SimTime, rng};
+use crate::process::dist::Sampler;
 use rand_distr::{Distribution, Exp1};
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,12 +1,13 @@
 //! Stage two of the configuration: validated plain data -> the model graph.
 
 use super::{Node, ProcState, Sim};
-use crate::components::{Event, NodeId, registry};
 use crate::config::spec::{ExperimentSpec, NodeKind};
 use crate::engine::{EventQueue, SimTime, rng};
 use crate::faults;
 use crate::metrics::{History, Recorder};
 use crate::net::Network;
+use crate::process::{Event, NodeId};
+use crate::products as registry;
 
 pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let names: Vec<String> = spec.nodes.keys().cloned().collect();

@@ -3,11 +3,11 @@
 //! like on the wire"), and the fault actions that change those states.
 
 use super::{ProcState, Sim};
-use crate::components::db::Admin;
-use crate::components::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, ReqKind};
 use crate::config::spec::FaultKind;
 use crate::engine::Dur;
 use crate::metrics::EventKind;
+use crate::process::Admin;
+use crate::process::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, ReqKind};
 
 impl Sim {
     pub(super) fn deliver(&mut self, msg: Msg) {

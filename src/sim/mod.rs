@@ -8,15 +8,16 @@ mod results;
 
 pub use results::fault_reports;
 
-use crate::components::context::World;
-use crate::components::db::{self, DataLog, FinalData};
-use crate::components::{Ctx, Event, Model, NodeId, TimerTable};
 use crate::config::spec::ExperimentSpec;
+use crate::data::{self, DataLog, FinalData};
 use crate::engine::{EventQueue, Rng, SimTime};
 use crate::faults::FaultAction;
 use crate::metrics::Recorder;
 use crate::metrics::history::{self, ClusterFinal, HistoryReport};
 use crate::net::{HostId, Network};
+use crate::process::context::World;
+use crate::process::{Ctx, Event, NodeId, TimerTable};
+use crate::products::Model;
 use crate::report::RunResult;
 
 /// What a process is doing.
@@ -211,7 +212,7 @@ impl Sim {
                     finals.iter().filter(|f| f.cluster == c).copied().collect();
                 // With no node accepting writes at the end, the next primary
                 // is not chosen yet: a write is lost only if no disk holds it.
-                let log = db::authoritative(&members);
+                let log = data::authoritative(&members);
                 let logs: Vec<&DataLog> = members.iter().map(|m| m.log).collect();
                 let undecided = !members.iter().any(|m| m.writable);
                 ClusterFinal {

@@ -2,11 +2,11 @@
 //! reacting component noticed, the error window, and the analytic range the
 //! reference formulas give for the same figures.
 
-use crate::components::registry;
 use crate::config::spec::{ExperimentSpec, FaultKind};
 use crate::engine::SimTime;
 use crate::faults::FaultAction;
 use crate::metrics::Recorder;
+use crate::products;
 use crate::report::{Detection, FaultReport, FormulaRange};
 
 pub fn fault_reports(
@@ -75,7 +75,7 @@ fn subjects(spec: &ExperimentSpec, a: &FaultAction) -> Vec<String> {
 fn hides_failures(spec: &ExperimentSpec, subjects: &[String]) -> bool {
     spec.nodes
         .values()
-        .any(|n| registry::hides_failures(n, subjects))
+        .any(|n| products::hides_failures(n, subjects))
 }
 
 /// The formula of the first component that reacts to the fault.
@@ -86,7 +86,7 @@ fn detection_formula(
 ) -> Option<FormulaRange> {
     spec.nodes
         .values()
-        .find_map(|n| registry::detection_formula(spec, n, a, subjects))
+        .find_map(|n| products::detection_formula(spec, n, a, subjects))
         .flatten()
 }
 
@@ -95,7 +95,7 @@ fn detection_formula(
 pub fn breakdowns(spec: &ExperimentSpec) -> Vec<crate::report::Breakdown> {
     let mut out: Vec<crate::report::Breakdown> = Vec::new();
     for n in spec.nodes.values() {
-        if let Some(b) = registry::breakdown(spec, n)
+        if let Some(b) = products::breakdown(spec, n)
             && !out.iter().any(|x| x.cluster == b.cluster)
         {
             out.push(b);

@@ -1,0 +1,201 @@
+//! A model's narrow view of the run while it handles one event: the time,
+//! its own identity, sending, timers (with keys that cancel them), the write
+//! history and the event log. The queue, the network and the recorder stay
+//! behind private fields: a model cannot reach them.
+
+use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, TimerKey, TimerTable};
+use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
+use crate::metrics::{EventKind, History, Outcome, Recorder};
+use crate::net::{HostId, Network};
+use crate::products::Timer;
+
+/// A model's view of the world while it handles one event.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub me: NodeId,
+    /// Service-time multiplier of a `slow` fault (1.0 when healthy).
+    pub slow: f64,
+    incarnation: u32,
+    queue: &'a mut EventQueue<Event>,
+    net: &'a mut Network,
+    hosts: &'a [HostId],
+    names: &'a [String],
+    rec: &'a mut Recorder,
+    /// This process's cancellable timers.
+    timers: &'a mut TimerTable,
+}
+
+/// What the run lends a model for one event ([`Ctx::new`]).
+pub(crate) struct World<'a> {
+    pub queue: &'a mut EventQueue<Event>,
+    pub net: &'a mut Network,
+    pub hosts: &'a [HostId],
+    pub names: &'a [String],
+    pub rec: &'a mut Recorder,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of node `me` (in its life `incarnation`) at `now`.
+    pub(crate) fn new(
+        now: SimTime,
+        me: NodeId,
+        incarnation: u32,
+        slow: f64,
+        world: World<'a>,
+        timers: &'a mut TimerTable,
+    ) -> Ctx<'a> {
+        Ctx {
+            now,
+            me,
+            slow,
+            incarnation,
+            queue: world.queue,
+            net: world.net,
+            hosts: world.hosts,
+            names: world.names,
+            rec: world.rec,
+            timers,
+        }
+    }
+
+    /// Sends a message to `to`; it arrives after the link's latency.
+    #[inline]
+    pub fn send(&mut self, to: NodeId, call: CallRef, kind: MsgKind) {
+        self.send_peer(to, call, NO_PEER, kind);
+    }
+
+    /// Sends a message on a connection whose callee-side slot is `peer`.
+    #[inline]
+    pub fn send_peer(&mut self, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
+        self.send_at(self.now, to, call, peer, kind);
+    }
+
+    /// Sends a message that leaves at `at` (not before now): an open-loop
+    /// client issues a batch of arrivals whose instants it already knows.
+    #[inline]
+    pub fn send_at(&mut self, at: SimTime, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
+        let d = self
+            .net
+            .delay(self.hosts[self.me as usize], self.hosts[to as usize]);
+        let msg = Msg {
+            from: self.me,
+            to,
+            call,
+            peer,
+            kind,
+            retx: 0,
+        };
+        self.queue
+            .schedule(at.max(self.now) + d, Event::Deliver(msg));
+    }
+
+    /// Sets timer `t` of this process to fire at `at` (discarded if the
+    /// process dies first).
+    #[inline]
+    pub fn at(&mut self, at: SimTime, t: impl Into<Timer>) {
+        self.schedule_timer(at, TimerKey::NONE, t.into());
+    }
+
+    /// Sets timer `t` to fire at `at`, with a key that cancels it.
+    #[inline]
+    pub fn at_cancellable(&mut self, at: SimTime, t: impl Into<Timer>) -> TimerKey {
+        let key = self.timers.arm();
+        self.schedule_timer(at, key, t.into());
+        key
+    }
+
+    /// Cancels the timer of `key` (nothing if it already fired or was
+    /// cancelled, or was armed before a crash).
+    #[inline]
+    pub fn cancel(&mut self, key: TimerKey) {
+        self.timers.cancel(key);
+    }
+
+    /// Cancels the timer in `slot`, if any, and arms `t` at `at` in its place.
+    #[inline]
+    pub fn rearm(&mut self, slot: &mut Option<TimerKey>, at: SimTime, t: impl Into<Timer>) {
+        if let Some(k) = slot.take() {
+            self.cancel(k);
+        }
+        *slot = Some(self.at_cancellable(at, t));
+    }
+
+    #[inline]
+    fn schedule_timer(&mut self, at: SimTime, key: TimerKey, timer: Timer) {
+        let ev = Event::Timer {
+            node: self.me,
+            incarnation: self.incarnation,
+            key,
+            timer,
+        };
+        self.queue.schedule(at, ev);
+    }
+
+    /// Adds `call`'s deadline at `at` to `fifo`, and schedules the FIFO's
+    /// wake-up timer `wake` when none is pending.
+    #[inline]
+    pub fn arm_with(
+        &mut self,
+        fifo: &mut DeadlineFifo,
+        at: SimTime,
+        call: CallRef,
+        wake: impl Into<Timer>,
+    ) {
+        let d = Deadline {
+            at,
+            slot: call.slot,
+            generation: call.generation,
+        };
+        if let Some(at) = fifo.push(d) {
+            self.at(at, wake);
+        }
+    }
+
+    /// The wake-up `wake` of `fifo` fired: takes the deadlines now due and
+    /// re-arms the wake-up.
+    pub fn expire_with(&mut self, fifo: &mut DeadlineFifo, wake: impl Into<Timer>) -> Vec<CallRef> {
+        let mut due = Vec::new();
+        let next = fifo.expire(self.now, |d| {
+            due.push(CallRef {
+                slot: d.slot,
+                generation: d.generation,
+            })
+        });
+        if let Some(at) = next {
+            self.at(at, wake);
+        }
+        due
+    }
+
+    /// Logs a state change of this component about `subject`.
+    pub fn log(&mut self, subject: NodeId, kind: EventKind, detail: impl Into<String>) {
+        let (me, subj) = (&self.names[self.me as usize], &self.names[subject as usize]);
+        self.rec.event(self.now, me, subj, kind, detail);
+    }
+
+    /// The write history, when the experiment has databases: what a
+    /// database commits, serves and when it accepts writes.
+    #[inline]
+    pub fn history(&mut self) -> Option<&mut History> {
+        self.rec.history.as_mut()
+    }
+
+    /// The name of node `n`, as the experiment file gives it.
+    pub fn name_of(&self, n: NodeId) -> &str {
+        &self.names[n as usize]
+    }
+
+    /// A new client operation: its id (the count of operations so far).
+    #[inline]
+    pub fn issue_op(&mut self) -> u32 {
+        let op = self.rec.issued as u32;
+        self.rec.issued += 1;
+        op
+    }
+
+    /// A client's request ended with `outcome` (issued at `start`).
+    #[inline]
+    pub fn record(&mut self, client: u32, start: SimTime, outcome: Outcome) {
+        self.rec.record(client, start, self.now, outcome);
+    }
+}

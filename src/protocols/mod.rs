@@ -1,0 +1,6 @@
+//! Protocols more than one product speaks, used by both sides: the DCS API
+//! between a cluster manager and its key-value store, and the SQL sessions a
+//! database server holds for its clients.
+
+pub mod dcs;
+pub mod sql;
