@@ -1,6 +1,6 @@
 //! `--dry-run`: the resolved topology in words, after presets and defaults.
 
-use crate::config::spec::{ExperimentSpec, FaultTiming, Jitter, LatencySpec, NodeKind};
+use crate::config::spec::{ExperimentSpec, FaultTiming, Jitter, LatencySpec, NodeKind, NodeSpec};
 use crate::engine::Dur;
 use std::fmt::Write;
 
@@ -29,18 +29,18 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         );
         // A cluster's members and settings once, at its first member: a
         // cluster of n members prints n short lines, not n lists of n.
-        if let NodeKind::Database(d) = &n.kind
-            && d.members.first() != Some(&n.name)
+        if let Some(c) = &n.cluster
+            && c.members.first() != Some(&n.name)
         {
             let _ = writeln!(
                 o,
                 "member of {} cluster `{}` (as above)",
-                d.kind.label(),
-                d.cluster
+                n.kind.label(),
+                c.cluster
             );
             continue;
         }
-        crate::products::describe(&mut o, &n.kind);
+        crate::products::describe(&mut o, n);
     }
     for f in &spec.faults {
         let who = if f.groups.is_empty() {
@@ -51,6 +51,21 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         let _ = writeln!(o, "  fault {:?} on {who}: {}", f.kind, timing(&f.timing));
     }
     o
+}
+
+/// A database cluster's line, at its first member: its members and its
+/// product's settings as resolved.
+pub fn cluster(o: &mut String, n: &NodeSpec, kind: &NodeKind) {
+    let Some(c) = &n.cluster else { return };
+    let _ = writeln!(
+        o,
+        "{} cluster `{}` of {} ({}): {:?}",
+        kind.label(),
+        c.cluster,
+        c.members.len(),
+        names(&c.members),
+        kind
+    );
 }
 
 /// `a1, a2, a3`, or for many names the first few and the last:

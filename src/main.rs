@@ -180,18 +180,18 @@ fn handle_signals() {
 fn presets(name: Option<&str>) -> ExitCode {
     match name {
         None => {
-            for p in config::PRESETS {
-                println!("{:<14} for {:<18} ({})", p.name, p.kind.noun(), p.file);
+            for (product, p) in config::presets::all() {
+                println!("{:<14} for {:<18} ({})", p.name, product.noun(), p.file);
             }
             ExitCode::SUCCESS
         }
-        Some(n) => match config::PRESETS.iter().find(|p| p.name == n) {
-            Some(p) => {
+        Some(n) => match config::presets::find(n) {
+            Some((_, p)) => {
                 print!("{}", p.text);
                 ExitCode::SUCCESS
             }
             None => {
-                let names: Vec<&str> = config::PRESETS.iter().map(|p| p.name).collect();
+                let names: Vec<&str> = config::presets::all().map(|(_, p)| p.name).collect();
                 let hint = config::suggest(n, names.iter().copied())
                     .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
                 eprintln!(

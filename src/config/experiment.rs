@@ -4,12 +4,14 @@
 //! Two passes: the first registers every node name (expanding `count`) and
 //! host, the second reads each section with references resolved.
 
-use super::database as db;
 use super::error::{ConfigError, did_you_mean};
-use super::presets::{self, Preset, PresetKind};
+use super::presets::{self, Preset};
+use super::read::{BACKENDS, ReadCx, SERVING, Section, bytes};
 use super::spec::*;
-use super::table::{Entry, Item, Pos, Reader, Sources, Val, list_choices};
+use super::table::{Entry, Item, Pos, Reader, Sources, Val};
 use crate::engine::{Dur, SimTime};
+use crate::faults::Action;
+use crate::products::{self, ProductInfo};
 use indexmap::IndexMap;
 
 /// Top-level tables.
@@ -40,69 +42,6 @@ mod net_defaults {
     pub const RTO_MIN: Dur = Dur::from_ms(200);
 }
 
-/// Defaults of an app's `[[apps.NAME.calls]]` entry: a generic database or
-/// HTTP driver; no product default applies.
-mod call_defaults {
-    use crate::engine::Dur;
-    pub const CONNECT_TIMEOUT: Dur = Dur::from_secs(5);
-    pub const TIMEOUT: Dur = Dur::from_secs(30);
-    pub const ERROR_STATUS: u16 = 500;
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Section {
-    Client,
-    Balancer,
-    App,
-    Server,
-    Database,
-}
-
-impl Section {
-    fn key(self) -> &'static str {
-        match self {
-            Section::Client => "clients",
-            Section::Balancer => "balancers",
-            Section::App => "apps",
-            Section::Server => "servers",
-            Section::Database => "databases",
-        }
-    }
-    fn noun(self) -> &'static str {
-        match self {
-            Section::Client => "a client",
-            Section::Balancer => "a balancer",
-            Section::App => "an app",
-            Section::Server => "a server",
-            Section::Database => "a database",
-        }
-    }
-    fn plural(self) -> &'static str {
-        match self {
-            Section::Client => "clients",
-            Section::Balancer => "balancers",
-            Section::App => "apps",
-            Section::Server => "servers",
-            Section::Database => "databases",
-        }
-    }
-}
-
-const ALL_SECTIONS: [Section; 5] = [
-    Section::Client,
-    Section::Balancer,
-    Section::App,
-    Section::Server,
-    Section::Database,
-];
-const SERVING: &[Section] = &[
-    Section::Balancer,
-    Section::App,
-    Section::Server,
-    Section::Database,
-];
-const BACKENDS: &[Section] = &[Section::App, Section::Server, Section::Database];
-
 struct NodeInfo {
     section: Section,
     host: String,
@@ -123,18 +62,20 @@ struct Registry {
     /// Each claimed name: where and by what.
     claims: IndexMap<String, (Pos, String)>,
     hosts: Vec<String>,
-    /// Database clusters in file order, with their `type`.
+    /// Database clusters in file order, with their product.
     databases: IndexMap<String, &'static str>,
+    /// Each table's product and preset.
+    products: IndexMap<String, (&'static ProductInfo, &'static Preset)>,
 }
 
-struct Builder<'a> {
-    src: &'a Sources,
+pub(super) struct Builder<'a> {
+    pub(super) src: &'a Sources,
     presets: &'a [(&'static Preset, Item)],
     reg: Registry,
-    duration: Dur,
+    pub(super) duration: Dur,
     warnings: std::cell::RefCell<Vec<String>>,
     /// Requests the open-loop clients read so far will issue.
-    requests: std::cell::Cell<f64>,
+    pub(super) requests: std::cell::Cell<f64>,
 }
 
 pub(crate) fn build(
@@ -208,7 +149,7 @@ pub(crate) fn build(
     // Pass 1: names and hosts, in file order (a clash is reported where the
     // second definition is).
     let mut all = Vec::new();
-    for sec in ALL_SECTIONS {
+    for sec in Section::ALL {
         for e in top.entries(sec.key())? {
             all.push((sec, e));
         }
@@ -224,7 +165,7 @@ pub(crate) fn build(
 
     // Pass 2: nodes, in section order, each section in file order.
     let mut nodes = IndexMap::new();
-    for sec in ALL_SECTIONS {
+    for sec in Section::ALL {
         for e in top.entries(sec.key())? {
             for n in b.node(sec, &e)? {
                 nodes.insert(n.name.clone(), n);
@@ -282,37 +223,6 @@ const BUCKET_BYTES: u64 = 130;
 const MAX_FAULT_ACTIONS: u64 = 10_000;
 /// Memory of one fault instant's figures (a latency histogram and a window).
 const FAULT_BYTES: u64 = 10_000;
-/// Most requests an open-loop client may have waiting at once, at its
-/// highest rate, if every request waited its whole timeout (a blackholed
-/// target): each costs [`WAITING_BYTES`] (call, deadline, connection).
-const MAX_WAITING: f64 = 5e6;
-const WAITING_BYTES: u64 = 200;
-/// About the size of one row of trace.csv.
-const TRACE_ROW_BYTES: u64 = 60;
-/// Most requests the open-loop clients may issue in a run: operations are
-/// numbered in 32 bits.
-const MAX_REQUESTS: f64 = u32::MAX as f64;
-/// Galera members: the model's member sets are one `u32` whose top bit
-/// flags a synced state, and view ids keep the member index in 5 bits.
-const MAX_GALERA_MEMBERS: u32 = 31;
-
-/// `1.3 GB`, `130 MB`, `12 kB`.
-fn bytes(n: u64) -> String {
-    let n = n as f64;
-    for (unit, name) in [
-        (1e15, "PB"),
-        (1e12, "TB"),
-        (1e9, "GB"),
-        (1e6, "MB"),
-        (1e3, "kB"),
-    ] {
-        if n >= unit {
-            return format!("~{:.1} {name}", n / unit);
-        }
-    }
-    format!("~{n:.0} bytes")
-}
-
 /// Expected number of actions of a fault (each fault and each recovery) and
 /// the key that sets it.
 fn fault_actions(f: &FaultSpec, duration: Dur) -> (f64, &'static str) {
@@ -326,20 +236,6 @@ fn fault_actions(f: &FaultSpec, duration: Dur) -> (f64, &'static str) {
             let span = duration.0.saturating_sub(start.0) as f64;
             (targets * 2.0 * (span / mtbf.0 as f64).ceil(), "mtbf")
         }
-    }
-}
-
-/// HAProxy's timers count milliseconds: a check interval below 1 ms does
-/// not exist there (and would make the run handle a check every few ns).
-fn at_least_1ms(r: &Reader, key: &str, d: Option<Dur>) -> Result<(), ConfigError> {
-    match d {
-        Some(d) if d < Dur::from_ms(1) => Err(r.error_at(
-            key,
-            format!(
-                "must be at least 1ms (HAProxy counts check intervals in milliseconds), got {d}"
-            ),
-        )),
-        _ => Ok(()),
     }
 }
 
@@ -399,30 +295,20 @@ impl<'a> Builder<'a> {
             ));
         }
         let mut r = Reader::new(self.src, &e.path, &[e.item]);
-        let count = match sec {
-            Section::App | Section::Server | Section::Database => {
-                r.u32_range_opt("count", 1, 10_000)?
-            }
-            _ => None,
+        let (product, preset) = self.choose_product(sec, &mut r)?;
+        let count = match sec.counts() {
+            true => r.u32_range_opt("count", 1, 10_000)?,
+            false => None,
         };
-        if sec == Section::Database {
-            let ty = r.string_enum("type", db::TYPES)?;
-            let ty = db::TYPES.iter().find(|t| **t == ty).expect("checked");
-            if *ty == "galera"
-                && let Some(n) = count
-                && n > MAX_GALERA_MEMBERS
-            {
-                return Err(r.error_at(
-                    "count",
-                    format!(
-                        "a Galera cluster has at most {MAX_GALERA_MEMBERS} members here, got {n}: \
-                         the model keeps a member set in one 32-bit word (with one bit for the \
-                         synced flag); real clusters beyond a dozen members are rare"
-                    ),
-                ));
-            }
-            self.reg.databases.insert(e.name.clone(), ty);
+        if let Some(n) = count
+            && let Err(why) = (product.check_count)(n)
+        {
+            return Err(r.error_at("count", why));
         }
+        if sec == Section::Database {
+            self.reg.databases.insert(e.name.clone(), product.name);
+        }
+        self.reg.products.insert(e.name.clone(), (product, preset));
         let origin = format!("`[{}]`", e.path);
         match count {
             Some(n) => {
@@ -626,7 +512,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A single reference given as a string value of `key`.
-    fn single_target(
+    pub(super) fn single_target(
         &self,
         r: &mut Reader<'a>,
         key: &'static str,
@@ -653,22 +539,61 @@ impl<'a> Builder<'a> {
             .1
     }
 
-    /// The preset named by `preset = "…"`, checked against `kinds`.
+    /// The product and preset of a `[section.NAME]` table: where several
+    /// products share the section, `type` or a preset says which.
+    fn choose_product(
+        &self,
+        sec: Section,
+        r: &mut Reader<'a>,
+    ) -> Result<(&'static ProductInfo, &'static Preset), ConfigError> {
+        let candidates: Vec<&'static ProductInfo> = products::in_section(sec).collect();
+        let named = self.named_preset(r, &candidates, sec.plural())?;
+        if let [only] = candidates[..] {
+            return Ok((only, named.map_or(&only.presets[0], |(_, p)| p)));
+        }
+        let types: Vec<&str> = candidates.iter().map(|p| p.name).collect();
+        let ty = r.string_enum_opt("type", &types)?;
+        match (ty, named) {
+            (Some(t), None) => {
+                let p = products::find(t).expect("a listed type");
+                Ok((p, &p.presets[0]))
+            }
+            (None, Some(found)) => Ok(found),
+            (Some(t), Some((p, preset))) if p.name != t => Err(r.error_at(
+                "preset",
+                format!(
+                    "preset `{}` is for {}, but type = \"{t}\"",
+                    preset.name,
+                    p.noun()
+                ),
+            )),
+            (Some(_), Some(found)) => Ok(found),
+            (None, None) => {
+                let quoted: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
+                let example = candidates[0].presets[0].name;
+                Err(r.missing(
+                    "type",
+                    &format!("{}; or a `preset` such as \"{example}\"", or_list(&quoted)),
+                ))
+            }
+        }
+    }
+
+    /// The preset named by `preset = "…"`, which must be one of `fitting`'s.
     fn named_preset(
         &self,
         r: &mut Reader<'a>,
-        kinds: &[PresetKind],
+        fitting: &[&'static ProductInfo],
         what: &str,
-    ) -> Result<Option<&'static Preset>, ConfigError> {
+    ) -> Result<Option<(&'static ProductInfo, &'static Preset)>, ConfigError> {
         let Some(name) = r.string_opt("preset")? else {
             return Ok(None);
         };
-        let Some(p) = presets::find(name) else {
-            let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
-            let fitting: Vec<&str> = presets::PRESETS
+        let Some((product, p)) = presets::find(name) else {
+            let names: Vec<&str> = presets::all().map(|(_, p)| p.name).collect();
+            let fitting: Vec<&str> = fitting
                 .iter()
-                .filter(|p| kinds.contains(&p.kind))
-                .map(|p| p.name)
+                .flat_map(|f| f.presets.iter().map(|p| p.name))
                 .collect();
             return Err(r.error_at(
                 "preset",
@@ -679,13 +604,13 @@ impl<'a> Builder<'a> {
                 ),
             ));
         };
-        if !kinds.contains(&p.kind) {
+        if !fitting.iter().any(|f| std::ptr::eq(*f, product)) {
             return Err(r.error_at(
                 "preset",
-                format!("preset `{name}` is for {}, not for {what}", p.kind.noun()),
+                format!("preset `{name}` is for {}, not for {what}", product.noun()),
             ));
         }
-        Ok(Some(p))
+        Ok(Some((product, p)))
     }
 
     // ---------------------------------------------------------- network --
@@ -790,31 +715,46 @@ impl<'a> Builder<'a> {
 
     // ------------------------------------------------------------ nodes --
 
-    /// The node(s) of one `[section.NAME]` table (several with `count`).
+    /// The node(s) of one `[section.NAME]` table (several with `count`),
+    /// read by its product over its preset.
     fn node(&self, sec: Section, e: &Entry<'a>) -> Result<Vec<NodeSpec>, ConfigError> {
         let line = self.src.line_of(&e.item.at);
-        let (kind, mut r) = match sec {
-            Section::Client => self.client(e)?,
-            Section::Balancer => self.balancer(e)?,
-            Section::App | Section::Server => self.backend(sec, e)?,
-            Section::Database => self.database(e)?,
+        let (product, preset) = self.reg.products[&e.name];
+        let mut r = self.layered(e, preset);
+        if products::in_section(sec).count() > 1 {
+            r.allow(&["type"]);
+        }
+        let cx = ReadCx {
+            b: self,
+            e,
+            section: sec,
         };
+        let kind = (product.read)(&mut r, &cx)?;
         r.allow(&["host"]);
-        if matches!(sec, Section::App | Section::Server | Section::Database) {
+        if sec.counts() {
             r.allow(&["count"]);
         } else {
             r.reject(
                 "count",
                 &format!(
-                    "`count` only applies to apps and servers, not to {}",
+                    "`count` only applies to apps, servers and databases, not to {}",
                     sec.plural()
                 ),
             )?;
         }
         r.finish()?;
-        let names = match self.reg.groups.get(&e.name) {
-            Some(g) => g.members.clone(),
-            None => vec![e.name.clone()],
+        let names = self.members_of(&e.name);
+        let cluster = match sec {
+            Section::Database => Some(ClusterSpec {
+                cluster: e.name.clone(),
+                cluster_index: self
+                    .reg
+                    .databases
+                    .get_index_of(&e.name)
+                    .expect("registered") as u32,
+                members: names.clone().into(),
+            }),
+            _ => None,
         };
         Ok(names
             .into_iter()
@@ -822,251 +762,22 @@ impl<'a> Builder<'a> {
                 host: self.reg.nodes[&name].host.clone(),
                 name,
                 line,
+                cluster: cluster.clone(),
                 kind: kind.clone(),
             })
             .collect())
     }
 
-    fn layered(&self, e: &Entry<'a>, preset: &'static Preset) -> Reader<'a> {
-        let mut r = Reader::new(self.src, &e.path, &[e.item, self.preset_item(preset)]);
-        r.allow(&["preset"]);
-        r
+    /// The node names table `name` declares: itself, or its `count` members.
+    pub(super) fn members_of(&self, name: &str) -> Vec<String> {
+        match self.reg.groups.get(name) {
+            Some(g) => g.members.clone(),
+            None => vec![name.to_string()],
+        }
     }
 
-    fn client(&self, e: &Entry<'a>) -> Result<(NodeKind, Reader<'a>), ConfigError> {
-        let mut base = Reader::new(self.src, &e.path, &[e.item]);
-        let preset = self
-            .named_preset(&mut base, &[PresetKind::Client], "clients")?
-            .unwrap_or(presets::default_for(PresetKind::Client));
-        let mut r = self.layered(e, preset);
-        let kind = r.string_enum("type", &["open", "closed"])?;
-        let target = self.single_target(&mut r, "target", SERVING, "a client's target")?;
-        let timeout = r.positive_duration("timeout")?;
-        let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
-        if start >= self.duration {
-            return Err(r.error_at(
-                "start",
-                format!(
-                    "start ({start}) must be before the end of the experiment ({})",
-                    self.duration
-                ),
-            ));
-        }
-        let stop = r.duration_opt("stop")?.unwrap_or(self.duration);
-        if stop <= start {
-            return Err(r.error_at(
-                "stop",
-                format!("stop ({stop}) must be after start ({start})"),
-            ));
-        }
-        if stop > self.duration {
-            return Err(r.error_at(
-                "stop",
-                format!(
-                    "stop ({stop}) is after the end of the experiment ({})",
-                    self.duration
-                ),
-            ));
-        }
-        let load = if kind == "open" {
-            for k in ["vus", "iteration"] {
-                r.reject(k, &format!("`{k}` only applies to type = \"closed\""))?;
-            }
-            // The k6 preset's keep_alive is for virtual users; an open-loop
-            // client opens a connection per request and says so if asked.
-            if r.set_here("keep_alive") {
-                r.reject("keep_alive", "`keep_alive` only applies to type = \"closed\" (open-loop clients open a connection per request)")?;
-            }
-            r.has("keep_alive");
-            let rate = request_rate(&mut r, "rate")?;
-            let mut rate_steps = vec![(SimTime(start.0), rate)];
-            for mut s in r.array_of_tables("rate_steps")? {
-                let at = s.duration("at")?;
-                let rate = request_rate(&mut s, "rate")?;
-                s.finish()?;
-                let prev = rate_steps.last().expect("first step").0;
-                if at.0 <= prev.0 {
-                    return Err(s.error_at(
-                        "at",
-                        format!(
-                            "steps must come after start and after each other: {at} is not after {}",
-                            Dur(prev.0)
-                        ),
-                    ));
-                }
-                if at >= stop {
-                    return Err(s.error_at(
-                        "at",
-                        format!("the step at {at} is not before the client's stop ({stop})"),
-                    ));
-                }
-                rate_steps.push((SimTime(at.0), rate));
-            }
-            let arrivals = match r.string_enum_opt("arrivals", &["constant", "poisson"])? {
-                Some("constant") => Arrivals::Constant,
-                _ => Arrivals::Poisson,
-            };
-            let method = method(
-                r.string_enum_opt("method", &["GET", "POST"])?
-                    .unwrap_or("GET"),
-            );
-            let max_rate = rate_steps.iter().map(|s| s.1).fold(0.0, f64::max);
-            let waiting = max_rate * timeout.min(stop.saturating_sub(start)).as_secs_f64();
-            if waiting > MAX_WAITING {
-                // At the experiment's own key (the timeout may be a preset's).
-                let key = if r.set_here("timeout") {
-                    "timeout"
-                } else {
-                    "rate"
-                };
-                return Err(r.error_at(
-                    key,
-                    format!(
-                        "at {max_rate} requests/s (`rate`) with a timeout of {timeout}, up to \
-                         {waiting:.0} requests may wait at once when the target stops answering \
-                         ({} at ~{WAITING_BYTES} bytes each); at most {MAX_WAITING:.0} are \
-                         allowed: lower `rate` or `timeout`",
-                        bytes((waiting as u64).saturating_mul(WAITING_BYTES))
-                    ),
-                ));
-            }
-            let mut requests = 0.0;
-            for (i, &(at, rate)) in rate_steps.iter().enumerate() {
-                let until = rate_steps.get(i + 1).map_or(SimTime(stop.0), |n| n.0);
-                requests += rate * until.since(at).as_secs_f64();
-            }
-            self.requests.set(self.requests.get() + requests);
-            if self.requests.get() > MAX_REQUESTS {
-                return Err(r.error_at(
-                    "rate",
-                    format!(
-                        "the open-loop clients up to this one issue ~{:.0} requests (`rate` x \
-                         time); a run may issue at most {MAX_REQUESTS:.0} (requests are numbered \
-                         in 32 bits; with --trace that is also ~{} of trace.csv): lower `rate` or \
-                         the experiment's `duration`",
-                        self.requests.get(),
-                        bytes(
-                            (self.requests.get().min(u64::MAX as f64) as u64)
-                                .saturating_mul(TRACE_ROW_BYTES)
-                        )
-                    ),
-                ));
-            }
-            LoadSpec::Open(OpenLoopSpec {
-                rate_steps,
-                arrivals,
-                method,
-            })
-        } else {
-            for k in ["rate", "rate_steps", "arrivals"] {
-                r.reject(k, &format!("`{k}` only applies to type = \"open\""))?;
-            }
-            r.reject(
-                "method",
-                "a closed client gives the method per step: iteration = [{ request = \"POST\" }]",
-            )?;
-            let vus = r.u32_range("vus", 1, 1_000_000)?;
-            let keep_alive = r.bool("keep_alive")?;
-            let mut iteration = Vec::new();
-            if r.has("iteration") {
-                for mut s in r.array_of_tables("iteration")? {
-                    let has_req = s.has("request");
-                    let has_sleep = s.has("sleep");
-                    let step = match (has_req, has_sleep) {
-                        (true, true) => {
-                            return Err(s.error_here(
-                                "a step is either `request` or `sleep`; write two steps",
-                            ));
-                        }
-                        (true, false) => StepSpec::Request {
-                            method: method(s.string_enum("request", &["GET", "POST"])?),
-                            count: s.u32_min_opt("count", 1)?.unwrap_or(1),
-                        },
-                        (false, true) => StepSpec::Sleep(s.dist("sleep")?),
-                        (false, false) => {
-                            return Err(s.error_here(
-                                "a step needs `request = \"GET\"` (or \"POST\") or `sleep = \"100ms\"`",
-                            ));
-                        }
-                    };
-                    s.finish()?;
-                    iteration.push(step);
-                }
-                if !iteration
-                    .iter()
-                    .any(|s| matches!(s, StepSpec::Request { .. }))
-                {
-                    return Err(r.error_at(
-                        "iteration",
-                        "an iteration needs at least one `request` step",
-                    ));
-                }
-            } else {
-                iteration.push(StepSpec::Request {
-                    method: Method::Get,
-                    count: 1,
-                });
-            }
-            LoadSpec::Closed(ClosedLoopSpec {
-                vus,
-                iteration,
-                keep_alive,
-            })
-        };
-        Ok((
-            NodeKind::Client(ClientSpec {
-                target,
-                start: SimTime(start.0),
-                stop: SimTime(stop.0),
-                timeout,
-                load,
-            }),
-            r,
-        ))
-    }
-
-    fn balancer(&self, e: &Entry<'a>) -> Result<(NodeKind, Reader<'a>), ConfigError> {
-        let mut base = Reader::new(self.src, &e.path, &[e.item]);
-        let ty = base.string_enum_opt("type", &["haproxy", "nginx"])?;
-        let named = self.named_preset(
-            &mut base,
-            &[PresetKind::Haproxy, PresetKind::Nginx],
-            "balancers",
-        )?;
-        let kind = match (ty, named) {
-            (Some("haproxy"), None) => PresetKind::Haproxy,
-            (Some(_), None) => PresetKind::Nginx,
-            (None, Some(p)) => p.kind,
-            (Some(t), Some(p)) => {
-                let k = if t == "haproxy" {
-                    PresetKind::Haproxy
-                } else {
-                    PresetKind::Nginx
-                };
-                if k != p.kind {
-                    return Err(base.error_at(
-                        "preset",
-                        format!(
-                            "preset `{}` is for {}, but type = \"{t}\"",
-                            p.name,
-                            p.kind.noun()
-                        ),
-                    ));
-                }
-                k
-            }
-            (None, None) => {
-                return Err(base.missing(
-                    "type",
-                    "\"haproxy\" or \"nginx\"; or a `preset` such as \"haproxy-2.6\"",
-                ));
-            }
-        };
-        let preset = named.unwrap_or(presets::default_for(kind));
-        let mut r = self.layered(e, preset);
-        r.allow(&["type"]);
-
-        // servers = [...], groups expanded, order kept.
+    /// A balancer's `servers = [...]`, groups expanded, order kept.
+    pub(super) fn balanced_servers(&self, r: &mut Reader<'a>) -> Result<Vec<String>, ConfigError> {
         let item = r.item("servers").ok_or_else(|| {
             r.missing(
                 "servers",
@@ -1094,16 +805,11 @@ impl<'a> Builder<'a> {
                 servers.push(s);
             }
         }
-
-        let kind = match kind {
-            PresetKind::Haproxy => NodeKind::Haproxy(self.haproxy(&mut r, servers)?),
-            _ => NodeKind::Nginx(self.nginx(&mut r, servers)?),
-        };
-        Ok((kind, r))
+        Ok(servers)
     }
 
     /// Readers for each server: `[server.NAME]` over `default_server`.
-    fn per_server<T>(
+    pub(super) fn per_server<T>(
         &self,
         r: &mut Reader<'a>,
         servers: &[String],
@@ -1140,332 +846,87 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
-    fn haproxy(
+    /// Resolves a reference to a database cluster of product `want`.
+    pub(super) fn cluster_ref(
         &self,
-        r: &mut Reader<'a>,
-        servers: Vec<String>,
-    ) -> Result<HaproxySpec, ConfigError> {
-        let mode = match r.string_enum("mode", &["http", "tcp"])? {
-            "http" => HaproxyMode::Http,
-            _ => HaproxyMode::Tcp,
-        };
-        let balance =
-            match r.string_enum("balance", &["roundrobin", "leastconn", "first", "source"])? {
-                "roundrobin" => Balance::RoundRobin,
-                "leastconn" => Balance::LeastConn,
-                "first" => Balance::First,
-                _ => Balance::Source,
-            };
-        let maxconn = r.u32_range("maxconn", 1, 100_000_000)?;
-        let backlog = r.u32_min_opt("backlog", 1)?.unwrap_or(maxconn);
-        let timeout_connect = r.positive_duration_opt("timeout_connect")?;
-        let timeout_server = r.positive_duration_opt("timeout_server")?;
-        let timeout_client = r.positive_duration_opt("timeout_client")?;
-        let timeout_queue = r.positive_duration_opt("timeout_queue")?;
-        let timeout_check = r.positive_duration_opt("timeout_check")?;
-        let retries = r.u32_min("retries", 0)?;
-        let redispatch = r.bool("option_redispatch")?;
-        let allbackups = r.bool("option_allbackups")?;
-        let shutdown_sessions_on_marked_down = r
-            .string_enum_opt("on_marked_down", &["shutdown-sessions"])?
-            .is_some();
-        let check = match r.item("option_httpchk") {
-            None => CheckKind::L4,
-            Some(item) => httpchk(self.src, item, &r.key_path("option_httpchk"))?,
-        };
-        let spread_checks = r.u32_range("spread_checks", 0, 50)?;
-        let servers = self.per_server(r, &servers, |s, name, per_server| {
-            let weight = s.u32_range("weight", 0, 256)?;
-            let backup = backup(s, per_server)?;
-            // Slow start scales it in sixteenths, in 32 bits.
-            let maxconn = s.u32_range("maxconn", 0, 100_000_000)?;
-            let check = s.bool("check")?;
-            let inter = s.positive_duration("inter")?;
-            at_least_1ms(s, "inter", Some(inter))?;
-            let fastinter_opt = s.positive_duration_opt("fastinter")?;
-            at_least_1ms(s, "fastinter", fastinter_opt)?;
-            let fastinter = fastinter_opt.unwrap_or(inter);
-            let downinter_opt = s.positive_duration_opt("downinter")?;
-            at_least_1ms(s, "downinter", downinter_opt)?;
-            let downinter = downinter_opt.unwrap_or(inter);
-            // HAProxy's health counter (rise + fall - 1) is an int.
-            let rise = s.u32_range("rise", 1, 1_000_000_000)?;
-            let fall = s.u32_range("fall", 1, 1_000_000_000)?;
-            let observe = match s.string_enum_opt("observe", &["layer4", "layer7"])? {
-                None => None,
-                Some("layer4") => Some(Observe::Layer4),
-                Some(_) => Some(Observe::Layer7),
-            };
-            let error_limit = s.u32_min("error_limit", 1)?;
-            // srv_parse_slowstart(): stored in ms, used in whole seconds, rounded up.
-            let slowstart_s = s
-                .duration_opt("slowstart")?
-                .map_or(0, |d| d.0.div_ceil(Dur::S));
-            let on_error = match s.string_enum(
-                "on_error",
-                &["fastinter", "fail-check", "sudden-death", "mark-down"],
-            )? {
-                "fastinter" => OnError::Fastinter,
-                "fail-check" => OnError::FailCheck,
-                "sudden-death" => OnError::SuddenDeath,
-                _ => OnError::MarkDown,
-            };
-            Ok(HaproxyServerSpec {
-                name: name.to_string(),
-                weight,
-                backup,
-                maxconn,
-                check,
-                inter,
-                fastinter,
-                downinter,
-                rise,
-                fall,
-                fastinter_set: fastinter_opt.is_some(),
-                slowstart_s,
-                observe,
-                error_limit,
-                on_error,
-            })
-        })?;
-        Ok(HaproxySpec {
-            mode,
-            balance,
-            maxconn,
-            backlog,
-            timeout_connect,
-            timeout_server,
-            timeout_client,
-            timeout_queue,
-            timeout_check,
-            retries,
-            redispatch,
-            allbackups,
-            shutdown_sessions_on_marked_down,
-            check,
-            spread_checks,
-            servers,
-        })
-    }
-
-    fn nginx(&self, r: &mut Reader<'a>, servers: Vec<String>) -> Result<NginxSpec, ConfigError> {
-        // The model keeps each request's tried servers in a 128-bit set.
-        if servers.len() > 128 {
-            return Err(r.error_at(
-                "servers",
-                format!(
-                    "at most 128 servers in an nginx upstream here, got {}",
-                    servers.len()
-                ),
-            ));
-        }
-        if let Some(item) = r.item("worker_processes")
-            && item.as_str() == Some("auto")
-        {
-            return Err(r.error_at(
-                "worker_processes",
-                "`auto` means one worker per CPU core; write that number (failure state is per worker)",
-            ));
-        }
-        let worker_processes = r.u32_range("worker_processes", 1, 1024)?;
-        let zone = r.bool("zone")?;
-        let proxy_connect_timeout = r.positive_duration("proxy_connect_timeout")?;
-        let proxy_read_timeout = r.positive_duration("proxy_read_timeout")?;
-        let keepalive_timeout = r.duration("keepalive_timeout")?;
-        let proxy_next_upstream = next_upstream(self.src, r)?;
-        let proxy_next_upstream_tries = r.u32_min("proxy_next_upstream_tries", 0)?;
-        let proxy_next_upstream_timeout = r.duration("proxy_next_upstream_timeout")?;
-        let servers = self.per_server(r, &servers, |s, name, per_server| {
-            let weight = s.u32_range("weight", 1, 1_000_000)?;
-            let max_fails = s.u32_min("max_fails", 0)?;
-            let ft = s.duration("fail_timeout")?;
-            if ft.0 % Dur::S != 0 {
-                let lo = ft.0 / Dur::S;
-                return Err(s.error_at(
-                    "fail_timeout",
+        name: &str,
+        at: &Pos,
+        path: &str,
+        want: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        match self.reg.databases.get(name) {
+            Some(t) if *t == want => {}
+            Some(t) => {
+                return Err(self.src.error(
+                    at,
+                    path,
+                    format!("`{name}` is a {t} cluster; expected a {want} cluster"),
+                ));
+            }
+            None => {
+                let names = self.reg.databases.keys().map(String::as_str);
+                return Err(self.src.error(
+                    at,
+                    path,
                     format!(
-                        "nginx keeps fail_timeout in whole seconds; got {ft} (write \"{lo}s\" or \"{}s\")",
-                        lo + 1
+                        "no database cluster named `{name}`{} (expected a {want} cluster)",
+                        did_you_mean(name, names)
                     ),
                 ));
             }
-            let backup = backup(s, per_server)?;
-            Ok(NginxServerSpec {
-                name: name.to_string(),
-                weight,
-                max_fails,
-                fail_timeout_s: ft.0 / Dur::S,
-                backup,
-            })
-        })?;
-        Ok(NginxSpec {
-            worker_processes,
-            zone,
-            proxy_connect_timeout,
-            proxy_read_timeout,
-            keepalive_timeout,
-            proxy_next_upstream,
-            proxy_next_upstream_tries,
-            proxy_next_upstream_timeout,
-            servers,
-        })
+        }
+        Ok(self.members_of(name))
     }
 
-    /// `[servers.NAME]` and `[apps.NAME]`.
-    fn backend(&self, sec: Section, e: &Entry<'a>) -> Result<(NodeKind, Reader<'a>), ConfigError> {
-        let mut base = Reader::new(self.src, &e.path, &[e.item]);
-        let preset = self
-            .named_preset(&mut base, &[PresetKind::Server], sec.plural())?
-            .unwrap_or(presets::default_for(PresetKind::Server));
-        base.reject("type", &format!("{} have no `type`", sec.plural()))?;
-        let mut r = self.layered(e, preset);
-        let server = ServerSpec {
-            workers: r.u32_min("workers", 1)?,
-            queue_limit: r.u32_min_opt("queue_limit", 0)?,
-            service: r.dist("service")?,
-            backlog: r.u32_range("backlog", 0, 65_535)?,
-            check_status: r.u32_range("check_status", 100, 599)? as u16,
-        };
-        if sec == Section::Server {
-            r.reject(
-                "calls",
-                "only apps make calls; declare this node as `[apps.NAME]`",
-            )?;
-            return Ok((NodeKind::Server(server), r));
-        }
-        let own: Vec<String> = match self.reg.groups.get(&e.name) {
-            Some(g) => g.members.clone(),
-            None => vec![e.name.clone()],
-        };
-        let mut calls = Vec::new();
-        for mut c in r.array_of_tables("calls")? {
-            let target = self.single_target(&mut c, "target", SERVING, "a call's target")?;
-            if own.contains(&target) {
-                return Err(c.error_at("target", format!("`{target}` would call itself")));
-            }
-            let call = CallSpec {
-                target,
-                count: c.u32_min_opt("count", 1)?.unwrap_or(1),
-                connect_timeout: c
-                    .positive_duration_opt("connect_timeout")?
-                    .unwrap_or(call_defaults::CONNECT_TIMEOUT),
-                timeout: c
-                    .positive_duration_opt("timeout")?
-                    .unwrap_or(call_defaults::TIMEOUT),
-                connection: match c.u32_min_opt("pool", 1)? {
-                    Some(size) => ConnectionMode::Pool { size },
-                    None => ConnectionMode::PerRequest,
-                },
-                error_status: c
-                    .u32_range_opt("error_status", 100, 599)?
-                    .map(|s| s as u16)
-                    .unwrap_or(call_defaults::ERROR_STATUS),
-            };
-            c.finish()?;
-            calls.push(call);
-        }
-        Ok((NodeKind::App(AppSpec { server, calls }), r))
+    /// Records a warning about `key` of table `e` (read by `r`).
+    pub(super) fn warn(&self, e: &Entry<'a>, r: &Reader, key: &str, risk: String) {
+        let at = r.key_pos_of(key).unwrap_or(e.key_at);
+        let (file, line) = (&self.src.get(at.src).name, self.src.line_of(at));
+        let path = r.key_path(key);
+        self.warnings
+            .borrow_mut()
+            .push(format!("{file}:{line}: {path}: {risk}"));
     }
 
-    // -------------------------------------------------------- databases --
-
-    fn database(&self, e: &Entry<'a>) -> Result<(NodeKind, Reader<'a>), ConfigError> {
-        let ty = self.reg.databases[&e.name];
-        let kind = PresetKind::of_database(ty);
-        let mut base = Reader::new(self.src, &e.path, &[e.item]);
-        let preset = self
-            .named_preset(&mut base, &[kind], &format!("{ty} databases"))?
-            .unwrap_or(presets::default_for(kind));
-        let mut r = self.layered(e, preset);
-        r.allow(&["type"]);
-        let members: Vec<String> = match self.reg.groups.get(&e.name) {
-            Some(g) => g.members.clone(),
-            None => vec![e.name.clone()],
-        };
-        let cluster_ref = |name: &str, at: &Pos, path: &str, want: &str| {
-            match self.reg.databases.get(name) {
-                Some(t) if *t == want => {}
-                Some(t) => {
-                    return Err(self.src.error(
-                        at,
-                        path,
-                        format!("`{name}` is a {t} cluster; expected a {want} cluster"),
-                    ));
-                }
-                None => {
-                    let names = self.reg.databases.keys().map(String::as_str);
-                    return Err(self.src.error(
-                        at,
-                        path,
-                        format!(
-                            "no database cluster named `{name}`{} (expected a {want} cluster)",
-                            did_you_mean(name, names)
-                        ),
-                    ));
-                }
-            }
-            Ok(match self.reg.groups.get(name) {
-                Some(g) => g.members.clone(),
-                None => vec![name.to_string()],
-            })
-        };
-        let warn = |r: &Reader, key: &str, risk: String| {
-            let at = r.key_pos_of(key).unwrap_or(e.key_at);
-            let (file, line) = (&self.src.get(at.src).name, self.src.line_of(at));
-            let path = r.key_path(key);
-            self.warnings
-                .borrow_mut()
-                .push(format!("{file}:{line}: {path}: {risk}"));
-        };
-        let ctx = db::DbRead {
-            cluster: &e.name,
-            members: &members,
-            cluster_ref: &cluster_ref,
-            warn: &warn,
-        };
-        let kind = db::read(ty, &mut r, &ctx)?;
-        let cluster_index = self
-            .reg
-            .databases
-            .get_index_of(&e.name)
-            .expect("registered") as u32;
-        Ok((
-            NodeKind::Database(DatabaseSpec {
-                cluster: e.name.clone(),
-                cluster_index,
-                members: members.into(),
-                kind,
-            }),
-            r,
-        ))
+    fn layered(&self, e: &Entry<'a>, preset: &'static Preset) -> Reader<'a> {
+        let mut r = Reader::new(self.src, &e.path, &[e.item, self.preset_item(preset)]);
+        r.allow(&["preset"]);
+        r
     }
 
     // ----------------------------------------------------------- faults --
 
     fn fault(&self, f: &mut Reader<'a>) -> Result<FaultSpec, ConfigError> {
         let line = self.src.line_of(f.home());
-        let kind_s = f.string_enum(
-            "kind",
-            &[
-                "kill",
-                "stop",
-                "blackhole",
-                "power-off",
-                "partition",
-                "slow",
-                "switchover",
-                "restart",
-            ],
-        )?;
+        // The kernel's faults, then the operator actions products declare.
+        let mut kinds: Vec<&'static str> = vec![
+            "kill",
+            "stop",
+            "blackhole",
+            "power-off",
+            "partition",
+            "slow",
+        ];
+        for a in products::PRODUCTS.iter().flat_map(|p| p.actions) {
+            if !kinds.contains(&a.name) {
+                kinds.push(a.name);
+            }
+        }
+        let kind_s = f.string_enum("kind", &kinds)?;
         let kind = match kind_s {
             "kill" => FaultKind::Kill,
             "stop" => FaultKind::Stop,
             "blackhole" => FaultKind::Blackhole,
             "power-off" => FaultKind::PowerOff,
             "partition" => FaultKind::Partition,
-            "switchover" => FaultKind::Switchover,
-            "restart" => FaultKind::Restart,
-            _ => FaultKind::Slow,
+            "slow" => FaultKind::Slow,
+            action => FaultKind::Action(
+                products::PRODUCTS
+                    .iter()
+                    .flat_map(|p| p.actions)
+                    .find(|a| a.name == action)
+                    .expect("one of the listed kinds"),
+            ),
         };
         let mut targets = Vec::new();
         let mut groups = Vec::new();
@@ -1537,20 +998,13 @@ impl<'a> Builder<'a> {
             1.0
         };
         let process = self.fault_process(f, kind, &targets)?;
-        let candidate = self.switchover_candidate(f, kind, &targets)?;
-        if matches!(kind, FaultKind::Switchover | FaultKind::Restart) {
+        if let FaultKind::Action(action) = kind {
             for k in ["recover_at", "recover_after", "mtbf"] {
                 f.reject(k, &format!("a {kind_s} has no recovery: it ends by itself"))?;
             }
-            for t in &targets {
-                if self.db_type_of(t).is_none() {
-                    return Err(f.error_at(
-                        "target",
-                        format!("`{t}` is not a database; a {kind_s} applies to database nodes"),
-                    ));
-                }
-            }
+            self.check_action_targets(f, action, &targets)?;
         }
+        let candidate = self.candidate(f, kind, &targets)?;
         let timing = self.timing(f)?;
         f.finish()?;
         Ok(FaultSpec {
@@ -1566,72 +1020,112 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// The database type of node `name`, if it is a database member.
-    fn db_type_of(&self, name: &str) -> Option<&'static str> {
-        if self.reg.nodes.get(name)?.section != Section::Database {
-            return None;
-        }
-        let cluster = self
+    /// The product of node `name`.
+    fn product_of(&self, name: &str) -> Option<&'static ProductInfo> {
+        let table = self
             .reg
             .groups
             .iter()
             .find(|(_, g)| g.members.iter().any(|m| m == name))
-            .map_or(name, |(c, _)| c.as_str());
-        self.reg.databases.get(cluster).copied()
+            .map_or(name, |(t, _)| t.as_str());
+        self.reg.products.get(table).map(|(p, _)| *p)
     }
 
-    /// `process = "postgres" | "patroni"`: a kill or stop of one process of
-    /// a Patroni node.
+    /// Names, with "or", of the products whose declarations `has` holds.
+    fn products_with(has: impl Fn(&ProductInfo) -> bool) -> String {
+        let names: Vec<String> = products::PRODUCTS
+            .iter()
+            .filter(|p| has(p))
+            .map(|p| p.name.to_string())
+            .collect();
+        or_list(&names)
+    }
+
+    /// Every target of operator action `action` is a node whose product
+    /// declares it.
+    fn check_action_targets(
+        &self,
+        f: &mut Reader<'a>,
+        action: &'static Action,
+        targets: &[String],
+    ) -> Result<(), ConfigError> {
+        let declares = |p: &ProductInfo| p.actions.iter().any(|a| std::ptr::eq(*a, action));
+        for t in targets {
+            if !self.product_of(t).is_some_and(declares) {
+                let key = if f.has("targets") {
+                    "targets"
+                } else {
+                    "target"
+                };
+                return Err(f.error_at(
+                    key,
+                    format!(
+                        "`{t}` is not a {} node: a {} applies to those",
+                        Self::products_with(declares),
+                        action.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `process = "..."`: a kill or stop of one process of a node whose
+    /// product runs several.
     fn fault_process(
         &self,
         f: &mut Reader<'a>,
         kind: FaultKind,
         targets: &[String],
-    ) -> Result<Option<Process>, ConfigError> {
+    ) -> Result<Option<&'static str>, ConfigError> {
         if !f.has("process") {
             return Ok(None);
         }
         if !matches!(kind, FaultKind::Kill | FaultKind::Stop) {
             return Err(f.error_at("process", "`process` only applies to kill and stop"));
         }
-        let p = match f.string_enum("process", &["postgres", "patroni"])? {
-            "postgres" => Process::Postgres,
-            _ => Process::Patroni,
-        };
-        if let Some(t) = targets
+        let all: Vec<&'static str> = products::PRODUCTS
             .iter()
-            .find(|t| self.db_type_of(t) != Some("patroni"))
-        {
+            .flat_map(|p| p.processes.iter().copied())
+            .collect();
+        let name = f.string_enum("process", &all)?;
+        let process = *all.iter().find(|p| **p == name).expect("listed");
+        if let Some(t) = targets.iter().find(|t| {
+            !self
+                .product_of(t)
+                .is_some_and(|p| p.processes.contains(&process))
+        }) {
             return Err(f.error_at(
                 "process",
-                format!("`{t}` is not a Patroni node: only those run separate processes"),
+                format!(
+                    "`{t}` is not a {} node: only those run a separate `{process}` process",
+                    Self::products_with(|p| p.processes.contains(&process))
+                ),
             ));
         }
-        Ok(Some(p))
+        Ok(Some(process))
     }
 
-    /// A switchover's `candidate`: a member of the targeted cluster.
-    fn switchover_candidate(
+    /// An operator action's `candidate`: one of its targets.
+    fn candidate(
         &self,
         f: &mut Reader<'a>,
         kind: FaultKind,
         targets: &[String],
     ) -> Result<Option<String>, ConfigError> {
-        if kind != FaultKind::Switchover {
+        let FaultKind::Action(action) = kind else {
             f.reject(
                 "candidate",
-                "`candidate` only applies to kind = \"switchover\"",
+                "`candidate` only applies to operator actions such as kind = \"switchover\"",
             )?;
             return Ok(None);
-        }
-        if let Some(t) = targets
-            .iter()
-            .find(|t| self.db_type_of(t) != Some("patroni"))
-        {
-            return Err(f.error_at(
-                "target",
-                format!("`{t}` is not a Patroni node: a switchover targets a Patroni cluster"),
-            ));
+        };
+        if !action.candidate {
+            f.reject(
+                "candidate",
+                &format!("a {} takes no `candidate`", action.name),
+            )?;
+            return Ok(None);
         }
         let Some(c) = f.string_opt("candidate")? else {
             return Ok(None);
@@ -1778,139 +1272,11 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn method(s: &str) -> Method {
-    if s == "POST" {
-        Method::Post
-    } else {
-        Method::Get
+/// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
-}
-
-/// `backup` is a per-server key: refused in `default_server`.
-fn backup(s: &mut Reader<'_>, per_server: bool) -> Result<bool, ConfigError> {
-    if per_server {
-        Ok(s.bool_opt("backup")?.unwrap_or(false))
-    } else {
-        s.reject(
-            "backup",
-            "`backup` is set per server: `[balancers.NAME.server.SERVER]` backup = true",
-        )?;
-        Ok(false)
-    }
-}
-
-/// `option httpchk`: "GET /path" (or just "/path").
-fn httpchk(src: &Sources, item: &Item, path: &str) -> Result<CheckKind, ConfigError> {
-    let s = src.as_string(item, path)?;
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let uri = match parts.as_slice() {
-        [uri] => *uri,
-        [m, uri] if ["GET", "HEAD", "OPTIONS", "POST"].contains(m) => *uri,
-        _ => "",
-    };
-    if !uri.starts_with('/') {
-        return Err(src.error(
-            &item.at,
-            path,
-            format!("expected \"GET /path\" (the method and URI of `option httpchk`), found {s:?}"),
-        ));
-    }
-    Ok(CheckKind::Http {
-        path: uri.to_string(),
-    })
-}
-
-fn next_upstream(src: &Sources, r: &mut Reader<'_>) -> Result<NextUpstream, ConfigError> {
-    const MODELLED: &[&str] = &[
-        "error",
-        "timeout",
-        "http_500",
-        "http_502",
-        "http_503",
-        "http_504",
-        "non_idempotent",
-        "off",
-    ];
-    const NOT_MODELLED: &[&str] = &["invalid_header", "http_403", "http_404", "http_429"];
-    let key = "proxy_next_upstream";
-    let item = r
-        .item(key)
-        .ok_or_else(|| r.missing(key, "e.g. [\"error\", \"timeout\"]"))?;
-    let path = r.key_path(key);
-    let list = src.as_string_list(item, &path)?;
-    if list.is_empty() {
-        return Err(src.error(&item.at, &path, "give at least one value, e.g. [\"off\"]"));
-    }
-    let mut n = NextUpstream {
-        error: false,
-        timeout: false,
-        http_500: false,
-        http_502: false,
-        http_503: false,
-        http_504: false,
-        non_idempotent: false,
-        off: false,
-    };
-    for (i, (v, at)) in list.iter().enumerate() {
-        let p = format!("{path}[{i}]");
-        let flag = match *v {
-            "error" => &mut n.error,
-            "timeout" => &mut n.timeout,
-            "http_500" => &mut n.http_500,
-            "http_502" => &mut n.http_502,
-            "http_503" => &mut n.http_503,
-            "http_504" => &mut n.http_504,
-            "non_idempotent" => &mut n.non_idempotent,
-            "off" => &mut n.off,
-            other if NOT_MODELLED.contains(&other) => {
-                return Err(src.error(
-                    at,
-                    &p,
-                    format!(
-                        "`{other}` is valid in nginx but not modelled by hasim (use {})",
-                        list_choices(MODELLED)
-                    ),
-                ));
-            }
-            other => {
-                return Err(src.error(
-                    at,
-                    &p,
-                    format!(
-                        "expected one of {}, found {other:?}{}",
-                        list_choices(MODELLED),
-                        did_you_mean(other, MODELLED.iter().copied())
-                    ),
-                ));
-            }
-        };
-        if *flag {
-            return Err(src.error(at, &p, format!("`{v}` is listed twice")));
-        }
-        *flag = true;
-    }
-    if n.off && list.len() > 1 {
-        return Err(src.error(
-            &item.at,
-            &path,
-            "`off` cannot be combined with other values",
-        ));
-    }
-    Ok(n)
-}
-
-/// Highest open-loop rate accepted: at 10 M requests/s one simulated second
-/// is already ~60 M events; beyond it a typo (`1e30`) would run forever.
-const MAX_RATE: f64 = 1e7;
-
-/// A request rate: a number > 0 and at most [`MAX_RATE`] per second.
-fn request_rate(r: &mut Reader, key: &'static str) -> Result<f64, ConfigError> {
-    let rate = r.f64_positive(key)?;
-    if rate > MAX_RATE {
-        return Err(r.error_at(
-            key,
-            format!("at most {MAX_RATE:.0} requests per second, got {rate}"),
-        ));
-    }
-    Ok(rate)
 }

@@ -9,15 +9,15 @@
 //!   with some values replaced first (for sweeps);
 //! - [`spec`] holds the result: plain, validated data.
 
-pub mod database;
 pub(crate) mod error;
 mod experiment;
-mod presets;
+pub mod presets;
+pub mod read;
 pub mod spec;
 pub(crate) mod table;
 
 pub use error::{ConfigError, levenshtein, suggest};
-pub use presets::{PRESETS, Preset, PresetKind};
+pub use presets::Preset;
 
 use spec::ExperimentSpec;
 use std::path::Path;
@@ -82,9 +82,8 @@ pub fn parse_with_overrides(
     for (path, value) in overrides {
         table::apply_override(&mut sources, &mut root, path, value)?;
     }
-    let ids: Vec<_> = PRESETS
-        .iter()
-        .map(|p| (p, sources.add(p.file, p.text)))
+    let ids: Vec<_> = presets::all()
+        .map(|(_, p)| (p, sources.add(p.file, p.text)))
         .collect();
     let mut presets = Vec::new();
     for (p, pid) in ids {
@@ -100,7 +99,7 @@ mod tests {
     #[test]
     fn every_preset_parses_alone() {
         let mut s = Sources::default();
-        for p in PRESETS {
+        for (_, p) in presets::all() {
             let id = s.add(p.file, p.text);
             table::parse_document(&s, id).unwrap();
         }
@@ -118,9 +117,10 @@ mod tests {
         let s = &spec.nodes["s"];
         assert_eq!(s.host, "s");
         assert_eq!(s.line, 3);
-        let spec::NodeKind::Server(sv) = &s.kind else {
+        let spec::NodeKind::Server(b) = &s.kind else {
             panic!()
         };
+        let sv = b.server();
         assert_eq!((sv.workers, sv.backlog, sv.check_status), (8, 511, 200));
     }
 

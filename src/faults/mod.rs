@@ -2,10 +2,28 @@
 //! actions (inject, recover), fixed, staggered or random (MTBF/MTTR), sorted
 //! by instant (ties keep the file's order).
 
-use crate::config::spec::{FaultKind, FaultSpec, FaultTiming, Process};
+use crate::config::spec::{FaultKind, FaultSpec, FaultTiming};
 use crate::engine::{Dur, SimTime, rng};
 use crate::process::dist::Sampler;
 use rand_distr::{Distribution, Exp1};
+
+/// An operator action a product accepts as a fault (`kind = "switchover"`),
+/// declared by the product ([`crate::products::Product::ACTIONS`]); the
+/// kernel hands it to the target's model, which decides what it does.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Action {
+    /// `kind = "..."` in a `[[faults]]` entry.
+    pub name: &'static str,
+    /// It takes a `candidate`: the member to hand over to.
+    pub candidate: bool,
+}
+
+/// `restart`: a clean restart of a database process (`systemctl restart`,
+/// `patronictl restart`); staggered over members, a rolling restart.
+pub const RESTART: Action = Action {
+    name: "restart",
+    candidate: false,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultAction {
@@ -19,8 +37,9 @@ pub struct FaultAction {
     pub groups: Vec<Vec<String>>,
     pub one_way: bool,
     pub factor: f64,
-    /// One process of a database node (kill, stop).
-    pub process: Option<Process>,
+    /// One process of a node that runs several, as its product names it
+    /// (kill, stop).
+    pub process: Option<&'static str>,
     /// A switchover's chosen member.
     pub candidate: Option<String>,
 }
@@ -40,8 +59,7 @@ impl FaultAction {
             (FaultKind::Partition, true) => "heal",
             (FaultKind::Slow, false) => "slow",
             (FaultKind::Slow, true) => "unslow",
-            (FaultKind::Switchover, _) => "switchover",
-            (FaultKind::Restart, _) => "restart",
+            (FaultKind::Action(a), _) => a.name,
         }
     }
 
@@ -55,15 +73,18 @@ impl FaultAction {
             let sep = if self.one_way { " -> " } else { " | " };
             return format!("{} {}", self.verb(), g.join(sep));
         }
-        if self.kind == FaultKind::Switchover {
+        // A hand-over names where it goes, not the cluster it acts on.
+        if let FaultKind::Action(a) = self.kind
+            && a.candidate
+        {
             return match &self.candidate {
-                Some(c) => format!("switchover to {c}"),
-                None => "switchover".to_string(),
+                Some(c) => format!("{} to {c}", a.name),
+                None => a.name.to_string(),
             };
         }
         let mut l = format!("{} {}", self.verb(), self.targets.join(" "));
         if let Some(p) = self.process {
-            l.push_str(&format!(" ({})", p.name()));
+            l.push_str(&format!(" ({p})"));
         }
         if self.kind == FaultKind::Slow && !self.recover {
             l.push_str(&format!(" x{}", self.factor));

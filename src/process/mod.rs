@@ -14,7 +14,6 @@ pub use context::Ctx;
 pub use msg::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind};
 pub use timer::{TimerKey, TimerTable};
 
-use crate::config::spec::Process as ProcessName;
 use crate::data::FinalData;
 use crate::engine::{Rng, SimTime};
 
@@ -27,18 +26,20 @@ pub struct DbIds {
     pub dcs: Vec<NodeId>,
 }
 
-/// An operator's action on a database node, or a fault of one of its
-/// processes (Patroni nodes run two).
+/// An operator's action on a node, or a fault of one of its processes, as
+/// its product declared them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admin {
-    /// `patronictl switchover [--candidate]`, delivered to every member.
-    Switchover { candidate: Option<NodeId> },
-    /// A clean restart of the database process.
-    Restart,
-    /// SIGKILL (`stop = false`) or SIGSTOP (`stop = true`) of one process;
-    /// `recover` restarts or continues it.
+    /// Operator action `name` (one of the product's `ACTIONS`), with the
+    /// member to hand over to if it takes one.
+    Action {
+        name: &'static str,
+        candidate: Option<NodeId>,
+    },
+    /// SIGKILL (`stop = false`) or SIGSTOP (`stop = true`) of one of the
+    /// product's `PROCESSES`; `recover` restarts or continues it.
     Process {
-        process: ProcessName,
+        process: &'static str,
         stop: bool,
         recover: bool,
     },

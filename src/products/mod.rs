@@ -1,10 +1,12 @@
 //! The product registry: the one place outside a product's folder that names
-//! products. The `products!` list makes the [`Model`] enum and its dispatch —
-//! each method an exhaustive `match`, so a model added here without its
-//! [`Process`] implementation is a compile error — and the functions below
-//! map each kind of node in an experiment to its product's builder and
-//! formulas, again by exhaustive `match` (no wildcard decides what a new
-//! product does).
+//! products. A product is a folder here plus one line in the `products!`
+//! list below, which makes:
+//! - [`Model`], [`Timer`] and [`NodeKind`] (its model, its timers, its
+//!   settings), with every dispatch an exhaustive `match` — so a product
+//!   missing its [`Process`] or [`Product`] implementation does not compile,
+//!   and no wildcard arm decides what a new product does;
+//! - [`PRODUCTS`], the table config plumbing reads (names, sections,
+//!   presets, readers) and the registry-wide tests walk.
 
 pub mod client;
 pub mod etcd;
@@ -13,19 +15,102 @@ pub mod haproxy;
 pub mod mysql;
 pub mod nginx;
 pub mod patroni;
+mod product;
 pub mod server;
 
-use crate::config::spec::{DbKind, ExperimentSpec, NodeKind, NodeSpec};
+pub use product::{Product, ProductInfo};
+
+use crate::config::spec::{ClusterSpec, ExperimentSpec, NodeSpec};
 use crate::data::FinalData;
 use crate::engine::{Rng, SimTime};
 use crate::faults::FaultAction;
 use crate::process::{Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind};
-use crate::report::{Breakdown, FormulaRange};
-use patroni::CheckTiming;
-use server::app::{CallCfg, Downstream};
+use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 macro_rules! products {
     ($($variant:ident($ty:ty)),+ $(,)?) => {
+        /// Every product's settings, as the experiment declared a node.
+        #[derive(Clone, Debug)]
+        pub enum NodeKind {
+            $($variant(<$ty as Product>::Spec)),+
+        }
+
+        $(impl From<<$ty as Product>::Spec> for NodeKind {
+            fn from(s: <$ty as Product>::Spec) -> NodeKind {
+                NodeKind::$variant(s)
+            }
+        })+
+
+        /// Every product, in registry order.
+        pub static PRODUCTS: &[ProductInfo] = &[$(ProductInfo::of::<$ty>()),+];
+
+        impl NodeKind {
+            /// The product's name (`type = "..."`).
+            pub fn product(&self) -> &'static str {
+                match self { $(NodeKind::$variant(_) => <$ty as Product>::TYPE),+ }
+            }
+
+            /// The node's name in `--dry-run` and messages.
+            pub fn label(&self) -> &'static str {
+                match self { $(NodeKind::$variant(s) => <$ty as Product>::label(s)),+ }
+            }
+
+            /// Its nodes hold client data the write history checks.
+            pub fn holds_client_data(&self) -> bool {
+                match self { $(NodeKind::$variant(_) => <$ty as Product>::HOLDS_CLIENT_DATA),+ }
+            }
+        }
+
+        /// Builds node `n`'s model from its spec: (model, listen backlog).
+        pub fn build(n: &NodeSpec, cx: &mut BuildCx) -> (Model, u32) {
+            match &n.kind {
+                $(NodeKind::$variant(s) => {
+                    let (m, backlog) = <$ty as Product>::build(n, s, cx);
+                    (Model::$variant(m), backlog)
+                }),+
+            }
+        }
+
+        /// `--dry-run`: node `n` as the experiment resolved it.
+        pub fn describe(o: &mut String, n: &NodeSpec) {
+            match &n.kind { $(NodeKind::$variant(s) => <$ty as Product>::describe(o, n, s)),+ }
+        }
+
+        /// The reference formula for how long node `n` takes to notice fault
+        /// action `a` on `subjects`: `None` when `n` does not react to it,
+        /// `Some(None)` when it reacts but no formula applies.
+        pub fn detection_formula(
+            spec: &ExperimentSpec,
+            n: &NodeSpec,
+            a: &FaultAction,
+            subjects: &[String],
+        ) -> Option<Option<FormulaRange>> {
+            match &n.kind {
+                $(NodeKind::$variant(s) => <$ty as Product>::detection(spec, n, s, a, subjects)),+
+            }
+        }
+
+        /// Whether node `n` hides the failures of `subjects` from clients
+        /// (retries elsewhere), so no error-window formula applies.
+        pub fn hides_failures(n: &NodeSpec, subjects: &[String]) -> bool {
+            match &n.kind {
+                $(NodeKind::$variant(s) => <$ty as Product>::hides_failures(s, subjects)),+
+            }
+        }
+
+        /// The checks a balancer node runs on the first of `members` it checks.
+        pub fn check_timing(n: &NodeSpec, members: &[String]) -> Option<CheckTiming> {
+            match &n.kind {
+                $(NodeKind::$variant(s) => <$ty as Product>::check_timing(s, members)),+
+            }
+        }
+
+        /// The reference's failover phases of the cluster node `n` belongs
+        /// to, for products that have them.
+        pub fn breakdown(spec: &ExperimentSpec, n: &NodeSpec) -> Option<Breakdown> {
+            match &n.kind { $(NodeKind::$variant(s) => <$ty as Product>::breakdown(spec, n, s)),+ }
+        }
+
         /// Every model, for dispatch by `match`.
         // A run has a handful of nodes: the size difference costs nothing,
         // while boxing the big variants would add an indirection to every
@@ -139,156 +224,48 @@ pub struct BuildCx<'a> {
     pub rng: &'a mut Rng,
 }
 
-/// Builds a node's model from its spec: (model, listen backlog).
-pub fn build(n: &NodeSpec, cx: BuildCx) -> (Model, u32) {
-    let id = cx.id;
-    match &n.kind {
-        NodeKind::Client(c) => {
-            *cx.client_index += 1;
-            let m = client::Client::new(
-                *cx.client_index - 1,
-                id(&c.target),
-                c.start,
-                c.stop,
-                c.timeout,
-                &c.load,
-            );
-            (Model::Client(m), 0)
-        }
-        NodeKind::Server(s) => (Model::Server(server::Server::new(s, None)), s.backlog),
-        NodeKind::App(a) => {
-            let calls = a.calls.iter().map(|c| CallCfg::new(c, id(&c.target)));
-            let app = server::Server::new(&a.server, Some(Downstream::new(calls.collect())));
-            (Model::Server(app), a.server.backlog)
-        }
-        NodeKind::Haproxy(h) => {
-            let servers: Vec<(NodeId, String)> = h
-                .servers
-                .iter()
-                .map(|s| (id(&s.name), s.name.clone()))
-                .collect();
-            (
-                Model::Haproxy(haproxy::Haproxy::new(h, &servers)),
-                h.backlog,
-            )
-        }
-        NodeKind::Nginx(x) => {
-            let servers: Vec<NodeId> = x.servers.iter().map(|s| id(&s.name)).collect();
-            (Model::Nginx(nginx::Nginx::new(x, &servers, cx.rng)), 511)
-        }
-        NodeKind::Database(d) => {
-            let me = id(&n.name);
-            let mut ids = DbIds {
-                members: d.members.iter().map(|m| id(m)).collect(),
-                dcs: Vec::new(),
-            };
-            let model = match &d.kind {
-                DbKind::Galera(_) => Model::Galera(galera::Galera::new(d, me, &ids)),
-                DbKind::Mysql(_) => Model::Mysql(mysql::Mysql::new(d, me, &ids)),
-                DbKind::Patroni(p) => {
-                    ids.dcs = p.dcs.iter().map(|m| id(m)).collect();
-                    Model::Patroni(patroni::Patroni::new(d, me, &ids))
-                }
-                DbKind::Etcd(_) => Model::Etcd(etcd::Etcd::new(d, me, &ids)),
-            };
-            // Databases listen with a backlog like servers (MariaDB back_log
-            // 80..; PostgreSQL listen backlog 2 x max_connections capped by
-            // somaxconn); 511 is near both in practice.
-            (model, 511)
-        }
+impl BuildCx<'_> {
+    /// Node ids of `names`.
+    pub fn ids(&self, names: &[String]) -> Vec<NodeId> {
+        names.iter().map(|m| (self.id)(m)).collect()
+    }
+
+    /// A cluster member's cluster, its own id and its members' ids.
+    pub fn cluster<'n>(&self, node: &'n NodeSpec) -> (&'n ClusterSpec, NodeId, DbIds) {
+        let cluster = node
+            .cluster
+            .as_ref()
+            .expect("config gives every database node its cluster");
+        let ids = DbIds {
+            members: self.ids(&cluster.members),
+            dcs: Vec::new(),
+        };
+        ((cluster), (self.id)(&node.name), ids)
     }
 }
 
-/// Whether a database cluster holds client data the write history checks
-/// (etcd only serves Patroni).
-pub fn holds_client_data(d: &DbKind) -> bool {
-    match d {
-        DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Patroni(_) => true,
-        DbKind::Etcd(_) => false,
-    }
+/// Databases listen with a backlog like servers (MariaDB back_log 80..;
+/// PostgreSQL listen backlog 2 x max_connections capped by somaxconn); 511
+/// is near both in practice.
+pub const DB_BACKLOG: u32 = 511;
+
+/// Products whose nodes are declared in `section`.
+pub fn in_section(
+    section: crate::config::read::Section,
+) -> impl Iterator<Item = &'static ProductInfo> {
+    PRODUCTS
+        .iter()
+        .filter(move |p| p.sections.contains(&section))
 }
 
-/// The reference formula for how long node `n` takes to notice fault action
-/// `a` on `subjects`: `None` when `n` does not react to it, `Some(None)` when
-/// it is the reacting component but no formula applies.
-pub fn detection_formula(
-    spec: &ExperimentSpec,
-    n: &NodeSpec,
-    a: &FaultAction,
-    subjects: &[String],
-) -> Option<Option<FormulaRange>> {
-    match &n.kind {
-        NodeKind::Haproxy(h) => haproxy::formulas::detection(spec, h, a, subjects),
-        NodeKind::Nginx(x) => nginx::formulas::detection(spec, &n.name, x, a, subjects).map(Some),
-        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
-            None
-        }
-    }
+/// Every preset of every product, with its product.
+pub fn presets() -> impl Iterator<Item = (&'static ProductInfo, &'static crate::config::Preset)> {
+    PRODUCTS
+        .iter()
+        .flat_map(|p| p.presets.iter().map(move |x| (p, x)))
 }
 
-/// Whether node `n` hides the failures of `subjects` from clients (retries
-/// elsewhere), so no error-window formula applies.
-pub fn hides_failures(n: &NodeSpec, subjects: &[String]) -> bool {
-    match &n.kind {
-        NodeKind::Haproxy(h) => haproxy::formulas::hides_failures(h, subjects),
-        NodeKind::Nginx(_) => nginx::formulas::hides_failures(),
-        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
-            false
-        }
-    }
-}
-
-/// The checks a balancer node runs on the first of `members` it checks.
-fn check_timing(n: &NodeSpec, members: &[String]) -> Option<CheckTiming> {
-    match &n.kind {
-        NodeKind::Haproxy(h) => haproxy::formulas::check_timing(h, members),
-        // nginx has no active checks (passive max_fails only).
-        NodeKind::Nginx(_) => None,
-        NodeKind::Client(_) | NodeKind::Server(_) | NodeKind::App(_) | NodeKind::Database(_) => {
-            None
-        }
-    }
-}
-
-/// The reference's failover phases of the cluster node `n` belongs to, for
-/// products that have them.
-pub fn breakdown(spec: &ExperimentSpec, n: &NodeSpec) -> Option<Breakdown> {
-    let NodeKind::Database(d) = &n.kind else {
-        return None;
-    };
-    match &d.kind {
-        DbKind::Patroni(p) => {
-            let check = spec
-                .nodes
-                .values()
-                .find_map(|b| check_timing(b, &d.members));
-            patroni::for_cluster(spec, d, p, check)
-        }
-        DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Etcd(_) => None,
-    }
-}
-
-/// `--dry-run`: node kind `kind` as the experiment resolved it, one line (and
-/// the lines of its servers, for a balancer).
-pub fn describe(o: &mut String, kind: &NodeKind) {
-    use std::fmt::Write;
-    match kind {
-        NodeKind::Client(c) => client::describe(o, c),
-        NodeKind::Server(s) => server::describe(o, s),
-        NodeKind::App(a) => server::app::describe(o, a),
-        NodeKind::Haproxy(h) => haproxy::describe::describe(o, h),
-        NodeKind::Nginx(x) => nginx::describe::describe(o, x),
-        // A database cluster's settings are its product's spec, as resolved.
-        NodeKind::Database(d) => {
-            let _ = writeln!(
-                o,
-                "{} cluster `{}` of {} ({}): {:?}",
-                d.kind.label(),
-                d.cluster,
-                d.members.len(),
-                crate::describe::names(&d.members),
-                d.kind
-            );
-        }
-    }
+/// The product named `name`.
+pub fn find(name: &str) -> Option<&'static ProductInfo> {
+    PRODUCTS.iter().find(|p| p.name == name)
 }

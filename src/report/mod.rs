@@ -57,6 +57,15 @@ pub struct RunResult {
     pub breakdowns: Vec<Breakdown>,
 }
 
+/// The health checks a balancer runs on a cluster member: `inter`,
+/// `fastinter`, `rise` (HAProxy's names; the failover phases count them).
+#[derive(Clone, Copy, Debug)]
+pub struct CheckTiming {
+    pub inter: crate::engine::Dur,
+    pub fastinter: crate::engine::Dur,
+    pub rise: u32,
+}
+
 /// The analytic phases of one cluster's failover: (phase, lo, hi).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breakdown {

@@ -1,7 +1,7 @@
 //! Stage two of the configuration: validated plain data -> the model graph.
 
 use super::{Node, ProcState, Sim};
-use crate::config::spec::{ExperimentSpec, NodeKind};
+use crate::config::spec::ExperimentSpec;
 use crate::engine::{EventQueue, SimTime, rng};
 use crate::faults;
 use crate::metrics::{History, Recorder};
@@ -40,12 +40,12 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let mut nodes = Vec::with_capacity(names.len());
     for (i, n) in spec.nodes.values().enumerate() {
         let mut node_rng = rng::stream(seed, &n.name);
-        let cx = registry::BuildCx {
+        let mut cx = registry::BuildCx {
             id: &id,
             client_index: &mut client_index,
             rng: &mut node_rng,
         };
-        let (model, backlog) = registry::build(n, cx);
+        let (model, backlog) = registry::build(n, &mut cx);
         nodes.push(Node {
             name: n.name.clone(),
             host: hosts_of[i],
@@ -99,10 +99,10 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
 pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     for n in spec.nodes.values() {
-        if let NodeKind::Database(d) = &n.kind
-            && out.len() as u32 <= d.cluster_index
+        if let Some(c) = &n.cluster
+            && out.len() as u32 <= c.cluster_index
         {
-            out.push((d.cluster.clone(), registry::holds_client_data(&d.kind)));
+            out.push((c.cluster.clone(), n.kind.holds_client_data()));
         }
     }
     out

@@ -221,11 +221,11 @@ impl Sim {
         }
         for t in &a.targets {
             match a.kind {
-                FaultKind::Switchover => {
+                FaultKind::Action(action) => {
                     let candidate = a.candidate.as_deref().map(|c| self.node_id(c));
-                    self.admin(self.node_id(t), Admin::Switchover { candidate });
+                    let name = action.name;
+                    self.admin(self.node_id(t), Admin::Action { name, candidate });
                 }
-                FaultKind::Restart => self.admin(self.node_id(t), Admin::Restart),
                 FaultKind::Kill | FaultKind::Stop | FaultKind::Slow => {
                     let id = self.node_id(t);
                     self.process_fault(id, a.kind, a.recover, a.factor);

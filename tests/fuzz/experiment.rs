@@ -11,8 +11,9 @@
 use crate::engine;
 
 use engine::Verdict;
-use hasim::config::spec::{LoadSpec, NodeKind};
+use hasim::config::spec::NodeKind;
 use hasim::engine::{Dur, SimTime};
+use hasim::products::client::config::LoadSpec;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn corpus() -> Vec<String> {

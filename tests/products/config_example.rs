@@ -3,6 +3,9 @@
 
 use hasim::config::{self, spec::*};
 use hasim::engine::{Dur, SimTime};
+use hasim::products::client::config::*;
+use hasim::products::haproxy::config::*;
+use hasim::products::server::config::*;
 
 const EXAMPLE: &str = r#"
 [experiment]
@@ -338,7 +341,7 @@ fn complete_example() {
     assert_eq!((d3.weight, d3.fall, d3.maxconn), (10, 3, 32));
 
     // Apps: server keys + calls, defaults for the rest.
-    let NodeKind::App(a) = &spec.nodes["app3"].kind else {
+    let NodeKind::Server(BackendSpec::App(a)) = &spec.nodes["app3"].kind else {
         panic!()
     };
     assert_eq!((a.server.workers, a.server.queue_limit), (16, Some(100)));
@@ -366,7 +369,7 @@ fn complete_example() {
     assert_eq!(c1.connection, ConnectionMode::PerRequest);
 
     // Servers.
-    let NodeKind::Server(v) = &spec.nodes["db1"].kind else {
+    let NodeKind::Server(BackendSpec::Server(v)) = &spec.nodes["db1"].kind else {
         panic!()
     };
     assert_eq!((v.workers, v.backlog, v.queue_limit), (4, 128, None));
@@ -377,7 +380,7 @@ fn complete_example() {
             max: ms(3)
         }
     );
-    let NodeKind::Server(v) = &spec.nodes["db3"].kind else {
+    let NodeKind::Server(BackendSpec::Server(v)) = &spec.nodes["db3"].kind else {
         panic!()
     };
     assert_eq!((v.workers, v.check_status), (8, 503));

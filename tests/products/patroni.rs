@@ -5,11 +5,12 @@
 
 use crate::common;
 
-use hasim::components::Model;
-use hasim::components::db::patroni::{CheckTiming, failover_breakdown};
-use hasim::config::spec::{DbKind, NodeKind};
+use hasim::config::spec::NodeKind;
 use hasim::engine::{Dur, SimTime};
 use hasim::metrics::EventKind;
+use hasim::products::Model;
+use hasim::products::patroni::failover_breakdown;
+use hasim::report::CheckTiming;
 use hasim::report::RunResult;
 use hasim::sim::Sim;
 use std::path::Path;
@@ -136,18 +137,16 @@ fn failover_phases_match_the_analytic_breakdown_over_many_seeds() {
 fn pg_specs(
     spec: &hasim::config::spec::ExperimentSpec,
 ) -> (
-    hasim::config::spec::PatroniSpec,
-    hasim::config::spec::EtcdSpec,
+    hasim::products::patroni::config::PatroniSpec,
+    hasim::products::etcd::config::EtcdSpec,
 ) {
     let mut p = None;
     let mut e = None;
     for n in spec.nodes.values() {
-        if let NodeKind::Database(d) = &n.kind {
-            match &d.kind {
-                DbKind::Patroni(x) => p = Some(x.clone()),
-                DbKind::Etcd(x) => e = Some(x.clone()),
-                _ => {}
-            }
+        match &n.kind {
+            NodeKind::Patroni(x) => p = Some(x.clone()),
+            NodeKind::Etcd(x) => e = Some(x.clone()),
+            _ => {}
         }
     }
     (p.unwrap(), e.unwrap())

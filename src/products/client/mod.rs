@@ -2,13 +2,18 @@
 //! loop like k6's constant-vus executor (virtual users repeating an iteration).
 //! A client opens a new connection per request and records what it saw.
 
-use crate::config::spec::{Arrivals, ExperimentSpec, LoadSpec, NodeKind, StepSpec};
+pub mod config;
+mod product;
+
+use crate::config::spec::{ExperimentSpec, NodeKind};
+
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
+use crate::products::client::config::{Arrivals, LoadSpec, StepSpec};
 use rand_distr::{Distribution, Exp1};
 
 /// Open-loop arrivals issued per event, and how far ahead at most (measured:
@@ -427,7 +432,7 @@ pub fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
 }
 
 /// `--dry-run`: a client as the experiment resolved it.
-pub fn describe(o: &mut String, c: &crate::config::spec::ClientSpec) {
+pub fn describe(o: &mut String, c: &config::ClientSpec) {
     use std::fmt::Write;
     let _ = match &c.load {
         LoadSpec::Open(l) => {

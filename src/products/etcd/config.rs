@@ -1,8 +1,8 @@
 //! `type = "etcd"`: an etcd 3.4 cluster (1 or 3 members usually), the DCS of
 //! Patroni. Keys are etcd's own flags with `-` as `_`.
 
-use crate::config::database::DbRead;
 use crate::config::error::ConfigError;
+use crate::config::read::ReadCx;
 use crate::config::table::Reader;
 use crate::engine::Dur;
 
@@ -22,12 +22,12 @@ impl EtcdSpec {
     }
 }
 
-pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<EtcdSpec, ConfigError> {
+pub(crate) fn read<'a>(r: &mut Reader<'a>, ctx: &ReadCx<'_, 'a>) -> Result<EtcdSpec, ConfigError> {
     let heartbeat_interval = r.positive_duration("heartbeat_interval")?;
     let election_timeout = r.positive_duration("election_timeout")?;
-    let n = ctx.members.len();
+    let n = ctx.members().len();
     if n > 1 && n.is_multiple_of(2) {
-        (ctx.warn)(
+        ctx.warn(
             r,
             "count",
             format!(

@@ -14,17 +14,19 @@
 //! out").
 
 pub mod config;
+mod product;
 
-use crate::config::spec::{DatabaseSpec, DbKind};
 use crate::data::FinalData;
 use crate::engine::{Dur, Rng, SimTime};
+use crate::faults::RESTART;
 use crate::metrics::EventKind;
-use crate::process::Admin;
+use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::dcs::{
     DcsMsg, DcsOp, DcsRequest, DcsResult, DcsState, Failover, NONE, SyncKey,
 };
+use config::EtcdSpec;
 use rand::Rng as _;
 
 /// etcd's timers.
@@ -233,10 +235,7 @@ pub struct Etcd {
 }
 
 impl Etcd {
-    pub fn new(spec: &DatabaseSpec, me: NodeId, ids: &super::DbIds) -> Etcd {
-        let DbKind::Etcd(e) = &spec.kind else {
-            panic!("an etcd node needs an etcd spec");
-        };
+    pub fn new(e: &EtcdSpec, me: NodeId, ids: &DbIds) -> Etcd {
         let peers: Vec<NodeId> = ids.members.iter().copied().filter(|&m| m != me).collect();
         let n = peers.len();
         Etcd {
@@ -1003,7 +1002,7 @@ impl Process for Etcd {
     }
 
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-        if a == Admin::Restart {
+        if matches!(a, Admin::Action { name, .. } if name == RESTART.name) {
             // systemctl restart etcd: a clean stop and start, disk kept. The
             // old process's timers go with it (cancelled by `start`).
             ctx.log(self.me, EventKind::Info, "restarting etcd");

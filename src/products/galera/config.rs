@@ -5,8 +5,8 @@
 //! `conflict_rate`, `writeset_size`, `data_size`, `sst_rate`, `startup`) are
 //! documented in the preset.
 
-use crate::config::database::DbRead;
 use crate::config::error::ConfigError;
+use crate::config::read::ReadCx;
 use crate::config::spec::DistSpec;
 use crate::config::table::{Reader, Val};
 use crate::engine::Dur;
@@ -91,8 +91,11 @@ fn bytes(r: &mut Reader, key: &'static str) -> Result<u64, ConfigError> {
     })
 }
 
-pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<GaleraSpec, ConfigError> {
-    let n = ctx.members.len();
+pub(crate) fn read<'a>(
+    r: &mut Reader<'a>,
+    ctx: &ReadCx<'_, 'a>,
+) -> Result<GaleraSpec, ConfigError> {
+    let n = ctx.members().len();
     let mut evs = r.sub("evs")?;
     let keepalive_period = evs.positive_duration("keepalive_period")?;
     let inactive_check_period = evs.positive_duration("inactive_check_period")?;
@@ -142,7 +145,7 @@ pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<GaleraSpec, ConfigErr
                     format!(
                         "{} weights for {n} members ({})",
                         items.len(),
-                        ctx.members.join(", ")
+                        ctx.members().join(", ")
                     ),
                 ));
             }

@@ -62,11 +62,12 @@
 //! `wsrep_local_state` 0 here means "not in a Primary Component".
 
 pub mod config;
+mod product;
 
-use crate::config::spec::GaleraSpec;
-use crate::config::spec::{DatabaseSpec, DbKind};
+use crate::config::spec::ClusterSpec;
 use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
+use crate::faults::RESTART;
 use crate::metrics::EventKind;
 use crate::metrics::outcome::db;
 use crate::process::Process;
@@ -75,6 +76,7 @@ use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::sql::Sessions;
+use config::GaleraSpec;
 use rand::Rng as _;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -371,10 +373,7 @@ pub struct Galera {
 }
 
 impl Galera {
-    pub fn new(spec: &DatabaseSpec, me: NodeId, ids: &DbIds) -> Galera {
-        let DbKind::Galera(g) = &spec.kind else {
-            panic!("a galera node needs a galera spec");
-        };
+    pub fn new(spec: &ClusterSpec, g: &GaleraSpec, me: NodeId, ids: &DbIds) -> Galera {
         let n = ids.members.len();
         assert!(
             n <= 31,
@@ -1879,7 +1878,7 @@ impl Process for Galera {
     }
 
     fn admin(&mut self, ctx: &mut Ctx, _rng: &mut Rng, a: Admin) {
-        if a != Admin::Restart || !self.up {
+        if !matches!(a, Admin::Action { name, .. } if name == RESTART.name) || !self.up {
             return;
         }
         // `systemctl restart`: the provider sends LEAVE, mysqld closes its
@@ -2069,12 +2068,12 @@ mod tests {
     fn flow_control_interval_matches_the_g1_log() {
         // "Flow-control interval: [23, 23]" with 2 members, fc_limit 16.
         let mut g = Galera::new(
-            &DatabaseSpec {
+            &ClusterSpec {
                 cluster: "g".into(),
                 cluster_index: 0,
                 members: vec!["g1".into(), "g2".into()].into(),
-                kind: DbKind::Galera(spec(vec![1, 1], false, false)),
             },
+            &spec(vec![1, 1], false, false),
             0,
             &DbIds {
                 members: vec![0, 1],

@@ -2,8 +2,8 @@
 //! `balance` algorithms over them.
 
 use super::{Haproxy, Srv};
-use crate::config::spec::Balance;
 use crate::process::NodeId;
+use crate::products::haproxy::config::Balance;
 
 impl Srv {
     /// Can take one more connection now (`maxconn` 0 = unlimited).

@@ -2,10 +2,10 @@
 //! a failing one lasts, and the rise/fall state machine.
 
 use super::{CHECK_BIT, Haproxy, HaproxyTimer};
-use crate::config::spec::{HaproxyServerSpec, Observe, OnError};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use crate::process::{CallRef, Ctx, MsgKind, Req, ReqKind, TimerKey};
+use crate::products::haproxy::config::{HaproxyServerSpec, Observe, OnError};
 use rand::Rng as _;
 
 #[derive(Clone, Copy)]

@@ -1,7 +1,7 @@
 //! `--dry-run`: an HAProxy as the experiment resolved it.
 
-use crate::config::spec::HaproxySpec;
 use crate::engine::Dur;
+use crate::products::haproxy::config::HaproxySpec;
 use std::fmt::Write;
 
 pub fn describe(o: &mut String, h: &HaproxySpec) {

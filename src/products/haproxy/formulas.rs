@@ -2,10 +2,12 @@
 //! check marks a failed server down, or a recovered one up, printed beside
 //! the simulated figures.
 
-use crate::config::spec::{CheckKind, ExperimentSpec, FaultKind, HaproxyServerSpec, HaproxySpec};
+use crate::config::spec::{ExperimentSpec, FaultKind};
+
 use crate::engine::Dur;
 use crate::faults::FaultAction;
-use crate::products::patroni::CheckTiming;
+use crate::products::haproxy::config::{CheckKind, HaproxyServerSpec, HaproxySpec};
+use crate::report::CheckTiming;
 use crate::report::FormulaRange;
 
 /// Detection (or, for a recovery, re-admission) of fault action `a` on one of
@@ -80,7 +82,7 @@ fn failing_check(
         FaultKind::Blackhole | FaultKind::Partition => Some(c),
         FaultKind::PowerOff if spec.network.same_subnet => Some(c.min(spec.network.arp_timeout)),
         FaultKind::PowerOff => Some(c),
-        FaultKind::Slow | FaultKind::Switchover | FaultKind::Restart => None,
+        FaultKind::Slow | FaultKind::Action(_) => None,
     }
 }
 

@@ -14,11 +14,14 @@ mod kept;
 mod slowstart;
 mod timeouts;
 
-use crate::config::spec::{Balance, CheckKind, HaproxyMode, HaproxySpec};
+pub mod config;
+mod product;
+
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::process::Process;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
+use crate::products::haproxy::config::{Balance, CheckKind, HaproxyMode, HaproxySpec};
 use balance::Pick;
 use std::collections::VecDeque;
 

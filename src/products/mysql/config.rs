@@ -1,8 +1,8 @@
 //! `type = "mysql"`: MariaDB / MySQL asynchronous replication, one primary and
 //! read-only replicas (defaults in `models/mariadb-10.11.toml`).
 
-use crate::config::database::DbRead;
 use crate::config::error::ConfigError;
+use crate::config::read::ReadCx;
 use crate::config::spec::DistSpec;
 use crate::config::table::Reader;
 use crate::engine::Dur;
@@ -21,23 +21,23 @@ pub struct MysqlSpec {
     pub semi_sync_timeout: Dur,
 }
 
-pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<MysqlSpec, ConfigError> {
+pub(crate) fn read<'a>(r: &mut Reader<'a>, ctx: &ReadCx<'_, 'a>) -> Result<MysqlSpec, ConfigError> {
     let primary = match r.string_opt("primary")? {
         None => 0,
-        Some(p) => ctx.members.iter().position(|m| m == p).ok_or_else(|| {
+        Some(p) => ctx.members().iter().position(|m| m == p).ok_or_else(|| {
             r.error_at(
                 "primary",
                 format!(
                     "`{p}` is not a member of `{}` (members: {})",
-                    ctx.cluster,
-                    ctx.members.join(", ")
+                    ctx.name(),
+                    ctx.members().join(", ")
                 ),
             )
         })?,
     };
     let read_only = r.bool("read_only")?;
-    if !read_only && ctx.members.len() > 1 {
-        (ctx.warn)(
+    if !read_only && ctx.members().len() > 1 {
+        ctx.warn(
             r,
             "read_only",
             "replicas with read_only = false accept writes that never reach the primary: \

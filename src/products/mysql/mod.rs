@@ -15,10 +15,12 @@
 //! asynchronous replication until a replica catches up.
 
 pub mod config;
+mod product;
 
-use crate::config::spec::{DatabaseSpec, DbKind, MysqlSpec};
+use crate::config::spec::ClusterSpec;
 use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
+use crate::faults::RESTART;
 use crate::metrics::EventKind;
 use crate::metrics::outcome::db;
 use crate::process::Process;
@@ -27,6 +29,7 @@ use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
 use crate::products::{Timer, Wire};
 use crate::protocols::sql::{Query, Sessions};
+use config::MysqlSpec;
 use std::collections::VecDeque;
 
 /// MySQL's timers.
@@ -102,10 +105,7 @@ pub struct Mysql {
 }
 
 impl Mysql {
-    pub fn new(spec: &DatabaseSpec, me: NodeId, ids: &DbIds) -> Mysql {
-        let DbKind::Mysql(m) = &spec.kind else {
-            unreachable!("built from a mysql cluster")
-        };
+    pub fn new(spec: &ClusterSpec, m: &MysqlSpec, me: NodeId, ids: &DbIds) -> Mysql {
         let primary = ids.members[m.primary];
         Mysql {
             me,
@@ -429,7 +429,7 @@ impl Process for Mysql {
 
     /// A clean restart: clients get an error, the node comes back at once.
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-        if a == Admin::Restart {
+        if matches!(a, Admin::Action { name, .. } if name == RESTART.name) {
             self.sessions.close_all(ctx);
             self.crash();
             self.start(ctx, rng);

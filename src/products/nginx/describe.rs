@@ -1,6 +1,6 @@
 //! `--dry-run`: an nginx upstream as the experiment resolved it.
 
-use crate::config::spec::{NextUpstream, NginxSpec};
+use crate::products::nginx::config::{NextUpstream, NginxSpec};
 use std::fmt::Write;
 
 pub fn describe(o: &mut String, x: &NginxSpec) {

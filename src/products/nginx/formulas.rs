@@ -2,10 +2,12 @@
 //! noticed by the first request routed to it, after the timeout its failure
 //! takes.
 
-use crate::config::spec::{ExperimentSpec, FaultKind, NginxSpec};
+use crate::config::spec::{ExperimentSpec, FaultKind};
+
 use crate::engine::Dur;
 use crate::faults::FaultAction;
 use crate::products::client::open_loop_rate;
+use crate::products::nginx::config::NginxSpec;
 use crate::report::FormulaRange;
 
 /// Detection of fault action `a` on one of `subjects` by nginx `name`;
@@ -28,7 +30,7 @@ pub fn detection(
             (x.proxy_connect_timeout, "proxy_connect_timeout")
         }
         FaultKind::Kill => (rtt, "RTT"),
-        FaultKind::PowerOff | FaultKind::Slow | FaultKind::Switchover | FaultKind::Restart => {
+        FaultKind::PowerOff | FaultKind::Slow | FaultKind::Action(_) => {
             return None;
         }
     };

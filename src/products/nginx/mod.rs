@@ -6,13 +6,16 @@
 pub mod describe;
 pub mod formulas;
 
-use crate::config::spec::{NextUpstream, NginxSpec};
+pub mod config;
+mod product;
+
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
 use crate::process::NO_PEER;
 use crate::process::Process;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Req};
 use crate::products::Timer;
+use crate::products::nginx::config::{NextUpstream, NginxSpec};
 use rand::Rng as _;
 
 /// nginx's timers.

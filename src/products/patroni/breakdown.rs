@@ -2,16 +2,11 @@
 //! leader's host is lost (shared/reference/patroni-etcd.md §3.A,
 //! haproxy.md §4), for the summary and for checking the simulation.
 
-use crate::config::spec::{DistSpec, EtcdSpec, PatroniSpec};
+use crate::config::spec::DistSpec;
 use crate::engine::Dur;
-
-/// The HAProxy checks in front of the cluster: `inter`, `fastinter`, `rise`.
-#[derive(Clone, Copy, Debug)]
-pub struct CheckTiming {
-    pub inter: Dur,
-    pub fastinter: Dur,
-    pub rise: u32,
-}
+use crate::products::etcd::config::EtcdSpec;
+use crate::products::patroni::config::PatroniSpec;
+use crate::report::CheckTiming;
 
 /// A range a distribution mostly covers: constant d..d, uniform min..max,
 /// others median-ish..p99-ish.
@@ -83,16 +78,13 @@ pub fn failover_breakdown(
 /// `None` when its DCS is not an etcd cluster of the experiment.
 pub fn for_cluster(
     spec: &crate::config::spec::ExperimentSpec,
-    d: &crate::config::spec::DatabaseSpec,
+    d: &crate::config::spec::ClusterSpec,
     p: &PatroniSpec,
     check: Option<CheckTiming>,
 ) -> Option<crate::report::Breakdown> {
-    use crate::config::spec::{DbKind, NodeKind};
+    use crate::products::NodeKind;
     let etcd = spec.nodes.values().find_map(|e| match &e.kind {
-        NodeKind::Database(x) if p.dcs.contains(&e.name) => match &x.kind {
-            DbKind::Etcd(s) => Some(s),
-            DbKind::Galera(_) | DbKind::Mysql(_) | DbKind::Patroni(_) => None,
-        },
+        NodeKind::Etcd(s) if p.dcs.contains(&e.name) => Some(s),
         _ => None,
     })?;
     Some(crate::report::Breakdown {

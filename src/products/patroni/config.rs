@@ -3,8 +3,8 @@
 //! (`max_connections`, `wal_sender_timeout`); the rest are the model's
 //! service times.
 
-use crate::config::database::DbRead;
 use crate::config::error::ConfigError;
+use crate::config::read::ReadCx;
 use crate::config::spec::DistSpec;
 use crate::config::table::{Reader, Val};
 use crate::engine::Dur;
@@ -38,19 +38,22 @@ pub struct PatroniSpec {
     pub stop_time: DistSpec,
 }
 
-pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<PatroniSpec, ConfigError> {
+pub(crate) fn read<'a>(
+    r: &mut Reader<'a>,
+    ctx: &ReadCx<'_, 'a>,
+) -> Result<PatroniSpec, ConfigError> {
     let name = r
         .string_opt("dcs")?
         .ok_or_else(|| r.missing("dcs", "the etcd cluster Patroni uses, e.g. dcs = \"etcd\""))?;
     let at = r.item("dcs").expect("read above").at.clone();
-    let dcs = (ctx.cluster_ref)(name, &at, &r.key_path("dcs"), "etcd")?;
+    let dcs = ctx.cluster_ref(name, &at, &r.key_path("dcs"), "etcd")?;
     let ttl = r.positive_duration("ttl")?;
     let loop_wait = r.positive_duration("loop_wait")?;
     let retry_timeout = r.positive_duration("retry_timeout")?;
     if loop_wait + retry_timeout.times(2) > ttl {
         // Patroni 3.0.2 accepts it (3.2.0 enforces the rule): simulate it,
         // and say what it risks.
-        (ctx.warn)(
+        ctx.warn(
             r,
             "ttl",
             format!(
@@ -77,13 +80,13 @@ pub(crate) fn read(r: &mut Reader, ctx: &DbRead) -> Result<PatroniSpec, ConfigEr
             let Some(s) = e.as_str() else {
                 return Err(r.error_at("nofailover", "expected an array of member names"));
             };
-            if !ctx.members.iter().any(|m| m == s) {
+            if !ctx.members().iter().any(|m| m == s) {
                 return Err(r.error_at(
                     "nofailover",
                     format!(
                         "`{s}` is not a member of {} ({})",
-                        ctx.cluster,
-                        ctx.members.join(", ")
+                        ctx.name(),
+                        ctx.members().join(", ")
                     ),
                 ));
             }

@@ -10,23 +10,35 @@
 
 mod breakdown;
 
-pub use breakdown::{CheckTiming, failover_breakdown, for_cluster};
+pub use breakdown::{failover_breakdown, for_cluster};
+
+/// `patronictl switchover [--candidate]`, delivered to every member.
+pub const SWITCHOVER: Action = Action {
+    name: "switchover",
+    candidate: true,
+};
+/// The two processes of a Patroni node: the manager and its PostgreSQL.
+pub const POSTGRES: &str = "postgres";
+pub const PATRONI: &str = "patroni";
 
 pub mod config;
+mod product;
 
-use crate::config::spec::{DatabaseSpec, DbKind, Process};
+use crate::config::spec::ClusterSpec;
 use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
+use crate::faults::{Action, RESTART};
 use crate::metrics::EventKind;
 use crate::metrics::outcome::db;
-use crate::process::Admin;
 use crate::process::dist::Sampler;
+use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::dcs::{
     DcsMsg, DcsOp, DcsRequest, DcsResult, DcsState, Failover, NONE, SyncKey,
 };
 use crate::protocols::sql::{Query, Sessions};
+use config::PatroniSpec;
 use rand::Rng as _;
 
 /// The REST endpoint HAProxy's `option httpchk` asks (api.py `do_GET`).
@@ -326,10 +338,7 @@ pub fn attempt_timeout(hosts: usize, retry_timeout: Dur) -> Dur {
 }
 
 impl Patroni {
-    pub fn new(spec: &DatabaseSpec, me: NodeId, ids: &super::DbIds) -> Patroni {
-        let DbKind::Patroni(p) = &spec.kind else {
-            panic!("a Patroni node needs a Patroni spec");
-        };
+    pub fn new(spec: &ClusterSpec, p: &PatroniSpec, me: NodeId, ids: &DbIds) -> Patroni {
         let idx = ids.members.iter().position(|&m| m == me).expect("a member");
         let nofailover = spec
             .members
@@ -1812,14 +1821,14 @@ impl crate::process::Process for Patroni {
 
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
         match a {
-            Admin::Switchover { candidate } => {
+            Admin::Action { name, candidate } if name == SWITCHOVER.name => {
                 if self.patroni == Proc::Alive && self.has_lock {
                     ctx.log(self.me, EventKind::Info, "switchover requested");
                     self.switchover = Some(candidate.unwrap_or(NONE));
                     self.wake(ctx);
                 }
             }
-            Admin::Restart => {
+            Admin::Action { name, .. } if name == RESTART.name => {
                 if self.patroni != Proc::Alive || self.pg != Pg::Running {
                     return;
                 }
@@ -1831,10 +1840,10 @@ impl crate::process::Process for Patroni {
                 self.pg_stop(ctx, rng, AfterStop::Restart);
             }
             Admin::Process {
-                process: Process::Postgres,
+                process,
                 stop,
                 recover,
-            } => match (stop, recover) {
+            } if process == POSTGRES => match (stop, recover) {
                 (false, false) => {
                     if self.pg != Pg::Down {
                         ctx.log(self.me, EventKind::Info, "postgres killed");
@@ -1858,10 +1867,10 @@ impl crate::process::Process for Patroni {
                 }
             },
             Admin::Process {
-                process: Process::Patroni,
+                process,
                 stop,
                 recover,
-            } => match (stop, recover) {
+            } if process == PATRONI => match (stop, recover) {
                 (false, false) => {
                     ctx.log(
                         self.me,
@@ -1897,6 +1906,8 @@ impl crate::process::Process for Patroni {
                     }
                 }
             },
+            // Validation lets through only what `product.rs` declares.
+            Admin::Action { .. } | Admin::Process { .. } => {}
         }
     }
 

@@ -15,9 +15,9 @@
 
 use super::Inbound;
 use super::ServerTimer;
-use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
+use crate::products::server::config::{CallSpec, ConnectionMode};
 use std::collections::VecDeque;
 
 #[derive(Clone)]
@@ -291,8 +291,8 @@ impl Downstream {
 }
 
 /// `--dry-run`: an app as the experiment resolved it.
-pub fn describe(o: &mut String, a: &crate::config::spec::AppSpec) {
-    use crate::config::spec::ConnectionMode;
+pub fn describe(o: &mut String, a: &super::config::AppSpec) {
+    use crate::products::server::config::ConnectionMode;
     use std::fmt::Write;
     let calls: Vec<String> = a
         .calls

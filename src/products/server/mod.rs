@@ -6,12 +6,15 @@
 
 pub mod app;
 
-use crate::config::spec::ServerSpec;
+pub mod config;
+mod product;
+
 use crate::engine::{Dur, Rng, Slab};
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
 use crate::products::Timer;
+use crate::products::server::config::ServerSpec;
 use app::Downstream;
 use std::collections::VecDeque;
 
@@ -275,7 +278,7 @@ impl Process for Server {
 }
 
 /// `--dry-run`: a server as the experiment resolved it.
-pub fn describe(o: &mut String, s: &crate::config::spec::ServerSpec) {
+pub fn describe(o: &mut String, s: &config::ServerSpec) {
     use std::fmt::Write;
     let _ = writeln!(
         o,

@@ -1,0 +1,287 @@
+//! `[clients.NAME]`: load generators as k6 runs them, open loop (arrivals
+//! at a rate) or closed loop (virtual users); defaults in `models/k6.toml`.
+
+use crate::config::ConfigError;
+use crate::config::read::{ReadCx, bytes};
+use crate::config::spec::DistSpec;
+use crate::config::table::Reader;
+use crate::engine::{Dur, SimTime};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    /// nginx and HTTP semantics: POST (and LOCK, PATCH) are not idempotent.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Method::Get)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    pub target: String,
+    pub start: SimTime,
+    /// End of issuing new requests (default: experiment duration).
+    pub stop: SimTime,
+    /// Per-request timeout; k6's default is 60s (models/k6.toml).
+    pub timeout: Dur,
+    pub load: LoadSpec,
+}
+
+#[derive(Clone, Debug)]
+pub enum LoadSpec {
+    Open(OpenLoopSpec),
+    Closed(ClosedLoopSpec),
+}
+
+#[derive(Clone, Debug)]
+pub struct OpenLoopSpec {
+    /// (from instant, requests per second); first entry at `start`.
+    pub rate_steps: Vec<(SimTime, f64)>,
+    pub arrivals: Arrivals,
+    pub method: Method,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    Constant,
+    Poisson,
+}
+
+/// k6 constant-vus: each virtual user runs `iteration` again and again.
+#[derive(Clone, Debug)]
+pub struct ClosedLoopSpec {
+    pub vus: u32,
+    pub iteration: Vec<StepSpec>,
+    /// Each virtual user keeps its connection open between requests (k6's
+    /// default; `noConnectionReuse` turns it off).
+    pub keep_alive: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum StepSpec {
+    /// `count` requests in a row to the client's target.
+    Request { method: Method, count: u32 },
+    /// `sleep()`.
+    Sleep(DistSpec),
+}
+
+/// Reads a `[clients.NAME]` table over its preset.
+pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<ClientSpec, ConfigError> {
+    let duration = cx.duration();
+    let kind = r.string_enum("type", &["open", "closed"])?;
+    let target = cx.target(r, "target", "a client's target")?;
+    let timeout = r.positive_duration("timeout")?;
+    let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
+    if start >= duration {
+        return Err(r.error_at(
+            "start",
+            format!(
+                "start ({start}) must be before the end of the experiment ({})",
+                duration
+            ),
+        ));
+    }
+    let stop = r.duration_opt("stop")?.unwrap_or(duration);
+    if stop <= start {
+        return Err(r.error_at(
+            "stop",
+            format!("stop ({stop}) must be after start ({start})"),
+        ));
+    }
+    if stop > duration {
+        return Err(r.error_at(
+            "stop",
+            format!(
+                "stop ({stop}) is after the end of the experiment ({})",
+                duration
+            ),
+        ));
+    }
+    let load = if kind == "open" {
+        for k in ["vus", "iteration"] {
+            r.reject(k, &format!("`{k}` only applies to type = \"closed\""))?;
+        }
+        // The k6 preset's keep_alive is for virtual users; an open-loop
+        // client opens a connection per request and says so if asked.
+        if r.set_here("keep_alive") {
+            r.reject("keep_alive", "`keep_alive` only applies to type = \"closed\" (open-loop clients open a connection per request)")?;
+        }
+        r.has("keep_alive");
+        let rate = request_rate(r, "rate")?;
+        let mut rate_steps = vec![(SimTime(start.0), rate)];
+        for mut s in r.array_of_tables("rate_steps")? {
+            let at = s.duration("at")?;
+            let rate = request_rate(&mut s, "rate")?;
+            s.finish()?;
+            let prev = rate_steps.last().expect("first step").0;
+            if at.0 <= prev.0 {
+                return Err(s.error_at(
+                    "at",
+                    format!(
+                        "steps must come after start and after each other: {at} is not after {}",
+                        Dur(prev.0)
+                    ),
+                ));
+            }
+            if at >= stop {
+                return Err(s.error_at(
+                    "at",
+                    format!("the step at {at} is not before the client's stop ({stop})"),
+                ));
+            }
+            rate_steps.push((SimTime(at.0), rate));
+        }
+        let arrivals = match r.string_enum_opt("arrivals", &["constant", "poisson"])? {
+            Some("constant") => Arrivals::Constant,
+            _ => Arrivals::Poisson,
+        };
+        let method = method(
+            r.string_enum_opt("method", &["GET", "POST"])?
+                .unwrap_or("GET"),
+        );
+        let max_rate = rate_steps.iter().map(|s| s.1).fold(0.0, f64::max);
+        let waiting = max_rate * timeout.min(stop.saturating_sub(start)).as_secs_f64();
+        if waiting > MAX_WAITING {
+            // At the experiment's own key (the timeout may be a preset's).
+            let key = if r.set_here("timeout") {
+                "timeout"
+            } else {
+                "rate"
+            };
+            return Err(r.error_at(
+                key,
+                format!(
+                    "at {max_rate} requests/s (`rate`) with a timeout of {timeout}, up to \
+                     {waiting:.0} requests may wait at once when the target stops answering \
+                     ({} at ~{WAITING_BYTES} bytes each); at most {MAX_WAITING:.0} are \
+                     allowed: lower `rate` or `timeout`",
+                    bytes((waiting as u64).saturating_mul(WAITING_BYTES))
+                ),
+            ));
+        }
+        let mut requests = 0.0;
+        for (i, &(at, rate)) in rate_steps.iter().enumerate() {
+            let until = rate_steps.get(i + 1).map_or(SimTime(stop.0), |n| n.0);
+            requests += rate * until.since(at).as_secs_f64();
+        }
+        let total = cx.add_requests(requests);
+        if total > MAX_REQUESTS {
+            return Err(r.error_at(
+                "rate",
+                format!(
+                    "the open-loop clients up to this one issue ~{:.0} requests (`rate` x \
+                     time); a run may issue at most {MAX_REQUESTS:.0} (requests are numbered \
+                     in 32 bits; with --trace that is also ~{} of trace.csv): lower `rate` or \
+                     the experiment's `duration`",
+                    total,
+                    bytes((total.min(u64::MAX as f64) as u64).saturating_mul(TRACE_ROW_BYTES))
+                ),
+            ));
+        }
+        LoadSpec::Open(OpenLoopSpec {
+            rate_steps,
+            arrivals,
+            method,
+        })
+    } else {
+        for k in ["rate", "rate_steps", "arrivals"] {
+            r.reject(k, &format!("`{k}` only applies to type = \"open\""))?;
+        }
+        r.reject(
+            "method",
+            "a closed client gives the method per step: iteration = [{ request = \"POST\" }]",
+        )?;
+        let vus = r.u32_range("vus", 1, 1_000_000)?;
+        let keep_alive = r.bool("keep_alive")?;
+        let mut iteration = Vec::new();
+        if r.has("iteration") {
+            for mut s in r.array_of_tables("iteration")? {
+                let has_req = s.has("request");
+                let has_sleep = s.has("sleep");
+                let step = match (has_req, has_sleep) {
+                    (true, true) => {
+                        return Err(
+                            s.error_here("a step is either `request` or `sleep`; write two steps")
+                        );
+                    }
+                    (true, false) => StepSpec::Request {
+                        method: method(s.string_enum("request", &["GET", "POST"])?),
+                        count: s.u32_min_opt("count", 1)?.unwrap_or(1),
+                    },
+                    (false, true) => StepSpec::Sleep(s.dist("sleep")?),
+                    (false, false) => {
+                        return Err(s.error_here(
+                            "a step needs `request = \"GET\"` (or \"POST\") or `sleep = \"100ms\"`",
+                        ));
+                    }
+                };
+                s.finish()?;
+                iteration.push(step);
+            }
+            if !iteration
+                .iter()
+                .any(|s| matches!(s, StepSpec::Request { .. }))
+            {
+                return Err(r.error_at(
+                    "iteration",
+                    "an iteration needs at least one `request` step",
+                ));
+            }
+        } else {
+            iteration.push(StepSpec::Request {
+                method: Method::Get,
+                count: 1,
+            });
+        }
+        LoadSpec::Closed(ClosedLoopSpec {
+            vus,
+            iteration,
+            keep_alive,
+        })
+    };
+    Ok(ClientSpec {
+        target,
+        start: SimTime(start.0),
+        stop: SimTime(stop.0),
+        timeout,
+        load,
+    })
+}
+
+fn method(s: &str) -> Method {
+    if s == "POST" {
+        Method::Post
+    } else {
+        Method::Get
+    }
+}
+
+/// Highest open-loop rate accepted: at 10 M requests/s one simulated second
+/// is already ~60 M events; beyond it a typo (`1e30`) would run forever.
+const MAX_RATE: f64 = 1e7;
+
+/// A request rate: a number > 0 and at most [`MAX_RATE`] per second.
+fn request_rate(r: &mut Reader, key: &'static str) -> Result<f64, ConfigError> {
+    let rate = r.f64_positive(key)?;
+    if rate > MAX_RATE {
+        return Err(r.error_at(
+            key,
+            format!("at most {MAX_RATE:.0} requests per second, got {rate}"),
+        ));
+    }
+    Ok(rate)
+}
+/// Most requests an open-loop client may have waiting at once, at its
+/// highest rate, if every request waited its whole timeout (a blackholed
+/// target): each costs [`WAITING_BYTES`] (call, deadline, connection).
+const MAX_WAITING: f64 = 5e6;
+const WAITING_BYTES: u64 = 200;
+/// About the size of one row of trace.csv.
+const TRACE_ROW_BYTES: u64 = 60;
+/// Most requests the open-loop clients may issue in a run: operations are
+/// numbered in 32 bits.
+const MAX_REQUESTS: f64 = u32::MAX as f64;

@@ -1,0 +1,40 @@
+//! The client's registration: `[clients.NAME]`, load as k6 generates it.
+
+use super::config::{self, ClientSpec};
+use super::{Client, describe};
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::NodeSpec;
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::products::{BuildCx, Product};
+
+impl Product for Client {
+    type Spec = ClientSpec;
+    const TYPE: &'static str = "client";
+    const SECTIONS: &'static [Section] = &[Section::Client];
+    const PRESETS: &'static [Preset] = &[crate::preset!("k6")];
+    const HOLDS_CLIENT_DATA: bool = false;
+
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<ClientSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    /// Clients are numbered in experiment order (their operations' ids).
+    fn build(_node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
+        *cx.client_index += 1;
+        let target = (cx.id)(&c.target);
+        let m = Client::new(
+            *cx.client_index - 1,
+            target,
+            c.start,
+            c.stop,
+            c.timeout,
+            &c.load,
+        );
+        (m, 0)
+    }
+
+    fn describe(o: &mut String, _node: &NodeSpec, c: &ClientSpec) {
+        describe(o, c)
+    }
+}

@@ -1,0 +1,33 @@
+//! etcd's registration: `type = "etcd"` under `[databases.NAME]`.
+
+use super::Etcd;
+use super::config::{self, EtcdSpec};
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::NodeSpec;
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::faults::{Action, RESTART};
+use crate::products::{BuildCx, Product};
+
+impl Product for Etcd {
+    type Spec = EtcdSpec;
+    const TYPE: &'static str = "etcd";
+    const SECTIONS: &'static [Section] = &[Section::Database];
+    const PRESETS: &'static [Preset] = &[crate::preset!("etcd-3.4")];
+    /// etcd only serves its clients' cluster state (Patroni's keys).
+    const ACTIONS: &'static [&'static Action] = &[&RESTART];
+    const HOLDS_CLIENT_DATA: bool = false;
+
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<EtcdSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    fn build(node: &NodeSpec, spec: &EtcdSpec, cx: &mut BuildCx) -> (Etcd, u32) {
+        let (_, me, ids) = cx.cluster(node);
+        (Etcd::new(spec, me, &ids), crate::products::DB_BACKLOG)
+    }
+
+    fn describe(o: &mut String, node: &NodeSpec, spec: &EtcdSpec) {
+        crate::describe::cluster(o, node, &spec.clone().into());
+    }
+}

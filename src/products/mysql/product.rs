@@ -1,0 +1,35 @@
+//! Mysql's registration: `type = "mysql"` under `[databases.NAME]`.
+
+use super::Mysql;
+use super::config::{self, MysqlSpec};
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::NodeSpec;
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::faults::{Action, RESTART};
+use crate::products::{BuildCx, Product};
+
+impl Product for Mysql {
+    type Spec = MysqlSpec;
+    const TYPE: &'static str = "mysql";
+    const SECTIONS: &'static [Section] = &[Section::Database];
+    const PRESETS: &'static [Preset] = &[crate::preset!("mariadb-10.11")];
+    const ACTIONS: &'static [&'static Action] = &[&RESTART];
+    const HOLDS_CLIENT_DATA: bool = true;
+
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<MysqlSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    fn build(node: &NodeSpec, spec: &MysqlSpec, cx: &mut BuildCx) -> (Mysql, u32) {
+        let (cluster, me, ids) = cx.cluster(node);
+        (
+            Mysql::new(cluster, spec, me, &ids),
+            crate::products::DB_BACKLOG,
+        )
+    }
+
+    fn describe(o: &mut String, node: &NodeSpec, spec: &MysqlSpec) {
+        crate::describe::cluster(o, node, &spec.clone().into());
+    }
+}

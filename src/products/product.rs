@@ -1,0 +1,145 @@
+//! What a product registers: the [`Product`] trait. Its model's run is the
+//! [`Process`] trait; this is everything around the run — the name an
+//! experiment gives it, the sections it is declared in, its presets, its
+//! config reader, how a node's model is built, the `--dry-run` line, the
+//! analytic formulas and the operator actions it accepts.
+//!
+//! Required items are what every product must decide; provided ones are what
+//! most products do not have (formulas, operator actions).
+
+use super::{BuildCx, NodeKind};
+use crate::config::ConfigError;
+use crate::config::presets::Preset;
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::{ExperimentSpec, NodeSpec};
+use crate::config::table::Reader;
+use crate::faults::{Action, FaultAction};
+use crate::process::Process;
+use crate::report::{Breakdown, CheckTiming, FormulaRange};
+
+/// A product as the registry knows it. Implemented by the product's model.
+pub trait Product: Process + Sized {
+    /// Its settings after reading and validation (its own key names).
+    type Spec: Clone + std::fmt::Debug + Into<NodeKind>;
+
+    /// `type = "..."` in the experiment, and its name in messages.
+    const TYPE: &'static str;
+
+    /// The sections its nodes are declared in.
+    const SECTIONS: &'static [Section];
+
+    /// Its preset files under `models/`; the first is the default.
+    const PRESETS: &'static [Preset];
+
+    /// Its nodes hold client data the write history checks.
+    const HOLDS_CLIENT_DATA: bool;
+
+    /// Reads its table (already layered over the preset); the caller
+    /// rejects keys left unread.
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Self::Spec, ConfigError>;
+
+    /// Builds node `node`'s model: (model, listen backlog).
+    fn build(node: &NodeSpec, spec: &Self::Spec, cx: &mut BuildCx) -> (Self, u32);
+
+    /// `--dry-run`: the node as the experiment resolved it.
+    fn describe(o: &mut String, node: &NodeSpec, spec: &Self::Spec);
+
+    /// Its name in `--dry-run` (a section's word, where one product serves
+    /// two sections).
+    fn label(_spec: &Self::Spec) -> &'static str {
+        Self::TYPE
+    }
+
+    /// Operator actions it accepts as faults (`kind = "switchover"`), which
+    /// reach its model as [`crate::process::Admin::Action`].
+    const ACTIONS: &'static [&'static Action] = &[];
+
+    /// Its processes a kill or stop may name (`process = "postgres"`) when
+    /// a node runs several; they reach its model as
+    /// [`crate::process::Admin::Process`].
+    const PROCESSES: &'static [&'static str] = &[];
+
+    /// Refuses a `count` the model cannot hold, saying why.
+    fn check_count(_count: u32) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The reference formula for how long this node takes to notice fault
+    /// action `a` on `subjects`: `None` when it does not react to it,
+    /// `Some(None)` when it reacts but no formula applies.
+    fn detection(
+        _spec: &ExperimentSpec,
+        _node: &NodeSpec,
+        _own: &Self::Spec,
+        _a: &FaultAction,
+        _subjects: &[String],
+    ) -> Option<Option<FormulaRange>> {
+        None
+    }
+
+    /// This node hides the failures of `subjects` from its clients (retries
+    /// elsewhere), so no error-window formula applies.
+    fn hides_failures(_own: &Self::Spec, _subjects: &[String]) -> bool {
+        false
+    }
+
+    /// The health checks this node runs on the first of `members` it checks.
+    fn check_timing(_own: &Self::Spec, _members: &[String]) -> Option<CheckTiming> {
+        None
+    }
+
+    /// The reference's failover phases of this node's cluster.
+    fn breakdown(_spec: &ExperimentSpec, _node: &NodeSpec, _own: &Self::Spec) -> Option<Breakdown> {
+        None
+    }
+}
+
+/// A product's entry in [`super::PRODUCTS`]: what config plumbing and the
+/// registry-wide tests need without knowing the type.
+pub struct ProductInfo {
+    pub name: &'static str,
+    pub sections: &'static [Section],
+    pub presets: &'static [Preset],
+    pub holds_client_data: bool,
+    pub actions: &'static [&'static Action],
+    pub processes: &'static [&'static str],
+    pub read:
+        for<'a, 'b, 'r> fn(&'r mut Reader<'a>, &'r ReadCx<'b, 'a>) -> Result<NodeKind, ConfigError>,
+    pub check_count: fn(u32) -> Result<(), String>,
+}
+
+impl ProductInfo {
+    pub const fn of<P: Product>() -> ProductInfo {
+        ProductInfo {
+            name: P::TYPE,
+            sections: P::SECTIONS,
+            presets: P::PRESETS,
+            holds_client_data: P::HOLDS_CLIENT_DATA,
+            actions: P::ACTIONS,
+            processes: P::PROCESSES,
+            read: read_as::<P>,
+            check_count: P::check_count,
+        }
+    }
+
+    /// What its presets configure, in messages: "haproxy balancers", or
+    /// "servers and apps" for the only product of its sections.
+    pub fn noun(&self) -> String {
+        let sections: Vec<&str> = self.sections.iter().map(|s| s.plural()).collect();
+        let alone = self
+            .sections
+            .iter()
+            .all(|s| super::in_section(*s).count() == 1);
+        match alone {
+            true => sections.join(" and "),
+            false => format!("{} {}", self.name, sections.join(" and ")),
+        }
+    }
+}
+
+fn read_as<'a, P: Product>(
+    r: &mut Reader<'a>,
+    cx: &ReadCx<'_, 'a>,
+) -> Result<NodeKind, ConfigError> {
+    Ok(P::read(r, cx)?.into())
+}

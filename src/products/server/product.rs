@@ -1,0 +1,48 @@
+//! The server's registration: `[servers.NAME]` (a worker pool) and
+//! `[apps.NAME]` (one that also calls downstream services).
+
+use super::Server;
+use super::app::{self, CallCfg, Downstream};
+use super::config::{self, BackendSpec};
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::NodeSpec;
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::products::{BuildCx, Product};
+
+impl Product for Server {
+    type Spec = BackendSpec;
+    const TYPE: &'static str = "server";
+    const SECTIONS: &'static [Section] = &[Section::Server, Section::App];
+    const PRESETS: &'static [Preset] = &[crate::preset!("server")];
+    const HOLDS_CLIENT_DATA: bool = false;
+
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<BackendSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    fn build(_node: &NodeSpec, spec: &BackendSpec, cx: &mut BuildCx) -> (Server, u32) {
+        match spec {
+            BackendSpec::Server(s) => (Server::new(s, None), s.backlog),
+            BackendSpec::App(a) => {
+                let calls = a.calls.iter().map(|c| CallCfg::new(c, (cx.id)(&c.target)));
+                let app = Server::new(&a.server, Some(Downstream::new(calls.collect())));
+                (app, a.server.backlog)
+            }
+        }
+    }
+
+    fn describe(o: &mut String, _node: &NodeSpec, spec: &BackendSpec) {
+        match spec {
+            BackendSpec::Server(s) => super::describe(o, s),
+            BackendSpec::App(a) => app::describe(o, a),
+        }
+    }
+
+    fn label(spec: &BackendSpec) -> &'static str {
+        match spec {
+            BackendSpec::Server(_) => "server",
+            BackendSpec::App(_) => "app",
+        }
+    }
+}
