@@ -8,15 +8,7 @@
 //! - [`PRODUCTS`], the table config plumbing reads (names, sections,
 //!   presets, readers) and the registry-wide tests walk.
 
-pub mod client;
-pub mod etcd;
-pub mod galera;
-pub mod haproxy;
-pub mod mysql;
-pub mod nginx;
-pub mod patroni;
 mod product;
-pub mod server;
 
 pub use product::{Product, ProductInfo};
 
@@ -28,43 +20,47 @@ use crate::process::{Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 macro_rules! products {
-    ($($variant:ident($ty:ty)),+ $(,)?) => {
+    ($($(#[$attr:meta])* $variant:ident($module:ident::$model:ident)),+ $(,)?) => {
+        $($(#[$attr])* pub mod $module;)+
+        products!(@generate $($(#[$attr])* $variant($module::$model)),+);
+    };
+    (@generate $($(#[$attr:meta])* $variant:ident($ty:ty)),+) => {
         /// Every product's settings, as the experiment declared a node.
         #[derive(Clone, Debug)]
         pub enum NodeKind {
-            $($variant(<$ty as Product>::Spec)),+
+            $($(#[$attr])* $variant(<$ty as Product>::Spec)),+
         }
 
-        $(impl From<<$ty as Product>::Spec> for NodeKind {
+        $($(#[$attr])* impl From<<$ty as Product>::Spec> for NodeKind {
             fn from(s: <$ty as Product>::Spec) -> NodeKind {
                 NodeKind::$variant(s)
             }
         })+
 
         /// Every product, in registry order.
-        pub static PRODUCTS: &[ProductInfo] = &[$(ProductInfo::of::<$ty>()),+];
+        pub static PRODUCTS: &[ProductInfo] = &[$($(#[$attr])* ProductInfo::of::<$ty>()),+];
 
         impl NodeKind {
             /// The product's name (`type = "..."`).
             pub fn product(&self) -> &'static str {
-                match self { $(NodeKind::$variant(_) => <$ty as Product>::TYPE),+ }
+                match self { $($(#[$attr])* NodeKind::$variant(_) => <$ty as Product>::TYPE),+ }
             }
 
             /// The node's name in `--dry-run` and messages.
             pub fn label(&self) -> &'static str {
-                match self { $(NodeKind::$variant(s) => <$ty as Product>::label(s)),+ }
+                match self { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::label(s)),+ }
             }
 
             /// Its nodes hold client data the write history checks.
             pub fn holds_client_data(&self) -> bool {
-                match self { $(NodeKind::$variant(_) => <$ty as Product>::HOLDS_CLIENT_DATA),+ }
+                match self { $($(#[$attr])* NodeKind::$variant(_) => <$ty as Product>::HOLDS_CLIENT_DATA),+ }
             }
         }
 
         /// Builds node `n`'s model from its spec: (model, listen backlog).
         pub fn build(n: &NodeSpec, cx: &mut BuildCx) -> (Model, u32) {
             match &n.kind {
-                $(NodeKind::$variant(s) => {
+                $($(#[$attr])* NodeKind::$variant(s) => {
                     let (m, backlog) = <$ty as Product>::build(n, s, cx);
                     (Model::$variant(m), backlog)
                 }),+
@@ -73,7 +69,7 @@ macro_rules! products {
 
         /// `--dry-run`: node `n` as the experiment resolved it.
         pub fn describe(o: &mut String, n: &NodeSpec) {
-            match &n.kind { $(NodeKind::$variant(s) => <$ty as Product>::describe(o, n, s)),+ }
+            match &n.kind { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::describe(o, n, s)),+ }
         }
 
         /// The reference formula for how long node `n` takes to notice fault
@@ -86,7 +82,7 @@ macro_rules! products {
             subjects: &[String],
         ) -> Option<Option<FormulaRange>> {
             match &n.kind {
-                $(NodeKind::$variant(s) => <$ty as Product>::detection(spec, n, s, a, subjects)),+
+                $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::detection(spec, n, s, a, subjects)),+
             }
         }
 
@@ -94,21 +90,21 @@ macro_rules! products {
         /// (retries elsewhere), so no error-window formula applies.
         pub fn hides_failures(n: &NodeSpec, subjects: &[String]) -> bool {
             match &n.kind {
-                $(NodeKind::$variant(s) => <$ty as Product>::hides_failures(s, subjects)),+
+                $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::hides_failures(s, subjects)),+
             }
         }
 
         /// The checks a balancer node runs on the first of `members` it checks.
         pub fn check_timing(n: &NodeSpec, members: &[String]) -> Option<CheckTiming> {
             match &n.kind {
-                $(NodeKind::$variant(s) => <$ty as Product>::check_timing(s, members)),+
+                $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::check_timing(s, members)),+
             }
         }
 
         /// The reference's failover phases of the cluster node `n` belongs
         /// to, for products that have them.
         pub fn breakdown(spec: &ExperimentSpec, n: &NodeSpec) -> Option<Breakdown> {
-            match &n.kind { $(NodeKind::$variant(s) => <$ty as Product>::breakdown(spec, n, s)),+ }
+            match &n.kind { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::breakdown(spec, n, s)),+ }
         }
 
         /// Every model, for dispatch by `match`.
@@ -118,50 +114,50 @@ macro_rules! products {
         #[allow(clippy::large_enum_variant)]
         #[derive(Clone)]
         pub enum Model {
-            $($variant($ty)),+
+            $($(#[$attr])* $variant($ty)),+
         }
 
         /// Every product's timer, as the event queue carries it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Timer {
-            $($variant(<$ty as Process>::Timer),)+
+            $($(#[$attr])* $variant(<$ty as Process>::Timer),)+
         }
 
         impl Model {
             #[inline]
             pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-                match self { $(Model::$variant(m) => Process::start(m, ctx, rng)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::start(m, ctx, rng)),+ }
             }
             #[inline]
             pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
-                match self { $(Model::$variant(m) => Process::on_message(m, ctx, rng, msg)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::on_message(m, ctx, rng, msg)),+ }
             }
             /// Timer `t` of this process came due (a node's timers are
             /// always its own product's).
             #[inline]
             pub fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: Timer) {
                 match (self, t) {
-                    $((Model::$variant(m), Timer::$variant(t)) => Process::on_timer(m, ctx, rng, t),)+
+                    $($(#[$attr])* (Model::$variant(m), Timer::$variant(t)) => Process::on_timer(m, ctx, rng, t),)+
                     #[allow(unreachable_patterns)]
                     (_, t) => debug_assert!(false, "timer {t:?} reached another product"),
                 }
             }
             #[inline]
             pub fn on_established(&mut self, call: CallRef, at: SimTime) {
-                match self { $(Model::$variant(m) => Process::on_established(m, call, at)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::on_established(m, call, at)),+ }
             }
             #[inline]
             pub fn is_call_live(&self, call: CallRef) -> bool {
-                match self { $(Model::$variant(m) => Process::is_call_live(m, call)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::is_call_live(m, call)),+ }
             }
             pub fn inbound_peers(&self) -> Vec<(NodeId, CallRef)> {
-                match self { $(Model::$variant(m) => Process::inbound_peers(m)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::inbound_peers(m)),+ }
             }
             /// The process died: it restarts from `pristine` (this node's
             /// model at time zero), keeping what its product keeps.
             pub fn crash(&mut self, pristine: &Model) {
                 match self {
-                    $(Model::$variant(m) => match pristine {
+                    $($(#[$attr])* Model::$variant(m) => match pristine {
                         Model::$variant(p) => Process::crashed(m, p),
                         // A node's pristine copy is made from the node itself.
                         #[allow(unreachable_patterns)]
@@ -171,17 +167,17 @@ macro_rules! products {
             }
             #[inline]
             pub fn syn_backlog_full(&self) -> bool {
-                match self { $(Model::$variant(m) => Process::syn_backlog_full(m)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::syn_backlog_full(m)),+ }
             }
             #[inline]
             pub fn refuses(&self, kind: ReqKind) -> bool {
-                match self { $(Model::$variant(m) => Process::refuses(m, kind)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::refuses(m, kind)),+ }
             }
             pub fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
-                match self { $(Model::$variant(m) => Process::admin(m, ctx, rng, a)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::admin(m, ctx, rng, a)),+ }
             }
             pub fn final_data(&self) -> Option<FinalData<'_>> {
-                match self { $(Model::$variant(m) => Process::final_data(m)),+ }
+                match self { $($(#[$attr])* Model::$variant(m) => Process::final_data(m)),+ }
             }
         }
     };
@@ -204,6 +200,10 @@ pub enum Wire {
 }
 
 products! {
+    // A product that exists to prove the point above: a folder plus this
+    // line (and its unit tests run it through the whole pipeline).
+    #[cfg(test)]
+    Echo(echo::Echo),
     Client(client::Client),
     Server(server::Server),
     Haproxy(haproxy::Haproxy),

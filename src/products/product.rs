@@ -34,6 +34,11 @@ pub trait Product: Process + Sized {
     /// Its nodes hold client data the write history checks.
     const HOLDS_CLIENT_DATA: bool;
 
+    /// The smallest experiment that shows it working (its folder's
+    /// `example.toml`): the registry-wide tests parse, describe and run
+    /// every product's example.
+    const EXAMPLE: &'static str;
+
     /// Reads its table (already layered over the preset); the caller
     /// rejects keys left unread.
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Self::Spec, ConfigError>;
@@ -101,6 +106,7 @@ pub struct ProductInfo {
     pub sections: &'static [Section],
     pub presets: &'static [Preset],
     pub holds_client_data: bool,
+    pub example: &'static str,
     pub actions: &'static [&'static Action],
     pub processes: &'static [&'static str],
     pub read:
@@ -115,6 +121,7 @@ impl ProductInfo {
             sections: P::SECTIONS,
             presets: P::PRESETS,
             holds_client_data: P::HOLDS_CLIENT_DATA,
+            example: P::EXAMPLE,
             actions: P::ACTIONS,
             processes: P::PROCESSES,
             read: read_as::<P>,

@@ -16,3 +16,4 @@ mod mysql;
 mod patroni;
 mod pools;
 mod readme_example;
+mod registry;

@@ -13,6 +13,7 @@ impl Product for Client {
     const TYPE: &'static str = "client";
     const SECTIONS: &'static [Section] = &[Section::Client];
     const PRESETS: &'static [Preset] = &[crate::preset!("k6")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<ClientSpec, ConfigError> {

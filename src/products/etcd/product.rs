@@ -16,6 +16,7 @@ impl Product for Etcd {
     const PRESETS: &'static [Preset] = &[crate::preset!("etcd-3.4")];
     /// etcd only serves its clients' cluster state (Patroni's keys).
     const ACTIONS: &'static [&'static Action] = &[&RESTART];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<EtcdSpec, ConfigError> {

@@ -19,6 +19,7 @@ impl Product for Galera {
     const SECTIONS: &'static [Section] = &[Section::Database];
     const PRESETS: &'static [Preset] = &[crate::preset!("galera-26.4")];
     const ACTIONS: &'static [&'static Action] = &[&RESTART];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<GaleraSpec, ConfigError> {

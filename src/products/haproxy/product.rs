@@ -15,6 +15,7 @@ impl Product for Haproxy {
     const TYPE: &'static str = "haproxy";
     const SECTIONS: &'static [Section] = &[Section::Balancer];
     const PRESETS: &'static [Preset] = &[crate::preset!("haproxy-2.6")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<HaproxySpec, ConfigError> {

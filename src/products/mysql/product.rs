@@ -15,6 +15,7 @@ impl Product for Mysql {
     const SECTIONS: &'static [Section] = &[Section::Database];
     const PRESETS: &'static [Preset] = &[crate::preset!("mariadb-10.11")];
     const ACTIONS: &'static [&'static Action] = &[&RESTART];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<MysqlSpec, ConfigError> {

@@ -18,6 +18,7 @@ impl Product for Nginx {
     const TYPE: &'static str = "nginx";
     const SECTIONS: &'static [Section] = &[Section::Balancer];
     const PRESETS: &'static [Preset] = &[crate::preset!("nginx-1.22")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<NginxSpec, ConfigError> {

@@ -16,6 +16,7 @@ impl Product for Patroni {
     const TYPE: &'static str = "patroni";
     const SECTIONS: &'static [Section] = &[Section::Database];
     const PRESETS: &'static [Preset] = &[crate::preset!("patroni-3.0")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
     const ACTIONS: &'static [&'static Action] = &[&SWITCHOVER, &RESTART];
     const PROCESSES: &'static [&'static str] = &[POSTGRES, PATRONI];

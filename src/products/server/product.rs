@@ -15,6 +15,7 @@ impl Product for Server {
     const TYPE: &'static str = "server";
     const SECTIONS: &'static [Section] = &[Section::Server, Section::App];
     const PRESETS: &'static [Preset] = &[crate::preset!("server")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<BackendSpec, ConfigError> {
