@@ -17,13 +17,11 @@ pub use timer::{TimerKey, TimerTable};
 use crate::data::FinalData;
 use crate::engine::{Rng, SimTime};
 
-/// Node ids a database model needs besides its own.
+/// Node ids of a cluster member's cluster, in configuration order (itself
+/// included).
 #[derive(Clone, Debug, Default)]
 pub struct DbIds {
-    /// Its cluster's members, in configuration order (itself included).
     pub members: Vec<NodeId>,
-    /// The DCS (etcd) members a Patroni node talks to.
-    pub dcs: Vec<NodeId>,
 }
 
 /// An operator's action on a node, or a fault of one of its processes, as

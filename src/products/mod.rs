@@ -238,7 +238,6 @@ impl BuildCx<'_> {
             .expect("config gives every database node its cluster");
         let ids = DbIds {
             members: self.ids(&cluster.members),
-            dcs: Vec::new(),
         };
         ((cluster), (self.id)(&node.name), ids)
     }

@@ -95,7 +95,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
 }
 
 /// The database clusters by cluster index: name, and whether it holds client
-/// data (an etcd cluster only serves Patroni).
+/// data (a cluster-state store such as etcd holds none).
 pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     for n in spec.nodes.values() {

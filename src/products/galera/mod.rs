@@ -2077,7 +2077,6 @@ mod tests {
             0,
             &DbIds {
                 members: vec![0, 1],
-                dcs: Vec::new(),
             },
         );
         g.view_members = 0b11;

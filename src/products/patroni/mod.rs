@@ -338,7 +338,14 @@ pub fn attempt_timeout(hosts: usize, retry_timeout: Dur) -> Dur {
 }
 
 impl Patroni {
-    pub fn new(spec: &ClusterSpec, p: &PatroniSpec, me: NodeId, ids: &DbIds) -> Patroni {
+    /// `dcs`: the etcd members it talks to.
+    pub fn new(
+        spec: &ClusterSpec,
+        p: &PatroniSpec,
+        me: NodeId,
+        ids: &DbIds,
+        dcs: Vec<NodeId>,
+    ) -> Patroni {
         let idx = ids.members.iter().position(|&m| m == me).expect("a member");
         let nofailover = spec
             .members
@@ -349,7 +356,7 @@ impl Patroni {
             ttl: p.ttl,
             loop_wait: p.loop_wait,
             retry_timeout: p.retry_timeout,
-            attempt_timeout: attempt_timeout(ids.dcs.len(), p.retry_timeout),
+            attempt_timeout: attempt_timeout(dcs.len(), p.retry_timeout),
             max_lag_writes: p.maximum_lag_on_failover / p.wal_per_write,
             primary_start_timeout: p.primary_start_timeout,
             sync_mode: p.synchronous_mode,
@@ -370,7 +377,7 @@ impl Patroni {
             me,
             idx,
             members: ids.members.clone(),
-            dcs: ids.dcs.clone(),
+            dcs,
             cluster: spec.cluster_index,
             cfg,
             log: DataLog::default(),

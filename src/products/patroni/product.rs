@@ -26,10 +26,10 @@ impl Product for Patroni {
     }
 
     fn build(node: &NodeSpec, spec: &PatroniSpec, cx: &mut BuildCx) -> (Patroni, u32) {
-        let (cluster, me, mut ids) = cx.cluster(node);
-        ids.dcs = cx.ids(&spec.dcs);
+        let (cluster, me, ids) = cx.cluster(node);
+        let dcs = cx.ids(&spec.dcs);
         (
-            Patroni::new(cluster, spec, me, &ids),
+            Patroni::new(cluster, spec, me, &ids, dcs),
             crate::products::DB_BACKLOG,
         )
     }
