@@ -2,7 +2,7 @@
 //! no leader without a quorum, CheckQuorum step-down, and the leader key
 //! lease seen through Patroni.
 
-use hasim::components::Model;
+use hasim::products::Model;
 use hasim::engine::SimTime;
 use hasim::metrics::EventKind;
 use hasim::sim::Sim;

@@ -5,8 +5,8 @@
 
 use crate::common;
 
-use hasim::components::Model;
-use hasim::components::db::patroni::{CheckTiming, failover_breakdown};
+use hasim::products::Model;
+use hasim::products::patroni::{CheckTiming, failover_breakdown};
 use hasim::config::spec::{DbKind, NodeKind};
 use hasim::engine::{Dur, SimTime};
 use hasim::metrics::EventKind;
