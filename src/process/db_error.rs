@@ -29,6 +29,20 @@ pub enum Meaning {
     LockWaitTimeout,
 }
 
+impl Meaning {
+    /// Its name in summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Meaning::NotReady => "not_ready",
+            Meaning::CommitFailed => "commit_failed",
+            Meaning::TooManyConnections => "too_many_connections",
+            Meaning::ReadOnly => "read_only",
+            Meaning::Deadlock => "deadlock",
+            Meaning::LockWaitTimeout => "lock_wait_timeout",
+        }
+    }
+}
+
 /// The longest code a product prints: Redis's `CLUSTERDOWN` needs 11;
 /// MySQL's error numbers and PostgreSQL's SQLSTATEs need 5.
 const CODE_LEN: usize = 11;
