@@ -27,7 +27,7 @@ impl Haproxy {
         if let Some(i) = s.srv {
             // `observe layer7`: 5xx but 501 and 505 are errors. A
             // database's error counts as one, as it did when it travelled
-            // as a status >= 1000 (only tcp mode carries it).
+            // as a status >= 1000.
             let error = match answer {
                 MsgKind::Response { status } => status >= 500 && status != 501 && status != 505,
                 _ => true,
