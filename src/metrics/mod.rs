@@ -13,6 +13,7 @@ pub use outcome::{FAILURE_KINDS, KIND_COUNT, Outcome};
 pub use timeline::{Bucket, Timeline};
 
 use crate::engine::SimTime;
+use crate::process::DbError;
 use std::io::Write;
 
 /// A state change of a component, as it would log it.
@@ -86,11 +87,50 @@ impl EventKind {
     }
 }
 
+/// Database errors counted by the product's code: the breakdown of the
+/// `db_*` failure kinds the summary prints. A run sees a handful of distinct
+/// codes, so a list searched from the front costs less than a map.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DbCodes(Vec<(DbError, u64)>);
+
+impl DbCodes {
+    #[inline]
+    pub fn add(&mut self, e: DbError) {
+        match self.0.iter_mut().find(|(x, _)| *x == e) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((e, 1)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The errors counted as failure kind `kind`, most frequent first (ties
+    /// by code, then meaning, so the order never depends on arrival).
+    pub fn of_kind(&self, kind: usize) -> Vec<(DbError, u64)> {
+        let mut v: Vec<(DbError, u64)> = self
+            .0
+            .iter()
+            .copied()
+            .filter(|(e, _)| outcome::db_kind(e.meaning) == kind)
+            .collect();
+        v.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(a.0.code.cmp(&b.0.code))
+                .then(a.0.cmp(&b.0))
+        });
+        v
+    }
+}
+
 /// Failures attributed to one fault action (the segment from it to the next).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Window {
     pub failed: u64,
     pub by_kind: [u64; KIND_COUNT],
+    /// The database errors among them, by code.
+    pub db_codes: DbCodes,
     /// Issue instant of the first and last failed request.
     pub first_start: Option<SimTime>,
     pub last_start: Option<SimTime>,
@@ -100,9 +140,12 @@ pub struct Window {
 }
 
 impl Window {
-    fn add(&mut self, start: SimTime, end: SimTime, kind: usize) {
+    fn add(&mut self, start: SimTime, end: SimTime, kind: usize, db: Option<DbError>) {
         self.failed += 1;
         self.by_kind[kind] += 1;
+        if let Some(e) = db {
+            self.db_codes.add(e);
+        }
         if self.first_end.is_none() {
             self.first_start = Some(start);
             self.first_end = Some(end);
@@ -125,6 +168,8 @@ pub struct Recorder {
     pub requests: u64,
     pub failed: u64,
     pub by_kind: [u64; KIND_COUNT],
+    /// The database errors among the failures, by code.
+    pub db_codes: DbCodes,
     /// Instants of fault actions, ascending; failures are attributed to the
     /// last action at or before the instant the client saw them.
     pub fault_instants: Vec<SimTime>,
@@ -152,6 +197,7 @@ impl Recorder {
             requests: 0,
             failed: 0,
             by_kind: [0; KIND_COUNT],
+            db_codes: DbCodes::default(),
             fault_instants,
             before_faults: Window::default(),
             windows: vec![Window::default(); n],
@@ -189,9 +235,16 @@ impl Recorder {
             Some(k) => {
                 self.failed += 1;
                 self.by_kind[k] += 1;
+                let db = match outcome {
+                    Outcome::Db(e) => Some(e),
+                    _ => None,
+                };
+                if let Some(e) = db {
+                    self.db_codes.add(e);
+                }
                 match self.segment(end) {
-                    0 => self.before_faults.add(start, end, k),
-                    s => self.windows[s - 1].add(start, end, k),
+                    0 => self.before_faults.add(start, end, k, db),
+                    s => self.windows[s - 1].add(start, end, k, db),
                 }
             }
         }

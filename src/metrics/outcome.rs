@@ -1,5 +1,7 @@
 //! What a client saw for one request.
 
+use crate::process::{DbError, Meaning};
+
 /// The ways a request ends, as a client library reports them. HTTP statuses
 /// outside 200..=399 and network errors are failures (k6's `http_req_failed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,28 +20,8 @@ pub enum Outcome {
     Timeout,
     /// EHOSTUNREACH / connect timeout at the client.
     Unreachable,
-    /// A database error reply (one of the `db` codes below).
-    Db(u16),
-}
-
-/// Database errors travel as reply statuses of 1000 and more: MySQL error
-/// numbers, with PostgreSQL's SQLSTATEs mapped to the MySQL error of the same
-/// meaning.
-pub mod db {
-    /// ER_UNKNOWN_COM_ERROR 1047 "WSREP has not yet prepared node for
-    /// application use" (Galera non-Primary); PostgreSQL 57P03 "the database
-    /// system is starting up / shutting down".
-    pub const NOT_READY: u16 = 1047;
-    /// ER_ERROR_DURING_COMMIT 1180 "Not connected to Primary Component": a
-    /// commit that was waiting when its node left the Primary Component.
-    pub const COMMIT_FAILED: u16 = 1180;
-    /// ER_LOCK_WAIT_TIMEOUT 1205 (wsrep_sync_wait past causal_read_timeout).
-    pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
-    /// ER_LOCK_DEADLOCK 1213: a Galera certification conflict.
-    pub const DEADLOCK: u16 = 1213;
-    /// ER_OPTION_PREVENTS_STATEMENT 1290 (--read-only); PostgreSQL 25006
-    /// "cannot execute INSERT in a read-only transaction".
-    pub const READ_ONLY: u16 = 1290;
+    /// A database's error reply, in the product's code.
+    Db(DbError),
 }
 
 /// Failure kinds counted separately, in report order.
@@ -84,10 +66,7 @@ impl Outcome {
             Outcome::Closed => 8,
             Outcome::Timeout => 9,
             Outcome::Unreachable => 10,
-            Outcome::Db(db::READ_ONLY) => 12,
-            Outcome::Db(db::DEADLOCK) => 13,
-            Outcome::Db(db::LOCK_WAIT_TIMEOUT) => 14,
-            Outcome::Db(_) => 11,
+            Outcome::Db(e) => db_kind(e.meaning),
         })
     }
 
@@ -99,7 +78,8 @@ impl Outcome {
     /// A short label for traces.
     pub fn label(self) -> String {
         match self {
-            Outcome::Ok(s) | Outcome::Http(s) | Outcome::Db(s) => s.to_string(),
+            Outcome::Ok(s) | Outcome::Http(s) => s.to_string(),
+            Outcome::Db(e) => e.code.to_string(),
             o => Outcome::kind_name(o.failure_index().unwrap_or(0)).to_string(),
         }
     }
@@ -109,10 +89,56 @@ impl Outcome {
     pub fn from_status(status: u16) -> Outcome {
         if (200..400).contains(&status) {
             Outcome::Ok(status)
-        } else if status >= 1000 {
-            Outcome::Db(status)
         } else {
             Outcome::Http(status)
         }
+    }
+}
+
+/// The failure kind a database error counts as. Kinds are coarser than
+/// meanings: the kinds are the columns of every CSV and JSON output and of
+/// the baselines, which a new meaning must not reshape; the summary shows
+/// the codes within a kind.
+#[inline]
+pub const fn db_kind(m: Meaning) -> usize {
+    match m {
+        // A statement the cluster could not take, at this node: try another.
+        Meaning::NotReady | Meaning::CommitFailed | Meaning::TooManyConnections => 11,
+        Meaning::ReadOnly => 12,
+        Meaning::Deadlock => 13,
+        Meaning::LockWaitTimeout => 14,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::DbErrorCode;
+
+    fn db(code: &str, meaning: Meaning) -> Outcome {
+        Outcome::Db(DbErrorCode::new(code, "", "", meaning).error)
+    }
+
+    #[test]
+    fn database_errors_count_by_meaning_and_trace_their_code() {
+        let kind = |o: Outcome| Outcome::kind_name(o.failure_index().unwrap());
+        assert_eq!(kind(db("57P03", Meaning::NotReady)), "db_not_ready");
+        assert_eq!(kind(db("1180", Meaning::CommitFailed)), "db_not_ready");
+        assert_eq!(
+            kind(db("53300", Meaning::TooManyConnections)),
+            "db_not_ready"
+        );
+        assert_eq!(kind(db("25006", Meaning::ReadOnly)), "db_read_only");
+        assert_eq!(kind(db("1213", Meaning::Deadlock)), "db_deadlock");
+        assert_eq!(kind(db("1205", Meaning::LockWaitTimeout)), "db_timeout");
+        assert_eq!(db("57P03", Meaning::NotReady).label(), "57P03");
+        assert_eq!(db("1047", Meaning::NotReady).label(), "1047");
+    }
+
+    #[test]
+    fn statuses_are_http_whatever_their_number() {
+        assert_eq!(Outcome::from_status(200), Outcome::Ok(200));
+        assert_eq!(Outcome::from_status(503), Outcome::Http(503));
+        assert_eq!(Outcome::from_status(1047), Outcome::Http(1047));
     }
 }

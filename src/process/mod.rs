@@ -6,11 +6,13 @@
 //! path — so a product whose model lacks a required piece does not compile.
 
 pub(crate) mod context;
+pub mod db_error;
 pub mod dist;
 mod msg;
 pub mod timer;
 
 pub use context::Ctx;
+pub use db_error::{DbError, DbErrorCode, Meaning};
 pub use msg::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind};
 pub use timer::{TimerKey, TimerTable};
 

@@ -1,7 +1,7 @@
 //! What travels between processes: messages (a connect, a request, a reply,
 //! a cluster protocol's message) and the events the queue holds.
 
-use super::TimerKey;
+use super::{DbError, TimerKey};
 use crate::products::{Timer, Wire};
 
 pub type NodeId = u32;
@@ -84,8 +84,11 @@ pub enum MsgKind {
     Refused,
     /// EHOSTUNREACH from the caller's own kernel: ARP for the host failed.
     Unreachable,
-    /// The reply to the request.
+    /// The reply to the request (a database's OK is a 200).
     Response { status: u16 },
+    /// A database's error reply to a statement, in the product's code with
+    /// its meaning; proxies pass it on as it is.
+    DbError(DbError),
     /// RST on an established connection (the peer process died, or was cut).
     Reset,
     /// FIN with no reply (HAProxy tcp mode giving up, truncated response).

@@ -2,12 +2,16 @@
 //! or kept by a pool), one statement at a time on each, `max_connections`.
 
 use crate::engine::{SimTime, Slab};
-use crate::metrics::outcome::db;
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
+use crate::process::{CallRef, Ctx, DbError, Msg, MsgKind, NodeId, ReqKind};
 
-/// ER_CON_COUNT_ERROR 1040 "Too many connections" (MySQL, MariaDB);
-/// PostgreSQL's 53300 "too many clients already" means the same.
-pub const TOO_MANY_CONNECTIONS: u16 = 1040;
+/// The errors the sessions answer with on their own, in the product's codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionErrors {
+    /// A connection beyond `max_connections`.
+    pub too_many_connections: DbError,
+    /// A statement in progress when the server shuts down cleanly.
+    pub shutting_down: DbError,
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Conn {
@@ -34,13 +38,15 @@ pub struct Query {
 pub struct Sessions {
     conns: Slab<Conn>,
     max_connections: u32,
+    errors: SessionErrors,
 }
 
 impl Sessions {
-    pub fn new(max_connections: u32) -> Sessions {
+    pub fn new(max_connections: u32, errors: SessionErrors) -> Sessions {
         Sessions {
             conns: Slab::default(),
             max_connections,
+            errors,
         }
     }
 
@@ -50,13 +56,8 @@ impl Sessions {
         match msg.kind {
             MsgKind::Connect(req) if req.kind == ReqKind::Work => {
                 if self.conns.len() as u32 >= self.max_connections {
-                    ctx.send(
-                        msg.from,
-                        msg.call,
-                        MsgKind::Response {
-                            status: TOO_MANY_CONNECTIONS,
-                        },
-                    );
+                    let refusal = MsgKind::DbError(self.errors.too_many_connections);
+                    ctx.send(msg.from, msg.call, refusal);
                     return None;
                 }
                 let c = Conn {
@@ -133,8 +134,18 @@ impl Sessions {
             .is_some_and(|c| c.busy)
     }
 
-    /// Answers the statement on session `id`; a kept session stays open.
-    pub fn reply(&mut self, ctx: &mut Ctx, id: CallRef, status: u16) {
+    /// The statement on session `id` succeeded; a kept session stays open.
+    pub fn ok(&mut self, ctx: &mut Ctx, id: CallRef) {
+        self.reply(ctx, id, MsgKind::Response { status: 200 });
+    }
+
+    /// The statement on session `id` failed with `e`; a kept session stays
+    /// open.
+    pub fn fail(&mut self, ctx: &mut Ctx, id: CallRef, e: DbError) {
+        self.reply(ctx, id, MsgKind::DbError(e));
+    }
+
+    fn reply(&mut self, ctx: &mut Ctx, id: CallRef, answer: MsgKind) {
         let Some(c) = self.conns.get_mut(id.slot, id.generation) else {
             return;
         };
@@ -144,10 +155,10 @@ impl Sessions {
         if c.keep {
             c.busy = false;
             let (caller, call) = (c.caller, c.call);
-            ctx.send_peer(caller, call, id.slot, MsgKind::Response { status });
+            ctx.send_peer(caller, call, id.slot, answer);
         } else {
             let c = self.conns.remove(id.slot, id.generation).expect("found");
-            ctx.send(c.caller, c.call, MsgKind::Response { status });
+            ctx.send(c.caller, c.call, answer);
         }
     }
 
@@ -157,13 +168,8 @@ impl Sessions {
         for (slot, generation) in self.conns.keys() {
             let c = self.conns.remove(slot, generation).expect("listed");
             if c.busy {
-                ctx.send(
-                    c.caller,
-                    c.call,
-                    MsgKind::Response {
-                        status: db::NOT_READY,
-                    },
-                );
+                let e = MsgKind::DbError(self.errors.shutting_down);
+                ctx.send(c.caller, c.call, e);
             } else {
                 ctx.send(c.caller, c.call, MsgKind::Closed);
             }

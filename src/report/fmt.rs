@@ -3,7 +3,7 @@
 //! the same run always gives the same bytes.
 
 use crate::engine::SimTime;
-use crate::metrics::{FAILURE_KINDS, KIND_COUNT};
+use crate::metrics::{DbCodes, FAILURE_KINDS, KIND_COUNT};
 
 /// `t - origin` in signed nanoseconds.
 pub(crate) fn rel_ns(t: SimTime, origin: SimTime) -> i128 {
@@ -56,6 +56,33 @@ pub(crate) fn kinds(by_kind: &[u64; KIND_COUNT], sep: &str) -> String {
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.iter()
         .map(|&(k, n)| format!("{}: {n}", FAILURE_KINDS[k]))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The product codes behind the nonzero database failure kinds, kinds in the
+/// order of [`kinds`], codes most frequent first, as
+/// `db_not_ready: 412 (1047: 400, 1180: 12)<sep>db_deadlock: 3 (1213: 3)`;
+/// empty without database errors.
+pub(crate) fn db_codes(by_kind: &[u64; KIND_COUNT], codes: &DbCodes, sep: &str) -> String {
+    let mut v: Vec<(usize, u64)> = by_kind
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.iter()
+        .filter_map(|&(k, n)| {
+            let of_kind = codes.of_kind(k);
+            (!of_kind.is_empty()).then(|| {
+                let list: Vec<String> = of_kind
+                    .iter()
+                    .map(|(e, c)| format!("{}: {c}", e.code))
+                    .collect();
+                format!("{}: {n} ({})", FAILURE_KINDS[k], list.join(", "))
+            })
+        })
         .collect::<Vec<_>>()
         .join(sep)
 }

@@ -1,10 +1,10 @@
 //! The end summary of a run, as text (k6-like) and as JSON with the same
 //! figures. Times of a fault action are relative to its instant.
 
-use super::fmt::{kinds, latency, percent, rel_ns, round, secs};
+use super::fmt::{db_codes, kinds, latency, percent, rel_ns, round, secs};
 use super::{FaultReport, FormulaRange, RunResult};
 use crate::engine::SimTime;
-use crate::metrics::{FAILURE_KINDS, Histogram, KIND_COUNT, Window};
+use crate::metrics::{DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::fmt::Write as _;
@@ -142,6 +142,10 @@ pub fn summary_text(r: &RunResult) -> String {
         kinds(&rec.by_kind, "  ")
     );
     row(&mut s, "failed", failed.trim_end());
+    if !rec.db_codes.is_empty() {
+        let codes = db_codes(&rec.by_kind, &rec.db_codes, "  ");
+        row(&mut s, "db error codes", &codes);
+    }
     row(&mut s, "latency (all)", &latency_line(&rec.overall));
     row(&mut s, "latency (ok)", &latency_line(&rec.overall_ok));
     if rec.before_faults.failed > 0 {
@@ -173,6 +177,10 @@ pub fn summary_text(r: &RunResult) -> String {
         );
         fault_row(&mut s, "detected after", &detection_text(f));
         fault_row(&mut s, "error window", &window_text(f));
+        if !f.window.db_codes.is_empty() {
+            let codes = db_codes(&f.window.by_kind, &f.window.db_codes, "  ");
+            fault_row(&mut s, "db error codes", &codes);
+        }
         if let (Some(a), Some(b)) = (f.window.first_end, f.window.last_end) {
             let seen = format!(
                 "{}s .. {}s",
@@ -207,6 +215,50 @@ impl Serialize for Kinds<'_> {
         let mut m = ser.serialize_map(Some(n))?;
         for (k, &c) in self.0.iter().enumerate().filter(|&(_, &c)| c > 0) {
             m.serialize_entry(FAILURE_KINDS[k], &c)?;
+        }
+        m.end()
+    }
+}
+
+/// The database errors behind the `db_*` failure kinds: kind -> a list of
+/// `{code, meaning, count}`, kinds in `FAILURE_KINDS` order, codes in their
+/// text order (so that runs compare line by line).
+struct DbErrors<'a>(&'a DbCodes);
+
+impl DbErrors<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Serialize)]
+struct DbErrorJson<'a> {
+    code: &'a str,
+    meaning: &'static str,
+    count: u64,
+}
+
+impl Serialize for DbErrors<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let by_kind: Vec<(usize, Vec<_>)> = (0..KIND_COUNT)
+            .map(|k| {
+                let mut v = self.0.of_kind(k);
+                v.sort_by(|a, b| a.0.code.cmp(&b.0.code).then(a.0.cmp(&b.0)));
+                (k, v)
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let mut m = ser.serialize_map(Some(by_kind.len()))?;
+        for (k, v) in &by_kind {
+            let list: Vec<DbErrorJson<'_>> = v
+                .iter()
+                .map(|(e, count)| DbErrorJson {
+                    code: e.code.as_str(),
+                    meaning: e.meaning.name(),
+                    count: *count,
+                })
+                .collect();
+            m.serialize_entry(FAILURE_KINDS[*k], &list)?;
         }
         m.end()
     }
@@ -272,6 +324,8 @@ fn rel_s(t: SimTime, origin: SimTime) -> f64 {
 struct WindowJson<'a> {
     failed: u64,
     by_kind: Kinds<'a>,
+    #[serde(skip_serializing_if = "DbErrors::is_empty")]
+    db_errors: DbErrors<'a>,
     first_start_s: Option<f64>,
     last_start_s: Option<f64>,
     first_end_s: Option<f64>,
@@ -284,6 +338,7 @@ impl<'a> WindowJson<'a> {
         (w.failed > 0).then(|| WindowJson {
             failed: w.failed,
             by_kind: Kinds(&w.by_kind),
+            db_errors: DbErrors(&w.db_codes),
             first_start_s: w.first_start.map(|t| rel_s(t, origin)),
             last_start_s: w.last_start.map(|t| rel_s(t, origin)),
             first_end_s: w.first_end.map(|t| rel_s(t, origin)),
@@ -321,6 +376,9 @@ struct SummaryJson<'a> {
     ok: u64,
     failed: u64,
     failed_by_kind: Kinds<'a>,
+    /// Present when a database answered with errors (older files lack it).
+    #[serde(skip_serializing_if = "DbErrors::is_empty")]
+    db_errors: DbErrors<'a>,
     latency_ms: LatencyPair,
     state_changes: usize,
     /// Failures before the first fault action, times from the run's start.
@@ -367,6 +425,7 @@ pub fn summary_json(r: &RunResult) -> String {
         ok: rec.requests - rec.failed,
         failed: rec.failed,
         failed_by_kind: Kinds(&rec.by_kind),
+        db_errors: DbErrors(&rec.db_codes),
         latency_ms: LatencyPair {
             all: LatencyJson::of(&rec.overall),
             ok: LatencyJson::of(&rec.overall_ok),
@@ -383,7 +442,7 @@ pub fn summary_json(r: &RunResult) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::sample;
+    use super::super::testutil::{sample, sample_with};
     use super::*;
     use serde_json::Value;
 
@@ -436,6 +495,93 @@ mod tests {
             ),
             "{t}"
         );
+    }
+
+    /// Database errors in made-up codes: two meanings in one kind, and a
+    /// second kind, split over the fault windows.
+    fn with_db_errors() -> RunResult {
+        use crate::metrics::Outcome;
+        use crate::process::{DbErrorCode, Meaning};
+        let e = |code, meaning| Outcome::Db(DbErrorCode::new(code, "", "", meaning).error);
+        let (nr, cf, dl) = (
+            e("E100", Meaning::NotReady),
+            e("E200", Meaning::CommitFailed),
+            e("X9", Meaning::Deadlock),
+        );
+        sample_with(&[
+            (1_000, 1_001, dl),
+            (3_600, 3_601, nr),
+            (3_700, 3_701, cf),
+            (3_800, 3_801, nr),
+            (7_300, 7_301, nr),
+        ])
+    }
+
+    #[test]
+    fn text_breaks_database_failures_down_by_the_products_codes() {
+        let t = summary_text(&with_db_errors());
+        println!("{t}");
+        assert!(
+            t.contains("  failed...............: 11       10.48%  503: 4  db_not_ready: 4  502: 1  refused: 1  db_deadlock: 1
+"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "  db error codes.......: db_not_ready: 4 (E100: 3, E200: 1)  db_deadlock: 1 (X9: 1)
+"
+            ),
+            "{t}"
+        );
+        // Each fault window lists its own.
+        assert!(
+            t.contains(
+                "     db error codes.....: db_not_ready: 3 (E100: 2, E200: 1)
+"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "     db error codes.....: db_not_ready: 1 (E100: 1)
+"
+            ),
+            "{t}"
+        );
+        // Without database errors, no such line.
+        assert!(!summary_text(&sample()).contains("db error codes"));
+    }
+
+    #[test]
+    fn json_lists_the_codes_of_each_database_failure_kind() {
+        let v: Value = serde_json::from_str(&summary_json(&with_db_errors())).unwrap();
+        assert_eq!(v["failed_by_kind"]["db_not_ready"], 4);
+        let nr = v["db_errors"]["db_not_ready"].as_array().unwrap();
+        let got: Vec<(&str, &str, u64)> = nr
+            .iter()
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().unwrap();
+                (s("code"), s("meaning"), c["count"].as_u64().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("E100", "not_ready", 3), ("E200", "commit_failed", 1)]
+        );
+        assert_eq!(v["db_errors"]["db_deadlock"][0]["code"], "X9");
+        assert_eq!(v["db_errors"].as_object().unwrap().len(), 2);
+        assert_eq!(
+            v["faults"][0]["window"]["db_errors"]["db_not_ready"][0]["count"],
+            2
+        );
+        assert_eq!(
+            v["failed_before_faults"]["db_errors"]["db_deadlock"][0]["count"],
+            1
+        );
+        // The key follows failed_by_kind, and is absent without database errors.
+        let s = summary_json(&with_db_errors());
+        assert!(s.find("\"failed_by_kind\"").unwrap() < s.find("\"db_errors\"").unwrap());
+        assert!(!summary_json(&sample()).contains("db_errors"));
     }
 
     #[test]

@@ -11,6 +11,12 @@ fn t(ms: u64) -> SimTime {
 /// 10 s, 1 s buckets, `kill s2` at 3 s (5 failures, detected at 4.5 s) and
 /// `recover s2` at 7 s (1 refused, not detected); 100 requests in all.
 pub(crate) fn sample() -> RunResult {
+    sample_with(&[])
+}
+
+/// [`sample`] with further failed requests (start ms, end ms, outcome) of
+/// client 1.
+pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
     let mut rec = Recorder::new(t(10_000), Dur::from_secs(1), vec![t(3_000), t(7_000)]);
     // A run records requests in the order they end.
     let mut reqs: Vec<(u32, u64, u64, Outcome)> = (0..94u64)
@@ -27,7 +33,7 @@ pub(crate) fn sample() -> RunResult {
         (4_400, 4_405, Outcome::Http(503)),
         (7_200, 7_201, Outcome::Refused),
     ];
-    reqs.extend(fails.iter().map(|&(s, e, o)| (1, s, e, o)));
+    reqs.extend(fails.iter().chain(extra).map(|&(s, e, o)| (1, s, e, o)));
     reqs.sort_by_key(|r| r.2);
     for (client, s, e, o) in reqs {
         rec.record(client, t(s), t(e), o);

@@ -84,6 +84,58 @@ fn trace_writes_one_row_per_request() {
     fs::remove_dir_all(&tmp).unwrap();
 }
 
+/// PostgreSQL's errors reach every output in PostgreSQL's codes: the
+/// summary's breakdown, summary.json's `db_errors` (adding up to
+/// `failed_by_kind`) and the trace's outcome column.
+#[test]
+fn patroni_errors_show_their_sqlstates_in_every_output() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/patroni-etcd.toml");
+    let tmp = scratch("sqlstates");
+    let out = tmp.join("out");
+    let o = hasim(&tmp, &["run", file, "-o", path_str(&out), "--trace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let summary = fs::read_to_string(out.join("summary.txt")).unwrap();
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("  db error codes...."))
+        .unwrap_or_else(|| panic!("no db error codes line in\n{summary}"));
+    assert!(
+        line.contains("(25006: ") && line.contains("(57P03: "),
+        "{line}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let by_kind = json["failed_by_kind"].as_object().unwrap();
+    let db_errors = json["db_errors"].as_object().unwrap();
+    for (kind, codes) in db_errors {
+        let sum: u64 = codes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(Some(sum), by_kind[kind].as_u64(), "{kind}");
+    }
+    assert_eq!(db_errors["db_read_only"][0]["code"], "25006");
+    assert_eq!(db_errors["db_read_only"][0]["meaning"], "read_only");
+    let trace = fs::read_to_string(out.join("trace.csv")).unwrap();
+    let outcomes: std::collections::BTreeSet<&str> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert!(
+        outcomes.contains("25006") && outcomes.contains("57P03"),
+        "{outcomes:?}"
+    );
+    // No MySQL number stands in for a PostgreSQL error any more.
+    assert!(
+        !outcomes.contains("1047") && !outcomes.contains("1290"),
+        "{outcomes:?}"
+    );
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
 #[test]
 fn dry_run_prints_the_topology_and_writes_nothing() {
     let tmp = scratch("dry-run");

@@ -22,6 +22,21 @@ pub fn kind(r: &RunResult, name: &str) -> u64 {
         .expect("a failure kind")]
 }
 
+/// The products' codes behind failures of one database kind
+/// (`"db_not_ready"`, ...), most frequent first: (code, count).
+pub fn db_codes(r: &RunResult, name: &str) -> Vec<(String, u64)> {
+    let k = FAILURE_KINDS
+        .iter()
+        .position(|k| *k == name)
+        .expect("a failure kind");
+    r.recorder
+        .db_codes
+        .of_kind(k)
+        .into_iter()
+        .map(|(e, n)| (e.code.to_string(), n))
+        .collect()
+}
+
 /// A `Write` the test keeps a handle on, for the per-request trace.
 #[derive(Clone, Default)]
 pub struct Shared(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);

@@ -132,7 +132,15 @@ fn the_isolated_node_goes_non_primary_and_refuses_with_1047() {
         1,
     );
     assert!(event_at(&r, "QuorumLost", "g1").is_some());
-    assert!(common::kind(&r, "db_not_ready") > 0);
+    let not_ready = common::kind(&r, "db_not_ready");
+    assert!(not_ready > 0);
+    // In Galera's own code, all the way to the summary (1047 for statements
+    // on the non-Primary node, 1180 for the commits it was waiting on).
+    let codes = common::db_codes(&r, "db_not_ready");
+    assert_eq!(codes[0].0, "1047", "{codes:?}");
+    let text = hasim::report::summary_text(&r);
+    let want = format!("db_not_ready: {not_ready} (1047: {}", codes[0].1);
+    assert!(text.contains(&want), "{text}");
     let h = r.history.as_ref().unwrap();
     assert!(h.lost.is_empty(), "{:?}", h.lost);
     assert_eq!(h.split_brain_secs(), 0.0);

@@ -283,6 +283,38 @@ fn switchover_moves_the_key_in_seconds_and_loses_nothing() {
     assert_eq!(h.split_brain_secs(), 0.0);
 }
 
+/// The old primary refuses writes while HAProxy still sends them there:
+/// PostgreSQL's SQLSTATEs, not MySQL numbers, in the counts and the summary.
+#[test]
+fn a_switchover_shows_postgres_codes_25006_and_57p03() {
+    let spec = exp(
+        "60s",
+        "",
+        "[[faults]]\nkind = \"switchover\"\ntarget = \"pg\"\ncandidate = \"pg3\"\nat = \"40s\"\n",
+    );
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    let read_only = common::kind(&r, "db_read_only");
+    assert!(read_only > 0);
+    assert_eq!(
+        common::db_codes(&r, "db_read_only"),
+        [("25006".to_string(), read_only)]
+    );
+    let not_ready = common::db_codes(&r, "db_not_ready");
+    // Mostly "shutting down" (57P03) while the old primary stops; a session
+    // busy at the fast shutdown is terminated (57P01).
+    assert_eq!(not_ready[0].0, "57P03", "{not_ready:?}");
+    assert!(
+        not_ready.iter().all(|(c, _)| c == "57P03" || c == "57P01"),
+        "{not_ready:?}"
+    );
+    let text = hasim::report::summary_text(&r);
+    let want = format!("db_read_only: {read_only} (25006: {read_only})");
+    assert!(text.contains(&want), "{text}");
+    assert!(!text.contains("1290") && !text.contains("1047"), "{text}");
+}
+
 #[test]
 fn synchronous_mode_loses_no_acknowledged_write_when_the_leader_dies() {
     let spec = exp(

@@ -368,6 +368,7 @@ impl Process for Client {
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         let outcome = match msg.kind {
             MsgKind::Response { status } => Outcome::from_status(status),
+            MsgKind::DbError(e) => Outcome::Db(e),
             MsgKind::Refused => Outcome::Refused,
             MsgKind::Reset => Outcome::Reset,
             MsgKind::Closed => Outcome::Closed,
@@ -389,7 +390,9 @@ impl Process for Client {
             }
             // A reply that names the server's side keeps the connection open.
             match msg.kind {
-                MsgKind::Response { .. } if msg.peer != NO_PEER => k.peer = msg.peer,
+                MsgKind::Response { .. } | MsgKind::DbError(_) if msg.peer != NO_PEER => {
+                    k.peer = msg.peer
+                }
                 _ => k.open = false,
             }
             let Some(call) = k.current.take() else { return };

@@ -62,6 +62,7 @@
 //! `wsrep_local_state` 0 here means "not in a Primary Component".
 
 pub mod config;
+pub mod errors;
 mod product;
 
 use crate::config::spec::ClusterSpec;
@@ -69,11 +70,10 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::RESTART;
 use crate::metrics::EventKind;
-use crate::metrics::outcome::db;
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{Admin, DbIds};
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind, TimerKey};
+use crate::process::{CallRef, Ctx, DbError, Msg, MsgKind, NodeId, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::sql::Sessions;
 use config::GaleraSpec;
@@ -393,7 +393,7 @@ impl Galera {
             cluster: spec.cluster_index,
             service: Sampler::new(&g.service),
             apply: Sampler::new(&g.apply),
-            sessions: Sessions::new(g.max_connections),
+            sessions: Sessions::new(g.max_connections, errors::SESSION_ERRORS),
             log: DataLog::default(),
             last_prim: 0,
             prim_members: 0,
@@ -1179,7 +1179,7 @@ impl Galera {
             }
             // Commits waiting for the group fail: "Not connected to Primary
             // Component".
-            self.fail_pending_commits(ctx, db::COMMIT_FAILED);
+            self.fail_pending_commits(ctx, errors::ER_ERROR_DURING_COMMIT.error);
             self.update_writable(ctx);
             return;
         }
@@ -1215,7 +1215,7 @@ impl Galera {
             self.delivered = d;
             self.synced = false;
             self.state = JOINING;
-            self.fail_pending_commits(ctx, db::NOT_READY);
+            self.fail_pending_commits(ctx, errors::ER_UNKNOWN_COM_ERROR.error);
         }
         self.seq = (self.rep == self.idx).then(|| self.new_seq(d));
         let lowest = self.view_members.trailing_zeros() as usize;
@@ -1272,7 +1272,7 @@ impl Galera {
     // --------------------------------------------------------- history ----
 
     /// Commits submitted to the group (past execution) end with `status`.
-    fn fail_pending_commits(&mut self, ctx: &mut Ctx, status: u16) {
+    fn fail_pending_commits(&mut self, ctx: &mut Ctx, e: DbError) {
         let pending: Vec<Local> = self
             .local
             .iter()
@@ -1281,7 +1281,7 @@ impl Galera {
             .collect();
         self.local.retain(|l| l.phase == Phase::Exec);
         for l in pending {
-            self.sessions.reply(ctx, l.id, status);
+            self.sessions.fail(ctx, l.id, e);
         }
     }
 
@@ -1322,7 +1322,8 @@ impl Galera {
     fn on_query(&mut self, ctx: &mut Ctx, rng: &mut Rng, q: crate::protocols::sql::Query) {
         let dirty = !q.write && self.spec.dirty_reads && self.up;
         if !self.ready() && !dirty {
-            self.sessions.reply(ctx, q.id, db::NOT_READY);
+            self.sessions
+                .fail(ctx, q.id, errors::ER_UNKNOWN_COM_ERROR.error);
             return;
         }
         self.local.push(Local {
@@ -1356,15 +1357,17 @@ impl Galera {
                     let log = &self.log;
                     h.read(op, me, |w| log.contains(w));
                 }
-                self.sessions.reply(ctx, id, 200);
+                self.sessions.ok(ctx, id);
             } else {
-                self.sessions.reply(ctx, id, db::NOT_READY);
+                self.sessions
+                    .fail(ctx, id, errors::ER_UNKNOWN_COM_ERROR.error);
             }
             return;
         }
         if !self.ready() {
             self.local.remove(i);
-            self.sessions.reply(ctx, id, db::NOT_READY);
+            self.sessions
+                .fail(ctx, id, errors::ER_UNKNOWN_COM_ERROR.error);
             return;
         }
         if self.donor_blocked() {
@@ -1395,7 +1398,8 @@ impl Galera {
             .position(|l| l.op == op && l.phase == Phase::Submitted)
         {
             let l = self.local.remove(i);
-            self.sessions.reply(ctx, l.id, db::DEADLOCK);
+            self.sessions
+                .fail(ctx, l.id, errors::ER_LOCK_DEADLOCK.error);
         }
     }
 
@@ -1611,7 +1615,7 @@ impl Galera {
                     if let Some(h) = ctx.history() {
                         h.committed(op, me, now);
                     }
-                    self.sessions.reply(ctx, l.id, 200);
+                    self.sessions.ok(ctx, l.id);
                 }
             } else {
                 let mut d = self.apply.sample(rng);

@@ -230,7 +230,12 @@ impl Haproxy {
                 i,
                 Some(Failure::L4Con("Connection reset by peer")),
             ),
-            MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close | MsgKind::Wire(_) => {}
+            // No check speaks SQL: no database answers one with its error.
+            MsgKind::Connect(_)
+            | MsgKind::Request(_)
+            | MsgKind::Close
+            | MsgKind::Wire(_)
+            | MsgKind::DbError(_) => {}
         }
     }
 

@@ -14,7 +14,7 @@ impl Haproxy {
         &mut self,
         ctx: &mut Ctx,
         aref: CallRef,
-        status: u16,
+        answer: MsgKind,
         server_peer: u32,
     ) {
         let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
@@ -25,12 +25,16 @@ impl Haproxy {
             return;
         };
         if let Some(i) = s.srv {
-            // `observe layer7`: 5xx but 501 and 505 are errors.
-            let error =
-                (status >= 500 && status != 501 && status != 505).then_some("L7 response error");
+            // `observe layer7`: 5xx but 501 and 505 are errors. A
+            // database's error counts as one, as it did when it travelled
+            // as a status >= 1000.
+            let error = match answer {
+                MsgKind::Response { status } => status >= 500 && status != 501 && status != 505,
+                _ => true,
+            };
+            let error = error.then_some("L7 response error");
             self.health_adjust(ctx, i as usize, error, true);
         }
-        let answer = MsgKind::Response { status };
         let tcp_kept = !self.http && server_peer != NO_PEER;
         if !s.req.keep || (!self.http && !tcp_kept) {
             self.attempts.remove(aref.slot, aref.generation);

@@ -563,7 +563,9 @@ impl Process for Haproxy {
                     self.listen_queue.push_back((msg.from, msg.call, req));
                 }
             }
-            MsgKind::Response { status } => self.server_answered(ctx, msg.call, status, msg.peer),
+            MsgKind::Response { .. } | MsgKind::DbError(_) => {
+                self.server_answered(ctx, msg.call, msg.kind, msg.peer)
+            }
             MsgKind::Request(req) => self.client_request(ctx, &msg, req),
             MsgKind::Close => {
                 if let Some(sref) = self.client_session(&msg) {

@@ -15,6 +15,7 @@
 //! asynchronous replication until a replica catches up.
 
 pub mod config;
+pub mod errors;
 mod product;
 
 use crate::config::spec::ClusterSpec;
@@ -22,7 +23,6 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::RESTART;
 use crate::metrics::EventKind;
-use crate::metrics::outcome::db;
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{Admin, DbIds};
@@ -119,7 +119,7 @@ impl Mysql {
                 .collect(),
             service: Sampler::new(&m.service),
             apply: Sampler::new(&m.apply),
-            sessions: Sessions::new(m.max_connections),
+            sessions: Sessions::new(m.max_connections, errors::SESSION_ERRORS),
             semi_sync_on: m.semi_sync,
             spec: m.clone(),
             log: DataLog::default(),
@@ -245,10 +245,11 @@ impl Mysql {
             if let Some(h) = ctx.history() {
                 h.read(q.op, self.me, |w| log.contains(w));
             }
-            return self.sessions.reply(ctx, q.id, 200);
+            return self.sessions.ok(ctx, q.id);
         }
         if !self.is_primary() && self.spec.read_only {
-            return self.sessions.reply(ctx, q.id, db::READ_ONLY);
+            let e = errors::ER_OPTION_PREVENTS_STATEMENT.error;
+            return self.sessions.fail(ctx, q.id, e);
         }
         self.log.push(q.op);
         let now = ctx.now;
@@ -257,7 +258,7 @@ impl Mysql {
         }
         if !self.is_primary() {
             // A write on a replica without read_only: it diverges silently.
-            return self.sessions.reply(ctx, q.id, 200);
+            return self.sessions.ok(ctx, q.id);
         }
         let pos = self.log.len() as u32;
         for &r in &self.replicas {
@@ -268,7 +269,7 @@ impl Mysql {
             let at = ctx.now + self.spec.semi_sync_timeout;
             ctx.at(at, MysqlTimer::SemiSyncTimeout(pos));
         } else {
-            self.sessions.reply(ctx, q.id, 200);
+            self.sessions.ok(ctx, q.id);
         }
     }
 
@@ -285,7 +286,7 @@ impl Mysql {
         }
         while self.waiting.front().is_some_and(|&(p, _)| p <= pos) {
             let (_, id) = self.waiting.pop_front().expect("checked");
-            self.sessions.reply(ctx, id, 200);
+            self.sessions.ok(ctx, id);
         }
     }
 
@@ -301,14 +302,14 @@ impl Mysql {
             "Timeout waiting for reply of binlog; semi-sync replication switched OFF",
         );
         for (_, id) in std::mem::take(&mut self.waiting) {
-            self.sessions.reply(ctx, id, 200);
+            self.sessions.ok(ctx, id);
         }
     }
 
     /// The process died: sessions, the relay log's unapplied tail and the
     /// semi-sync waiters go; the data (InnoDB) stays.
     pub fn crash(&mut self) {
-        self.sessions = Sessions::new(self.spec.max_connections);
+        self.sessions = Sessions::new(self.spec.max_connections, errors::SESSION_ERRORS);
         self.relay.clear();
         self.received = self.log.len() as u32;
         self.applying = false;

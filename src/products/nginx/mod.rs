@@ -481,9 +481,13 @@ impl Process for Nginx {
         match msg.kind {
             MsgKind::Connect(req) => self.accept(ctx, rng, msg.from, msg.call, req),
             MsgKind::Response { status } => self.on_response(ctx, msg.call, status),
-            MsgKind::Refused | MsgKind::Unreachable | MsgKind::Reset | MsgKind::Closed => {
-                self.attempt_failed(ctx, msg.call, Failure::Error)
-            }
+            // An SQL error is no HTTP response: nginx's `invalid_header`,
+            // which the model counts as `error`.
+            MsgKind::Refused
+            | MsgKind::Unreachable
+            | MsgKind::Reset
+            | MsgKind::Closed
+            | MsgKind::DbError(_) => self.attempt_failed(ctx, msg.call, Failure::Error),
             MsgKind::Request(req) => match self.client_conn(&msg) {
                 Some(c) => {
                     let k = self.conns.get_mut(c.slot, c.generation).expect("found");

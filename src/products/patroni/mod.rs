@@ -22,6 +22,7 @@ pub const POSTGRES: &str = "postgres";
 pub const PATRONI: &str = "patroni";
 
 pub mod config;
+pub mod errors;
 mod product;
 
 use crate::config::spec::ClusterSpec;
@@ -29,7 +30,6 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::{Action, RESTART};
 use crate::metrics::EventKind;
-use crate::metrics::outcome::db;
 use crate::process::dist::Sampler;
 use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, TimerKey};
@@ -400,7 +400,7 @@ impl Patroni {
             standbys: Vec::new(),
             last_send_at: SimTime::ZERO,
             sync_standby: NONE,
-            sessions: Sessions::new(p.max_connections),
+            sessions: Sessions::new(p.max_connections, errors::SESSION_ERRORS),
             max_connections: p.max_connections,
             in_service: Vec::new(),
             held: Vec::new(),
@@ -622,11 +622,10 @@ impl Patroni {
 
     fn on_query(&mut self, ctx: &mut Ctx, rng: &mut Rng, q: Query) {
         match self.pg {
-            Pg::Starting | Pg::Stopping => {
-                // 57P03 "the database system is starting up / shutting down".
-                return self.sessions.reply(ctx, q.id, db::NOT_READY);
+            Pg::Starting | Pg::Stopping | Pg::Down => {
+                let e = errors::CANNOT_CONNECT_NOW.error;
+                return self.sessions.fail(ctx, q.id, e);
             }
-            Pg::Down => return self.sessions.reply(ctx, q.id, db::NOT_READY),
             Pg::Running => {}
         }
         if self.pg_frozen {
@@ -652,11 +651,11 @@ impl Patroni {
             if let Some(h) = ctx.history() {
                 h.read(q.op, self.me, |w| log.contains(w));
             }
-            return self.sessions.reply(ctx, id, 200);
+            return self.sessions.ok(ctx, id);
         }
         if self.role != Role::Primary || self.promoting {
-            // 25006 "cannot execute INSERT in a read-only transaction".
-            return self.sessions.reply(ctx, id, db::READ_ONLY);
+            let e = errors::READ_ONLY_SQL_TRANSACTION.error;
+            return self.sessions.fail(ctx, id, e);
         }
         self.log.push(q.op);
         let index = self.log.len() as u32;
@@ -683,7 +682,7 @@ impl Patroni {
                 return;
             }
         }
-        self.sessions.reply(ctx, id, 200);
+        self.sessions.ok(ctx, id);
     }
 
     /// Sends every write up to `upto` to the standbys that lack it.
@@ -797,7 +796,7 @@ impl Patroni {
                         while i < self.waiting_sync.len() {
                             if self.waiting_sync[i].1 <= acked {
                                 let (id, _) = self.waiting_sync.swap_remove(i);
-                                self.sessions.reply(ctx, id, 200);
+                                self.sessions.ok(ctx, id);
                             } else {
                                 i += 1;
                             }
@@ -1114,7 +1113,7 @@ impl Patroni {
         while i < self.waiting_sync.len() {
             if self.waiting_sync[i].1 <= acked {
                 let (id, _) = self.waiting_sync.swap_remove(i);
-                self.sessions.reply(ctx, id, 200);
+                self.sessions.ok(ctx, id);
             } else {
                 i += 1;
             }
@@ -1618,7 +1617,7 @@ impl Patroni {
         self.pg_frozen = false;
         self.promoting = false;
         self.standbys.clear();
-        self.sessions = Sessions::new(self.max_connections);
+        self.sessions = Sessions::new(self.max_connections, errors::SESSION_ERRORS);
         self.in_service.clear();
         self.held.clear();
         self.waiting_sync.clear();

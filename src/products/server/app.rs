@@ -205,8 +205,10 @@ impl Downstream {
 
     pub fn on_reply(&mut self, ctx: &mut Ctx, msg: Msg) -> Option<Ended> {
         let conn = msg.call;
-        let status = match msg.kind {
-            MsgKind::Response { status } => status,
+        let ok = match msg.kind {
+            MsgKind::Response { status } => (200..400).contains(&status),
+            // The app answers a failed statement with its own error status.
+            MsgKind::DbError(_) => false,
             MsgKind::Refused | MsgKind::Reset | MsgKind::Closed | MsgKind::Unreachable => {
                 return self.drop_conn(ctx, conn);
             }
@@ -223,7 +225,7 @@ impl Downstream {
             return None;
         }
         let i = o.cfg as usize;
-        let result = if (200..400).contains(&status) {
+        let result = if ok {
             Ok(())
         } else {
             Err(self.cfgs[i].error_status)
