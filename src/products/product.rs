@@ -14,7 +14,7 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
 use crate::faults::{Action, FaultAction};
-use crate::process::Process;
+use crate::process::{DbErrorCode, Process};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 /// A product as the registry knows it. Implemented by the product's model.
@@ -64,6 +64,10 @@ pub trait Product: Process + Sized {
     /// [`crate::process::Admin::Process`].
     const PROCESSES: &'static [&'static str] = &[];
 
+    /// The errors its replies can carry: its own codes, each with the
+    /// meaning metrics group it under.
+    const ERRORS: &'static [DbErrorCode] = &[];
+
     /// Refuses a `count` the model cannot hold, saying why.
     fn check_count(_count: u32) -> Result<(), String> {
         Ok(())
@@ -109,6 +113,7 @@ pub struct ProductInfo {
     pub example: &'static str,
     pub actions: &'static [&'static Action],
     pub processes: &'static [&'static str],
+    pub errors: &'static [DbErrorCode],
     pub read:
         for<'a, 'b, 'r> fn(&'r mut Reader<'a>, &'r ReadCx<'b, 'a>) -> Result<NodeKind, ConfigError>,
     pub check_count: fn(u32) -> Result<(), String>,
@@ -124,6 +129,7 @@ impl ProductInfo {
             example: P::EXAMPLE,
             actions: P::ACTIONS,
             processes: P::PROCESSES,
+            errors: P::ERRORS,
             read: read_as::<P>,
             check_count: P::check_count,
         }

@@ -2,7 +2,7 @@
 //! through the registry alone — as ripgrep tests every flag in `FLAGS`. A
 //! new product added to the registry is checked here without a line of its
 //! own: its name, sections and presets, its example experiment (parsed,
-//! described, run twice to the same result), its operator actions and
+//! described, run twice to the same result), its error codes, its operator actions and
 //! processes (each exercised by some example), its formulas (the simulated
 //! detection of its examples' faults within the formula's range).
 
@@ -141,4 +141,37 @@ fn every_formula_covers_its_examples_simulated_detection() {
         }
     }
     assert!(checked >= 2, "only {checked} formulas checked");
+}
+
+#[test]
+fn every_database_declares_its_own_error_codes_once() {
+    for p in PRODUCTS {
+        let codes: Vec<&str> = p.errors.iter().map(|e| e.error.code.as_str()).collect();
+        for (i, c) in codes.iter().enumerate() {
+            assert!(!c.is_empty(), "{}: an empty code", p.name);
+            assert!(!codes[..i].contains(c), "{}: code {c} twice", p.name);
+        }
+        for e in p.errors {
+            assert!(
+                !e.name.is_empty() && !e.message.is_empty(),
+                "{}: {c:?}",
+                p.name,
+                c = e.name
+            );
+            let kind = hasim::metrics::Outcome::Db(e.error).failure_index();
+            assert!(
+                kind.is_some(),
+                "{}: {} counts as no failure",
+                p.name,
+                e.name
+            );
+        }
+        // A database that holds client data answers some statements with
+        // errors (not ready, read-only...): it must say which.
+        assert!(
+            !p.holds_client_data || !p.errors.is_empty(),
+            "{} holds data but declares no error codes",
+            p.name
+        );
+    }
 }

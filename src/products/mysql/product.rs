@@ -7,6 +7,7 @@ use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
 use crate::faults::{Action, RESTART};
+use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
 
 impl Product for Mysql {
@@ -17,6 +18,7 @@ impl Product for Mysql {
     const ACTIONS: &'static [&'static Action] = &[&RESTART];
     const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
+    const ERRORS: &'static [DbErrorCode] = super::errors::CODES;
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<MysqlSpec, ConfigError> {
         config::read(r, cx)

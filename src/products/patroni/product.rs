@@ -8,6 +8,7 @@ use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
 use crate::faults::{Action, RESTART};
+use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
 use crate::report::Breakdown;
 
@@ -18,6 +19,7 @@ impl Product for Patroni {
     const PRESETS: &'static [Preset] = &[crate::preset!("patroni-3.0")];
     const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
+    const ERRORS: &'static [DbErrorCode] = super::errors::CODES;
     const ACTIONS: &'static [&'static Action] = &[&SWITCHOVER, &RESTART];
     const PROCESSES: &'static [&'static str] = &[POSTGRES, PATRONI];
 
