@@ -57,7 +57,6 @@ pub const SESSION_ERRORS: SessionErrors = SessionErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Outcome;
 
     /// The failure kind each code counts as (the columns of every output).
     #[test]
@@ -68,14 +67,7 @@ mod tests {
             ("25006", "db_read_only"),
             ("53300", "db_not_ready"),
         ];
-        let got: Vec<(&str, &str)> = CODES
-            .iter()
-            .map(|c| {
-                let k = Outcome::Db(c.error).failure_index().expect("a failure");
-                (c.error.code.as_str(), Outcome::kind_name(k))
-            })
-            .collect();
-        assert_eq!(got, want);
+        assert_eq!(crate::process::db_error::failure_kinds(CODES), want);
     }
 
     /// SQLSTATEs are five characters of digits and capitals.
