@@ -130,6 +130,20 @@ impl DbErrorCode {
     }
 }
 
+/// Each code of `codes` with the failure kind it counts as (the columns of
+/// every output), for the products' tests of their tables.
+#[cfg(test)]
+pub(crate) fn failure_kinds(codes: &'static [DbErrorCode]) -> Vec<(&'static str, &'static str)> {
+    use crate::metrics::Outcome;
+    codes
+        .iter()
+        .map(|c| {
+            let k = Outcome::Db(c.error).failure_index().expect("a failure");
+            (c.error.code.as_str(), Outcome::kind_name(k))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,18 +175,4 @@ mod tests {
     fn a_code_with_a_space_is_refused() {
         Code::new("10 47");
     }
-}
-
-/// Each code of `codes` with the failure kind it counts as (the columns of
-/// every output), for the products' tests of their tables.
-#[cfg(test)]
-pub(crate) fn failure_kinds(codes: &'static [DbErrorCode]) -> Vec<(&'static str, &'static str)> {
-    use crate::metrics::Outcome;
-    codes
-        .iter()
-        .map(|c| {
-            let k = Outcome::Db(c.error).failure_index().expect("a failure");
-            (c.error.code.as_str(), Outcome::kind_name(k))
-        })
-        .collect()
 }
