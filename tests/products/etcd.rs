@@ -2,9 +2,9 @@
 //! no leader without a quorum, CheckQuorum step-down, and the leader key
 //! lease seen through Patroni.
 
-use hasim::components::Model;
 use hasim::engine::SimTime;
 use hasim::metrics::EventKind;
+use hasim::products::Model;
 use hasim::sim::Sim;
 
 fn spec(faults: &str) -> hasim::config::spec::ExperimentSpec {

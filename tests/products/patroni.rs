@@ -5,11 +5,11 @@
 
 use crate::common;
 
-use hasim::components::Model;
-use hasim::components::db::patroni::{CheckTiming, failover_breakdown};
 use hasim::config::spec::{DbKind, NodeKind};
 use hasim::engine::{Dur, SimTime};
 use hasim::metrics::EventKind;
+use hasim::products::Model;
+use hasim::products::patroni::{CheckTiming, failover_breakdown};
 use hasim::report::RunResult;
 use hasim::sim::Sim;
 use std::path::Path;
