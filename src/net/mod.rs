@@ -13,13 +13,18 @@
 //! - The TCP handshake is folded into the first message of a connection: the
 //!   SYN carries the request, and the receiving kernel's verdict (accepted,
 //!   refused, dropped) is applied when it arrives.
+//! - An address is a node or a virtual IP ([`vip`]): a VIP is resolved when
+//!   a packet leaves, through the sender's ARP cache.
 
 pub mod latency;
+pub mod vip;
 
 pub use latency::Latency;
+pub use vip::{Addr, VipId, VipTable};
 
 use crate::config::spec::NetworkSpec;
 use crate::engine::{Dur, Rng};
+use crate::process::NodeId;
 use rand::Rng as _;
 use std::collections::HashMap;
 
@@ -50,6 +55,16 @@ impl Partition {
     }
 }
 
+#[inline]
+fn reachable(hosts: &[Host], partitions: &[Partition], from: HostId, to: HostId) -> bool {
+    let (f, t) = (&hosts[from as usize], &hosts[to as usize]);
+    f.powered
+        && t.powered
+        && !f.blackholed
+        && !t.blackholed
+        && !partitions.iter().any(|p| p.blocks(from, to))
+}
+
 /// The network's state. Memory is linear in the number of hosts: latency and
 /// loss are a default plus per-link overrides, partitions a group per host.
 pub struct Network {
@@ -67,6 +82,7 @@ pub struct Network {
     pub rto_min: Dur,
     /// Data segments are retransmitted at most this often (Linux tcp_retries2 = 15).
     pub data_retries: u32,
+    pub vips: VipTable,
     rng: Rng,
 }
 
@@ -109,6 +125,7 @@ impl Network {
             syn_retries: spec.syn_retries,
             rto_min: spec.rto_min,
             data_retries: 15,
+            vips: VipTable::default(),
             rng,
         }
     }
@@ -139,12 +156,26 @@ impl Network {
     /// Whether a packet from `from` can reach `to` right now.
     #[inline]
     pub fn reachable(&self, from: HostId, to: HostId) -> bool {
-        let (f, t) = (&self.hosts[from as usize], &self.hosts[to as usize]);
-        f.powered
-            && t.powered
-            && !f.blackholed
-            && !t.blackholed
-            && !self.partitions.iter().any(|p| p.blocks(from, to))
+        reachable(&self.hosts, &self.partitions, from, to)
+    }
+
+    /// The process a packet from host `from` to VIP `v` goes to, or `None`
+    /// when ARP fails ([`vip`]: an ARP request and its answer need the way
+    /// to a holder and back).
+    #[inline]
+    pub fn resolve(&mut self, v: VipId, from: HostId) -> Option<NodeId> {
+        let (hosts, partitions) = (&self.hosts, &self.partitions);
+        let answers =
+            |h| reachable(hosts, partitions, from, h) && reachable(hosts, partitions, h, from);
+        self.vips.resolve(v, from, answers)
+    }
+
+    /// A gratuitous ARP for `v` from `holder` arrives at host `at`; the
+    /// network judges it on arrival, as any packet.
+    pub fn gratuitous_arp(&mut self, v: VipId, holder: HostId, at: HostId) {
+        if self.reachable(holder, at) {
+            self.vips.gratuitous_arp(v, holder, at);
+        }
     }
 
     /// Drops packets between the groups (both ways, or from the first group to
