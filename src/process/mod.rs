@@ -10,6 +10,7 @@ pub mod dist;
 mod msg;
 pub mod timer;
 
+pub use crate::net::{Addr, VipId};
 pub use context::Ctx;
 pub use msg::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind};
 pub use timer::{TimerKey, TimerTable};

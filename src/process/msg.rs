@@ -2,6 +2,7 @@
 //! a cluster protocol's message) and the events the queue holds.
 
 use super::TimerKey;
+use crate::net::{HostId, VipId};
 use crate::products::{Timer, Wire};
 
 pub type NodeId = u32;
@@ -102,7 +103,12 @@ pub enum MsgKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Msg {
     pub from: NodeId,
+    /// The process it goes to: for a VIP, the one the sender's ARP cache
+    /// named when it left (the sender itself before that).
     pub to: NodeId,
+    /// The VIP it was sent to: the receiving host must hold it on arrival,
+    /// and a retransmission is resolved again (`crate::net::vip`).
+    pub vip: Option<VipId>,
     /// The caller's reference: `to`'s when `to` is the caller (replies),
     /// `from`'s when `from` is the caller (connects).
     pub call: CallRef,
@@ -127,6 +133,15 @@ pub enum Event {
     },
     /// Apply fault action number `n`.
     Fault(u32),
+    /// A message to a VIP leaves its sender's kernel now: resolved to a
+    /// holder then (a later departure, a retransmission, a failed ARP).
+    Depart(Msg),
+    /// A gratuitous ARP for `vip` from host `from` reaches host `to`.
+    Garp {
+        vip: VipId,
+        from: HostId,
+        to: HostId,
+    },
     /// A connection from the accept queue of a process that was stopped:
     /// the handshake is long done, the process now reads the request.
     Accept(Msg),

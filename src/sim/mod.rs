@@ -5,6 +5,7 @@
 mod build;
 mod kernel;
 mod results;
+mod vip;
 
 pub use results::fault_reports;
 
@@ -141,6 +142,8 @@ impl Sim {
                 self.with_node(node, |m, ctx, rng| m.on_timer(ctx, rng, timer));
             }
             Event::Fault(i) => self.apply_fault(i as usize),
+            Event::Depart(msg) => self.depart(msg),
+            Event::Garp { vip, from, to } => self.net.gratuitous_arp(vip, from, to),
             Event::Accept(msg) => match self.nodes[msg.to as usize].state {
                 ProcState::Running => {
                     self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg))
