@@ -7,7 +7,7 @@ use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use crate::process::Process;
 use crate::process::dist::Sampler;
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
+use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
 use rand_distr::{Distribution, Exp1};
 
@@ -36,7 +36,8 @@ impl From<ClientTimer> for Timer {
 #[derive(Clone)]
 pub struct Client {
     pub id: u32,
-    pub target: NodeId,
+    /// A node, or a VIP (resolved by the kernel at each send).
+    pub target: Addr,
     pub start: SimTime,
     pub stop: SimTime,
     pub timeout: Dur,
@@ -95,7 +96,7 @@ struct Call {
 impl Client {
     pub fn new(
         id: u32,
-        target: NodeId,
+        target: impl Into<Addr>,
         start: SimTime,
         stop: SimTime,
         timeout: Dur,
@@ -134,7 +135,7 @@ impl Client {
         };
         Client {
             id,
-            target,
+            target: target.into(),
             start,
             stop,
             timeout,

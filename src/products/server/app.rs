@@ -17,12 +17,13 @@ use super::Inbound;
 use super::ServerTimer;
 use crate::config::spec::{CallSpec, ConnectionMode};
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
+use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, Req};
 use std::collections::VecDeque;
 
 #[derive(Clone)]
 pub struct CallCfg {
-    pub target: NodeId,
+    /// A node, or a VIP (resolved by the kernel at each send).
+    pub target: Addr,
     pub count: u32,
     pub connect_timeout: Dur,
     pub timeout: Dur,
@@ -31,9 +32,9 @@ pub struct CallCfg {
 }
 
 impl CallCfg {
-    pub fn new(spec: &CallSpec, target: NodeId) -> CallCfg {
+    pub fn new(spec: &CallSpec, target: impl Into<Addr>) -> CallCfg {
         CallCfg {
-            target,
+            target: target.into(),
             count: spec.count,
             connect_timeout: spec.connect_timeout,
             timeout: spec.timeout,
