@@ -20,7 +20,7 @@ pub mod latency;
 pub mod vip;
 
 pub use latency::Latency;
-pub use vip::{Addr, VipId, VipTable};
+pub use vip::{Addr, Garp, VipId, VipTable};
 
 use crate::config::spec::NetworkSpec;
 use crate::engine::{Dur, Rng};
@@ -53,16 +53,6 @@ impl Partition {
         let (gf, gt) = (self.group_of[from as usize], self.group_of[to as usize]);
         gf != 0 && gt != 0 && gf != gt && (!self.one_way || gf == 1)
     }
-}
-
-#[inline]
-fn reachable(hosts: &[Host], partitions: &[Partition], from: HostId, to: HostId) -> bool {
-    let (f, t) = (&hosts[from as usize], &hosts[to as usize]);
-    f.powered
-        && t.powered
-        && !f.blackholed
-        && !t.blackholed
-        && !partitions.iter().any(|p| p.blocks(from, to))
 }
 
 /// The network's state. Memory is linear in the number of hosts: latency and
@@ -156,7 +146,12 @@ impl Network {
     /// Whether a packet from `from` can reach `to` right now.
     #[inline]
     pub fn reachable(&self, from: HostId, to: HostId) -> bool {
-        reachable(&self.hosts, &self.partitions, from, to)
+        let (f, t) = (&self.hosts[from as usize], &self.hosts[to as usize]);
+        f.powered
+            && t.powered
+            && !f.blackholed
+            && !t.blackholed
+            && !self.partitions.iter().any(|p| p.blocks(from, to))
     }
 
     /// The process a packet from host `from` to VIP `v` goes to, or `None`
@@ -164,17 +159,24 @@ impl Network {
     /// to a holder and back).
     #[inline]
     pub fn resolve(&mut self, v: VipId, from: HostId) -> Option<NodeId> {
-        let (hosts, partitions) = (&self.hosts, &self.partitions);
-        let answers =
-            |h| reachable(hosts, partitions, from, h) && reachable(hosts, partitions, h, from);
-        self.vips.resolve(v, from, answers)
+        if let Some(n) = self.vips.known(v, from) {
+            return Some(n);
+        }
+        let holder = self
+            .vips
+            .holders(v)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&h| self.reachable(from, h) && self.reachable(h, from))?;
+        Some(self.vips.learn(v, from, holder))
     }
 
-    /// A gratuitous ARP for `v` from `holder` arrives at host `at`; the
-    /// network judges it on arrival, as any packet.
-    pub fn gratuitous_arp(&mut self, v: VipId, holder: HostId, at: HostId) {
-        if self.reachable(holder, at) {
-            self.vips.gratuitous_arp(v, holder, at);
+    /// A gratuitous ARP arrives; the network judges it on arrival, as any
+    /// packet.
+    pub fn gratuitous_arp(&mut self, g: Garp) {
+        if self.reachable(g.from, g.to) {
+            self.vips.gratuitous_arp(g.vip, g.from, g.to);
         }
     }
 
@@ -203,11 +205,11 @@ impl Network {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::spec::{Jitter, LatencySpec};
 
-    fn net(n: usize) -> Network {
+    pub(crate) fn net(n: usize) -> Network {
         let spec = NetworkSpec {
             latency: LatencySpec {
                 base: Dur::from_us(100),

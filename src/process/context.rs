@@ -6,7 +6,7 @@
 use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, TimerKey, TimerTable};
 use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
 use crate::metrics::{EventKind, History, Outcome, Recorder};
-use crate::net::{Addr, HostId, Network, VipId};
+use crate::net::{Addr, Garp, HostId, Network, VipId};
 use crate::products::Timer;
 
 /// A model's view of the world while it handles one event.
@@ -58,72 +58,76 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Sends a message to `to` (a node, or a VIP's current holder as this
-    /// host sees it); it arrives after the link's latency.
+    /// Sends a message to `to`; it arrives after the link's latency.
     #[inline]
-    pub fn send(&mut self, to: impl Into<Addr>, call: CallRef, kind: MsgKind) {
+    pub fn send(&mut self, to: NodeId, call: CallRef, kind: MsgKind) {
         self.send_peer(to, call, NO_PEER, kind);
     }
 
     /// Sends a message on a connection whose callee-side slot is `peer`.
     #[inline]
-    pub fn send_peer(&mut self, to: impl Into<Addr>, call: CallRef, peer: u32, kind: MsgKind) {
+    pub fn send_peer(&mut self, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
         self.send_at(self.now, to, call, peer, kind);
     }
 
     /// Sends a message that leaves at `at` (not before now): an open-loop
     /// client issues a batch of arrivals whose instants it already knows.
     #[inline]
-    pub fn send_at(
-        &mut self,
-        at: SimTime,
-        to: impl Into<Addr>,
-        call: CallRef,
-        peer: u32,
-        kind: MsgKind,
-    ) {
+    pub fn send_at(&mut self, at: SimTime, to: NodeId, call: CallRef, peer: u32, kind: MsgKind) {
+        let d = self
+            .net
+            .delay(self.hosts[self.me as usize], self.hosts[to as usize]);
         let msg = Msg {
             from: self.me,
-            to: self.me,
+            to,
             vip: None,
             call,
             peer,
             kind,
             retx: 0,
         };
-        match to.into() {
-            Addr::Node(to) => self.depart(at, Msg { to, ..msg }),
-            Addr::Vip(v) => self.send_to_vip(
-                at,
-                Msg {
-                    vip: Some(v),
-                    ..msg
-                },
-            ),
-        }
-    }
-
-    #[inline]
-    fn depart(&mut self, at: SimTime, msg: Msg) {
-        let d = self
-            .net
-            .delay(self.hosts[self.me as usize], self.hosts[msg.to as usize]);
         self.queue
             .schedule(at.max(self.now) + d, Event::Deliver(msg));
     }
 
+    /// [`Ctx::send_at`] to an address: a node, or the holder of a VIP as
+    /// this host's ARP cache sees it when the message leaves. Messages to
+    /// nodes keep their own methods, which pay nothing for VIPs.
+    #[inline]
+    pub fn send_addr(&mut self, at: SimTime, to: Addr, call: CallRef, peer: u32, kind: MsgKind) {
+        match to {
+            Addr::Node(n) => self.send_at(at, n, call, peer, kind),
+            Addr::Vip(v) => self.send_to_vip(at, v, call, peer, kind),
+        }
+    }
+
     /// A message to a VIP goes where this host's ARP cache points when it
     /// leaves: now, or at its departure (the kernel resolves it then, and
-    /// fails it if ARP does).
-    fn send_to_vip(&mut self, at: SimTime, msg: Msg) {
-        let v = msg.vip.expect("a VIP message");
-        let to = if at <= self.now {
-            self.net.resolve(v, self.hosts[self.me as usize])
+    /// fails it if ARP does). Off the hot path of node addresses.
+    #[cold]
+    #[inline(never)]
+    fn send_to_vip(&mut self, at: SimTime, v: VipId, call: CallRef, peer: u32, kind: MsgKind) {
+        let me = self.hosts[self.me as usize];
+        let resolved = if at <= self.now {
+            self.net.resolve(v, me)
         } else {
             None
         };
-        match to {
-            Some(to) => self.depart(at, Msg { to, ..msg }),
+        let msg = Msg {
+            from: self.me,
+            // The sender itself until the kernel resolves it.
+            to: resolved.unwrap_or(self.me),
+            vip: Some(v),
+            call,
+            peer,
+            kind,
+            retx: 0,
+        };
+        match resolved {
+            Some(to) => {
+                let d = self.net.delay(me, self.hosts[to as usize]);
+                self.queue.schedule(self.now + d, Event::Deliver(msg));
+            }
             None => self.queue.schedule(at, Event::Depart(msg)),
         }
     }
@@ -137,11 +141,11 @@ impl<'a> Ctx<'a> {
         for to in 0..self.net.hosts.len() as HostId {
             if to != me {
                 let d = self.net.delay(me, to);
-                let garp = Event::Garp {
+                let garp = Event::Garp(Garp {
                     vip: v,
                     from: me,
                     to,
-                };
+                });
                 self.queue.schedule(self.now + d, garp);
             }
         }

@@ -2,7 +2,7 @@
 //! a cluster protocol's message) and the events the queue holds.
 
 use super::TimerKey;
-use crate::net::{HostId, VipId};
+use crate::net::{Garp, VipId};
 use crate::products::{Timer, Wire};
 
 pub type NodeId = u32;
@@ -117,8 +117,9 @@ pub struct Msg {
     /// checks it against (`from`, `call`) before trusting it.
     pub peer: u32,
     pub kind: MsgKind,
-    /// Retransmissions of this segment so far.
-    pub retx: u8,
+    /// Retransmissions of this segment so far. Two bytes, not one: beside
+    /// `vip` it fills a word, which a new message writes in one store.
+    pub retx: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,12 +137,8 @@ pub enum Event {
     /// A message to a VIP leaves its sender's kernel now: resolved to a
     /// holder then (a later departure, a retransmission, a failed ARP).
     Depart(Msg),
-    /// A gratuitous ARP for `vip` from host `from` reaches host `to`.
-    Garp {
-        vip: VipId,
-        from: HostId,
-        to: HostId,
-    },
+    /// A gratuitous ARP reaches a host.
+    Garp(Garp),
     /// A connection from the accept queue of a process that was stopped:
     /// the handshake is long done, the process now reads the request.
     Accept(Msg),

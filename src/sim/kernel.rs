@@ -125,7 +125,10 @@ impl Sim {
     /// socket still wants it; a SYN to a powered-off host on the same subnet
     /// ends in EHOSTUNREACH once ARP gives up. A VIP's packets go to the MAC
     /// its ARP entry holds, without asking: lost, not EHOSTUNREACH, until a
-    /// GARP moves the entry (`crate::net::vip`).
+    /// GARP moves the entry (`crate::net::vip`). Kept out of line (rare),
+    /// as LLVM did before it became this small: inlined at every drop site
+    /// it slowed the delivery path.
+    #[inline(never)]
     fn dropped(&mut self, msg: Msg) {
         let th = self.hosts_of[msg.to as usize];
         let arp_fails = msg.vip.is_none() && !self.net.hosts[th as usize].powered;

@@ -143,7 +143,7 @@ impl Sim {
             }
             Event::Fault(i) => self.apply_fault(i as usize),
             Event::Depart(msg) => self.depart(msg),
-            Event::Garp { vip, from, to } => self.net.gratuitous_arp(vip, from, to),
+            Event::Garp(g) => self.gratuitous_arp(g),
             Event::Accept(msg) => match self.nodes[msg.to as usize].state {
                 ProcState::Running => {
                     self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg))
@@ -154,8 +154,10 @@ impl Sim {
         }
     }
 
-    /// Runs `f` on node `id`'s model with a context.
-    #[inline]
+    /// Runs `f` on node `id`'s model with a context. Forced inline: with the
+    /// VIP arms in the event loop LLVM stopped inlining it (measured with
+    /// cachegrind on bench-steady: 0.7% more instructions per run).
+    #[inline(always)]
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut Model, &mut Ctx, &mut Rng)) {
         let now = self.queue.now();
         let node = &mut self.nodes[id as usize];

@@ -192,11 +192,11 @@ impl Client {
                 } else {
                     MsgKind::Request(req)
                 };
-                ctx.send_at(at, self.target, conn, k.peer, kind);
+                ctx.send_addr(at, self.target, conn, k.peer, kind);
             }
             None => {
                 let req = Req::work(idempotent, op);
-                ctx.send_at(at, self.target, call, NO_PEER, MsgKind::Connect(req));
+                ctx.send_addr(at, self.target, call, NO_PEER, MsgKind::Connect(req));
             }
         }
         let calls = &self.calls;
@@ -291,7 +291,7 @@ impl Client {
                 slot: KEEP_BIT | c.vu,
                 generation: k.generation,
             };
-            ctx.send_peer(self.target, conn, k.peer, MsgKind::Close);
+            ctx.send_addr(ctx.now, self.target, conn, k.peer, MsgKind::Close);
         }
         k.open = false;
         k.current = None;

@@ -151,7 +151,7 @@ impl Downstream {
             o.busy = true;
             o.inbound = me;
             o.started = ctx.now;
-            ctx.send_peer(cfg.target, conn, o.peer, MsgKind::Request(req));
+            ctx.send_addr(ctx.now, cfg.target, conn, o.peer, MsgKind::Request(req));
             self.arm(ctx, i, conn, false);
             return;
         }
@@ -169,7 +169,7 @@ impl Downstream {
             peer: NO_PEER,
         };
         let conn = CallRef::new(self.out.insert(o));
-        ctx.send(cfg.target, conn, MsgKind::Connect(req));
+        ctx.send_addr(ctx.now, cfg.target, conn, NO_PEER, MsgKind::Connect(req));
         self.arm(ctx, i, conn, true);
     }
 
@@ -271,7 +271,7 @@ impl Downstream {
             }
             if o.established_at <= ctx.now {
                 // The driver gives up on the connection and closes it.
-                ctx.send_peer(target, conn, o.peer, MsgKind::Close);
+                ctx.send_addr(ctx.now, target, conn, o.peer, MsgKind::Close);
             }
             failed.extend(self.drop_conn(ctx, conn));
         }
