@@ -24,7 +24,14 @@
 //!   burst after `garp_master_delay`, `garp_master_refresh`).
 //! - A packet for the VIP that reaches a host not holding it (any more) is
 //!   dropped: not a local address, and with `ip_forward` off not routed.
-//!   TCP retransmits it, resolved afresh when it leaves again.
+//!   TCP retransmits it, resolved afresh when it leaves again. One sent to
+//!   a powered-off old holder is lost the same way: the entry needs no ARP,
+//!   so no EHOSTUNREACH (that is for a VIP nobody holds, or an unknown one).
+//! - A connection made with the old holder: its next segments reach the new
+//!   holder, which has no such socket and answers RST (real failovers reset
+//!   kept connections, keepalived.md §6). No kernel rule is needed: every
+//!   model checks a segment's connection slot against (sender, call) and
+//!   resets what it does not know, as the new holder's kernel would.
 //! - With `same_subnet = false` each host's cache stands for its router's.
 
 use super::HostId;
