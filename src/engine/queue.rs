@@ -74,6 +74,13 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry { key, event });
     }
 
+    /// Moves the clock to `t`, with nothing due before it: a test acts at `t`.
+    #[cfg(test)]
+    pub(crate) fn advance_to(&mut self, t: SimTime) {
+        assert!(t >= self.now && self.peek_time().is_none_or(|p| p >= t));
+        self.now = t;
+    }
+
     /// Removes the earliest event and advances the clock to its instant.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {

@@ -13,13 +13,18 @@
 //! - The TCP handshake is folded into the first message of a connection: the
 //!   SYN carries the request, and the receiving kernel's verdict (accepted,
 //!   refused, dropped) is applied when it arrives.
+//! - An address is a node or a virtual IP ([`vip`]): a VIP is resolved when
+//!   a packet leaves, through the sender's ARP cache.
 
 pub mod latency;
+pub mod vip;
 
 pub use latency::Latency;
+pub use vip::{Addr, Garp, VipId, VipTable};
 
 use crate::config::spec::NetworkSpec;
 use crate::engine::{Dur, Rng};
+use crate::process::NodeId;
 use rand::Rng as _;
 use std::collections::HashMap;
 
@@ -67,6 +72,7 @@ pub struct Network {
     pub rto_min: Dur,
     /// Data segments are retransmitted at most this often (Linux tcp_retries2 = 15).
     pub data_retries: u32,
+    pub vips: VipTable,
     rng: Rng,
 }
 
@@ -109,6 +115,7 @@ impl Network {
             syn_retries: spec.syn_retries,
             rto_min: spec.rto_min,
             data_retries: 15,
+            vips: VipTable::default(),
             rng,
         }
     }
@@ -147,6 +154,32 @@ impl Network {
             && !self.partitions.iter().any(|p| p.blocks(from, to))
     }
 
+    /// The process a packet from host `from` to VIP `v` goes to, or `None`
+    /// when ARP fails ([`vip`]: an ARP request and its answer need the way
+    /// to a holder and back).
+    #[inline]
+    pub fn resolve(&mut self, v: VipId, from: HostId) -> Option<NodeId> {
+        if let Some(n) = self.vips.known(v, from) {
+            return Some(n);
+        }
+        let holder = self
+            .vips
+            .holders(v)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&h| self.reachable(from, h) && self.reachable(h, from))?;
+        Some(self.vips.learn(v, from, holder))
+    }
+
+    /// A gratuitous ARP arrives; the network judges it on arrival, as any
+    /// packet.
+    pub fn gratuitous_arp(&mut self, g: Garp) {
+        if self.reachable(g.from, g.to) {
+            self.vips.gratuitous_arp(g.vip, g.from, g.to);
+        }
+    }
+
     /// Drops packets between the groups (both ways, or from the first group to
     /// the others only when `one_way`) while `on`; hosts in no group are not
     /// affected. Turning it off removes exactly that partition.
@@ -172,11 +205,11 @@ impl Network {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::spec::{Jitter, LatencySpec};
 
-    fn net(n: usize) -> Network {
+    pub(crate) fn net(n: usize) -> Network {
         let spec = NetworkSpec {
             latency: LatencySpec {
                 base: Dur::from_us(100),

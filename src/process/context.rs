@@ -6,7 +6,7 @@
 use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, TimerKey, TimerTable};
 use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
 use crate::metrics::{EventKind, History, Outcome, Recorder};
-use crate::net::{HostId, Network};
+use crate::net::{Addr, Garp, HostId, Network, VipId};
 use crate::products::Timer;
 
 /// A model's view of the world while it handles one event.
@@ -80,6 +80,7 @@ impl<'a> Ctx<'a> {
         let msg = Msg {
             from: self.me,
             to,
+            vip: None,
             call,
             peer,
             kind,
@@ -87,6 +88,75 @@ impl<'a> Ctx<'a> {
         };
         self.queue
             .schedule(at.max(self.now) + d, Event::Deliver(msg));
+    }
+
+    /// [`Ctx::send_at`] to an address: a node, or the holder of a VIP as
+    /// this host's ARP cache sees it when the message leaves. Messages to
+    /// nodes keep their own methods, which pay nothing for VIPs.
+    #[inline]
+    pub fn send_addr(&mut self, at: SimTime, to: Addr, call: CallRef, peer: u32, kind: MsgKind) {
+        match to {
+            Addr::Node(n) => self.send_at(at, n, call, peer, kind),
+            Addr::Vip(v) => self.send_to_vip(at, v, call, peer, kind),
+        }
+    }
+
+    /// A message to a VIP goes where this host's ARP cache points when it
+    /// leaves: now, or at its departure (the kernel resolves it then, and
+    /// fails it if ARP does). Off the hot path of node addresses.
+    #[cold]
+    #[inline(never)]
+    fn send_to_vip(&mut self, at: SimTime, v: VipId, call: CallRef, peer: u32, kind: MsgKind) {
+        let me = self.hosts[self.me as usize];
+        let resolved = if at <= self.now {
+            self.net.resolve(v, me)
+        } else {
+            None
+        };
+        let msg = Msg {
+            from: self.me,
+            // The sender itself until the kernel resolves it.
+            to: resolved.unwrap_or(self.me),
+            vip: Some(v),
+            call,
+            peer,
+            kind,
+            retx: 0,
+        };
+        match resolved {
+            Some(to) => {
+                let d = self.net.delay(me, self.hosts[to as usize]);
+                self.queue.schedule(self.now + d, Event::Deliver(msg));
+            }
+            None => self.queue.schedule(at, Event::Depart(msg)),
+        }
+    }
+
+    /// This host takes VIP `v` and announces it with a gratuitous ARP, which
+    /// reaches every other host one hop later. Claiming again re-announces
+    /// (a second GARP burst).
+    pub fn claim_vip(&mut self, v: VipId) {
+        let me = self.hosts[self.me as usize];
+        self.net.vips.claim(v, me);
+        for to in 0..self.net.hosts.len() as HostId {
+            if to != me {
+                let d = self.net.delay(me, to);
+                let garp = Event::Garp(Garp {
+                    vip: v,
+                    from: me,
+                    to,
+                });
+                self.queue.schedule(self.now + d, garp);
+            }
+        }
+    }
+
+    /// This host gives VIP `v` up. Nothing is announced: other hosts keep
+    /// sending here until a new holder's GARP reaches them, and this host
+    /// drops those packets.
+    pub fn release_vip(&mut self, v: VipId) {
+        let me = self.hosts[self.me as usize];
+        self.net.vips.release(v, me);
     }
 
     /// Sets timer `t` of this process to fire at `at` (discarded if the

@@ -11,6 +11,7 @@ pub mod dist;
 mod msg;
 pub mod timer;
 
+pub use crate::net::{Addr, VipId};
 pub use context::Ctx;
 pub use db_error::{DbError, DbErrorCode, Meaning};
 pub use msg::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind};

@@ -2,6 +2,7 @@
 //! a cluster protocol's message) and the events the queue holds.
 
 use super::{DbError, TimerKey};
+use crate::net::{Garp, VipId};
 use crate::products::{Timer, Wire};
 
 pub type NodeId = u32;
@@ -105,7 +106,12 @@ pub enum MsgKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Msg {
     pub from: NodeId,
+    /// The process it goes to: for a VIP, the one the sender's ARP cache
+    /// named when it left (the sender itself before that).
     pub to: NodeId,
+    /// The VIP it was sent to: the receiving host must hold it on arrival,
+    /// and a retransmission is resolved again (`crate::net::vip`).
+    pub vip: Option<VipId>,
     /// The caller's reference: `to`'s when `to` is the caller (replies),
     /// `from`'s when `from` is the caller (connects).
     pub call: CallRef,
@@ -114,8 +120,9 @@ pub struct Msg {
     /// checks it against (`from`, `call`) before trusting it.
     pub peer: u32,
     pub kind: MsgKind,
-    /// Retransmissions of this segment so far.
-    pub retx: u8,
+    /// Retransmissions of this segment so far. Two bytes, not one: beside
+    /// `vip` it fills a word, which a new message writes in one store.
+    pub retx: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +137,11 @@ pub enum Event {
     },
     /// Apply fault action number `n`.
     Fault(u32),
+    /// A message to a VIP leaves its sender's kernel now: resolved to a
+    /// holder then (a later departure, a retransmission, a failed ARP).
+    Depart(Msg),
+    /// A gratuitous ARP reaches a host.
+    Garp(Garp),
     /// A connection from the accept queue of a process that was stopped:
     /// the handshake is long done, the process now reads the request.
     Accept(Msg),

@@ -21,6 +21,12 @@ impl Sim {
         {
             return self.dropped(msg);
         }
+        // Not (or no longer) this host's address, and ip_forward is off.
+        if let Some(v) = msg.vip
+            && !self.net.vips.holds(v, th)
+        {
+            return self.dropped(msg);
+        }
         if let MsgKind::Connect(_) = msg.kind {
             // A retransmitted SYN of a caller that gave up is not sent at all.
             if msg.retx > 0 && !self.nodes[msg.from as usize].model.is_call_live(msg.call) {
@@ -105,6 +111,7 @@ impl Sim {
         let back = Msg {
             from: msg.to,
             to: msg.from,
+            vip: None,
             call: msg.call,
             kind,
             peer: NO_PEER,
@@ -116,12 +123,23 @@ impl Sim {
 
     /// The message did not arrive. TCP retransmits it while the sender's
     /// socket still wants it; a SYN to a powered-off host on the same subnet
-    /// ends in EHOSTUNREACH once ARP gives up.
+    /// ends in EHOSTUNREACH once ARP gives up. A VIP's packets go to the MAC
+    /// its ARP entry holds, without asking: lost, not EHOSTUNREACH, until a
+    /// GARP moves the entry (`crate::net::vip`). Kept out of line (rare),
+    /// as LLVM did before it became this small: inlined at every drop site
+    /// it slowed the delivery path.
+    #[inline(never)]
     fn dropped(&mut self, msg: Msg) {
-        let (fh, th) = (
-            self.hosts_of[msg.from as usize],
-            self.hosts_of[msg.to as usize],
-        );
+        let th = self.hosts_of[msg.to as usize];
+        let arp_fails = msg.vip.is_none() && !self.net.hosts[th as usize].powered;
+        self.not_delivered(msg, arp_fails);
+    }
+
+    /// `msg` did not arrive, or could not leave (`arp_fails`: nobody answers
+    /// ARP for its address). The EHOSTUNREACH comes from `msg.to`: the dead
+    /// host's node, or the sender itself for a VIP nobody holds.
+    pub(super) fn not_delivered(&mut self, msg: Msg, arp_fails: bool) {
+        let fh = self.hosts_of[msg.from as usize];
         let sender = &self.nodes[msg.from as usize];
         if matches!(sender.state, ProcState::Killed | ProcState::Off)
             || !self.net.hosts[fh as usize].powered
@@ -136,10 +154,11 @@ impl Sim {
         if is_syn && !sender.model.is_call_live(msg.call) {
             return;
         }
-        if is_syn && !self.net.hosts[th as usize].powered && self.net.same_subnet && msg.retx == 0 {
+        if is_syn && arp_fails && self.net.same_subnet && msg.retx == 0 {
             let back = Msg {
                 from: msg.to,
                 to: msg.from,
+                vip: None,
                 call: msg.call,
                 kind: MsgKind::Unreachable,
                 peer: NO_PEER,
@@ -151,21 +170,36 @@ impl Sim {
             );
             return;
         }
+        self.retransmit(msg);
+    }
+
+    /// TCP sends `msg` again after its RTO (doubling per retransmission),
+    /// to the same process, or to a VIP's holder as seen when it leaves.
+    fn retransmit(&mut self, msg: Msg) {
+        let is_syn = matches!(msg.kind, MsgKind::Connect(_));
         let (rto, limit) = if is_syn {
             (self.net.syn_rto, self.net.syn_retries)
         } else {
             (self.net.rto_min, self.net.data_retries)
         };
-        if (msg.retx as u32) < limit {
-            let wait = Dur(rto.0 << msg.retx.min(20));
-            let again = Msg {
-                retx: msg.retx + 1,
-                ..msg
-            };
-            let d = self.net.delay(fh, th);
-            self.queue
-                .schedule(self.queue.now() + wait + d, Event::Deliver(again));
+        if (msg.retx as u32) >= limit {
+            return;
         }
+        let wait = Dur(rto.0 << msg.retx.min(20));
+        let again = Msg {
+            retx: msg.retx + 1,
+            ..msg
+        };
+        let now = self.queue.now();
+        if again.vip.is_some() {
+            return self.queue.schedule(now + wait, Event::Depart(again));
+        }
+        let (fh, th) = (
+            self.hosts_of[msg.from as usize],
+            self.hosts_of[msg.to as usize],
+        );
+        let d = self.net.delay(fh, th);
+        self.queue.schedule(now + wait + d, Event::Deliver(again));
     }
 
     pub(super) fn apply_fault(&mut self, i: usize) {
@@ -237,6 +271,9 @@ impl Sim {
                 FaultKind::PowerOff => {
                     let h = self.host_id(t);
                     self.net.hosts[h as usize].powered = a.recover;
+                    if !a.recover {
+                        self.net.vips.host_down(h);
+                    }
                     let on_host: Vec<NodeId> = (0..self.nodes.len() as u32)
                         .filter(|&n| self.hosts_of[n as usize] == h)
                         .collect();
@@ -333,6 +370,7 @@ impl Sim {
         let msg = Msg {
             from,
             to,
+            vip: None,
             call,
             kind: MsgKind::Reset,
             peer: NO_PEER,

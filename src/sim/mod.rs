@@ -5,6 +5,7 @@
 mod build;
 mod kernel;
 mod results;
+mod vip;
 
 pub use results::fault_reports;
 
@@ -141,6 +142,8 @@ impl Sim {
                 self.with_node(node, |m, ctx, rng| m.on_timer(ctx, rng, timer));
             }
             Event::Fault(i) => self.apply_fault(i as usize),
+            Event::Depart(msg) => self.depart(msg),
+            Event::Garp(g) => self.gratuitous_arp(g),
             Event::Accept(msg) => match self.nodes[msg.to as usize].state {
                 ProcState::Running => {
                     self.with_node(msg.to, |m, ctx, rng| m.on_message(ctx, rng, msg))
@@ -151,8 +154,10 @@ impl Sim {
         }
     }
 
-    /// Runs `f` on node `id`'s model with a context.
-    #[inline]
+    /// Runs `f` on node `id`'s model with a context. Forced inline: with the
+    /// VIP arms in the event loop LLVM stopped inlining it (measured with
+    /// cachegrind on bench-steady: 0.7% more instructions per run).
+    #[inline(always)]
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut Model, &mut Ctx, &mut Rng)) {
         let now = self.queue.now();
         let node = &mut self.nodes[id as usize];

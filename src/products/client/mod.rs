@@ -11,7 +11,7 @@ use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::Outcome;
 use crate::process::Process;
 use crate::process::dist::Sampler;
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
+use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
 use crate::products::client::config::{Arrivals, LoadSpec, StepSpec};
 use rand_distr::{Distribution, Exp1};
@@ -41,7 +41,8 @@ impl From<ClientTimer> for Timer {
 #[derive(Clone)]
 pub struct Client {
     pub id: u32,
-    pub target: NodeId,
+    /// A node, or a VIP (resolved by the kernel at each send).
+    pub target: Addr,
     pub start: SimTime,
     pub stop: SimTime,
     pub timeout: Dur,
@@ -100,7 +101,7 @@ struct Call {
 impl Client {
     pub fn new(
         id: u32,
-        target: NodeId,
+        target: impl Into<Addr>,
         start: SimTime,
         stop: SimTime,
         timeout: Dur,
@@ -139,7 +140,7 @@ impl Client {
         };
         Client {
             id,
-            target,
+            target: target.into(),
             start,
             stop,
             timeout,
@@ -196,11 +197,11 @@ impl Client {
                 } else {
                     MsgKind::Request(req)
                 };
-                ctx.send_at(at, self.target, conn, k.peer, kind);
+                ctx.send_addr(at, self.target, conn, k.peer, kind);
             }
             None => {
                 let req = Req::work(idempotent, op);
-                ctx.send_at(at, self.target, call, NO_PEER, MsgKind::Connect(req));
+                ctx.send_addr(at, self.target, call, NO_PEER, MsgKind::Connect(req));
             }
         }
         let calls = &self.calls;
@@ -295,7 +296,7 @@ impl Client {
                 slot: KEEP_BIT | c.vu,
                 generation: k.generation,
             };
-            ctx.send_peer(self.target, conn, k.peer, MsgKind::Close);
+            ctx.send_addr(ctx.now, self.target, conn, k.peer, MsgKind::Close);
         }
         k.open = false;
         k.current = None;

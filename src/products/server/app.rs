@@ -16,13 +16,14 @@
 use super::Inbound;
 use super::ServerTimer;
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
+use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, Req};
 use crate::products::server::config::{CallSpec, ConnectionMode};
 use std::collections::VecDeque;
 
 #[derive(Clone)]
 pub struct CallCfg {
-    pub target: NodeId,
+    /// A node, or a VIP (resolved by the kernel at each send).
+    pub target: Addr,
     pub count: u32,
     pub connect_timeout: Dur,
     pub timeout: Dur,
@@ -31,9 +32,9 @@ pub struct CallCfg {
 }
 
 impl CallCfg {
-    pub fn new(spec: &CallSpec, target: NodeId) -> CallCfg {
+    pub fn new(spec: &CallSpec, target: impl Into<Addr>) -> CallCfg {
         CallCfg {
-            target,
+            target: target.into(),
             count: spec.count,
             connect_timeout: spec.connect_timeout,
             timeout: spec.timeout,
@@ -150,7 +151,7 @@ impl Downstream {
             o.busy = true;
             o.inbound = me;
             o.started = ctx.now;
-            ctx.send_peer(cfg.target, conn, o.peer, MsgKind::Request(req));
+            ctx.send_addr(ctx.now, cfg.target, conn, o.peer, MsgKind::Request(req));
             self.arm(ctx, i, conn, false);
             return;
         }
@@ -168,7 +169,7 @@ impl Downstream {
             peer: NO_PEER,
         };
         let conn = CallRef::new(self.out.insert(o));
-        ctx.send(cfg.target, conn, MsgKind::Connect(req));
+        ctx.send_addr(ctx.now, cfg.target, conn, NO_PEER, MsgKind::Connect(req));
         self.arm(ctx, i, conn, true);
     }
 
@@ -272,7 +273,7 @@ impl Downstream {
             }
             if o.established_at <= ctx.now {
                 // The driver gives up on the connection and closes it.
-                ctx.send_peer(target, conn, o.peer, MsgKind::Close);
+                ctx.send_addr(ctx.now, target, conn, o.peer, MsgKind::Close);
             }
             failed.extend(self.drop_conn(ctx, conn));
         }

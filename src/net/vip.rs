@@ -1,0 +1,257 @@
+//! Addresses: a node, or a virtual IP that moves between hosts (keepalived's
+//! VRRP address), and what each host's ARP cache believes about it.
+//!
+//! Modelling choices (Linux; shared/reference/keepalived.md §3, §6):
+//! - A VIP is held by hosts, not processes (`ip addr add`): a process claims
+//!   it for its host and releases it; a powered-off host loses it. A
+//!   SIGKILLed claimer leaves it in place, as keepalived killed -9 does. Two
+//!   hosts may hold it at once (a VRRP split brain).
+//! - A VIP is an address and a port: on each host at most one process
+//!   listens for it (its listener, e.g. that host's balancer). Only a host
+//!   with a listener may claim it, so every address resolves to a process.
+//! - A host that holds the VIP sends to its own listener (the local route).
+//! - Another host sends where its ARP entry for the VIP points. The entry is
+//!   made by the host's first packet to the VIP (an ARP request, answered by
+//!   the newest holder it can reach both ways; with none, ARP fails as for a
+//!   powered-off host). It then changes only when a gratuitous ARP arrives:
+//!   a claim broadcasts one, which reaches each host one hop later (that
+//!   link's latency from the new holder) if the network lets it through on
+//!   arrival. Linux (arp_accept = 0) lets a GARP update an entry, not make
+//!   one. A burst of `garp_master_repeat` copies is one message here, so
+//!   random loss never eats it; a partition does.
+//! - Entries do not age. Linux re-probes a stale entry after 15–45 s, later
+//!   than any GARP; claiming again re-sends the GARP (keepalived's second
+//!   burst after `garp_master_delay`, `garp_master_refresh`).
+//! - A packet for the VIP that reaches a host not holding it (any more) is
+//!   dropped: not a local address, and with `ip_forward` off not routed.
+//!   TCP retransmits it, resolved afresh when it leaves again. One sent to
+//!   a powered-off old holder is lost the same way: the entry needs no ARP,
+//!   so no EHOSTUNREACH (that is for a VIP nobody holds, or an unknown one).
+//! - A connection made with the old holder: its next segments reach the new
+//!   holder, which has no such socket and answers RST (real failovers reset
+//!   kept connections, keepalived.md §6). No kernel rule is needed: every
+//!   model checks a segment's connection slot against (sender, call) and
+//!   resets what it does not know, as the new holder's kernel would.
+//! - With `same_subnet = false` each host's cache stands for its router's.
+
+use super::HostId;
+use crate::process::NodeId;
+use std::num::NonZeroU16;
+
+/// A virtual IP of the run. Two bytes, so that a message can carry one
+/// without growing the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VipId(NonZeroU16);
+
+impl VipId {
+    fn new(index: usize) -> VipId {
+        let n = u16::try_from(index + 1).expect("fewer than 65535 VIPs");
+        VipId(NonZeroU16::new(n).expect("index + 1 > 0"))
+    }
+
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// Where a model sends: a node, or whoever holds a VIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addr {
+    Node(NodeId),
+    Vip(VipId),
+}
+
+impl From<NodeId> for Addr {
+    #[inline]
+    fn from(n: NodeId) -> Addr {
+        Addr::Node(n)
+    }
+}
+
+impl From<VipId> for Addr {
+    #[inline]
+    fn from(v: VipId) -> Addr {
+        Addr::Vip(v)
+    }
+}
+
+/// A gratuitous ARP on its way: host `from` announces `vip` to host `to`.
+/// A struct of four-byte alignment, so that the event carrying it keeps a
+/// four-byte tag (a bare two-byte field made it two, and every message copy
+/// slower).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Garp {
+    pub vip: VipId,
+    pub from: HostId,
+    pub to: HostId,
+}
+
+struct Vip {
+    /// The process listening for the VIP on each host, by host.
+    listener: Vec<Option<NodeId>>,
+    /// Hosts holding it, the newest claim last.
+    holders: Vec<HostId>,
+    /// Each host's ARP entry: the host whose MAC it sends the VIP's packets to.
+    arp: Vec<Option<HostId>>,
+}
+
+/// The run's VIPs (none unless a product uses them).
+#[derive(Default)]
+pub struct VipTable {
+    vips: Vec<Vip>,
+}
+
+impl VipTable {
+    /// A new VIP held by nobody, served on each host of `listeners` by its
+    /// node; `hosts` is the number of hosts.
+    pub fn add(&mut self, hosts: usize, listeners: &[(HostId, NodeId)]) -> VipId {
+        let mut listener = vec![None; hosts];
+        for &(h, n) in listeners {
+            assert!(listener[h as usize].is_none(), "one listener per host");
+            listener[h as usize] = Some(n);
+        }
+        self.vips.push(Vip {
+            listener,
+            holders: Vec::new(),
+            arp: vec![None; hosts],
+        });
+        VipId::new(self.vips.len() - 1)
+    }
+
+    /// Whether host `h` holds `v` now.
+    #[inline]
+    pub fn holds(&self, v: VipId, h: HostId) -> bool {
+        self.vips[v.index()].holders.contains(&h)
+    }
+
+    /// Host `h` takes `v` (again: it becomes the newest holder).
+    pub fn claim(&mut self, v: VipId, h: HostId) {
+        let vip = &mut self.vips[v.index()];
+        assert!(
+            vip.listener[h as usize].is_some(),
+            "a VIP is claimed only where one of its listeners runs"
+        );
+        vip.holders.retain(|&x| x != h);
+        vip.holders.push(h);
+    }
+
+    /// Host `h` gives `v` up (nothing if it did not hold it).
+    pub fn release(&mut self, v: VipId, h: HostId) {
+        self.vips[v.index()].holders.retain(|&x| x != h);
+    }
+
+    /// Host `h` lost power: its addresses go with it.
+    pub fn host_down(&mut self, h: HostId) {
+        for vip in &mut self.vips {
+            vip.holders.retain(|&x| x != h);
+        }
+    }
+
+    /// A gratuitous ARP from `holder` reached host `at`.
+    pub fn gratuitous_arp(&mut self, v: VipId, holder: HostId, at: HostId) {
+        if let Some(entry) = &mut self.vips[v.index()].arp[at as usize] {
+            *entry = holder;
+        }
+    }
+
+    /// The process a packet from host `from` to `v` goes to, if `from`
+    /// holds `v` (the local route) or has an ARP entry for it.
+    pub fn known(&self, v: VipId, from: HostId) -> Option<NodeId> {
+        let vip = &self.vips[v.index()];
+        let h = if vip.holders.contains(&from) {
+            from
+        } else {
+            vip.arp[from as usize]?
+        };
+        vip.listener[h as usize]
+    }
+
+    /// Hosts holding `v`, the newest claim last.
+    pub fn holders(&self, v: VipId) -> &[HostId] {
+        &self.vips[v.index()].holders
+    }
+
+    /// `holder` answered `from`'s ARP request for `v`: the entry it makes,
+    /// and the process the packet goes to.
+    pub fn learn(&mut self, v: VipId, from: HostId, holder: HostId) -> NodeId {
+        let vip = &mut self.vips[v.index()];
+        vip.arp[from as usize] = Some(holder);
+        vip.listener[holder as usize].expect("holders have a listener")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Network;
+
+    /// Three hosts; one VIP served by node 10 on host 0 and node 11 on host
+    /// 1; host 2 sends.
+    fn net() -> (Network, VipId) {
+        let mut n = crate::net::tests::net(3);
+        let v = n.vips.add(3, &[(0, 10), (1, 11)]);
+        (n, v)
+    }
+
+    #[test]
+    fn a_vip_nobody_holds_does_not_resolve() {
+        let (mut n, v) = net();
+        assert_eq!(n.resolve(v, 2), None);
+    }
+
+    #[test]
+    fn the_first_packet_learns_the_newest_holder_and_keeps_it_until_a_garp() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 0);
+        assert_eq!(n.resolve(v, 2), Some(10));
+        n.vips.release(v, 0);
+        n.vips.claim(v, 1);
+        assert_eq!(n.resolve(v, 2), Some(10), "stale entry");
+        n.gratuitous_arp(Garp {
+            vip: v,
+            from: 1,
+            to: 2,
+        });
+        assert_eq!(n.resolve(v, 2), Some(11));
+    }
+
+    #[test]
+    fn a_garp_neither_makes_an_entry_nor_crosses_a_partition() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 0);
+        n.gratuitous_arp(Garp {
+            vip: v,
+            from: 0,
+            to: 2,
+        });
+        n.vips.claim(v, 1);
+        assert_eq!(n.resolve(v, 2), Some(11), "newest holder");
+        n.vips.claim(v, 0);
+        n.partition(&[vec![0], vec![2]], false, true);
+        n.gratuitous_arp(Garp {
+            vip: v,
+            from: 0,
+            to: 2,
+        });
+        assert_eq!(n.resolve(v, 2), Some(11));
+    }
+
+    #[test]
+    fn a_holder_sends_to_itself_and_arp_skips_holders_that_cannot_answer() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 1);
+        n.vips.claim(v, 0);
+        n.hosts[0].blackholed = true;
+        assert_eq!(n.resolve(v, 1), Some(11));
+        assert_eq!(n.resolve(v, 2), Some(11));
+        n.vips.host_down(1);
+        assert!(!n.vips.holds(v, 1) && n.vips.holds(v, 0));
+    }
+
+    #[test]
+    #[should_panic(expected = "listeners")]
+    fn only_a_host_with_a_listener_may_claim() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 2);
+    }
+}
