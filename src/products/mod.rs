@@ -239,7 +239,7 @@ impl BuildCx<'_> {
         let ids = DbIds {
             members: self.ids(&cluster.members),
         };
-        ((cluster), (self.id)(&node.name), ids)
+        (cluster, (self.id)(&node.name), ids)
     }
 }
 
