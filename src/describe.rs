@@ -1,6 +1,6 @@
 //! `--dry-run`: the resolved topology in words, after presets and defaults.
 
-use crate::config::spec::{ExperimentSpec, FaultTiming, Jitter, LatencySpec, NodeKind, NodeSpec};
+use crate::config::spec::{ExperimentSpec, FaultTiming, Jitter, LatencySpec, NodeSpec};
 use crate::engine::Dur;
 use std::fmt::Write;
 
@@ -46,26 +46,52 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         let who = if f.groups.is_empty() {
             f.targets.join(" ")
         } else {
-            format!("{:?}", f.groups)
+            let groups: Vec<String> = f
+                .groups
+                .iter()
+                .map(|g| format!("[{}]", g.join(" ")))
+                .collect();
+            groups.join(if f.one_way { " -> " } else { " | " })
         };
-        let _ = writeln!(o, "  fault {:?} on {who}: {}", f.kind, timing(&f.timing));
+        let _ = writeln!(
+            o,
+            "  fault {} on {who}: {}",
+            f.kind.name(),
+            timing(&f.timing)
+        );
     }
     o
 }
 
 /// A database cluster's line, at its first member: its members and its
-/// product's settings as resolved.
-pub fn cluster(o: &mut String, n: &NodeSpec, kind: &NodeKind) {
+/// product's settings as resolved, in the product's own key names.
+pub fn cluster(o: &mut String, n: &NodeSpec, settings: &[(&str, String)]) {
     let Some(c) = &n.cluster else { return };
+    let keys: Vec<String> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(
         o,
-        "{} cluster `{}` of {} ({}): {:?}",
-        kind.label(),
+        "{} cluster `{}` of {} ({}): {}",
+        n.kind.label(),
         c.cluster,
         c.members.len(),
         names(&c.members),
-        kind
+        keys.join(", ")
     );
+}
+
+/// A size as the products write it: `128M`, `1G`, or bytes.
+pub fn size(n: u64) -> String {
+    for (unit, name) in [
+        (1u64 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ] {
+        if n >= unit && n.is_multiple_of(unit) {
+            return format!("{}{name}", n / unit);
+        }
+    }
+    n.to_string()
 }
 
 /// `a1, a2, a3`, or for many names the first few and the last:

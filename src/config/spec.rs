@@ -132,6 +132,21 @@ pub enum FaultKind {
     Action(&'static crate::faults::Action),
 }
 
+impl FaultKind {
+    /// `kind = "..."` as the experiment file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Stop => "stop",
+            FaultKind::Blackhole => "blackhole",
+            FaultKind::PowerOff => "power-off",
+            FaultKind::Partition => "partition",
+            FaultKind::Slow => "slow",
+            FaultKind::Action(a) => a.name,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum FaultTiming {
     /// At `at`, recovered at `recover_at` if given.

@@ -66,6 +66,10 @@ fn every_example_is_described_with_its_products_settings() {
     for p in PRODUCTS {
         let spec = example_spec(p);
         let text = hasim::describe::topology(&spec, 1);
+        // The products' own words, never Rust's `Debug`.
+        for debug in [" { ", "Dur(", "Some(", "Action(", "[\""] {
+            assert!(!text.contains(debug), "{}: `{debug}` in\n{text}", p.name);
+        }
         for n in spec.nodes.values().filter(|n| n.kind.product() == p.name) {
             let line = text
                 .lines()

@@ -447,10 +447,13 @@ pub fn describe(o: &mut String, c: &config::ClientSpec) {
                 .collect();
             writeln!(
                 o,
-                "-> {} open loop {}, {:?} arrivals, timeout {}",
+                "-> {} open loop {}, arrivals {}, timeout {}",
                 c.target,
                 steps.join(", "),
-                l.arrivals,
+                match l.arrivals {
+                    Arrivals::Constant => "constant",
+                    Arrivals::Poisson => "poisson",
+                },
                 c.timeout
             )
         }

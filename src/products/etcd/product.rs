@@ -29,6 +29,14 @@ impl Product for Etcd {
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &EtcdSpec) {
-        crate::describe::cluster(o, node, &spec.clone().into());
+        crate::describe::cluster(o, node, &settings(spec));
     }
+}
+
+/// Its settings in its own key names, for `--dry-run`.
+fn settings(e: &EtcdSpec) -> Vec<(&'static str, String)> {
+    vec![
+        ("heartbeat_interval", e.heartbeat_interval.to_string()),
+        ("election_timeout", e.election_timeout.to_string()),
+    ]
 }

@@ -4,6 +4,7 @@ use super::Galera;
 use super::config::{self, GaleraSpec};
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
+use crate::describe::size;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
 use crate::faults::{Action, RESTART};
@@ -37,7 +38,7 @@ impl Product for Galera {
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &GaleraSpec) {
-        crate::describe::cluster(o, node, &spec.clone().into());
+        crate::describe::cluster(o, node, &settings(spec));
     }
 
     fn check_count(n: u32) -> Result<(), String> {
@@ -50,4 +51,37 @@ impl Product for Galera {
              beyond a dozen members are rare"
         ))
     }
+}
+
+/// Its settings in its own key names, for `--dry-run`.
+fn settings(g: &GaleraSpec) -> Vec<(&'static str, String)> {
+    let weights: Vec<String> = g.weights.iter().map(u32::to_string).collect();
+    vec![
+        ("max_connections", g.max_connections.to_string()),
+        ("service", crate::process::dist::describe(&g.service)),
+        ("apply", crate::process::dist::describe(&g.apply)),
+        ("wsrep_dirty_reads", g.dirty_reads.to_string()),
+        ("available_when_donor", g.available_when_donor.to_string()),
+        ("conflict_rate", g.conflict_rate.to_string()),
+        ("startup", g.startup.to_string()),
+        ("evs.keepalive_period", g.keepalive_period.to_string()),
+        ("evs.inactive_check_period", g.inactive_check_period.to_string()),
+        ("evs.suspect_timeout", g.suspect_timeout.to_string()),
+        ("evs.inactive_timeout", g.inactive_timeout.to_string()),
+        ("evs.install_timeout", g.install_timeout.to_string()),
+        ("evs.join_retrans_period", g.join_retrans_period.to_string()),
+        ("evs.max_install_timeouts", g.max_install_timeouts.to_string()),
+        ("pc.weight", weights.join("/")),
+        ("pc.ignore_quorum", g.ignore_quorum.to_string()),
+        ("pc.ignore_sb", g.ignore_sb.to_string()),
+        ("pc.recovery", g.recovery.to_string()),
+        ("gcs.fc_limit", g.fc_limit.to_string()),
+        ("gcs.fc_factor", g.fc_factor.to_string()),
+        ("gcs.fc_single_primary", g.fc_single_primary.to_string()),
+        ("gcache.size", size(g.gcache_size)),
+        ("writeset_size", size(g.writeset_size)),
+        ("data_size", size(g.data_size)),
+        ("sst_rate", format!("{}/s", size(g.sst_rate))),
+        ("sst blocks the donor", g.sst_blocks_donor.to_string()),
+    ]
 }

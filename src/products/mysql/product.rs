@@ -33,6 +33,21 @@ impl Product for Mysql {
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &MysqlSpec) {
-        crate::describe::cluster(o, node, &spec.clone().into());
+        crate::describe::cluster(o, node, &settings(spec));
     }
+}
+
+/// Its settings in its own key names, for `--dry-run`.
+fn settings(m: &MysqlSpec) -> Vec<(&'static str, String)> {
+    vec![
+        ("primary", format!("member {}", m.primary + 1)),
+        ("max_connections", m.max_connections.to_string()),
+        ("service", crate::process::dist::describe(&m.service)),
+        ("apply", crate::process::dist::describe(&m.apply)),
+        ("read_only", m.read_only.to_string()),
+        ("slave_net_timeout", m.slave_net_timeout.to_string()),
+        ("master_connect_retry", m.master_connect_retry.to_string()),
+        ("rpl_semi_sync_master_enabled", m.semi_sync.to_string()),
+        ("rpl_semi_sync_master_timeout", m.semi_sync_timeout.to_string()),
+    ]
 }

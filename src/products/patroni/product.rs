@@ -2,7 +2,7 @@
 //! (PostgreSQL under Patroni, with an etcd cluster as its DCS).
 
 use super::config::{self, PatroniSpec};
-use super::{PATRONI, POSTGRES, Patroni, SWITCHOVER, for_cluster};
+use super::{CheckEndpoint, PATRONI, POSTGRES, Patroni, SWITCHOVER, WatchdogMode, for_cluster};
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
@@ -37,7 +37,7 @@ impl Product for Patroni {
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &PatroniSpec) {
-        crate::describe::cluster(o, node, &spec.clone().into());
+        crate::describe::cluster(o, node, &settings(spec));
     }
 
     fn breakdown(spec: &ExperimentSpec, node: &NodeSpec, own: &PatroniSpec) -> Option<Breakdown> {
@@ -47,5 +47,50 @@ impl Product for Patroni {
             .values()
             .find_map(|b| crate::products::check_timing(b, &cluster.members));
         for_cluster(spec, cluster, own, check)
+    }
+}
+
+/// Its settings in its own key names, for `--dry-run`.
+fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
+    let list = |v: &[String]| format!("[{}]", v.join(", "));
+    vec![
+        ("dcs", list(&p.dcs)),
+        ("ttl", p.ttl.to_string()),
+        ("loop_wait", p.loop_wait.to_string()),
+        ("retry_timeout", p.retry_timeout.to_string()),
+        ("maximum_lag_on_failover", p.maximum_lag_on_failover.to_string()),
+        ("primary_start_timeout", p.primary_start_timeout.to_string()),
+        ("synchronous_mode", p.synchronous_mode.to_string()),
+        ("synchronous_mode_strict", p.synchronous_mode_strict.to_string()),
+        ("nofailover", list(&p.nofailover)),
+        ("check_endpoint", endpoint(p.check_endpoint).to_string()),
+        (
+            "watchdog",
+            match p.watchdog {
+                WatchdogMode::Off => "off",
+                WatchdogMode::On => "automatic",
+            }
+            .to_string(),
+        ),
+        ("safety_margin", p.safety_margin.to_string()),
+        ("max_connections", p.max_connections.to_string()),
+        ("wal_sender_timeout", p.wal_sender_timeout.to_string()),
+        ("wal_per_write", p.wal_per_write.to_string()),
+        ("query_time", crate::process::dist::describe(&p.query_time)),
+        ("replication_delay", crate::process::dist::describe(&p.replication_delay)),
+        ("promote_time", crate::process::dist::describe(&p.promote_time)),
+        ("start_time", crate::process::dist::describe(&p.start_time)),
+        ("stop_time", crate::process::dist::describe(&p.stop_time)),
+    ]
+}
+
+/// The REST endpoint HAProxy's check asks (`/master` and `/leader` are
+/// `/primary`'s older names).
+fn endpoint(e: CheckEndpoint) -> &'static str {
+    match e {
+        CheckEndpoint::Primary => "/primary",
+        CheckEndpoint::Replica => "/replica",
+        CheckEndpoint::ReadOnly => "/read-only",
+        CheckEndpoint::Health => "/health",
     }
 }
