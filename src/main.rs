@@ -24,6 +24,10 @@ use std::time::Instant;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only errors and warnings (no summary, progress or output lines;
+    /// the files are written all the same).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +61,17 @@ enum Command {
     /// tolerance, and an overlay plot of both timelines. Exit 1 when a metric
     /// is beyond tolerance.
     Diff(DiffArgs),
+    /// Print a shell completion script: `hasim completions bash >
+    /// ~/.local/share/bash-completion/completions/hasim` (zsh: a file `_hasim`
+    /// on `$fpath`; fish: `~/.config/fish/completions/hasim.fish`).
+    Completions { shell: clap_complete::Shell },
+}
+
+/// `--quiet`: set once, before anything prints.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
 }
 
 #[derive(clap::Args)]
@@ -141,8 +156,14 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, Ordering::Relaxed);
     handle_signals();
     match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "hasim", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Presets { name } => presets(name.as_deref()),
         Command::Sweep(args) => sweep(&args),
         Command::Merge {
@@ -192,8 +213,17 @@ fn presets(name: Option<&str>) -> ExitCode {
             }
             None => {
                 let names: Vec<&str> = config::presets::all().map(|(_, p)| p.name).collect();
-                let hint = config::suggest(n, names.iter().copied())
-                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                // `hasim presets haproxy`: the product's own presets first.
+                let of_product: Vec<&str> = config::presets::all()
+                    .filter(|(product, p)| product.name == n || p.name.starts_with(n))
+                    .map(|(_, p)| p.name)
+                    .collect();
+                let hint = match of_product.as_slice() {
+                    [] => config::suggest(n, names.iter().copied())
+                        .map_or(String::new(), |s| format!("; did you mean `{s}`?")),
+                    [one] => format!("; did you mean `{one}`?"),
+                    many => format!("; did you mean one of {}?", many.join(", ")),
+                };
                 eprintln!(
                     "error: no preset `{n}`{hint} (presets: {})",
                     names.join(", ")
@@ -264,7 +294,9 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
     let wall = started.elapsed().as_secs_f64();
 
     // A finished run is written even if a signal comes now: it takes a moment.
-    print!("{}", report::summary_text(&result));
+    if !quiet() {
+        print!("{}", report::summary_text(&result));
+    }
     let dir = out.staging();
     report::write::write_files(&result, dir)
         .with_context(|| format!("writing {}", out_dir.display()))?;
@@ -278,15 +310,17 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
     std::fs::write(&p, stats.json()).with_context(|| format!("writing {}", p.display()))?;
     out.commit()
         .with_context(|| format!("writing {}", out_dir.display()))?;
-    eprintln!("{}", stats.line());
-    eprintln!("output: {}", out_dir.display());
+    if !quiet() {
+        eprintln!("{}", stats.line());
+        eprintln!("output: {}", out_dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs to the end; on a terminal, after a second, shows simulated progress.
 /// False when a signal stopped it first.
 fn run_with_progress(sim: &mut Sim, started: Instant) -> bool {
-    let tty = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal() && !quiet();
     let end = sim.end;
     let step = (end.0 / 200).max(1);
     let mut t = 0;
@@ -447,11 +481,18 @@ fn sweep(args: &SweepArgs) -> ExitCode {
         shard: args.shard,
         replications: args.replications,
         output: args.output.clone(),
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal() && !quiet(),
         force: args.force,
         resume: args.resume,
     };
     match hasim::sweep::run(&args.file, &opts, &STOP) {
+        Ok(o) if quiet() => {
+            if o.interrupted {
+                eprintln!("{}", o.interruption_message());
+                return ExitCode::from(130);
+            }
+            ExitCode::SUCCESS
+        }
         Ok(o) => {
             let i = &o.info;
             let part = o
@@ -532,9 +573,18 @@ fn diff(args: &DiffArgs) -> ExitCode {
             Err(e) => sweep_error(e),
         };
     }
+    let args = &match with_plot_file(args) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     match diff::diff(&args.baseline, &args.new, args.plot.as_deref()) {
         Ok(d) => {
-            print!("{}", d.text);
+            if !quiet() {
+                print!("{}", d.text);
+            }
             if let Err(e) = record_plot(args) {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
@@ -554,6 +604,26 @@ fn diff(args: &DiffArgs) -> ExitCode {
         }
         Err(e) => sweep_error(e),
     }
+}
+
+/// `--plot` names a PNG file; a folder gets `diff.png` inside it.
+fn with_plot_file(args: &DiffArgs) -> Result<DiffArgs, String> {
+    let plot = match &args.plot {
+        Some(p) if p.is_dir() => Some(p.join("diff.png")),
+        Some(p) if p.extension().is_none_or(|e| !e.eq_ignore_ascii_case("png")) => {
+            return Err(format!(
+                "--plot {}: give a file name ending in .png (the SVG goes beside it) or a folder",
+                p.display()
+            ));
+        }
+        other => other.clone(),
+    };
+    Ok(DiffArgs {
+        baseline: args.baseline.clone(),
+        new: args.new.clone(),
+        update: args.update,
+        plot,
+    })
 }
 
 /// The overlay plot joins the manifest of the hasim output folder it was

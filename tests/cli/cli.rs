@@ -362,3 +362,96 @@ fn presets_lists_and_prints_the_documented_defaults() {
         show(&bad)
     );
 }
+
+#[test]
+fn presets_suggests_a_products_preset_by_its_product_name() {
+    let tmp = scratch("presets-product");
+    for (asked, meant) in [("haproxy", "haproxy-2.6"), ("mysql", "mariadb-10.11")] {
+        let o = hasim(&tmp, &["presets", asked]);
+        assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+        let want = format!("did you mean `{meant}`?");
+        assert!(text(&o.stderr).contains(&want), "{}", show(&o));
+    }
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn quiet_prints_nothing_but_writes_everything() {
+    let tmp = scratch("quiet");
+    let out = tmp.join("out");
+    let o = hasim(&tmp, &["run", VALIDATION, "-q", "-o", path_str(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{}", show(&o));
+    for f in OUTPUT_FILES {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // Errors still speak.
+    let bad = hasim(&tmp, &["run", "--quiet", "missing.toml"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!bad.stderr.is_empty());
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let tmp = scratch("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let o = hasim(&tmp, &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+        let script = text(&o.stdout);
+        for word in ["hasim", "sweep", "check-determinism"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    assert_eq!(hasim(&tmp, &["completions", "cmd"]).status.code(), Some(2));
+    fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn diff_plot_takes_a_folder_or_a_png_name_and_says_so_otherwise() {
+    let tmp = scratch("diff-plot");
+    let out = tmp.join("out");
+    let o = hasim(
+        &tmp,
+        &["run", VALIDATION, "-q", "--metrics", "-o", path_str(&out)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let baseline = tmp.join("base.json");
+    let u = hasim(
+        &tmp,
+        &["diff", "--update", path_str(&baseline), path_str(&out)],
+    );
+    assert_eq!(u.status.code(), Some(0), "{}", show(&u));
+    let plots = tmp.join("plots");
+    fs::create_dir(&plots).unwrap();
+    let d = hasim(
+        &tmp,
+        &[
+            "diff",
+            path_str(&baseline),
+            path_str(&out),
+            "--plot",
+            path_str(&plots),
+        ],
+    );
+    assert_eq!(d.status.code(), Some(0), "{}", show(&d));
+    assert!(plots.join("diff.png").is_file() && plots.join("diff.svg").is_file());
+    let jpg = plots.join("x.jpg");
+    let bad = hasim(
+        &tmp,
+        &[
+            "diff",
+            path_str(&baseline),
+            path_str(&out),
+            "--plot",
+            path_str(&jpg),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", show(&bad));
+    assert!(
+        text(&bad.stderr).contains("ending in .png"),
+        "{}",
+        show(&bad)
+    );
+    fs::remove_dir_all(&tmp).unwrap();
+}
