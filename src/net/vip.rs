@@ -1,7 +1,8 @@
 //! Addresses: a node, or a virtual IP that moves between hosts (keepalived's
 //! VRRP address), and what each host's ARP cache believes about it.
 //!
-//! Modelling choices (Linux; shared/reference/keepalived.md §3, §6):
+//! Modelling choices (Linux neighbour tables; keepalived's vrrp_arp.c sends
+//! the gratuitous ARPs):
 //! - A VIP is held by hosts, not processes (`ip addr add`): a process claims
 //!   it for its host and releases it; a powered-off host loses it. A
 //!   SIGKILLed claimer leaves it in place, as keepalived killed -9 does. Two

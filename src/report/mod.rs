@@ -53,7 +53,7 @@ pub struct RunResult {
     /// The write-history checker's findings, when there are databases.
     pub history: Option<crate::metrics::history::HistoryReport>,
     /// Reference breakdowns of a failover, phase by phase, for the clusters
-    /// that have one (Patroni: patroni-etcd.md §3.A).
+    /// that have one (Patroni: ttl expiry, leader race, promotion, checks).
     pub breakdowns: Vec<Breakdown>,
 }
 

@@ -1,6 +1,9 @@
-//! The reference's formulas for HAProxy (haproxy.md §2, §4): how long until a
-//! check marks a failed server down, or a recovered one up, printed beside
-//! the simulated figures.
+//! HAProxy's detection formulas: how long until its checks mark a failed
+//! server down (`fall` failed checks, the first `inter` after the fault, the
+//! rest `fastinter` apart), or a recovered one up (`rise` x `inter`) — the
+//! health counter of src/check.c (`check_notify_failure`,
+//! `check_notify_success`) and the task rescheduling of `process_chk` —
+//! printed beside the simulated figures.
 
 use crate::config::spec::{ExperimentSpec, FaultKind};
 
@@ -66,7 +69,8 @@ fn check_detection(
     Some(FormulaRange { lo, hi, formula })
 }
 
-/// Duration of one failing check by fault kind (haproxy.md §2 table); `None`
+/// Duration of one failing check by fault kind (RST at once, a connect
+/// timeout, an unanswered HTTP check: `timeout check` or `inter`); `None`
 /// when checks do not fail (a stopped process behind a pure L4 check).
 fn failing_check(
     kind: FaultKind,

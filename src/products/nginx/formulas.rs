@@ -1,4 +1,6 @@
-//! The reference's formula for nginx (nginx.md §4): a failed upstream is
+//! nginx's detection formula (`max_fails` within `fail_timeout`, counted by
+//! `ngx_http_upstream_free_round_robin_peer` in
+//! ngx_http_upstream_round_robin.c): a failed upstream is
 //! noticed by the first request routed to it, after the timeout its failure
 //! takes.
 

@@ -1,6 +1,9 @@
 //! The analytic phases of a Patroni + etcd + HAProxy failover after the
-//! leader's host is lost (shared/reference/patroni-etcd.md §3.A,
-//! haproxy.md §4), for the summary and for checking the simulation.
+//! leader's host is lost, for the summary and for checking the simulation:
+//! the leader key's ttl after its last `update_lock` (patroni/ha.py,
+//! etcd's lessor: lease/lessor.go), the replicas' next HA loop and leader
+//! race (ha.py `is_healthiest_node`), the promotion, then HAProxy's checks
+//! marking the new primary UP (`rise` x `inter`, src/check.c).
 
 use crate::config::spec::DistSpec;
 use crate::engine::Dur;
@@ -89,7 +92,7 @@ pub fn for_cluster(
     })?;
     Some(crate::report::Breakdown {
         cluster: d.cluster.clone(),
-        title: "leader host lost (patroni-etcd.md §3.A)".into(),
+        title: "leader host lost (ttl expiry, leader race, promotion, checks)".into(),
         rows: failover_breakdown(p, etcd, false, check),
     })
 }
