@@ -1,6 +1,6 @@
 //! `--dry-run`: the resolved topology in words, after presets and defaults.
 
-use crate::config::spec::{ExperimentSpec, FaultTiming, Jitter, LatencySpec, NodeSpec};
+use crate::config::spec::{ExperimentSpec, Fault, FaultTiming, Jitter, LatencySpec, NodeSpec};
 use crate::engine::Dur;
 use std::fmt::Write;
 
@@ -43,22 +43,18 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         crate::products::describe(&mut o, n);
     }
     for f in &spec.faults {
-        let who = if f.groups.is_empty() {
-            f.targets.join(" ")
-        } else {
-            let groups: Vec<String> = f
-                .groups
-                .iter()
-                .map(|g| format!("[{}]", g.join(" ")))
-                .collect();
-            groups.join(if f.one_way { " -> " } else { " | " })
+        let who = match &f.fault {
+            Fault::Partition { groups, one_way } => {
+                let groups: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("[{}]", g.join(" ")))
+                    .collect();
+                groups.join(if *one_way { " -> " } else { " | " })
+            }
+            _ => f.targets.join(" "),
         };
-        let _ = writeln!(
-            o,
-            "  fault {} on {who}: {}",
-            f.kind.name(),
-            timing(&f.timing)
-        );
+        let kind = f.fault.kind().name();
+        let _ = writeln!(o, "  fault {kind} on {who}: {}", timing(&f.timing));
     }
     o
 }

@@ -1007,14 +1007,18 @@ impl<'a> Builder<'a> {
         let candidate = self.candidate(f, kind, &targets)?;
         let timing = self.timing(f)?;
         f.finish()?;
+        let fault = match kind {
+            FaultKind::Kill => Fault::Kill { process },
+            FaultKind::Stop => Fault::Stop { process },
+            FaultKind::Blackhole => Fault::Blackhole,
+            FaultKind::PowerOff => Fault::PowerOff,
+            FaultKind::Partition => Fault::Partition { groups, one_way },
+            FaultKind::Slow => Fault::Slow { factor },
+            FaultKind::Action(action) => Fault::Action { action, candidate },
+        };
         Ok(FaultSpec {
-            kind,
+            fault,
             targets,
-            groups,
-            one_way,
-            factor,
-            process,
-            candidate,
             timing,
             line,
         })

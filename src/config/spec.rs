@@ -112,24 +112,68 @@ pub struct ClusterSpec {
     pub members: std::sync::Arc<[String]>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// SIGKILL: the host is up, the port refuses.
-    Kill,
-    /// SIGSTOP: the kernel still completes handshakes until the backlog is full.
-    Stop,
+/// What a `[[faults]]` entry does, with the data only that kind has.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// SIGKILL: the host is up, the port refuses. `process`: one process of
+    /// a node that runs several, as its product names it.
+    Kill { process: Option<&'static str> },
+    /// SIGSTOP: the kernel still completes handshakes until the backlog is
+    /// full.
+    Stop { process: Option<&'static str> },
     /// Packets to and from the host are dropped (firewall, cable, VM paused).
     Blackhole,
     /// Power off: processes die silently; on a shared subnet, connects fail
     /// with EHOSTUNREACH after the ARP timeout.
     PowerOff,
-    /// Hosts split in groups; `one_way` drops only from group 0 to the others.
-    Partition,
+    /// Hosts split in groups; `one_way` drops only from group 0 to the
+    /// others.
+    Partition {
+        groups: Vec<Vec<String>>,
+        one_way: bool,
+    },
     /// Service times multiplied by `factor`.
-    Slow,
+    Slow { factor: f64 },
     /// An operator action its targets' product declared (a switchover, a
-    /// restart).
+    /// restart), with the member to hand over to if it takes one.
+    Action {
+        action: &'static crate::faults::Action,
+        candidate: Option<String>,
+    },
+}
+
+/// A fault's kind without its data, for matching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    Kill,
+    Stop,
+    Blackhole,
+    PowerOff,
+    Partition,
+    Slow,
     Action(&'static crate::faults::Action),
+}
+
+impl Fault {
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Kill { .. } => FaultKind::Kill,
+            Fault::Stop { .. } => FaultKind::Stop,
+            Fault::Blackhole => FaultKind::Blackhole,
+            Fault::PowerOff => FaultKind::PowerOff,
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::Slow { .. } => FaultKind::Slow,
+            Fault::Action { action, .. } => FaultKind::Action(action),
+        }
+    }
+
+    /// The one process of its targets it acts on, if not all of them.
+    pub fn process(&self) -> Option<&'static str> {
+        match self {
+            Fault::Kill { process } | Fault::Stop { process } => *process,
+            _ => None,
+        }
+    }
 }
 
 impl FaultKind {
@@ -171,18 +215,10 @@ pub enum FaultTiming {
 
 #[derive(Clone, Debug)]
 pub struct FaultSpec {
-    pub kind: FaultKind,
-    /// Node names (kill, stop, slow) or host names (blackhole, power-off).
+    pub fault: Fault,
+    /// Node names (kill, stop, slow, actions) or host names (blackhole,
+    /// power-off); none for a partition (its groups say).
     pub targets: Vec<String>,
-    /// Partition groups of host names.
-    pub groups: Vec<Vec<String>>,
-    pub one_way: bool,
-    pub factor: f64,
-    /// One process of a node rather than all of it, as its product names
-    /// its processes (kill, stop).
-    pub process: Option<&'static str>,
-    /// A switchover's chosen member.
-    pub candidate: Option<String>,
     pub timing: FaultTiming,
     /// Line of the `[[faults]]` entry (for messages).
     pub line: usize,

@@ -2,7 +2,7 @@
 //! actions (inject, recover), fixed, staggered or random (MTBF/MTTR), sorted
 //! by instant (ties keep the file's order).
 
-use crate::config::spec::{FaultKind, FaultSpec, FaultTiming};
+use crate::config::spec::{Fault, FaultKind, FaultSpec, FaultTiming};
 use crate::engine::{Dur, SimTime, rng};
 use crate::process::dist::Sampler;
 use rand_distr::{Distribution, Exp1};
@@ -31,22 +31,21 @@ pub struct FaultAction {
     /// Index of the fault in the experiment file.
     pub fault: usize,
     pub recover: bool,
-    pub kind: FaultKind,
-    /// Node names (kill, stop, slow) or host names (blackhole, power-off).
+    /// What it does (the entry's kind and its data).
+    pub what: Fault,
+    /// Node names (kill, stop, slow, actions) or host names (blackhole,
+    /// power-off): the entry's, or one of them for staggered and random
+    /// faults.
     pub targets: Vec<String>,
-    pub groups: Vec<Vec<String>>,
-    pub one_way: bool,
-    pub factor: f64,
-    /// One process of a node that runs several, as its product names it
-    /// (kill, stop).
-    pub process: Option<&'static str>,
-    /// A switchover's chosen member.
-    pub candidate: Option<String>,
 }
 
 impl FaultAction {
+    pub fn kind(&self) -> FaultKind {
+        self.what.kind()
+    }
+
     pub fn verb(&self) -> &'static str {
-        match (self.kind, self.recover) {
+        match (self.kind(), self.recover) {
             (FaultKind::Kill, false) => "kill",
             (FaultKind::Kill, true) => "restart",
             (FaultKind::Stop, false) => "stop",
@@ -64,30 +63,32 @@ impl FaultAction {
     }
 
     pub fn label(&self) -> String {
-        if self.kind == FaultKind::Partition {
-            let g: Vec<String> = self
-                .groups
-                .iter()
-                .map(|g| format!("[{}]", g.join(" ")))
-                .collect();
-            let sep = if self.one_way { " -> " } else { " | " };
-            return format!("{} {}", self.verb(), g.join(sep));
-        }
-        // A hand-over names where it goes, not the cluster it acts on.
-        if let FaultKind::Action(a) = self.kind
-            && a.candidate
-        {
-            return match &self.candidate {
-                Some(c) => format!("{} to {c}", a.name),
-                None => a.name.to_string(),
-            };
+        match &self.what {
+            Fault::Partition { groups, one_way } => {
+                let g: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("[{}]", g.join(" ")))
+                    .collect();
+                let sep = if *one_way { " -> " } else { " | " };
+                return format!("{} {}", self.verb(), g.join(sep));
+            }
+            // A hand-over names where it goes, not the cluster it acts on.
+            Fault::Action { action, candidate } if action.candidate => {
+                return match candidate {
+                    Some(c) => format!("{} to {c}", action.name),
+                    None => action.name.to_string(),
+                };
+            }
+            _ => {}
         }
         let mut l = format!("{} {}", self.verb(), self.targets.join(" "));
-        if let Some(p) = self.process {
+        if let Some(p) = self.what.process() {
             l.push_str(&format!(" ({p})"));
         }
-        if self.kind == FaultKind::Slow && !self.recover {
-            l.push_str(&format!(" x{}", self.factor));
+        if let Fault::Slow { factor } = self.what
+            && !self.recover
+        {
+            l.push_str(&format!(" x{factor}"));
         }
         l
     }
@@ -101,13 +102,8 @@ pub fn expand(specs: &[FaultSpec], seed: u64, end: SimTime) -> Vec<FaultAction> 
             at,
             fault: fi,
             recover,
-            kind: f.kind,
+            what: f.fault.clone(),
             targets,
-            groups: f.groups.clone(),
-            one_way: f.one_way,
-            factor: f.factor,
-            process: f.process,
-            candidate: f.candidate.clone(),
         };
         match &f.timing {
             FaultTiming::Fixed { at, recover_at } => {
@@ -167,13 +163,8 @@ mod tests {
 
     fn spec(timing: FaultTiming, targets: &[&str]) -> FaultSpec {
         FaultSpec {
-            kind: FaultKind::Kill,
+            fault: Fault::Kill { process: None },
             targets: targets.iter().map(|s| s.to_string()).collect(),
-            groups: vec![],
-            one_way: false,
-            factor: 1.0,
-            process: None,
-            candidate: None,
             timing,
             line: 1,
         }

@@ -3,7 +3,7 @@
 //! like on the wire"), and the fault actions that change those states.
 
 use super::{ProcState, Sim};
-use crate::config::spec::FaultKind;
+use crate::config::spec::{Fault, FaultKind};
 use crate::engine::Dur;
 use crate::metrics::EventKind;
 use crate::process::Admin;
@@ -218,7 +218,7 @@ impl Sim {
                 a.label(),
             );
         }
-        if a.kind == FaultKind::Partition {
+        if let Fault::Partition { groups, one_way } = &a.what {
             self.rec.event(
                 now,
                 "hasim",
@@ -230,18 +230,17 @@ impl Sim {
                 },
                 a.label(),
             );
-            let groups: Vec<Vec<u32>> = a
-                .groups
+            let groups: Vec<Vec<u32>> = groups
                 .iter()
                 .map(|g| g.iter().map(|h| self.host_id(h)).collect())
                 .collect();
-            self.net.partition(&groups, a.one_way, !a.recover);
+            self.net.partition(&groups, *one_way, !a.recover);
             return;
         }
-        if let Some(process) = a.process {
+        if let Some(process) = a.what.process() {
             for t in &a.targets {
                 let id = self.node_id(t);
-                let stop = a.kind == FaultKind::Stop;
+                let stop = a.kind() == FaultKind::Stop;
                 self.admin(
                     id,
                     Admin::Process {
@@ -254,21 +253,25 @@ impl Sim {
             return;
         }
         for t in &a.targets {
-            match a.kind {
-                FaultKind::Action(action) => {
-                    let candidate = a.candidate.as_deref().map(|c| self.node_id(c));
+            match &a.what {
+                Fault::Action { action, candidate } => {
+                    let candidate = candidate.as_deref().map(|c| self.node_id(c));
                     let name = action.name;
                     self.admin(self.node_id(t), Admin::Action { name, candidate });
                 }
-                FaultKind::Kill | FaultKind::Stop | FaultKind::Slow => {
+                Fault::Kill { .. } | Fault::Stop { .. } => {
                     let id = self.node_id(t);
-                    self.process_fault(id, a.kind, a.recover, a.factor);
+                    self.process_fault(id, a.kind(), a.recover, 1.0);
                 }
-                FaultKind::Blackhole => {
+                Fault::Slow { factor } => {
+                    let id = self.node_id(t);
+                    self.process_fault(id, FaultKind::Slow, a.recover, *factor);
+                }
+                Fault::Blackhole => {
                     let h = self.host_id(t);
                     self.net.hosts[h as usize].blackholed = !a.recover;
                 }
-                FaultKind::PowerOff => {
+                Fault::PowerOff => {
                     let h = self.host_id(t);
                     self.net.hosts[h as usize].powered = a.recover;
                     if !a.recover {
@@ -285,7 +288,7 @@ impl Sim {
                         }
                     }
                 }
-                FaultKind::Partition => unreachable!("handled above"),
+                Fault::Partition { .. } => unreachable!("handled above"),
             }
         }
     }

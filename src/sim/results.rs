@@ -2,7 +2,7 @@
 //! reacting component noticed, the error window, and the analytic range the
 //! reference formulas give for the same figures.
 
-use crate::config::spec::{ExperimentSpec, FaultKind};
+use crate::config::spec::{ExperimentSpec, Fault, FaultKind};
 use crate::engine::SimTime;
 use crate::faults::FaultAction;
 use crate::metrics::Recorder;
@@ -46,7 +46,7 @@ pub fn fault_reports(
                 detected,
                 window: rec.windows[i].clone(),
                 p99_ms_after: rec.segment_latency[i + 1].quantile_ms(0.99),
-                formula_window_end: if a.recover || hides_failures || a.kind != FaultKind::Kill {
+                formula_window_end: if a.recover || hides_failures || a.kind() != FaultKind::Kill {
                     None
                 } else {
                     formula_detect.clone()
@@ -59,10 +59,9 @@ pub fn fault_reports(
 
 /// The nodes a fault action is about (a host means the nodes on it).
 fn subjects(spec: &ExperimentSpec, a: &FaultAction) -> Vec<String> {
-    let hosts: Vec<&String> = if a.kind == FaultKind::Partition {
-        a.groups.iter().flatten().collect()
-    } else {
-        a.targets.iter().collect()
+    let hosts: Vec<&String> = match &a.what {
+        Fault::Partition { groups, .. } => groups.iter().flatten().collect(),
+        _ => a.targets.iter().collect(),
     };
     spec.nodes
         .values()

@@ -390,14 +390,14 @@ fn complete_example() {
     let f = &spec.faults;
     assert_eq!(f.len(), 4);
     assert_eq!(
-        (f[0].kind, f[0].targets.clone()),
-        (FaultKind::Kill, vec!["db2".to_string()])
+        (&f[0].fault, f[0].targets.clone()),
+        (&Fault::Kill { process: None }, vec!["db2".to_string()])
     );
     assert!(
         matches!(f[0].timing, FaultTiming::Fixed { at: a, recover_at: Some(r) } if a == at(13) && r == at(33))
     );
     assert_eq!(f[0].line, 112);
-    assert_eq!(f[1].kind, FaultKind::PowerOff);
+    assert_eq!(f[1].fault, Fault::PowerOff);
     assert_eq!(
         f[1].targets,
         ["app1", "app2", "app3", "db1"],
@@ -407,25 +407,25 @@ fn complete_example() {
         matches!(f[1].timing, FaultTiming::Staggered { at: a, every, duration: Some(d) }
         if a == at(10) && every == s(5) && d == s(3))
     );
-    assert_eq!(f[2].kind, FaultKind::Partition);
     assert_eq!(
-        f[2].groups,
-        [
-            vec!["haproxy-db".to_string()],
-            vec!["db1".into(), "dbhost2".into()]
-        ]
+        f[2].fault,
+        Fault::Partition {
+            groups: vec![
+                vec!["haproxy-db".to_string()],
+                vec!["db1".into(), "dbhost2".into()]
+            ],
+            one_way: true
+        }
     );
-    assert!(f[2].one_way);
     assert!(f[2].targets.is_empty());
     assert!(
         matches!(&f[2].timing, FaultTiming::Random { mtbf, mttr: DistSpec::Exponential { mean }, start }
         if *mtbf == s(600) && *mean == s(30) && *start == at(5))
     );
-    assert_eq!((f[3].kind, f[3].factor), (FaultKind::Slow, 10.0));
+    assert_eq!(f[3].fault, Fault::Slow { factor: 10.0 });
     assert!(
         matches!(f[3].timing, FaultTiming::Fixed { at: a, recover_at: Some(r) } if a == at(2) && r == at(4))
     );
-    assert_eq!(f[0].factor, 1.0);
 }
 
 #[test]

@@ -106,7 +106,7 @@ fn every_operator_action_and_process_is_exercised_by_an_example() {
         for a in p.actions {
             let used = examples.iter().any(|s| {
                 s.faults.iter().any(|f| {
-                    matches!(f.kind, hasim::config::spec::FaultKind::Action(x) if x.name == a.name)
+                    matches!(f.fault.kind(), hasim::config::spec::FaultKind::Action(x) if x.name == a.name)
                 })
             });
             assert!(used, "{}'s action `{}` is in no example", p.name, a.name);
@@ -114,7 +114,7 @@ fn every_operator_action_and_process_is_exercised_by_an_example() {
         for proc in p.processes {
             let used = examples
                 .iter()
-                .any(|s| s.faults.iter().any(|f| f.process == Some(*proc)));
+                .any(|s| s.faults.iter().any(|f| f.fault.process() == Some(*proc)));
             assert!(used, "{}'s process `{proc}` is in no example", p.name);
         }
     }

@@ -45,15 +45,15 @@ fn check_detection(
     if a.recover {
         // T_up = U' + (rise-1)*fastinter, U' in [0, downinter + d_f].
         let lo = s.fastinter.times(s.rise as u64 - 1);
-        let d_f = failing_check(a.kind, http, c, h.timeout_check, spec)?;
+        let d_f = failing_check(a.kind(), http, c, h.timeout_check, spec)?;
         let hi = s.downinter + d_f + lo;
         let formula = format!("U(0,downinter+d) + (rise-1)*fastinter, d={d_f}");
         return Some(FormulaRange { lo, hi, formula });
     }
-    let d = failing_check(a.kind, http, c, h.timeout_check, spec)?.max(rtt);
+    let d = failing_check(a.kind(), http, c, h.timeout_check, spec)?.max(rtt);
     // A reply that never comes: 2.6.12 may honour a shorter `timeout check`
     // (docs/haproxy-timeout-check.md), so the range starts from it.
-    let d_lo = match (a.kind, h.timeout_check) {
+    let d_lo = match (a.kind(), h.timeout_check) {
         (FaultKind::Stop, Some(t)) if http => t.min(d),
         _ => d,
     };

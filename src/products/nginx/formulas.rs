@@ -26,7 +26,7 @@ pub fn detection(
         return None;
     }
     let rtt = spec.network.latency.base.times(2);
-    let (t, what) = match a.kind {
+    let (t, what) = match a.kind() {
         FaultKind::Stop => (x.proxy_read_timeout, "proxy_read_timeout"),
         FaultKind::Blackhole | FaultKind::Partition => {
             (x.proxy_connect_timeout, "proxy_connect_timeout")
