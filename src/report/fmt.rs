@@ -90,7 +90,9 @@ pub(crate) fn db_codes(by_kind: &[u64; KIND_COUNT], codes: &DbCodes, sep: &str) 
 /// Rounds to `decimals` decimals for JSON (shortest float rendering after).
 pub(crate) fn round(x: f64, decimals: i32) -> f64 {
     let p = 10f64.powi(decimals);
-    (x * p).round() / p
+    let r = (x * p).round() / p;
+    // A tiny negative rounds to -0.0, which JSON and text print as "-0".
+    if r == 0.0 { 0.0 } else { r }
 }
 
 /// An axis tick: up to three decimals, trailing zeros dropped.
@@ -106,6 +108,14 @@ pub(crate) fn tick(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rounding_never_gives_negative_zero() {
+        let r = super::round(-1e-12, 9);
+        assert!(r == 0.0 && r.is_sign_positive());
+        assert_eq!(serde_json::to_string(&r).unwrap(), "0.0");
+        assert_eq!(super::round(-0.0015, 3), -0.002);
+    }
+
     use super::*;
 
     #[test]
