@@ -52,6 +52,9 @@ pub struct RunResult {
     pub faults: Vec<FaultReport>,
     /// The write-history checker's findings, when there are databases.
     pub history: Option<crate::metrics::history::HistoryReport>,
+    /// Settings the real software accepts although they risk data, as the
+    /// configuration warned about them (`file:line: key: risk`).
+    pub warnings: Vec<String>,
     /// Reference breakdowns of a failover, phase by phase, for the clusters
     /// that have one (Patroni: ttl expiry, leader race, promotion, checks).
     pub breakdowns: Vec<Breakdown>,

@@ -455,6 +455,7 @@ mod tests {
             recorder: crate::metrics::Recorder::new(SimTime::ZERO, Dur::from_secs(1), vec![]),
             faults: vec![],
             history: None,
+            warnings: vec![],
             breakdowns: vec![],
         };
         let dir = std::env::temp_dir().join(format!("hasim-plot-empty-{}", std::process::id()));

@@ -116,6 +116,9 @@ pub fn summary_text(r: &RunResult) -> String {
     {
         let _ = writeln!(s, "  {}", line.trim_start());
     }
+    for w in &r.warnings {
+        let _ = writeln!(s, "  warning: {w}");
+    }
     s.push('\n');
 
     let dur_s = r.duration.as_secs_f64();
@@ -369,6 +372,9 @@ struct SummaryJson<'a> {
     hasim: &'static str,
     experiment: &'a str,
     description: &'a str,
+    /// Present when the configuration warned (older files lack it).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
     seed: u64,
     duration_s: f64,
     bucket_s: f64,
@@ -418,6 +424,7 @@ pub fn summary_json(r: &RunResult) -> String {
         hasim: VERSION,
         experiment: &r.experiment,
         description: &r.description,
+        warnings: &r.warnings,
         seed: r.seed,
         duration_s: r.duration.as_secs_f64(),
         bucket_s: rec.timeline.width.as_secs_f64(),

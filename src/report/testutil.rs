@@ -88,6 +88,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
         recorder: rec,
         faults,
         history: None,
+        warnings: vec![],
         breakdowns: vec![],
     }
 }

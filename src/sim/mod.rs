@@ -194,6 +194,7 @@ impl Sim {
             recorder: self.rec,
             faults,
             history,
+            warnings: self.spec.warnings.clone(),
             breakdowns,
         }
     }

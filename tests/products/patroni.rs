@@ -168,6 +168,14 @@ fn a_config_breaking_the_ttl_rule_is_accepted_with_a_warning_naming_the_risk() {
         "{w}"
     );
     assert!(w.contains("3.2"), "{w}");
+    // The warning stays with the run's results, not only on stderr.
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    let text = hasim::report::summary_text(&r);
+    assert!(text.contains(&format!("warning: {w}")), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&hasim::report::summary_json(&r)).unwrap();
+    assert_eq!(json["warnings"][0], w.as_str());
 }
 
 #[test]
