@@ -137,6 +137,8 @@ pub struct Window {
     /// When the client saw them fail.
     pub first_end: Option<SimTime>,
     pub last_end: Option<SimTime>,
+    /// The longest a failed request took to fail.
+    pub longest: crate::engine::Dur,
 }
 
 impl Window {
@@ -154,6 +156,7 @@ impl Window {
         self.first_start = self.first_start.map(|s| s.min(start));
         self.last_start = Some(self.last_start.map_or(start, |s| s.max(start)));
         self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+        self.longest = self.longest.max(end.since(start));
     }
 }
 

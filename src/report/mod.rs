@@ -28,8 +28,10 @@ pub struct FaultReport {
     pub detected: Option<Detection>,
     /// Failed requests attributed to this action (until the next one).
     pub window: Window,
-    /// p99 latency (ms) of requests issued between this action and the next.
+    /// p99 and max latency (ms) of requests issued between this action and
+    /// the next.
     pub p99_ms_after: f64,
+    pub max_ms_after: f64,
     pub formula_detect: Option<FormulaRange>,
     pub formula_window_end: Option<FormulaRange>,
 }

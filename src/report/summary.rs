@@ -186,13 +186,19 @@ pub fn summary_text(r: &RunResult) -> String {
         }
         if let (Some(a), Some(b)) = (f.window.first_end, f.window.last_end) {
             let seen = format!(
-                "{}s .. {}s",
+                "{}s .. {}s, the longest took {}s",
                 secs(rel_ns(a, f.at), 3),
-                secs(rel_ns(b, f.at), 3)
+                secs(rel_ns(b, f.at), 3),
+                secs(f.window.longest.0 as i128, 3)
             );
             fault_row(&mut s, "failures seen", &seen);
         }
-        fault_row(&mut s, "p99 after", &latency(f.p99_ms_after));
+        let after = format!(
+            "{} (max {})",
+            latency(f.p99_ms_after),
+            latency(f.max_ms_after)
+        );
+        fault_row(&mut s, "p99 after", &after);
         if let Some(h) = &r.history {
             let lost = h.lost_between(f.at, segment_end(r, i));
             fault_row(&mut s, "acked writes lost", &lost.to_string());
@@ -333,6 +339,7 @@ struct WindowJson<'a> {
     last_start_s: Option<f64>,
     first_end_s: Option<f64>,
     last_end_s: Option<f64>,
+    longest_s: f64,
 }
 
 impl<'a> WindowJson<'a> {
@@ -346,6 +353,7 @@ impl<'a> WindowJson<'a> {
             last_start_s: w.last_start.map(|t| rel_s(t, origin)),
             first_end_s: w.first_end.map(|t| rel_s(t, origin)),
             last_end_s: w.last_end.map(|t| rel_s(t, origin)),
+            longest_s: w.longest.as_secs_f64(),
         })
     }
 }
@@ -362,6 +370,7 @@ struct FaultJson<'a> {
     formula_detect: Option<FormulaJson<'a>>,
     window: Option<WindowJson<'a>>,
     p99_ms_after: f64,
+    max_ms_after: f64,
     formula_window_end: Option<FormulaJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lost_writes: Option<usize>,
@@ -413,6 +422,7 @@ pub fn summary_json(r: &RunResult) -> String {
             formula_detect: FormulaJson::of(f.formula_detect.as_ref()),
             window: WindowJson::of(&f.window, f.at),
             p99_ms_after: round(f.p99_ms_after, 3),
+            max_ms_after: round(f.max_ms_after, 3),
             formula_window_end: FormulaJson::of(f.formula_window_end.as_ref()),
             lost_writes: r
                 .history
@@ -489,7 +499,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("     failures seen......: 0.000s .. 1.405s\n"),
+            t.contains("     failures seen......: 0.000s .. 1.405s, the longest took 0.050s\n"),
             "{t}"
         );
         assert!(

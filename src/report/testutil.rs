@@ -56,6 +56,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
             }),
             window: rec.windows[0].clone(),
             p99_ms_after: rec.segment_latency[1].quantile_ms(0.99),
+            max_ms_after: rec.segment_latency[1].max_ms(),
             formula_detect: Some(FormulaRange {
                 lo: Dur::from_secs(1),
                 hi: Dur::from_secs(2),
@@ -75,6 +76,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
             detected: None,
             window: rec.windows[1].clone(),
             p99_ms_after: rec.segment_latency[2].quantile_ms(0.99),
+            max_ms_after: rec.segment_latency[2].max_ms(),
             formula_detect: None,
             formula_window_end: None,
         },

@@ -46,6 +46,7 @@ pub fn fault_reports(
                 detected,
                 window: rec.windows[i].clone(),
                 p99_ms_after: rec.segment_latency[i + 1].quantile_ms(0.99),
+                max_ms_after: rec.segment_latency[i + 1].max_ms(),
                 formula_window_end: if a.recover || hides_failures || a.kind() != FaultKind::Kill {
                     None
                 } else {
