@@ -713,10 +713,11 @@ const NAMED: [(&str, &str); 5] = [
 /// Why `key` cannot apply to the experiment `tables`: it goes into a named
 /// table the experiment lacks. The override would otherwise create that
 /// table, and the experiment loader would complain about its missing
-/// `type`, which hides the typo.
+/// `type`, which hides the typo. A whole table (`"servers.extra" = {...}`)
+/// may be new: that is how `[sweep.set]` adds one.
 fn missing_table(tables: &toml::Table, key: &str) -> Option<String> {
     let mut parts = key.splitn(3, '.');
-    let (section, name) = (parts.next()?, parts.next()?);
+    let (section, name, _inside) = (parts.next()?, parts.next()?, parts.next()?);
     let noun = NAMED.iter().find(|(s, _)| *s == section)?.1;
     let name = name.split('[').next().unwrap_or(name);
     let have: Vec<&str> = tables
@@ -1480,6 +1481,9 @@ mod tests {
             e.message,
             "no database `db`: the experiment has no [databases] table"
         );
+        let tables: toml::Table = EXP.parse().unwrap();
+        assert_eq!(missing_table(&tables, "servers.extra"), None);
+        assert_eq!(missing_table(&tables, "network.loss"), None);
     }
 
     #[test]
