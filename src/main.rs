@@ -484,6 +484,8 @@ fn sweep(args: &SweepArgs) -> ExitCode {
         progress: std::io::stderr().is_terminal() && !quiet(),
         force: args.force,
         resume: args.resume,
+        // Before the progress bar: how much is about to run.
+        on_plan: (!quiet()).then_some(announce_plan as fn(&_)),
     };
     match hasim::sweep::run(&args.file, &opts, &STOP) {
         Ok(o) if quiet() => {
@@ -495,15 +497,7 @@ fn sweep(args: &SweepArgs) -> ExitCode {
         }
         Ok(o) => {
             let i = &o.info;
-            let part = o
-                .info
-                .shard
-                .as_ref()
-                .map_or(String::new(), |s| format!(", shard {s}"));
-            println!(
-                "sweep {}: {} points x {} replications = {} runs{part}",
-                i.sweep, i.points, i.replications, i.runs
-            );
+            println!("{}", plan_line(i));
             if o.kept_earlier {
                 println!(
                     "output: {} (unchanged: the complete earlier result)",
@@ -528,6 +522,28 @@ fn sweep(args: &SweepArgs) -> ExitCode {
         }
         Err(e) => sweep_error(e),
     }
+}
+
+fn announce_plan(i: &hasim::sweep::table::SweepInfo) {
+    eprintln!("{}", plan_line(i));
+}
+
+fn plan_line(i: &hasim::sweep::table::SweepInfo) -> String {
+    let part = i
+        .shard
+        .as_ref()
+        .map_or(String::new(), |s| format!(", shard {s}"));
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "sweep {}: {} point{} x {} replication{} = {} run{}{part}",
+        i.sweep,
+        i.points,
+        s(i.points),
+        i.replications,
+        s(i.replications as usize),
+        i.runs,
+        s(i.runs)
+    )
 }
 
 fn sweep_error(e: hasim::sweep::SweepError) -> ExitCode {

@@ -86,6 +86,10 @@ pub struct Options {
     pub force: bool,
     /// Continue an interrupted sweep: run only the runs its journal lacks.
     pub resume: bool,
+    /// Told the plan (points, replications, runs, shard) once the sweep is
+    /// checked and before any run starts, so that the caller can say what
+    /// is about to happen before a long wait.
+    pub on_plan: Option<fn(&SweepInfo)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +195,9 @@ pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, Sw
     let mut plan = SweepInfo::new(&sweep);
     plan.shard = opts.shard.map(|s| s.to_string());
     let (jour, prior) = open_journal(&dir, &plan, opts)?;
+    if let Some(announce) = opts.on_plan {
+        announce(&plan);
+    }
 
     let reps = sweep.replications as usize;
     let total = specs.len() * reps;

@@ -412,7 +412,8 @@ fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
             return Err(src.error(
                 &(0..0),
                 "sweep",
-                "no `[sweep]` table: a sweep needs `[sweep.params]` with at least one key \
+                "no `[sweep]` table: a sweep needs one, with `replications = N` for N seeds of \
+                 this experiment and/or `[sweep.params]` for the keys to vary \
                  (e.g. \"balancers.lb.default_server.inter\" = [\"1s\", \"2s\"])",
             ));
         }
@@ -446,7 +447,7 @@ fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
         src.error(
             &root.span,
             "sweep",
-            "missing table `[sweep]` with `[sweep.params]`",
+            "missing table `[sweep]` (with `replications` and/or `[sweep.params]`)",
         )
     })?;
     let V::Table(sw) = &sweep.val else {
@@ -581,30 +582,32 @@ fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
         }
     }
 
-    let params_node = get(sw, "params").ok_or_else(|| {
-        src.error(
-            &sweep.span,
-            "sweep.params",
-            "missing table `[sweep.params]`: the keys to sweep and their values, e.g. \
-             \"balancers.lb.default_server.inter\" = { from = \"500ms\", to = \"10s\", points = 8, log = true }",
-        )
-    })?;
-    let V::Table(pt) = &params_node.val else {
-        return Err(src.error(
-            &params_node.span,
-            "sweep.params",
-            format!("expected a table, found {}", params_node.val.kind()),
-        ));
-    };
+    // No swept key is N replications of the experiment itself: one point.
+    let params_node = get(sw, "params");
+    let params_span = params_node.map_or(sweep.span.clone(), |n| n.span.clone());
     let mut flat = Vec::new();
-    flatten(pt, "", &mut flat, &|t| get(t, "from").is_some());
-    flat.sort_by_key(|(_, kspan, _)| kspan.start);
-    if flat.is_empty() {
-        return Err(src.error(
-            &params_node.span,
-            "sweep.params",
-            "no keys to sweep: give at least one, e.g. \"balancers.lb.default_server.fall\" = [1, 2, 3]",
-        ));
+    if let Some(params_node) = params_node {
+        let V::Table(pt) = &params_node.val else {
+            return Err(src.error(
+                &params_node.span,
+                "sweep.params",
+                format!("expected a table, found {}", params_node.val.kind()),
+            ));
+        };
+        flatten(pt, "", &mut flat, &|t| get(t, "from").is_some());
+        flat.sort_by_key(|(_, kspan, _)| kspan.start);
+    }
+    let tables = experiment_text.parse::<toml::Table>().ok();
+    if let Some(tables) = &tables {
+        for (key, at) in flat
+            .iter()
+            .map(|(k, kspan, _)| (k, kspan))
+            .chain(set_at.iter().map(|l| (&l.key, &l.span)))
+        {
+            if let Some(msg) = missing_table(tables, key) {
+                return Err(src.error(at, key, msg));
+            }
+        }
     }
     let mut params: Vec<Param> = Vec::new();
     for (key, kspan, v) in flat {
@@ -664,7 +667,7 @@ fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
     let runs = s.points_len().saturating_mul(s.replications as usize);
     if runs > MAX_RUNS {
         return Err(s.src.error(
-            &params_node.span,
+            &params_span,
             "sweep.params",
             format!("{runs} runs is more than the {MAX_RUNS} a sweep may have"),
         ));
@@ -695,6 +698,48 @@ fn parse_src(src: Src) -> Result<Sweep, ConfigError> {
         }
     }
     Ok(s)
+}
+
+/// The sections whose tables are named (`[balancers.NAME]`), with the noun
+/// a message uses for one of them.
+const NAMED: [(&str, &str); 5] = [
+    ("clients", "client"),
+    ("balancers", "balancer"),
+    ("apps", "app"),
+    ("servers", "server"),
+    ("databases", "database"),
+];
+
+/// Why `key` cannot apply to the experiment `tables`: it goes into a named
+/// table the experiment lacks. The override would otherwise create that
+/// table, and the experiment loader would complain about its missing
+/// `type`, which hides the typo. A whole table (`"servers.extra" = {...}`)
+/// may be new: that is how `[sweep.set]` adds one.
+fn missing_table(tables: &toml::Table, key: &str) -> Option<String> {
+    let mut parts = key.splitn(3, '.');
+    let (section, name, _inside) = (parts.next()?, parts.next()?, parts.next()?);
+    let noun = NAMED.iter().find(|(s, _)| *s == section)?.1;
+    let name = name.split('[').next().unwrap_or(name);
+    let have: Vec<&str> = tables
+        .get(section)
+        .and_then(toml::Value::as_table)
+        .map_or(Vec::new(), |t| t.keys().map(String::as_str).collect());
+    if have.contains(&name) {
+        return None;
+    }
+    if have.is_empty() {
+        return Some(format!(
+            "no {noun} `{name}`: the experiment has no [{section}] table"
+        ));
+    }
+    // With one table, that one is what was meant.
+    let guess =
+        config::suggest(name, have.iter().copied()).or_else(|| (have.len() == 1).then(|| have[0]));
+    let hint = guess.map_or(String::new(), |h| format!(" (did you mean `{h}`?)"));
+    Some(format!(
+        "no {noun} `{name}`; the {section} are: {}{hint}",
+        have.join(", ")
+    ))
 }
 
 /// A short rendering of a value for messages.
@@ -1162,7 +1207,7 @@ impl Sweep {
                 .params
                 .iter()
                 .fold(1usize, |n, p| n.saturating_mul(p.values.len())),
-            Mode::Zip => self.params[0].values.len(),
+            Mode::Zip => self.params.first().map_or(1, |p| p.values.len()),
         }
     }
 
@@ -1389,6 +1434,59 @@ mod tests {
     }
 
     #[test]
+    fn replications_alone_are_one_point_of_the_experiment() {
+        for mode in ["grid", "zip"] {
+            let s = parse(
+                &format!("{EXP}[sweep]\nreplications = 20\nmode = \"{mode}\"\n"),
+                "seeds.toml",
+            )
+            .unwrap();
+            assert!(s.params.is_empty());
+            assert_eq!((s.points_len(), s.replications), (1, 20));
+            assert_eq!(s.point(0), Vec::<usize>::new());
+            let specs = s.specs().unwrap();
+            assert_eq!(specs.len(), 1);
+            assert_eq!(specs[0].name, "t");
+        }
+        let s = parse(&format!("{EXP}[sweep]\n[sweep.params]\n"), "s.toml").unwrap();
+        assert_eq!((s.points_len(), s.replications), (1, 1));
+    }
+
+    #[test]
+    fn a_key_into_a_missing_table_names_the_tables_there_are() {
+        let n = EXP.lines().count();
+        let e = err(&format!(
+            "{EXP}[sweep.params]\n\"balancers.haproxy.default_server.inter\" = [\"1s\"]\n"
+        ));
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (n + 2, "balancers.haproxy.default_server.inter")
+        );
+        assert_eq!(
+            e.message,
+            "no balancer `haproxy`; the balancers are: lb (did you mean `lb`?)"
+        );
+        let e = err(&format!(
+            "{EXP}[sweep.set]\n\"servers.x.count\" = 3\n[sweep.params]\n\"balancers.lb.default_server.fall\" = [1]\n"
+        ));
+        assert_eq!((e.line, e.key.as_str()), (n + 2, "servers.x.count"));
+        assert!(
+            e.message.starts_with("no server `x`; the servers are: s"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{EXP}[sweep.params]\n\"databases.db.ttl\" = [1]\n"
+        ));
+        assert_eq!(
+            e.message,
+            "no database `db`: the experiment has no [databases] table"
+        );
+        let tables: toml::Table = EXP.parse().unwrap();
+        assert_eq!(missing_table(&tables, "servers.extra"), None);
+        assert_eq!(missing_table(&tables, "network.loss"), None);
+    }
+
+    #[test]
     fn a_named_experiment_with_fixed_overrides() {
         let e = write("named-exp.toml", EXP);
         let p = write(
@@ -1518,6 +1616,7 @@ mod tests {
         assert!(e.message.contains("did you mean `error_window_s`"), "{e}");
         let e = err(EXP);
         assert!(e.message.contains("no `[sweep]` table"), "{e}");
+        assert!(e.message.contains("replications = N"), "{e}");
         let e = err(&format!(
             "{EXP}[sweep.params]\n\"experiment.seed\" = [1, 2]\n"
         ));

@@ -236,6 +236,32 @@ impl SweepInfo {
             .collect()
     }
 
+    /// The CSV columns of the swept keys: each key's label, and beside a
+    /// duration's its value in seconds (`<key>_s`), which spreadsheets and
+    /// pandas sort and plot as a number.
+    pub fn param_columns(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.params {
+            out.push(p.key.clone());
+            if p.duration {
+                out.push(format!("{}_s", p.key));
+            }
+        }
+        out
+    }
+
+    /// Point `i`'s cells under [`SweepInfo::param_columns`].
+    pub fn param_cells(&self, i: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for ((&v, p), label) in self.point(i).iter().zip(&self.params).zip(self.labels(i)) {
+            out.push(label.to_string());
+            if p.duration {
+                out.push(p.nums.get(v).copied().flatten().map_or(String::new(), cell));
+            }
+        }
+        out
+    }
+
     /// Runs this output was asked for: the whole sweep's, or its shard's.
     pub fn planned(&self) -> usize {
         match self.shard.as_deref().map(str::parse::<Shard>) {
@@ -253,9 +279,6 @@ impl SweepInfo {
                 "`mode` is {:?}; expected \"grid\" or \"zip\"",
                 self.mode
             ));
-        }
-        if self.params.is_empty() {
-            return Err("`params` is empty; a sweep has at least one".into());
         }
         if self.replications == 0 {
             return Err("`replications` is 0; at least 1".into());
@@ -409,12 +432,12 @@ impl Table {
     pub fn runs_csv(&self, info: &SweepInfo) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["point".to_string(), "replication".into(), "seed".into()];
-        header.extend(info.params.iter().map(|p| p.key.clone()));
+        header.extend(info.param_columns());
         header.extend(self.columns.iter().cloned());
         w.write_record(&header).expect("CSV into memory");
         for (r, vals) in self.rows.iter().zip(&self.values) {
             let mut rec = vec![r.point.to_string(), r.rep.to_string(), r.seed.to_string()];
-            rec.extend(info.labels(r.point).iter().map(|s| s.to_string()));
+            rec.extend(info.param_cells(r.point));
             rec.extend(vals.iter().map(|&v| cell(v)));
             w.write_record(&rec).expect("CSV into memory");
         }
@@ -453,7 +476,7 @@ impl Table {
 pub fn points_csv(info: &SweepInfo, points: &[PointStats]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["point".to_string()];
-    header.extend(info.params.iter().map(|p| p.key.clone()));
+    header.extend(info.param_columns());
     header.extend(
         [
             "metric", "n", "mean", "sd", "p5", "p50", "p95", "ci95_lo", "ci95_hi",
@@ -464,7 +487,7 @@ pub fn points_csv(info: &SweepInfo, points: &[PointStats]) -> String {
     for p in points {
         let s = &p.stats;
         let mut rec = vec![p.point.to_string()];
-        rec.extend(info.labels(p.point).iter().map(|s| s.to_string()));
+        rec.extend(info.param_cells(p.point));
         rec.push(p.metric.clone());
         rec.push(s.n.to_string());
         rec.extend(
@@ -600,7 +623,8 @@ pub const MAX_METRIC: f64 = 1e200;
 /// derived one, its parameter cells the point's values); every column a
 /// metric of hasim, named once.
 pub fn parse_runs_csv(text: &str, info: &SweepInfo) -> Result<Vec<RunRow>, String> {
-    let params = info.params.len();
+    let columns = info.param_columns();
+    let params = columns.len();
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r
         .headers()
@@ -608,13 +632,12 @@ pub fn parse_runs_csv(text: &str, info: &SweepInfo) -> Result<Vec<RunRow>, Strin
         .iter()
         .map(String::from)
         .collect();
-    let keys = info.params.iter().map(|p| p.key.as_str());
     if header.len() < 3 + params
         || header[..3] != ["point", "replication", "seed"]
-        || !header[3..3 + params].iter().map(String::as_str).eq(keys)
+        || header[3..3 + params] != columns[..]
     {
         return Err(format!(
-            "not the runs.csv of this sweep: the header must start with point,replication,seed and the {params} swept keys"
+            "not the runs.csv of this sweep: the header must start with point,replication,seed and the swept keys' {params} columns"
         ));
     }
     let names = &header[3 + params..];
@@ -671,12 +694,12 @@ pub fn parse_runs_csv(text: &str, info: &SweepInfo) -> Result<Vec<RunRow>, Strin
                 "seed {seed} is not the seed of point {point}, replication {rep}"
             )));
         }
-        let labels = info.labels(point);
-        for (k, want) in labels.iter().enumerate() {
-            if rec.get(3 + k) != Some(*want) {
+        let cells = info.param_cells(point);
+        for (k, want) in cells.iter().enumerate() {
+            if rec.get(3 + k) != Some(want.as_str()) {
                 return Err(bad(format!(
                     "`{}` is {:?}, but point {point} has {want:?}",
-                    info.params[k].key,
+                    columns[k],
                     rec.get(3 + k).unwrap_or("")
                 )));
             }
@@ -785,6 +808,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A swept duration gets a seconds column beside its label, in both
+    /// CSV files, and `hasim merge` reads it back.
+    #[test]
+    fn durations_get_a_seconds_column() {
+        let sweep = super::super::spec::parse(
+            "[experiment]\nname = \"t\"\nduration = \"1s\"\n\
+             [clients.c]\ntype = \"open\"\ntarget = \"lb\"\nrate = 10\n\
+             [balancers.lb]\npreset = \"haproxy-2.6\"\nservers = [\"s\"]\n\
+             [servers.s]\nservice = \"1ms\"\n\
+             [sweep]\n[sweep.params]\n\"balancers.lb.default_server.inter\" = [\"500ms\", \"2s\"]\n\
+             \"balancers.lb.default_server.fall\" = [1]\n",
+            "s.toml",
+        )
+        .unwrap();
+        let mut info = SweepInfo::new(&sweep);
+        let key = "balancers.lb.default_server.inter";
+        assert_eq!(
+            info.param_columns(),
+            [
+                key.to_string(),
+                format!("{key}_s"),
+                "balancers.lb.default_server.fall".into()
+            ]
+        );
+        assert_eq!(info.param_cells(1), ["2s", "2", "1"]);
+        let rows: Vec<RunRow> = (0..2)
+            .map(|point| RunRow {
+                point,
+                rep: 0,
+                seed: derive_seed(info.seed, point as u64, 0),
+                metrics: vec![("failed".into(), point as f64)],
+            })
+            .collect();
+        let t = Table::new(rows.clone());
+        let csv = t.runs_csv(&info);
+        assert!(
+            csv.starts_with(&format!("point,replication,seed,{key},{key}_s,")),
+            "{csv}"
+        );
+        assert!(csv.contains(",500ms,0.5,1,0\n"), "{csv}");
+        info.runs_done = 2;
+        assert_eq!(parse_runs_csv(&csv, &info).unwrap(), rows);
+        let points = points_csv(&info, &t.points());
+        assert!(points.contains("\n1,2s,2,1,failed,1,1,"), "{points}");
+        // A label that disagrees with its seconds is refused.
+        let bad = csv.replace(",500ms,0.5,", ",500ms,0.6,");
+        assert!(parse_runs_csv(&bad, &info).unwrap_err().contains("_s`"));
     }
 
     #[test]

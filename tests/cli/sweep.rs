@@ -74,8 +74,15 @@ fn one_and_two_threads_write_the_same_bytes() {
     let d = scratch("threads");
     let o = ok(hasim(&d, &["sweep", "sweep.toml", "-j", "1", "-o", "j1"]));
     assert!(text(&o.stdout).contains("6 points x 3 replications = 18 runs"));
-    // Not a terminal: no progress bar.
+    // Not a terminal: no progress bar, but the plan comes before the runs.
     assert!(!text(&o.stderr).contains("ETA"), "{}", show(&o));
+    let err = text(&o.stderr);
+    let plan = err
+        .find("sweep small-sweep: 6 points x 3 replications = 18 runs\n")
+        .unwrap_or_else(|| panic!("no plan on stderr: {}", show(&o)));
+    assert!(plan < err.find("runs in").unwrap(), "{}", show(&o));
+    let q = ok(hasim(&d, &["sweep", "sweep.toml", "-q", "-o", "quiet"]));
+    assert!(!text(&q.stderr).contains("points x"), "{}", show(&q));
     ok(hasim(&d, &["sweep", "sweep.toml", "-j", "2", "-o", "j2"]));
     common::assert_same_sweep(&d.join("j1"), &d.join("j2"));
 
@@ -95,12 +102,12 @@ fn one_and_two_threads_write_the_same_bytes() {
     let lines: Vec<&str> = runs.lines().collect();
     assert_eq!(lines.len(), 19, "{runs}");
     assert!(lines[0].starts_with(
-        "point,replication,seed,balancers.lb.default_server.inter,balancers.lb.default_server.fall,requests,ok,failed,"
+        "point,replication,seed,balancers.lb.default_server.inter,balancers.lb.default_server.inter_s,balancers.lb.default_server.fall,requests,ok,failed,"
     ));
     assert!(lines[0].contains(",false_failovers,lost_writes,failed_but_committed,stale_reads,split_brain_s,no_primary_s,f1_detect_s,"));
     assert!(lines[1].starts_with("0,0,"), "{}", lines[1]);
-    assert!(lines[4].contains(",200ms,3,"), "{}", lines[4]);
-    assert!(lines[18].starts_with("5,2,") && lines[18].contains(",2s,3,"));
+    assert!(lines[4].contains(",200ms,0.2,3,"), "{}", lines[4]);
+    assert!(lines[18].starts_with("5,2,") && lines[18].contains(",2s,2,3,"));
     // Seeds differ by point and replication.
     let seeds: std::collections::BTreeSet<&str> = lines[1..]
         .iter()
@@ -109,9 +116,9 @@ fn one_and_two_threads_write_the_same_bytes() {
     assert_eq!(seeds.len(), 18);
     let points = text(&files["points.csv"]);
     assert!(points.starts_with(
-        "point,balancers.lb.default_server.inter,balancers.lb.default_server.fall,metric,n,mean,sd,p5,p50,p95,ci95_lo,ci95_hi\n"
+        "point,balancers.lb.default_server.inter,balancers.lb.default_server.inter_s,balancers.lb.default_server.fall,metric,n,mean,sd,p5,p50,p95,ci95_lo,ci95_hi\n"
     ));
-    assert!(points.contains("\n0,200ms,1,requests,3,"), "{points}");
+    assert!(points.contains("\n0,200ms,0.2,1,requests,3,"), "{points}");
     let info: serde_json::Value = serde_json::from_slice(&files["sweep.json"]).unwrap();
     assert_eq!(info["runs"], 18);
     assert_eq!(info["complete"], true);
@@ -123,6 +130,56 @@ fn one_and_two_threads_write_the_same_bytes() {
         &["sweep", "sweep.toml", "--replications", "1", "-o", "r1"],
     ));
     assert!(text(&o.stdout).contains("= 6 runs"), "{}", show(&o));
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// `replications = N` and nothing swept: N seeds of the experiment itself,
+/// one point, in every output.
+#[test]
+fn replications_without_a_swept_key_run_the_base_experiment() {
+    let d = scratch("seeds");
+    let seeds = "experiment = \"small.toml\"\n[sweep]\nreplications = 4\nplot = [\"failed\"]\n";
+    fs::write(d.join("seeds.toml"), seeds).unwrap();
+    let o = ok(hasim(&d, &["sweep", "seeds.toml", "-j", "2", "-o", "s"]));
+    assert!(
+        text(&o.stderr).contains("sweep seeds: 1 point x 4 replications = 4 runs"),
+        "{}",
+        show(&o)
+    );
+    let files = common::sweep_snapshot(&d.join("s"));
+    let runs = text(&files["runs.csv"]);
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(lines.len(), 5, "{runs}");
+    assert!(
+        lines[0].starts_with("point,replication,seed,requests,"),
+        "{runs}"
+    );
+    assert!(lines[4].starts_with("0,3,"), "{runs}");
+    let points = text(&files["points.csv"]);
+    assert!(points.starts_with("point,metric,n,mean,"), "{points}");
+    assert!(points.contains("\n0,failed,4,"), "{points}");
+    let info: serde_json::Value = serde_json::from_slice(&files["sweep.json"]).unwrap();
+    assert_eq!(
+        (info["points"].clone(), info["runs"].clone()),
+        (1.into(), 4.into())
+    );
+    // Shards of it merge back into the same bytes.
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(hasim(
+            &d,
+            &[
+                "sweep",
+                "seeds.toml",
+                "--shard",
+                &shard,
+                "-o",
+                &format!("p{k}"),
+            ],
+        ));
+    }
+    ok(hasim(&d, &["merge", "p0", "p1", "-o", "m"]));
+    common::assert_same_sweep(&d.join("s"), &d.join("m"));
     fs::remove_dir_all(&d).unwrap();
 }
 
@@ -244,6 +301,11 @@ fn bad_sweep_input_exits_2_and_writes_nothing() {
             "plot = [\"f1_detect_s\", \"failed\"]",
             "plot = [\"faild\"]",
             "no metric `faild`; did you mean `failed`?",
+        ),
+        (
+            "\"balancers.lb.default_server.fall\"",
+            "\"balancers.haproxy.default_server.fall\"",
+            "bad.toml:13:1: balancers.haproxy.default_server.fall: no balancer `haproxy`; the balancers are: lb (did you mean `lb`?)",
         ),
     ];
     for (from, to, want) in cases {

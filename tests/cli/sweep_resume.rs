@@ -359,7 +359,7 @@ fn crafted_or_damaged_parts_are_refused_with_exit_2() {
             json!([1.0]),
             "1 `nums` for 2 `values`",
         ),
-        (&["params"], json!([]), "`params` is empty"),
+        (&["params"], json!([]), "but the params make 1"),
         (&["points"], json!(18446744073709551615u64), "`points` is"),
         (&["runs"], json!(1_000_000_000_000u64), "`runs` is"),
         (&["replications"], json!(0), "`replications` is 0"),
@@ -443,19 +443,24 @@ fn crafted_or_damaged_parts_are_refused_with_exit_2() {
             "but point 0 has",
         ),
         (
+            "seconds that disagree with the label".into(),
+            with_cell(4, "7"),
+            "default_server.inter_s` is \"7\"",
+        ),
+        (
             "infinite metric".into(),
-            with_cell(5, "1e999"),
+            with_cell(6, "1e999"),
             "is not a number",
         ),
-        ("NaN metric".into(), with_cell(5, "NaN"), "is not a number"),
+        ("NaN metric".into(), with_cell(6, "NaN"), "is not a number"),
         (
             "huge metric".into(),
-            with_cell(5, "1e300"),
+            with_cell(6, "1e300"),
             "is not a number",
         ),
         (
             "text metric".into(),
-            with_cell(5, "many"),
+            with_cell(6, "many"),
             "is not a number",
         ),
         (
