@@ -85,7 +85,7 @@ pub mod plot;
 pub mod summary;
 pub mod tables;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 pub mod write;
 
 pub use plot::timeline_plot;

@@ -94,3 +94,17 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
         breakdowns: vec![],
     }
 }
+
+/// A `Write` a test keeps a handle on (a run's trace goes here).
+#[derive(Clone, Default)]
+pub(crate) struct Shared(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

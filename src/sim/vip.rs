@@ -63,9 +63,7 @@ mod tests {
     use crate::engine::SimTime;
     use crate::net::Addr;
     use crate::products::Model;
-    use std::cell::RefCell;
-    use std::io::Write;
-    use std::rc::Rc;
+    use crate::report::testutil::Shared;
 
     const MS: u64 = 1_000_000;
     const US: u64 = 1_000;
@@ -73,19 +71,6 @@ mod tests {
     /// Served by s1, s2: service plus two hops.
     const BY_S1: u64 = 10 * MS + 200 * US;
     const BY_S2: u64 = 30 * MS + 200 * US;
-
-    #[derive(Clone, Default)]
-    struct Shared(Rc<RefCell<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// One request as the client saw it: issue instant, latency, outcome.
     #[derive(Debug, PartialEq)]
