@@ -423,11 +423,8 @@ impl<'a> Builder<'a> {
         allow_group: bool,
     ) -> Result<Vec<String>, ConfigError> {
         let must = || {
-            let nouns: Vec<&str> = allowed.iter().map(|s| s.noun()).collect();
-            match nouns.len() {
-                1 => nouns[0].to_string(),
-                n => format!("{} or {}", nouns[..n - 1].join(", "), nouns[n - 1]),
-            }
+            let nouns: Vec<String> = allowed.iter().map(|s| s.noun().to_string()).collect();
+            or_list(&nouns)
         };
         if let Some(info) = self.reg.nodes.get(name) {
             if !allowed.contains(&info.section) {
@@ -451,7 +448,7 @@ impl<'a> Builder<'a> {
                     format!(
                         "`{name}` is a group of {} {} ({}); {role} must name one of them",
                         g.members.len(),
-                        g.section.plural(),
+                        g.section.key(),
                         crate::describe::names(&g.members)
                     ),
                 ));
@@ -462,7 +459,7 @@ impl<'a> Builder<'a> {
                     path,
                     format!(
                         "`{name}` is a group of {}; {role} must be {}",
-                        g.section.plural(),
+                        g.section.key(),
                         must()
                     ),
                 ));
@@ -547,7 +544,7 @@ impl<'a> Builder<'a> {
         r: &mut Reader<'a>,
     ) -> Result<(&'static ProductInfo, &'static Preset), ConfigError> {
         let candidates: Vec<&'static ProductInfo> = products::in_section(sec).collect();
-        let named = self.named_preset(r, &candidates, sec.plural())?;
+        let named = self.named_preset(r, &candidates, sec.key())?;
         if let [only] = candidates[..] {
             return Ok((only, named.map_or(&only.presets[0], |(_, p)| p)));
         }
@@ -738,7 +735,7 @@ impl<'a> Builder<'a> {
                 "count",
                 &format!(
                     "`count` only applies to apps, servers and databases, not to {}",
-                    sec.plural()
+                    sec.key()
                 ),
             )?;
         }

@@ -49,10 +49,6 @@ impl Section {
         }
     }
 
-    pub fn plural(self) -> &'static str {
-        self.key()
-    }
-
     /// Tables of this section may stand for several instances (`count`).
     pub fn counts(self) -> bool {
         matches!(self, Section::App | Section::Server | Section::Database)

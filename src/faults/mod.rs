@@ -44,21 +44,20 @@ impl FaultAction {
         self.what.kind()
     }
 
+    /// The injection is named as the file names its kind; a recovery has a
+    /// word of its own (an operator action has none: it ends by itself).
     pub fn verb(&self) -> &'static str {
-        match (self.kind(), self.recover) {
-            (FaultKind::Kill, false) => "kill",
-            (FaultKind::Kill, true) => "restart",
-            (FaultKind::Stop, false) => "stop",
-            (FaultKind::Stop, true) => "continue",
-            (FaultKind::Blackhole, false) => "blackhole",
-            (FaultKind::Blackhole, true) => "unblackhole",
-            (FaultKind::PowerOff, false) => "power-off",
-            (FaultKind::PowerOff, true) => "power-on",
-            (FaultKind::Partition, false) => "partition",
-            (FaultKind::Partition, true) => "heal",
-            (FaultKind::Slow, false) => "slow",
-            (FaultKind::Slow, true) => "unslow",
-            (FaultKind::Action(a), _) => a.name,
+        if !self.recover {
+            return self.kind().name();
+        }
+        match self.kind() {
+            FaultKind::Kill => "restart",
+            FaultKind::Stop => "continue",
+            FaultKind::Blackhole => "unblackhole",
+            FaultKind::PowerOff => "power-on",
+            FaultKind::Partition => "heal",
+            FaultKind::Slow => "unslow",
+            FaultKind::Action(a) => a.name,
         }
     }
 

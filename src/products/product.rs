@@ -138,7 +138,7 @@ impl ProductInfo {
     /// What its presets configure, in messages: "haproxy balancers", or
     /// "servers and apps" for the only product of its sections.
     pub fn noun(&self) -> String {
-        let sections: Vec<&str> = self.sections.iter().map(|s| s.plural()).collect();
+        let sections: Vec<&str> = self.sections.iter().map(|s| s.key()).collect();
         let alone = self
             .sections
             .iter()

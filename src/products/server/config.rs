@@ -71,7 +71,7 @@ pub(crate) fn read<'a>(
     cx: &ReadCx<'_, 'a>,
 ) -> Result<BackendSpec, ConfigError> {
     let sec = cx.section();
-    r.reject("type", &format!("{} have no `type`", sec.plural()))?;
+    r.reject("type", &format!("{} have no `type`", sec.key()))?;
     let server = ServerSpec {
         workers: r.u32_min("workers", 1)?,
         queue_limit: r.u32_min_opt("queue_limit", 0)?,
