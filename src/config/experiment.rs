@@ -314,9 +314,10 @@ impl<'a> Builder<'a> {
             Some(n) => {
                 r.reject(
                     "host",
-                    "`host` cannot be combined with `count`: each instance runs on its own host, named after it",
+                    "`host` cannot be combined with `count`: each instance runs on its own host, named after it, or on the one `hosts = [...]` names for it",
                 )?;
                 self.claim(&e.name, e.key_at, &e.path, origin.clone())?;
+                let hosts = self.member_hosts(&mut r, n)?;
                 let mut members = Vec::new();
                 for i in 1..=n {
                     let name = format!("{}{i}", e.name);
@@ -326,13 +327,17 @@ impl<'a> Builder<'a> {
                         &e.path,
                         format!("{origin} with count = {n}"),
                     )?;
-                    self.add_host(&name);
+                    let (host, host_at) = match &hosts {
+                        Some(h) => h[i as usize - 1].clone(),
+                        None => (name.clone(), e.key_at.clone()),
+                    };
+                    self.add_host(&host);
                     self.reg.nodes.insert(
                         name.clone(),
                         NodeInfo {
                             section: sec,
-                            host: name.clone(),
-                            host_at: e.key_at.clone(),
+                            host,
+                            host_at,
                         },
                     );
                     members.push(name);
@@ -374,6 +379,54 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `hosts = [...]` of a `count` group: member i runs on host i, so
+    /// losing one host takes every member placed there (a VM holding one
+    /// shard's master and another's replica).
+    fn member_hosts(
+        &self,
+        r: &mut Reader<'a>,
+        n: u32,
+    ) -> Result<Option<Vec<(String, Pos)>>, ConfigError> {
+        let Some(item) = r.item("hosts") else {
+            return Ok(None);
+        };
+        let path = r.key_path("hosts");
+        let Val::Array(items) = &item.val else {
+            return Err(self.src.error(
+                &item.at,
+                &path,
+                format!(
+                    "expected an array of {n} host names, one per member, found {}",
+                    item.val.describe()
+                ),
+            ));
+        };
+        if items.len() != n as usize {
+            return Err(self.src.error(
+                &item.at,
+                &path,
+                format!(
+                    "{} host names for count = {n}: name one host per member, in member order",
+                    items.len()
+                ),
+            ));
+        }
+        let mut hosts = Vec::with_capacity(items.len());
+        for (i, h) in items.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            let name = self.src.as_string(h, &at)?;
+            if !valid_name(name) {
+                return Err(self.src.error(
+                    &h.at,
+                    &at,
+                    format!("invalid host name `{name}`: use letters, digits, `-` and `_`"),
+                ));
+            }
+            hosts.push((name.to_string(), h.at.clone()));
+        }
+        Ok(Some(hosts))
     }
 
     /// A host named like a node must be that node's own host: otherwise a
@@ -729,7 +782,7 @@ impl<'a> Builder<'a> {
         let kind = (product.read)(&mut r, &cx)?;
         r.allow(&["host"]);
         if sec.counts() {
-            r.allow(&["count"]);
+            r.allow(&["count", "hosts"]);
         } else {
             r.reject(
                 "count",

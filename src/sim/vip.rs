@@ -63,6 +63,7 @@ mod tests {
     use crate::engine::SimTime;
     use crate::net::Addr;
     use crate::products::Model;
+    use crate::products::client::driver::Driver;
     use crate::report::testutil::Shared;
 
     const MS: u64 = 1_000_000;
@@ -119,7 +120,7 @@ service = "30ms"
             let Model::Client(c) = m else {
                 panic!("a client")
             };
-            c.target = Addr::Vip(vip);
+            c.driver = Driver::Direct(Addr::Vip(vip));
         }
         Run {
             sim,

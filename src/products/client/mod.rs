@@ -3,6 +3,7 @@
 //! A client opens a new connection per request and records what it saw.
 
 pub mod config;
+pub mod driver;
 mod product;
 
 use crate::config::spec::{ExperimentSpec, NodeKind};
@@ -14,6 +15,7 @@ use crate::process::dist::Sampler;
 use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
 use crate::products::client::config::{Arrivals, LoadSpec, StepSpec};
+use driver::{DRIVER_BIT, Driver, DriverTimer, Release, Route, Verdict};
 use rand_distr::{Distribution, Exp1};
 
 /// Open-loop arrivals issued per event, and how far ahead at most (measured:
@@ -30,6 +32,8 @@ pub enum ClientTimer {
     VuWake { vu: u32 },
     /// The wake-up of the request deadlines.
     Timeout,
+    /// A timer of the client's library.
+    Driver(DriverTimer),
 }
 
 impl From<ClientTimer> for Timer {
@@ -41,8 +45,9 @@ impl From<ClientTimer> for Timer {
 #[derive(Clone)]
 pub struct Client {
     pub id: u32,
-    /// A node, or a VIP (resolved by the kernel at each send).
-    pub target: Addr,
+    /// Its library: where requests go (a node or a VIP, resolved by the
+    /// kernel at each send, or wherever a cluster-aware library routes them).
+    pub driver: Driver,
     pub start: SimTime,
     pub stop: SimTime,
     pub timeout: Dur,
@@ -96,12 +101,13 @@ struct Call {
     start: SimTime,
     vu: u32,
     op: u32,
+    idempotent: bool,
 }
 
 impl Client {
     pub fn new(
         id: u32,
-        target: impl Into<Addr>,
+        driver: Driver,
         start: SimTime,
         stop: SimTime,
         timeout: Dur,
@@ -113,8 +119,12 @@ impl Client {
             peer: NO_PEER,
             current: None,
         };
+        // A library that routes each request picks its connection per
+        // request; only a plain target keeps one per virtual user.
         let kept = match load {
-            LoadSpec::Closed(c) if c.keep_alive => vec![fresh; c.vus as usize],
+            LoadSpec::Closed(c) if c.keep_alive && driver.is_direct() => {
+                vec![fresh; c.vus as usize]
+            }
             _ => Vec::new(),
         };
         let load = match load {
@@ -140,7 +150,7 @@ impl Client {
         };
         Client {
             id,
-            target: target.into(),
+            driver,
             start,
             stop,
             timeout,
@@ -168,10 +178,15 @@ impl Client {
     }
 
     /// Issues a request at instant `at` (now, or a known later arrival).
-    fn issue(&mut self, ctx: &mut Ctx, at: SimTime, vu: u32, idempotent: bool) {
+    fn issue(&mut self, ctx: &mut Ctx, rng: &mut Rng, at: SimTime, vu: u32, idempotent: bool) {
         // Operation ids are the global issue count: unique across clients.
         let op = ctx.issue_op();
-        let call = CallRef::new(self.calls.insert(Call { start: at, vu, op }));
+        let call = CallRef::new(self.calls.insert(Call {
+            start: at,
+            vu,
+            op,
+            idempotent,
+        }));
         if let Some(h) = ctx.history() {
             h.begin(op, self.id, at, !idempotent);
         }
@@ -197,11 +212,13 @@ impl Client {
                 } else {
                     MsgKind::Request(req)
                 };
-                ctx.send_addr(at, self.target, conn, k.peer, kind);
+                ctx.send_addr(at, self.driver.target(), conn, k.peer, kind);
             }
             None => {
-                let req = Req::work(idempotent, op);
-                ctx.send_addr(at, self.target, call, NO_PEER, MsgKind::Connect(req));
+                if let Route::To(addr) = self.driver.route(ctx, rng, call, op, !idempotent) {
+                    let req = Req::work(idempotent, op);
+                    ctx.send_addr(at, addr, call, NO_PEER, MsgKind::Connect(req));
+                }
             }
         }
         let calls = &self.calls;
@@ -226,6 +243,26 @@ impl Client {
         }
         if matches!(self.load, Load::Closed { .. }) {
             self.advance_vu(ctx, rng, c.vu, true);
+        }
+    }
+
+    /// Sends request `call` (again) on a new connection to `addr`.
+    fn send(&mut self, ctx: &mut Ctx, call: CallRef, addr: Addr) {
+        let Some(c) = self.calls.get(call.slot, call.generation) else {
+            return;
+        };
+        let req = Req::work(c.idempotent, c.op);
+        ctx.send_addr(ctx.now, addr, call, NO_PEER, MsgKind::Connect(req));
+    }
+
+    /// Requests the library let go: sent now, or failed. A request that
+    /// timed out while held is gone already.
+    fn release(&mut self, ctx: &mut Ctx, rng: &mut Rng, released: Vec<Release>) {
+        for r in released {
+            match r {
+                Release::To(call, addr) => self.send(ctx, call, addr),
+                Release::Fail(call, outcome) => self.finish(ctx, rng, call, outcome),
+            }
         }
     }
 
@@ -254,7 +291,7 @@ impl Client {
                         if ctx.now >= self.stop {
                             return;
                         }
-                        self.issue(ctx, ctx.now, v, idem);
+                        self.issue(ctx, rng, ctx.now, v, idem);
                         return;
                     }
                     vu.step += 1;
@@ -296,7 +333,7 @@ impl Client {
                 slot: KEEP_BIT | c.vu,
                 generation: k.generation,
             };
-            ctx.send_addr(ctx.now, self.target, conn, k.peer, MsgKind::Close);
+            ctx.send_addr(ctx.now, self.driver.target(), conn, k.peer, MsgKind::Close);
         }
         k.open = false;
         k.current = None;
@@ -345,11 +382,18 @@ impl Process for Client {
                 // event issues a batch, each request at its own instant (its
                 // message leaves then; faults still judge it on arrival).
                 let mut at = ctx.now;
-                for _ in 0..ARRIVAL_BATCH {
+                // A library that routes by what it knows decides at the
+                // instant a request is issued, so it issues one per event.
+                let batch = if self.driver.is_direct() {
+                    ARRIVAL_BATCH
+                } else {
+                    1
+                };
+                for _ in 0..batch {
                     if at >= self.stop || at > ctx.now + ARRIVAL_HORIZON {
                         break;
                     }
-                    self.issue(ctx, at, 0, idempotent);
+                    self.issue(ctx, rng, at, 0, idempotent);
                     at += self.gap(at, rng);
                 }
                 if at < self.stop {
@@ -357,6 +401,11 @@ impl Process for Client {
                 }
             }
             ClientTimer::VuWake { vu } => self.advance_vu(ctx, rng, vu, false),
+            ClientTimer::Driver(t) => {
+                let mut released = Vec::new();
+                self.driver.on_timer(ctx, rng, t, &mut released);
+                self.release(ctx, rng, released);
+            }
             ClientTimer::Timeout => {
                 for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
                     self.abandon_connection(ctx, call);
@@ -367,6 +416,12 @@ impl Process for Client {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        if msg.call.slot & (DRIVER_BIT | KEEP_BIT) == DRIVER_BIT {
+            let mut released = Vec::new();
+            self.driver.on_message(ctx, rng, msg, &mut released);
+            self.release(ctx, rng, released);
+            return;
+        }
         let outcome = match msg.kind {
             MsgKind::Response { status } => Outcome::from_status(status),
             MsgKind::DbError(e) => Outcome::Db(e),
@@ -401,12 +456,22 @@ impl Process for Client {
         } else {
             msg.call
         };
-        self.finish(ctx, rng, call, outcome);
+        if !self.calls.contains(call.slot, call.generation) {
+            return;
+        }
+        match self.driver.verdict(ctx, rng, call, msg.from, outcome) {
+            Verdict::Done(outcome) => self.finish(ctx, rng, call, outcome),
+            Verdict::Again(Route::To(addr)) => self.send(ctx, call, addr),
+            Verdict::Again(Route::Hold) => {}
+        }
     }
 
     fn on_established(&mut self, _call: CallRef, _at: SimTime) {}
 
     fn is_call_live(&self, call: CallRef) -> bool {
+        if call.slot & (DRIVER_BIT | KEEP_BIT) == DRIVER_BIT {
+            return self.driver.is_call_live(call);
+        }
         if call.slot & KEEP_BIT != 0 {
             return self
                 .kept

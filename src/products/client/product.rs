@@ -1,6 +1,7 @@
 //! The client's registration: `[clients.NAME]`, load as k6 generates it.
 
 use super::config::{self, ClientSpec};
+use super::driver::Driver;
 use super::{Client, describe};
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
@@ -26,7 +27,7 @@ impl Product for Client {
         let target = (cx.id)(&c.target);
         let m = Client::new(
             *cx.client_index - 1,
-            target,
+            Driver::Direct(target.into()),
             c.start,
             c.stop,
             c.timeout,
