@@ -14,10 +14,14 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
     );
     let _ = writeln!(
         o,
-        "network: latency {}, loss {}, {} link overrides",
+        "network: latency {}, loss {}, {} link overrides, Linux {} (SYN retransmissions: {} at {} then doubling, {} in all)",
         latency(&net.latency),
         net.loss,
-        net.links.len()
+        net.links.len(),
+        net.kernel,
+        net.syn_linear_timeouts + 1,
+        net.syn_rto,
+        net.syn_retries + net.syn_linear_timeouts
     );
     for n in spec.nodes.values() {
         let _ = write!(

@@ -26,6 +26,14 @@ const SECTIONS: &[&str] = &[
     "faults",
 ];
 
+/// `"6.1"`, `"6.8.0"` or `"5.10.0-28-amd64"`: (major, minor).
+fn kernel_version(s: &str) -> Option<(u32, u32)> {
+    let mut parts = s.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    (major >= 2).then_some((major, minor))
+}
+
 /// Defaults of the `[network]` table: Linux kernel behaviour.
 mod net_defaults {
     use crate::engine::Dur;
@@ -38,6 +46,14 @@ mod net_defaults {
     pub const SYN_RTO: Dur = Dur::from_secs(1);
     /// net.ipv4.tcp_syn_retries = 6 (ip-sysctl.rst).
     pub const SYN_RETRIES: u32 = 6;
+    /// Debian 12's kernel, on which the validation cases were measured.
+    pub const KERNEL: &str = "6.1";
+    /// net.ipv4.tcp_syn_linear_timeouts = 4 from Linux 6.5 (commit "tcp:
+    /// make the first N SYN RTO backoffs linear"; ip-sysctl.rst); before
+    /// 6.5 SYN timeouts double from the first.
+    pub fn syn_linear_timeouts(kernel: (u32, u32)) -> u32 {
+        if kernel >= (6, 5) { 4 } else { 0 }
+    }
     /// TCP_RTO_MIN = 200ms (include/net/tcp.h).
     pub const RTO_MIN: Dur = Dur::from_ms(200);
 }
@@ -681,6 +697,25 @@ impl<'a> Builder<'a> {
         let syn_retries = r
             .u32_range_opt("syn_retries", 0, 127)?
             .unwrap_or(net_defaults::SYN_RETRIES);
+        let kernel = r.string_opt("kernel")?.unwrap_or(net_defaults::KERNEL);
+        let Some(version) = kernel_version(kernel) else {
+            return Err(r.error_at(
+                "kernel",
+                format!("expected a Linux version like \"6.1\" or \"6.8\", found {kernel:?}"),
+            ));
+        };
+        let syn_linear_timeouts = match r.u32_range_opt("syn_linear_timeouts", 0, 127)? {
+            Some(_) if version < (6, 5) => {
+                return Err(r.error_at(
+                    "syn_linear_timeouts",
+                    format!(
+                        "Linux {kernel} has no tcp_syn_linear_timeouts (added in 6.5): its SYN timeouts double from the first; say kernel = \"6.5\" or later"
+                    ),
+                ));
+            }
+            Some(n) => n,
+            None => net_defaults::syn_linear_timeouts(version),
+        };
         let rto_min = r
             .positive_duration_opt("rto_min")?
             .unwrap_or(net_defaults::RTO_MIN);
@@ -758,6 +793,8 @@ impl<'a> Builder<'a> {
             arp_timeout,
             syn_rto,
             syn_retries,
+            kernel: kernel.to_string(),
+            syn_linear_timeouts,
             rto_min,
             links,
         })

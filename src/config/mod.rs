@@ -125,6 +125,35 @@ mod tests {
     }
 
     #[test]
+    fn the_kernel_decides_linear_syn_timeouts() {
+        let with = |net: &str| {
+            parse(
+                &format!(
+                    "[experiment]\nduration = \"10s\"\n[network]\n{net}\n[servers.s]\nservice = \"1ms\"\n"
+                ),
+                "k.toml",
+            )
+        };
+        let linear = |net: &str| with(net).unwrap().network.syn_linear_timeouts;
+        assert_eq!(linear(""), 0, "Debian 12's 6.1 by default");
+        assert_eq!(linear("kernel = \"6.5\""), 4);
+        assert_eq!(linear("kernel = \"6.8.0-45-generic\""), 4);
+        assert_eq!(linear("kernel = \"5.10\""), 0);
+        assert_eq!(linear("kernel = \"6.8\"\nsyn_linear_timeouts = 0"), 0);
+        let e = with("kernel = \"6.1\"\nsyn_linear_timeouts = 4")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("k.toml:5")
+                && e.contains("network.syn_linear_timeouts")
+                && e.contains("6.5"),
+            "{e}"
+        );
+        let e = with("kernel = \"latest\"").unwrap_err().to_string();
+        assert!(e.contains("network.kernel") && e.contains("\"6.1\""), "{e}");
+    }
+
+    #[test]
     fn overrides_apply_before_validation() {
         let text = "[experiment]\nduration = \"10s\"\n\
             [balancers.lb]\ntype = \"haproxy\"\nservers = [\"s\"]\n\

@@ -40,6 +40,13 @@ pub struct NetworkSpec {
     /// Linux initial SYN retransmission timeout (1s) and count (tcp_syn_retries 6).
     pub syn_rto: Dur,
     pub syn_retries: u32,
+    /// The kernel the hosts run, as `[network] kernel` named it (default
+    /// "6.1", Debian 12's, on which the validation cases were measured).
+    pub kernel: String,
+    /// net.ipv4.tcp_syn_linear_timeouts: SYNs retransmitted at a fixed
+    /// `syn_rto` before the doubling starts, and added to `syn_retries`
+    /// (Linux 6.5+: 4; older kernels have no such setting: 0).
+    pub syn_linear_timeouts: u32,
     /// Linux minimum data RTO (200ms), doubled per retransmission.
     pub rto_min: Dur,
     pub links: Vec<LinkSpec>,

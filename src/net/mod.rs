@@ -9,7 +9,9 @@
 //!   blackhole also catches messages already in flight.
 //! - A lost or dropped SYN is retransmitted by the sender's kernel after
 //!   `syn_rto`, doubling, `syn_retries` times (Linux: 1s, 3s, 7s, ...), as long
-//!   as the caller still waits; a dropped data segment after `rto_min`, doubling.
+//!   as the caller still waits; Linux 6.5+ first resends
+//!   `syn_linear_timeouts` more at a fixed `syn_rto` ([`Network::syn_wait`]).
+//!   A dropped data segment is resent after `rto_min`, doubling.
 //! - The TCP handshake is folded into the first message of a connection: the
 //!   SYN carries the request, and the receiving kernel's verdict (accepted,
 //!   refused, dropped) is applied when it arrives.
@@ -69,6 +71,8 @@ pub struct Network {
     pub arp_timeout: Dur,
     pub syn_rto: Dur,
     pub syn_retries: u32,
+    /// SYNs resent at a fixed `syn_rto` before the doubling (Linux 6.5+).
+    pub syn_linear_timeouts: u32,
     pub rto_min: Dur,
     /// Data segments are retransmitted at most this often (Linux tcp_retries2 = 15).
     pub data_retries: u32,
@@ -113,11 +117,26 @@ impl Network {
             arp_timeout: spec.arp_timeout,
             syn_rto: spec.syn_rto,
             syn_retries: spec.syn_retries,
+            syn_linear_timeouts: spec.syn_linear_timeouts,
             rto_min: spec.rto_min,
             data_retries: 15,
             vips: VipTable::default(),
             rng,
         }
+    }
+
+    /// How long the kernel waits before resending a SYN it has resent
+    /// `retx` times already, or `None` once it gives up. tcp_timer.c
+    /// (6.5+): the RTO doubles only once the backoff exceeds
+    /// tcp_syn_linear_timeouts, and SYN_SENT gives up after tcp_syn_retries
+    /// + tcp_syn_linear_timeouts retransmissions (defaults: 1,1,1,1,1,2,4,
+    /// ..32 s, failing at 131 s instead of 127 s).
+    pub fn syn_wait(&self, retx: u32) -> Option<Dur> {
+        if retx >= self.syn_retries + self.syn_linear_timeouts {
+            return None;
+        }
+        let doublings = retx.saturating_sub(self.syn_linear_timeouts).min(20);
+        Some(Dur(self.syn_rto.0 << doublings))
     }
 
     /// One-way latency of the next packet from `from` to `to`.
@@ -220,11 +239,46 @@ pub(crate) mod tests {
             arp_timeout: Dur::from_secs(3),
             syn_rto: Dur::from_secs(1),
             syn_retries: 6,
+            kernel: "6.1".into(),
+            syn_linear_timeouts: 0,
             rto_min: Dur::from_ms(200),
             links: vec![],
         };
         let names: Vec<String> = (0..n).map(|i| format!("h{i}")).collect();
         Network::new(&spec, &names, crate::engine::rng::stream(1, "net"))
+    }
+
+    /// Waits between SYN retransmissions until the kernel gives up, and the
+    /// instant it gives up (ip-sysctl.rst: ~127 s before 6.5, ~131 s after).
+    fn syn_schedule(n: &Network) -> (Vec<u64>, u64) {
+        let mut waits = Vec::new();
+        let mut retx = 0;
+        while let Some(w) = n.syn_wait(retx) {
+            waits.push(w.0 / 1_000_000_000);
+            retx += 1;
+        }
+        // After the last retransmission the kernel waits one more RTO.
+        let last = n.syn_rto.0 << retx.saturating_sub(n.syn_linear_timeouts).min(20);
+        (
+            waits.clone(),
+            waits.iter().sum::<u64>() + last / 1_000_000_000,
+        )
+    }
+
+    #[test]
+    fn syn_timeouts_double_from_the_first_before_linux_6_5() {
+        let n = net(1);
+        assert_eq!(syn_schedule(&n), (vec![1, 2, 4, 8, 16, 32], 127));
+    }
+
+    #[test]
+    fn linux_6_5_resends_four_more_syns_at_the_initial_rto() {
+        let mut n = net(1);
+        n.syn_linear_timeouts = 4;
+        assert_eq!(
+            syn_schedule(&n),
+            (vec![1, 1, 1, 1, 1, 2, 4, 8, 16, 32], 131)
+        );
     }
 
     #[test]

@@ -176,16 +176,15 @@ impl Sim {
     /// TCP sends `msg` again after its RTO (doubling per retransmission),
     /// to the same process, or to a VIP's holder as seen when it leaves.
     fn retransmit(&mut self, msg: Msg) {
-        let is_syn = matches!(msg.kind, MsgKind::Connect(_));
-        let (rto, limit) = if is_syn {
-            (self.net.syn_rto, self.net.syn_retries)
+        let wait = if matches!(msg.kind, MsgKind::Connect(_)) {
+            self.net.syn_wait(msg.retx as u32)
         } else {
-            (self.net.rto_min, self.net.data_retries)
+            ((msg.retx as u32) < self.net.data_retries)
+                .then(|| Dur(self.net.rto_min.0 << msg.retx.min(20)))
         };
-        if (msg.retx as u32) >= limit {
+        let Some(wait) = wait else {
             return;
-        }
-        let wait = Dur(rto.0 << msg.retx.min(20));
+        };
         let again = Msg {
             retx: msg.retx + 1,
             ..msg

@@ -309,6 +309,25 @@ fn a_stopped_process_backlog_holds_backlog_plus_one_then_syns_are_retransmitted(
     }
 }
 
+#[test]
+fn linux_6_5_resends_the_first_syns_at_a_fixed_second() {
+    // The same stop under kernel 6.8: tcp_syn_linear_timeouts = 4 keeps the
+    // RTO at 1 s for five retransmissions (1, 2, 3, 4, 5 s after the first
+    // SYN), then doubles (7, 11, ... s).
+    let text = stop_experiment(1, "30s").replace(
+        "latency = \"0.1ms\"",
+        "latency = \"0.1ms\"\nkernel = \"6.8\"",
+    );
+    let r = run(&text);
+    assert!(r.failures().is_empty(), "{:?}", r.failures());
+    let stopped = r.issued(10 * S, 20 * S);
+    let retx_delay = |q: &Req| q.latency() / S * S;
+    let expect = [7, 5, 4, 3, 2, 1];
+    for (q, want) in stopped[4..].iter().zip(expect) {
+        assert_eq!(retx_delay(q), want * S, "{q:?}");
+    }
+}
+
 // ------------------------------------------------------------- blackhole --
 
 /// HAProxy over s1 and s2 with L4 checks (inter 2s, fall 3, rise 2),
