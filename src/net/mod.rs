@@ -129,8 +129,8 @@ impl Network {
     /// `retx` times already, or `None` once it gives up. tcp_timer.c
     /// (6.5+): the RTO doubles only once the backoff exceeds
     /// tcp_syn_linear_timeouts, and SYN_SENT gives up after tcp_syn_retries
-    /// + tcp_syn_linear_timeouts retransmissions (defaults: 1,1,1,1,1,2,4,
-    /// ..32 s, failing at 131 s instead of 127 s).
+    /// plus tcp_syn_linear_timeouts retransmissions (defaults: waits of 1, 1,
+    /// 1, 1, 1, 2, 4 up to 32 s, failing at 131 s instead of 127 s).
     pub fn syn_wait(&self, retx: u32) -> Option<Dur> {
         if retx >= self.syn_retries + self.syn_linear_timeouts {
             return None;
