@@ -160,6 +160,30 @@ impl Window {
     }
 }
 
+/// What one client saw, like a k6 scenario's own figures: a background
+/// writer's fast answers must not hide that the users' requests failed.
+#[derive(Clone, Debug)]
+pub struct ClientStats {
+    pub name: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub by_kind: [u64; KIND_COUNT],
+    /// Latency of its successful requests.
+    pub ok_latency: Histogram,
+}
+
+impl ClientStats {
+    fn new(name: String) -> ClientStats {
+        ClientStats {
+            name,
+            requests: 0,
+            failed: 0,
+            by_kind: [0; KIND_COUNT],
+            ok_latency: Histogram::new(5),
+        }
+    }
+}
+
 /// Everything the clients saw, collected while the run goes.
 pub struct Recorder {
     pub timeline: Timeline,
@@ -173,6 +197,8 @@ pub struct Recorder {
     pub by_kind: [u64; KIND_COUNT],
     /// The database errors among the failures, by code.
     pub db_codes: DbCodes,
+    /// The same per client, in experiment order (a client's number).
+    pub clients: Vec<ClientStats>,
     /// Instants of fault actions, ascending; failures are attributed to the
     /// last action at or before the instant the client saw them.
     pub fault_instants: Vec<SimTime>,
@@ -201,6 +227,7 @@ impl Recorder {
             failed: 0,
             by_kind: [0; KIND_COUNT],
             db_codes: DbCodes::default(),
+            clients: Vec::new(),
             fault_instants,
             before_faults: Window::default(),
             windows: vec![Window::default(); n],
@@ -210,6 +237,24 @@ impl Recorder {
             history: None,
             end,
         }
+    }
+
+    /// Names the clients: number i is `names[i]`.
+    pub fn name_clients(&mut self, names: Vec<String>) {
+        self.clients = names.into_iter().map(ClientStats::new).collect();
+    }
+
+    /// Client number `i`'s figures (created on first use for a recorder
+    /// whose clients were never named: unit tests).
+    #[inline]
+    fn client(&mut self, i: u32) -> &mut ClientStats {
+        let i = i as usize;
+        if i >= self.clients.len() {
+            let from = self.clients.len();
+            self.clients
+                .extend((from..=i).map(|n| ClientStats::new(n.to_string())));
+        }
+        &mut self.clients[i]
     }
 
     /// Index of the fault segment holding instant `t` (0 = before any fault).
@@ -232,6 +277,15 @@ impl Recorder {
         if !self.fault_instants.is_empty() {
             let seg = self.segment(start);
             self.segment_latency[seg].record(latency);
+        }
+        let c = self.client(client);
+        c.requests += 1;
+        match outcome.failure_index() {
+            None => c.ok_latency.record(latency),
+            Some(k) => {
+                c.failed += 1;
+                c.by_kind[k] += 1;
+            }
         }
         match outcome.failure_index() {
             None => self.overall_ok.record(latency),
@@ -258,7 +312,7 @@ impl Recorder {
                 "{:.9},{:.9},{},{},{:.3}",
                 start.as_secs_f64(),
                 end.as_secs_f64(),
-                client,
+                self.clients[client as usize].name,
                 outcome.label(),
                 latency.as_ms_f64()
             );

@@ -218,13 +218,20 @@ products! {
 pub struct BuildCx<'a> {
     /// Node id by name (every reference was validated).
     pub id: &'a dyn Fn(&str) -> NodeId,
-    /// Clients are numbered in experiment order.
-    pub client_index: &'a mut u32,
+    /// The clients so far, in experiment order: a client's number (its
+    /// operations' ids, its row in the summary) is its place here.
+    pub clients: &'a mut Vec<String>,
     /// The node's own random stream.
     pub rng: &'a mut Rng,
 }
 
 impl BuildCx<'_> {
+    /// Numbers client `name`: 0, 1, ... in experiment order.
+    pub fn register_client(&mut self, name: &str) -> u32 {
+        self.clients.push(name.to_string());
+        self.clients.len() as u32 - 1
+    }
+
     /// Node ids of `names`.
     pub fn ids(&self, names: &[String]) -> Vec<NodeId> {
         names.iter().map(|m| (self.id)(m)).collect()

@@ -4,7 +4,7 @@
 use super::fmt::{db_codes, kinds, latency, percent, rel_ns, round, secs};
 use super::{FaultReport, FormulaRange, RunResult};
 use crate::engine::SimTime;
-use crate::metrics::{DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
+use crate::metrics::{ClientStats, DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::fmt::Write as _;
@@ -164,6 +164,7 @@ pub fn summary_text(r: &RunResult) -> String {
         "state changes",
         &format!("{}, see events.csv", rec.events.len()),
     );
+    clients_text(&mut s, &rec.clients);
 
     s.push_str(&super::data::data_text(r, row));
 
@@ -205,6 +206,29 @@ pub fn summary_text(r: &RunResult) -> String {
         }
     }
     s
+}
+
+/// One block per client when there are several (the totals above mix a
+/// writer's answers with the users'): requests, failures by kind, the
+/// latency of its successful requests.
+fn clients_text(s: &mut String, clients: &[ClientStats]) {
+    if clients.len() < 2 {
+        return;
+    }
+    s.push_str("\n  clients\n");
+    for c in clients {
+        let mut line = format!(
+            "{:<8} failed {} {}",
+            c.requests,
+            c.failed,
+            percent(c.failed, c.requests)
+        );
+        if c.failed > 0 {
+            let _ = write!(line, " ({})", kinds(&c.by_kind, ", "));
+        }
+        row(s, &c.name, &line);
+        fault_row(s, "latency (ok)", &latency_line(&c.ok_latency));
+    }
 }
 
 /// Where fault action `i`'s segment ends: the next action, or the run's end.
@@ -377,6 +401,16 @@ struct FaultJson<'a> {
 }
 
 #[derive(Serialize)]
+struct ClientJson<'a> {
+    name: &'a str,
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    failed_by_kind: Kinds<'a>,
+    latency_ms_ok: LatencyJson,
+}
+
+#[derive(Serialize)]
 struct SummaryJson<'a> {
     hasim: &'static str,
     experiment: &'a str,
@@ -395,6 +429,8 @@ struct SummaryJson<'a> {
     #[serde(skip_serializing_if = "DbErrors::is_empty")]
     db_errors: DbErrors<'a>,
     latency_ms: LatencyPair,
+    /// Each client's own figures, in experiment order.
+    clients: Vec<ClientJson<'a>>,
     state_changes: usize,
     /// Failures before the first fault action, times from the run's start.
     failed_before_faults: Option<WindowJson<'a>>,
@@ -447,6 +483,18 @@ pub fn summary_json(r: &RunResult) -> String {
             all: LatencyJson::of(&rec.overall),
             ok: LatencyJson::of(&rec.overall_ok),
         },
+        clients: rec
+            .clients
+            .iter()
+            .map(|c| ClientJson {
+                name: &c.name,
+                requests: c.requests,
+                ok: c.requests - c.failed,
+                failed: c.failed,
+                failed_by_kind: Kinds(&c.by_kind),
+                latency_ms_ok: LatencyJson::of(&c.ok_latency),
+            })
+            .collect(),
         state_changes: rec.events.len(),
         failed_before_faults: WindowJson::of(&rec.before_faults, SimTime::ZERO),
         faults,

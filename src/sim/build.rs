@@ -36,13 +36,13 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
         .collect();
     let net = Network::new(&spec.network, &host_names, rng::stream(seed, "network"));
 
-    let mut client_index = 0;
+    let mut clients: Vec<String> = Vec::new();
     let mut nodes = Vec::with_capacity(names.len());
     for (i, n) in spec.nodes.values().enumerate() {
         let mut node_rng = rng::stream(seed, &n.name);
         let mut cx = registry::BuildCx {
             id: &id,
-            client_index: &mut client_index,
+            clients: &mut clients,
             rng: &mut node_rng,
         };
         let (model, backlog) = registry::build(n, &mut cx);
@@ -65,6 +65,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let end = SimTime(spec.duration.0);
     let actions = faults::expand(&spec.faults, seed, end);
     let mut rec = Recorder::new(end, spec.bucket, actions.iter().map(|a| a.at).collect());
+    rec.name_clients(clients);
     let clusters = database_clusters(spec);
     if !clusters.is_empty() {
         let (names, data) = clusters.into_iter().unzip();

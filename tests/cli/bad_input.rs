@@ -516,10 +516,18 @@ fn a_file_that_never_ends_is_refused() {
 fn hosts_of_a_group_name_one_host_per_member() {
     let e = refuse(&with_line(19, "count = 3\nhosts = [\"vm1\", \"vm2\"]"));
     assert_says(&e, 20, "servers.s.hosts", "2 host names for count = 3");
-    let e = refuse(&with_line(19, "count = 3\nhosts = [\"vm1\", \"vm 2\", \"vm1\"]"));
+    let e = refuse(&with_line(
+        19,
+        "count = 3\nhosts = [\"vm1\", \"vm 2\", \"vm1\"]",
+    ));
     assert_says(&e, 20, "servers.s.hosts[1]", "invalid host name `vm 2`");
     let e = refuse(&with_line(19, "count = 3\nhosts = \"vm1\""));
-    assert_says(&e, 20, "servers.s.hosts", "expected an array of 3 host names");
+    assert_says(
+        &e,
+        20,
+        "servers.s.hosts",
+        "expected an array of 3 host names",
+    );
     // Placed on shared hosts, a power-off of one host takes both members.
     let ok = with_line(19, "count = 3\nhosts = [\"vm1\", \"vm2\", \"vm1\"]");
     let spec = config::parse(&ok, FILE).unwrap();

@@ -22,11 +22,11 @@ impl Product for Client {
     }
 
     /// Clients are numbered in experiment order (their operations' ids).
-    fn build(_node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
-        *cx.client_index += 1;
+    fn build(node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
+        let index = cx.register_client(&node.name);
         let target = (cx.id)(&c.target);
         let m = Client::new(
-            *cx.client_index - 1,
+            index,
             Driver::Direct(target.into()),
             c.start,
             c.stop,
