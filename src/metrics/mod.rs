@@ -199,9 +199,11 @@ pub struct Recorder {
     pub db_codes: DbCodes,
     /// The same per client, in experiment order (a client's number).
     pub clients: Vec<ClientStats>,
-    /// Instants of fault actions, ascending; failures are attributed to the
-    /// last action at or before the instant the client saw them.
+    /// Instants of fault actions, ascending; see [`Recorder::blame`] for
+    /// which one a failure belongs to.
     pub fault_instants: Vec<SimTime>,
+    /// Which of them end a fault (restart, continue, heal).
+    recoveries: Vec<bool>,
     /// Failures before the first fault action.
     pub before_faults: Window,
     pub windows: Vec<Window>,
@@ -216,8 +218,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(end: SimTime, bucket: crate::engine::Dur, fault_instants: Vec<SimTime>) -> Recorder {
-        let n = fault_instants.len();
+    /// `faults`: each fault action's instant, ascending, and whether it is
+    /// a recovery.
+    pub fn new(end: SimTime, bucket: crate::engine::Dur, faults: Vec<(SimTime, bool)>) -> Recorder {
+        let n = faults.len();
+        let (fault_instants, recoveries) = faults.into_iter().unzip();
         Recorder {
             timeline: Timeline::new(end, bucket),
             overall: Histogram::new(5),
@@ -229,6 +234,7 @@ impl Recorder {
             db_codes: DbCodes::default(),
             clients: Vec::new(),
             fault_instants,
+            recoveries,
             before_faults: Window::default(),
             windows: vec![Window::default(); n],
             segment_latency: vec![Histogram::new(5); n + 1],
@@ -261,6 +267,20 @@ impl Recorder {
     #[inline]
     fn segment(&self, t: SimTime) -> usize {
         self.fault_instants.partition_point(|&f| f <= t)
+    }
+
+    /// The fault segment a failed request issued at `start` and ended at
+    /// `end` belongs to (0 = before any fault): the last action that struck
+    /// before it ended — a kill that hit it in flight is its cause — except
+    /// that a recovery causes nothing it did not see issued: a request sent
+    /// during an outage that fails after the recovery is the outage's.
+    #[inline]
+    fn blame(&self, start: SimTime, end: SimTime) -> usize {
+        let mut seg = self.segment(end);
+        while seg > 0 && self.recoveries[seg - 1] && start < self.fault_instants[seg - 1] {
+            seg -= 1;
+        }
+        seg
     }
 
     /// One finished request. Requests still in flight at the end are never
@@ -299,7 +319,7 @@ impl Recorder {
                 if let Some(e) = db {
                     self.db_codes.add(e);
                 }
-                match self.segment(end) {
+                match self.blame(start, end) {
                     0 => self.before_faults.add(start, end, k, db),
                     s => self.windows[s - 1].add(start, end, k, db),
                 }

@@ -1,6 +1,10 @@
 //! Per-bucket counts and latencies (the timeline CSV and plot).
 //!
-//! Requests are recorded when they end, and a run's clock only moves
+//! A request counts (ok, failed by kind) in the bucket it was *issued* in,
+//! like the summary's error windows: a request sent during an outage that
+//! fails after the recovery shows in the outage. Its latency goes to the
+//! bucket it *ended* in — what clients lived through at that moment, and
+//! cheap: requests are recorded when they end, and a run's clock only moves
 //! forward, so the bucket that receives latencies only moves forward too:
 //! one working histogram (3 % error) serves the open bucket and is reduced to
 //! a few figures when the bucket closes. A bucket then costs ~130 bytes,
@@ -20,7 +24,7 @@ pub struct BucketLatency {
 
 #[derive(Clone, Debug)]
 pub struct Bucket {
-    /// Requests that *ended* in this bucket, by outcome.
+    /// Requests *issued* in this bucket, by outcome.
     pub ok: u64,
     pub failed: [u64; KIND_COUNT],
     /// Latency of requests that ended in this bucket.
@@ -63,14 +67,14 @@ impl Timeline {
     #[inline]
     pub fn record(&mut self, start: SimTime, end: SimTime, latency: Dur, outcome: Outcome) {
         let s = self.index(start);
-        self.buckets[s].started += 1;
         let e = self.index(end);
         if e != self.open {
             self.close();
             self.open = e;
         }
         self.working.record(latency);
-        let b = &mut self.buckets[e];
+        let b = &mut self.buckets[s];
+        b.started += 1;
         match outcome.failure_index() {
             None => b.ok += 1,
             Some(k) => b.failed[k] += 1,
@@ -118,10 +122,9 @@ mod tests {
         assert_eq!(b[0].latency.count, 100);
         assert!((b[0].latency.p50_ms - 50.0).abs() < 2.0 && b[0].latency.max_ms == 100.0);
         assert_eq!(b[1].latency.count, 0);
-        assert_eq!(
-            (b[2].latency.count, b[2].failed[2], b[2].latency.max_ms),
-            (1, 1, 7.0)
-        );
-        assert_eq!(b[0].started, 101);
+        // The 503 issued at 0 s counts at 0 s; its latency ended at 2.5 s.
+        assert_eq!((b[2].latency.count, b[2].latency.max_ms), (1, 7.0));
+        assert_eq!((b[0].failed[2], b[2].failed[2]), (1, 0));
+        assert_eq!((b[0].started, b[0].ok), (101, 100));
     }
 }

@@ -197,7 +197,7 @@ where
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .x_desc("time (s)")
-        .y_desc("requests per second")
+        .y_desc("requests per second, by issue time")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
         .x_label_formatter(&x_fmt)
@@ -207,9 +207,9 @@ where
     chart
         .configure_secondary_axes()
         .y_desc(if d.log {
-            "latency (ms, log scale)"
+            "latency of requests ending then (ms, log scale)"
         } else {
-            "latency (ms)"
+            "latency of requests ending then (ms)"
         })
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
@@ -410,9 +410,11 @@ mod tests {
             [(3.0, "kill s2"), (4.5, "detected: lb"), (7.0, "recover s2")]
         );
         assert_eq!(d.ok.len(), 20);
-        // Bucket [3 s, 4 s): 10 ok/s, 2 failed/s.
+        // Bucket [3 s, 4 s): 10 ok/s, 1 failed/s (by issue time: the 503
+        // issued at 2.95 s counts in [2 s, 3 s)).
         assert_eq!(d.ok[6], (3.0, 10.0));
-        assert_eq!(d.failed[6], (3.0, 2.0));
+        assert_eq!(d.failed[6], (3.0, 1.0));
+        assert_eq!(d.failed[4], (2.0, 1.0));
         // p99 of 50 ms vs p50 of 5 ms: linear.
         assert!(!d.log);
     }

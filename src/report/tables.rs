@@ -25,8 +25,9 @@ fn decimals_for(width: Dur) -> u32 {
 }
 
 /// `t_s,started,ok,failed,<kind>...,p50_ms,p99_ms,max_ms`, one row per bucket;
-/// `t_s` is the bucket's start; latency cells are empty when nothing ended in
-/// the bucket.
+/// `t_s` is the bucket's start; `started`, `ok` and the failures count the
+/// requests issued in the bucket (by their outcome), the latency cells
+/// describe the requests that ended in it (empty when none did).
 pub fn timeline_csv(r: &RunResult) -> String {
     let tl = &r.recorder.timeline;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -90,12 +91,14 @@ mod tests {
             "t_s,started,ok,failed,500,502,503,504,4xx,5xx_other,refused,reset,closed,timeout,unreachable,db_not_ready,db_read_only,db_deadlock,db_timeout,p50_ms,p99_ms,max_ms"
         );
         assert_eq!(lines.len(), 1 + 10);
-        // Bucket [3 s, 4 s): 10 ok ending there, plus the 503s ending at 3.000 and 3.505.
+        // Bucket [3 s, 4 s): 10 ok issued there and the 503 issued at 3.5 s;
+        // the 503 issued at 2.95 s that ended at 3.000 counts at 2 s.
         assert!(
-            lines[4].starts_with("3.000,11,10,2,0,0,2,0,0,0,0,0,0,0,0,"),
+            lines[4].starts_with("3.000,11,10,1,0,0,1,0,0,0,0,0,0,0,0,"),
             "{}",
             lines[4]
         );
+        assert!(lines[3].starts_with("2.000,11,10,1,0,0,1,"), "{}", lines[3]);
         // The last bucket: requests issued at 9.0 .. 9.3 s, 5 ms each.
         assert_eq!(
             lines[10],

@@ -17,7 +17,11 @@ pub(crate) fn sample() -> RunResult {
 /// [`sample`] with further failed requests (start ms, end ms, outcome) of
 /// client 1.
 pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
-    let mut rec = Recorder::new(t(10_000), Dur::from_secs(1), vec![t(3_000), t(7_000)]);
+    let mut rec = Recorder::new(
+        t(10_000),
+        Dur::from_secs(1),
+        vec![(t(3_000), false), (t(7_000), true)],
+    );
     // A run records requests in the order they end.
     let mut reqs: Vec<(u32, u64, u64, Outcome)> = (0..94u64)
         .map(|i| {

@@ -64,7 +64,11 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
 
     let end = SimTime(spec.duration.0);
     let actions = faults::expand(&spec.faults, seed, end);
-    let mut rec = Recorder::new(end, spec.bucket, actions.iter().map(|a| a.at).collect());
+    let mut rec = Recorder::new(
+        end,
+        spec.bucket,
+        actions.iter().map(|a| (a.at, a.recover)).collect(),
+    );
     rec.name_clients(clients);
     let clusters = database_clusters(spec);
     if !clusters.is_empty() {
