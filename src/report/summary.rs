@@ -562,6 +562,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_failure_belongs_to_the_fault_in_force_when_it_was_issued() {
+        use crate::metrics::Outcome;
+        // Kill at 3 s, recovery at 7 s. A timeout issued at 6.5 s during the
+        // outage that ends after the recovery is the kill's; a request in
+        // flight when the kill struck (issued 2.9 s) is the kill's too; a
+        // refusal issued after the recovery stays the recovery's.
+        let r = sample_with(&[
+            (6_500, 7_500, Outcome::Timeout),
+            (2_900, 3_100, Outcome::Reset),
+        ]);
+        let (kill, recover) = (&r.recorder.windows[0], &r.recorder.windows[1]);
+        let t = |ms: u64| Some(SimTime(ms * crate::engine::Dur::MS));
+        assert_eq!(kill.failed, 7);
+        assert_eq!((kill.first_start, kill.last_start), (t(2_900), t(6_500)));
+        assert_eq!(kill.last_end, t(7_500));
+        assert_eq!((recover.failed, recover.first_start), (1, t(7_200)));
+        assert_eq!(r.recorder.before_faults.failed, 0);
+    }
+
     /// Database errors in made-up codes: two meanings in one kind, and a
     /// second kind, split over the fault windows.
     fn with_db_errors() -> RunResult {
