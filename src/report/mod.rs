@@ -26,6 +26,10 @@ pub struct FaultReport {
     /// First reaction of the component that must react (balancer marks the
     /// target down, or up for a recovery): when, who, and its words.
     pub detected: Option<Detection>,
+    /// The first reaction of each other product that reacted after it
+    /// (HAProxy marking a node DOWN after Galera evicted it), with its own
+    /// formula.
+    pub also_detected: Vec<AlsoDetected>,
     /// Failed requests attributed to this action (until the next one).
     pub window: Window,
     /// p99 and max latency (ms) of requests issued between this action and
@@ -34,6 +38,13 @@ pub struct FaultReport {
     pub max_ms_after: f64,
     pub formula_detect: Option<FormulaRange>,
     pub formula_window_end: Option<FormulaRange>,
+}
+
+/// A later reaction to a fault by another product, and its formula.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlsoDetected {
+    pub detection: Detection,
+    pub formula: Option<FormulaRange>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! figures. Times of a fault action are relative to its instant.
 
 use super::fmt::{db_codes, kinds, latency, percent, rel_ns, round, secs};
-use super::{FaultReport, FormulaRange, RunResult};
+use super::{Detection, FaultReport, FormulaRange, RunResult};
 use crate::engine::SimTime;
 use crate::metrics::{ClientStats, DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
 use serde::Serialize;
@@ -56,18 +56,24 @@ fn formula_part(label: &str, f: Option<&FormulaRange>, sim_ns: Option<i128>) -> 
 }
 
 fn detection_text(f: &FaultReport) -> String {
-    let (mut s, sim) = match &f.detected {
-        None => ("not detected".to_string(), None),
-        Some(d) => {
-            let ns = rel_ns(d.at, f.at);
-            let mut s = format!("{}s by {}", secs(ns, 3), d.by);
-            if !d.detail.is_empty() {
-                let _ = write!(s, " ({})", d.detail);
-            }
-            (s, Some(ns))
+    match &f.detected {
+        None => {
+            let mut s = "not detected".to_string();
+            s.push_str(&formula_part("formula", f.formula_detect.as_ref(), None));
+            s
         }
-    };
-    s.push_str(&formula_part("formula", f.formula_detect.as_ref(), sim));
+        Some(d) => one_detection(d, f.formula_detect.as_ref(), f.at),
+    }
+}
+
+/// `6.017s by galera1 (its words); formula lo–his [...]`.
+fn one_detection(d: &Detection, formula: Option<&FormulaRange>, at: SimTime) -> String {
+    let ns = rel_ns(d.at, at);
+    let mut s = format!("{}s by {}", secs(ns, 3), d.by);
+    if !d.detail.is_empty() {
+        let _ = write!(s, " ({})", d.detail);
+    }
+    s.push_str(&formula_part("formula", formula, Some(ns)));
     s
 }
 
@@ -180,6 +186,10 @@ pub fn summary_text(r: &RunResult) -> String {
             secs(f.at.0 as i128, 3)
         );
         fault_row(&mut s, "detected after", &detection_text(f));
+        for a in &f.also_detected {
+            let line = one_detection(&a.detection, a.formula.as_ref(), f.at);
+            fault_row(&mut s, "then detected", &line);
+        }
         fault_row(&mut s, "error window", &window_text(f));
         if !f.window.db_codes.is_empty() {
             let codes = db_codes(&f.window.by_kind, &f.window.db_codes, "  ");
@@ -383,6 +393,14 @@ impl<'a> WindowJson<'a> {
 }
 
 #[derive(Serialize)]
+struct AlsoJson<'a> {
+    after_s: f64,
+    by: &'a str,
+    detail: &'a str,
+    formula: Option<FormulaJson<'a>>,
+}
+
+#[derive(Serialize)]
 struct FaultJson<'a> {
     label: &'a str,
     is_recovery: bool,
@@ -392,6 +410,9 @@ struct FaultJson<'a> {
     detected_by: Option<&'a str>,
     detail: Option<&'a str>,
     formula_detect: Option<FormulaJson<'a>>,
+    /// Later reactions of other products, each with its own formula.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also_detected: Vec<AlsoJson<'a>>,
     window: Option<WindowJson<'a>>,
     p99_ms_after: f64,
     max_ms_after: f64,
@@ -456,6 +477,16 @@ pub fn summary_json(r: &RunResult) -> String {
             detected_by: f.detected.as_ref().map(|d| d.by.as_str()),
             detail: f.detected.as_ref().map(|d| d.detail.as_str()),
             formula_detect: FormulaJson::of(f.formula_detect.as_ref()),
+            also_detected: f
+                .also_detected
+                .iter()
+                .map(|a| AlsoJson {
+                    after_s: rel_s(a.detection.at, f.at),
+                    by: &a.detection.by,
+                    detail: &a.detection.detail,
+                    formula: FormulaJson::of(a.formula.as_ref()),
+                })
+                .collect(),
             window: WindowJson::of(&f.window, f.at),
             p99_ms_after: round(f.p99_ms_after, 3),
             max_ms_after: round(f.max_ms_after, 3),

@@ -53,6 +53,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
             is_recovery: false,
             at: t(3_000),
             targets: vec!["s2".into()],
+            also_detected: Vec::new(),
             detected: Some(Detection {
                 at: t(4_500),
                 by: "lb".into(),
@@ -77,6 +78,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
             is_recovery: true,
             at: t(7_000),
             targets: vec!["s2".into()],
+            also_detected: Vec::new(),
             detected: None,
             window: rec.windows[1].clone(),
             p99_ms_after: rec.segment_latency[2].quantile_ms(0.99),

@@ -184,7 +184,7 @@ impl Sim {
         self.rec.timeline.close();
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
         let history = self.check_history();
-        let breakdowns = results::breakdowns(&self.spec);
+        let breakdowns = results::breakdowns(&self.spec, &self.actions);
         RunResult {
             experiment: self.spec.name.clone(),
             description: self.spec.description.clone(),

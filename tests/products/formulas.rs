@@ -222,3 +222,72 @@ fn haproxy_global_maxconn_queues_clients_in_the_kernel_instead_of_failing() {
         "some SYNs wait for a retransmission"
     );
 }
+
+/// Galera behind HAProxy, a member black-holed: the summary credits the
+/// detection to the member that evicted it, with the EVS formula, and
+/// HAProxy's own DOWN follows on its own line with the checks' formula.
+#[test]
+fn each_detecting_component_shows_its_own_formula() {
+    let text = r#"
+[experiment]
+duration = "40s"
+[clients.app]
+type = "open"
+target = "lb"
+rate = 50
+method = "POST"
+timeout = "10s"
+[balancers.lb]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["g"]
+[balancers.lb.default_server]
+check = true
+inter = "2s"
+[databases.g]
+type = "galera"
+count = 3
+[[faults]]
+kind = "blackhole"
+target = "g2"
+at = "10s"
+"#;
+    let spec = hasim::config::parse(text, "g.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    let f = &r.faults[0];
+    let d = f.detected.as_ref().expect("detected");
+    assert!(d.by.starts_with('g'), "a Galera member evicts first: {d:?}");
+    let formula = f.formula_detect.as_ref().expect("the EVS formula");
+    assert!(formula.formula.contains("suspect_timeout"), "{formula:?}");
+    let after = d.at.secs_from(f.at);
+    assert!(formula.lo.as_secs_f64() <= after && after <= formula.hi.as_secs_f64());
+    let lb = f
+        .also_detected
+        .iter()
+        .find(|a| a.detection.by == "lb")
+        .expect("HAProxy's DOWN on its own line");
+    assert!(lb.formula.as_ref().unwrap().formula.contains("fall"), "{lb:?}");
+    // One line per product: the other member's eviction is not repeated.
+    assert_eq!(f.also_detected.len(), 1, "{:?}", f.also_detected);
+    let summary = hasim::report::summary_text(&r);
+    assert!(summary.contains("then detected"), "{summary}");
+}
+
+/// Rolling kills 1 s apart: each member's detection lands after the next
+/// kill began, and still belongs to its own kill.
+#[test]
+fn a_detection_after_the_next_fault_began_stays_with_its_fault() {
+    let r = run(&[
+        ("faults", r#"[{ kind = "kill", targets = ["s1", "s2"], at = "20s", every = "1s" }]"#),
+        ("balancers.lb.default_server.inter", "\"2s\""),
+    ]);
+    assert_eq!(r.faults.len(), 2);
+    for f in &r.faults {
+        let d = f.detected.as_ref().unwrap_or_else(|| panic!("{} undetected", f.label));
+        assert_eq!(d.by, "lb");
+        // fall 3 x inter 2 s: well after the next kill, 1 s later.
+        assert!(d.at.secs_from(f.at) > 1.0, "{f:?}");
+    }
+}

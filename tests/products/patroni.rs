@@ -476,3 +476,37 @@ fn patroni_p1_matches_the_real_patroni() {
     );
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The reference's failover phases describe a failover: printed for a
+/// cluster that lost its leader, not for one powered off as a whole.
+#[test]
+fn failover_phases_only_where_a_failover_can_happen() {
+    let with_fault = |targets: &str| {
+        let text = format!(
+            r#"
+[experiment]
+duration = "60s"
+[databases.etcd]
+type = "etcd"
+[databases.pg]
+type = "patroni"
+count = 3
+dcs = "etcd"
+[[faults]]
+kind = "power-off"
+targets = {targets}
+at = "20s"
+"#
+        );
+        let spec = hasim::config::parse(&text, "p.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut sim = hasim::sim::Sim::new(&spec, 1);
+        sim.run();
+        sim.finish()
+    };
+    let one = with_fault(r#"["pg1"]"#);
+    assert_eq!(one.breakdowns.len(), 1);
+    assert!(hasim::report::summary_text(&one).contains("failover phases of pg"));
+    let all = with_fault(r#"["pg1", "pg2", "pg3"]"#);
+    assert!(all.breakdowns.is_empty());
+    assert!(!hasim::report::summary_text(&all).contains("failover phases"));
+}

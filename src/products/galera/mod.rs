@@ -63,6 +63,7 @@
 
 pub mod config;
 pub mod errors;
+mod formulas;
 mod product;
 
 use crate::config::spec::ClusterSpec;

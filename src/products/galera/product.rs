@@ -3,11 +3,12 @@
 use super::Galera;
 use super::config::{self, GaleraSpec};
 use crate::config::read::{ReadCx, Section};
-use crate::config::spec::NodeSpec;
+use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::describe::size;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
-use crate::faults::{Action, RESTART};
+use crate::faults::{Action, FaultAction, RESTART};
+use crate::report::FormulaRange;
 use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
 
@@ -39,6 +40,16 @@ impl Product for Galera {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &GaleraSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    fn detection(
+        _spec: &ExperimentSpec,
+        node: &NodeSpec,
+        g: &GaleraSpec,
+        a: &FaultAction,
+        subjects: &[String],
+    ) -> Option<Option<FormulaRange>> {
+        super::formulas::detection(node, g, a, subjects)
     }
 
     fn check_count(n: u32) -> Result<(), String> {
