@@ -277,9 +277,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
     if args.trace {
         let p = out.staging().join("trace.csv");
         let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;
-        let mut w = BufWriter::new(f);
-        writeln!(w, "start_s,end_s,client,outcome,latency_ms")?;
-        sim.rec.trace = Some(Box::new(w));
+        sim.start_trace(Box::new(BufWriter::new(f)));
     }
     if !run_with_progress(&mut sim, started) {
         // `out` is dropped: its staging folder (and the trace) goes with it.

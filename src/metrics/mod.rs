@@ -2,6 +2,7 @@
 //! per-fault error windows. Memory follows the run's length in buckets, never
 //! the number of requests (unless a trace is asked for).
 
+pub mod access;
 pub mod histogram;
 pub mod history;
 pub mod outcome;
@@ -13,7 +14,7 @@ pub use outcome::{FAILURE_KINDS, KIND_COUNT, Outcome};
 pub use timeline::{Bucket, Timeline};
 
 use crate::engine::SimTime;
-use crate::process::DbError;
+use crate::process::{DbError, NodeId};
 use std::io::Write;
 
 /// A state change of a component, as it would log it.
@@ -160,6 +161,22 @@ impl Window {
     }
 }
 
+/// What the trace shows of a request beside its figures.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestInfo {
+    /// The client operation (its id in the write history).
+    pub op: u32,
+    /// Not idempotent (POST, a database write).
+    pub write: bool,
+    /// The node whose reply ended it (none: the client's own timeout).
+    pub via: Option<NodeId>,
+}
+
+/// `w` as the trace writer, returned for the header.
+fn w_ref(slot: &mut Option<Box<dyn Write>>, w: Box<dyn Write>) -> &mut Box<dyn Write> {
+    slot.insert(w)
+}
+
 /// What one client saw, like a k6 scenario's own figures: a background
 /// writer's fast answers must not hide that the users' requests failed.
 #[derive(Clone, Debug)]
@@ -212,6 +229,10 @@ pub struct Recorder {
     pub segment_latency: Vec<Histogram>,
     pub events: Vec<StateEvent>,
     pub trace: Option<Box<dyn Write>>,
+    /// The balancers' access log and the node names, while a trace is
+    /// written (see [`Recorder::start_trace`]).
+    pub access: Option<access::AccessLog>,
+    names: Vec<String>,
     /// The write history, kept when the experiment has databases.
     pub history: Option<History>,
     end: SimTime,
@@ -240,9 +261,22 @@ impl Recorder {
             segment_latency: vec![Histogram::new(5); n + 1],
             events: Vec::new(),
             trace: None,
+            access: None,
+            names: Vec::new(),
             history: None,
             end,
         }
+    }
+
+    /// Writes one row per request to `w` from now on, with what the
+    /// balancers logged; `names` are the nodes' names by id.
+    pub fn start_trace(&mut self, w: Box<dyn Write>, names: Vec<String>) {
+        let _ = writeln!(
+            w_ref(&mut self.trace, w),
+            "start_s,end_s,client,outcome,latency_ms,op,method,via,servers,termination"
+        );
+        self.access = Some(access::AccessLog::default());
+        self.names = names;
     }
 
     /// Names the clients: number i is `names[i]`.
@@ -287,6 +321,19 @@ impl Recorder {
     /// recorded (the benchmark's rule), so only those ending by `end` count.
     #[inline]
     pub fn record(&mut self, client: u32, start: SimTime, end: SimTime, outcome: Outcome) {
+        self.record_request(client, start, end, outcome, RequestInfo::default());
+    }
+
+    /// [`Recorder::record`] with what the trace shows beside the figures.
+    #[inline]
+    pub fn record_request(
+        &mut self,
+        client: u32,
+        start: SimTime,
+        end: SimTime,
+        outcome: Outcome,
+        info: RequestInfo,
+    ) {
         if end > self.end {
             return;
         }
@@ -325,18 +372,47 @@ impl Recorder {
                 }
             }
         }
-        if let Some(w) = self.trace.as_mut() {
-            // Only with --trace: formatting per request is the point of a trace.
-            let _ = writeln!(
-                w,
-                "{:.9},{:.9},{},{},{:.3}",
-                start.as_secs_f64(),
-                end.as_secs_f64(),
-                self.clients[client as usize].name,
-                outcome.label(),
-                latency.as_ms_f64()
-            );
+        if self.trace.is_some() {
+            self.trace_row(client, start, end, outcome, info);
         }
+    }
+
+    /// Only with --trace: formatting per request is the point of a trace.
+    #[cold]
+    fn trace_row(
+        &mut self,
+        client: u32,
+        start: SimTime,
+        end: SimTime,
+        outcome: Outcome,
+        info: RequestInfo,
+    ) {
+        let entry = self.access.as_mut().and_then(|a| a.take(info.op, info.via));
+        let name = |n: NodeId| self.names.get(n as usize).map_or("", String::as_str);
+        let via = info.via.map_or("", name);
+        let (servers, states) = match &entry {
+            Some(e) => (
+                e.servers
+                    .iter()
+                    .map(|&s| name(s))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                e.states.join(" "),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let client = &self.clients[client as usize].name;
+        let method = if info.write { "POST" } else { "GET" };
+        let Some(w) = self.trace.as_mut() else { return };
+        let _ = writeln!(
+            w,
+            "{:.9},{:.9},{client},{},{:.3},{},{method},{via},{servers},{states}",
+            start.as_secs_f64(),
+            end.as_secs_f64(),
+            outcome.label(),
+            (end - start).as_ms_f64(),
+            info.op,
+        );
     }
 
     /// A component's state change (rare: formatting here is fine).

@@ -5,7 +5,7 @@
 
 use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, TimerKey, TimerTable};
 use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
-use crate::metrics::{EventKind, History, Outcome, Recorder};
+use crate::metrics::{EventKind, History, Outcome, Recorder, RequestInfo};
 use crate::net::{Addr, Garp, HostId, Network, VipId};
 use crate::products::Timer;
 
@@ -265,7 +265,24 @@ impl<'a> Ctx<'a> {
 
     /// A client's request ended with `outcome` (issued at `start`).
     #[inline]
-    pub fn record(&mut self, client: u32, start: SimTime, outcome: Outcome) {
-        self.rec.record(client, start, self.now, outcome);
+    pub fn record(&mut self, client: u32, start: SimTime, outcome: Outcome, info: RequestInfo) {
+        self.rec
+            .record_request(client, start, self.now, outcome, info);
+    }
+
+    /// A trace is written: worth formatting what only the trace shows.
+    #[inline]
+    pub fn tracing(&self) -> bool {
+        self.rec.access.is_some()
+    }
+
+    /// This balancer tried `server` for client operation `op` (`None`: no
+    /// server was available) and the try ended `state`, in the product's
+    /// access-log words. Kept only while a trace is written.
+    #[inline]
+    pub fn access(&mut self, op: u32, server: Option<NodeId>, state: &str) {
+        if let Some(a) = self.rec.access.as_mut() {
+            a.log(op, self.me, server, state);
+        }
     }
 }

@@ -179,6 +179,12 @@ impl Sim {
         f(&mut node.model, &mut ctx, &mut node.rng);
     }
 
+    /// Writes a row per request to `w` (`--trace`), with what the
+    /// balancers logged about it.
+    pub fn start_trace(&mut self, w: Box<dyn std::io::Write>) {
+        self.rec.start_trace(w, self.names.clone());
+    }
+
     /// Ends the run: the figures of every fault action, ready to write.
     pub fn finish(mut self) -> RunResult {
         self.rec.timeline.close();

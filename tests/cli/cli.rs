@@ -68,12 +68,12 @@ fn trace_writes_one_row_per_request() {
     let mut lines = trace.lines();
     assert_eq!(
         lines.next(),
-        Some("start_s,end_s,client,outcome,latency_ms")
+        Some("start_s,end_s,client,outcome,latency_ms,op,method,via,servers,termination")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() > 1000, "{} rows", rows.len());
     for r in &rows {
-        assert_eq!(r.split(',').count(), 5, "{r}");
+        assert_eq!(r.split(',').count(), 10, "{r}");
     }
     // One row per recorded request: as many as summary.json counts.
     let summary: serde_json::Value =

@@ -103,7 +103,7 @@ fn run(toml: &str) -> Run {
         .lines()
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            assert_eq!(f.len(), 5, "{l}");
+            assert_eq!(f.len(), 10, "{l}");
             Req {
                 start: ns(f[0]),
                 end: ns(f[1]),

@@ -377,3 +377,73 @@ fn haproxy_allbackups_spreads_over_every_backup_instead_of_the_first() {
     assert_eq!(failures_when_s3_dies(false), 0);
     assert!(failures_when_s3_dies(true) > 0);
 }
+
+/// The trace reads like the balancers' access logs: the server chosen and
+/// HAProxy's termination state (`--` served, `SC` refused by a killed
+/// server with no retries left), nginx's `$upstream_status` per try.
+#[test]
+fn the_trace_shows_the_server_and_termination_state_like_an_access_log() {
+    let traced = |text: &str| {
+        let spec = hasim::config::parse(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut sim = Sim::new(&spec, 1);
+        let trace = Shared::default();
+        sim.start_trace(Box::new(trace.clone()));
+        sim.run();
+        sim.finish();
+        let text = String::from_utf8(trace.0.borrow().clone()).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let rows = traced(&haproxy(
+        "[balancers.lb.default_server]\ncheck = true",
+        "",
+        "[[faults]]\nkind = \"kill\"\ntarget = \"s2\"\nat = \"10s\"",
+    ));
+    // start,end,client,outcome,latency,op,method,via,servers,termination
+    let refused: Vec<_> = rows.iter().filter(|f| f[3] == "503").collect();
+    assert!(!refused.is_empty());
+    for f in &refused {
+        assert_eq!(
+            (f[7].as_str(), f[8].as_str(), f[9].as_str()),
+            ("lb", "s2", "SC"),
+            "{f:?}"
+        );
+    }
+    let served = rows.iter().find(|f| f[3] == "200").unwrap();
+    assert_eq!(
+        (served[6].as_str(), served[7].as_str(), served[9].as_str()),
+        ("GET", "lb", "--")
+    );
+    assert!(served[8].starts_with('s'));
+
+    // nginx passes a GET on to the next server: both tries are logged.
+    let rows = traced(
+        r#"
+[experiment]
+duration = "20s"
+[clients.c]
+type = "open"
+target = "web"
+rate = 100
+arrivals = "constant"
+timeout = "30s"
+[balancers.web]
+type = "nginx"
+servers = ["s"]
+[servers.s]
+count = 2
+service = "5ms"
+[[faults]]
+kind = "kill"
+target = "s2"
+at = "10s"
+"#,
+    );
+    let retried = rows
+        .iter()
+        .find(|f| f[9] == "502 200")
+        .expect("a request that nginx passed on");
+    assert_eq!((retried[3].as_str(), retried[8].as_str()), ("200", "s2 s1"));
+}

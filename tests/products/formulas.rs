@@ -268,7 +268,10 @@ at = "10s"
         .iter()
         .find(|a| a.detection.by == "lb")
         .expect("HAProxy's DOWN on its own line");
-    assert!(lb.formula.as_ref().unwrap().formula.contains("fall"), "{lb:?}");
+    assert!(
+        lb.formula.as_ref().unwrap().formula.contains("fall"),
+        "{lb:?}"
+    );
     // One line per product: the other member's eviction is not repeated.
     assert_eq!(f.also_detected.len(), 1, "{:?}", f.also_detected);
     let summary = hasim::report::summary_text(&r);
@@ -280,12 +283,18 @@ at = "10s"
 #[test]
 fn a_detection_after_the_next_fault_began_stays_with_its_fault() {
     let r = run(&[
-        ("faults", r#"[{ kind = "kill", targets = ["s1", "s2"], at = "20s", every = "1s" }]"#),
+        (
+            "faults",
+            r#"[{ kind = "kill", targets = ["s1", "s2"], at = "20s", every = "1s" }]"#,
+        ),
         ("balancers.lb.default_server.inter", "\"2s\""),
     ]);
     assert_eq!(r.faults.len(), 2);
     for f in &r.faults {
-        let d = f.detected.as_ref().unwrap_or_else(|| panic!("{} undetected", f.label));
+        let d = f
+            .detected
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} undetected", f.label));
         assert_eq!(d.by, "lb");
         // fall 3 x inter 2 s: well after the next kill, 1 s later.
         assert!(d.at.secs_from(f.at) > 1.0, "{f:?}");

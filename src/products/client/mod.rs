@@ -9,7 +9,7 @@ mod product;
 use crate::config::spec::{ExperimentSpec, NodeKind};
 
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
-use crate::metrics::Outcome;
+use crate::metrics::{Outcome, RequestInfo};
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
@@ -232,11 +232,25 @@ impl Client {
         );
     }
 
-    fn finish(&mut self, ctx: &mut Ctx, rng: &mut Rng, call: CallRef, outcome: Outcome) {
+    /// Request `call` is over with `outcome`, answered by `via` (none: the
+    /// client's own timeout, or its library gave up).
+    fn finish(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        call: CallRef,
+        outcome: Outcome,
+        via: Option<NodeId>,
+    ) {
         let Some(c) = self.calls.remove(call.slot, call.generation) else {
             return;
         };
-        ctx.record(self.id, c.start, outcome);
+        let info = RequestInfo {
+            op: c.op,
+            write: !c.idempotent,
+            via,
+        };
+        ctx.record(self.id, c.start, outcome, info);
         let now = ctx.now;
         if let Some(h) = ctx.history() {
             h.end(c.op, now, outcome);
@@ -261,7 +275,7 @@ impl Client {
         for r in released {
             match r {
                 Release::To(call, addr) => self.send(ctx, call, addr),
-                Release::Fail(call, outcome) => self.finish(ctx, rng, call, outcome),
+                Release::Fail(call, outcome) => self.finish(ctx, rng, call, outcome, None),
             }
         }
     }
@@ -409,7 +423,7 @@ impl Process for Client {
             ClientTimer::Timeout => {
                 for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
                     self.abandon_connection(ctx, call);
-                    self.finish(ctx, rng, call, Outcome::Timeout);
+                    self.finish(ctx, rng, call, Outcome::Timeout, None);
                 }
             }
         }
@@ -460,7 +474,7 @@ impl Process for Client {
             return;
         }
         match self.driver.verdict(ctx, rng, call, msg.from, outcome) {
-            Verdict::Done(outcome) => self.finish(ctx, rng, call, outcome),
+            Verdict::Done(outcome) => self.finish(ctx, rng, call, outcome, Some(msg.from)),
             Verdict::Again(Route::To(addr)) => self.send(ctx, call, addr),
             Verdict::Again(Route::Hold) => {}
         }

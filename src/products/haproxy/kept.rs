@@ -35,6 +35,7 @@ impl Haproxy {
             let error = error.then_some("L7 response error");
             self.health_adjust(ctx, i as usize, error, true);
         }
+        self.log_end(ctx, sref, "--");
         let tcp_kept = !self.http && server_peer != NO_PEER;
         if !s.req.keep || (!self.http && !tcp_kept) {
             self.attempts.remove(aref.slot, aref.generation);

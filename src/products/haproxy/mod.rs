@@ -264,7 +264,7 @@ impl Haproxy {
                 self.backend_queue.push_back(sref);
                 self.arm_queue_timeout(ctx, sref);
             }
-            Pick::NoServer => self.give_up(ctx, sref),
+            Pick::NoServer => self.give_up(ctx, sref, "SC"),
         }
     }
 
@@ -384,8 +384,23 @@ impl Haproxy {
         }
     }
 
+    /// Logs how session `sref`'s request ended, in HAProxy's termination
+    /// state (its log's `%ts`: who ended it, then the phase it was in).
+    fn log_end(&self, ctx: &mut Ctx, sref: CallRef, state: &str) {
+        if !ctx.tracing() {
+            return;
+        }
+        if let Some(s) = self.sessions.get(sref.slot, sref.generation) {
+            let server = s.srv.map(|i| self.servers[i as usize].node);
+            ctx.access(s.req.op, server, state);
+        }
+    }
+
     /// All attempts failed, or no server: 503 in http mode, a close in tcp.
-    fn give_up(&mut self, ctx: &mut Ctx, sref: CallRef) {
+    /// `state`: `SC` (refused, or no server), `sC` (connect timeout), `sQ`
+    /// (queue timeout).
+    fn give_up(&mut self, ctx: &mut Ctx, sref: CallRef, state: &str) {
+        self.log_end(ctx, sref, state);
         let answer = if self.http {
             MsgKind::Response { status: 503 }
         } else {
@@ -409,7 +424,11 @@ impl Haproxy {
             return;
         };
         if s.retries_done >= self.retries {
-            return self.give_up(ctx, sref);
+            let state = match why {
+                ConnFailure::SocketError => "SC",
+                ConnFailure::Timeout => "sC",
+            };
+            return self.give_up(ctx, sref, state);
         }
         s.retries_done += 1;
         let last_retry = s.retries_done == self.retries;
@@ -495,6 +514,7 @@ impl Haproxy {
                 })
                 .collect();
             for r in victims {
+                self.log_end(ctx, r, "DD");
                 self.close_session(ctx, r, Some(MsgKind::Closed));
             }
         }
@@ -582,6 +602,7 @@ impl Process for Haproxy {
                     if let Some(i) = h.session_server(s) {
                         h.health_adjust(ctx, i, Some("L7 invalid response"), true);
                     }
+                    h.log_end(ctx, s, "SH");
                     h.end_session(ctx, s, Some(answer))
                 });
             }

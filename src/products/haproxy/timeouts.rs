@@ -55,7 +55,7 @@ impl Haproxy {
                 .get(r.slot, r.generation)
                 .is_some_and(|s| s.phase == Phase::Queued)
             {
-                self.give_up(ctx, r);
+                self.give_up(ctx, r, "sQ");
             }
         }
     }
@@ -82,6 +82,7 @@ impl Haproxy {
             if let Some(i) = self.session_server(a.session) {
                 self.health_adjust(ctx, i, Some("L7 timeout"), true);
             }
+            self.log_end(ctx, a.session, "sH");
             self.close_session(ctx, a.session, Some(answer));
         }
     }

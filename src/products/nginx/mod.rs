@@ -292,6 +292,7 @@ impl Nginx {
         };
         let Some(p) = self.select(ctx.now, r.worker, r.tried) else {
             // "no live upstreams": NGX_HTTP_UPSTREAM_FT_NOLIVE is never retried.
+            ctx.access(r.op, None, "502");
             return self.finish(ctx, rref, 502);
         };
         let aref = CallRef::new(self.attempts.insert(Attempt {
@@ -342,6 +343,7 @@ impl Nginx {
             return;
         };
         self.peer_succeeded(ctx, r.worker, r.peer as usize);
+        self.log_try(ctx, r, status);
         self.finish(ctx, a.req, status);
     }
 
@@ -409,6 +411,7 @@ impl Nginx {
             Failure::Error => 502,
             Failure::Status(s) => s,
         };
+        self.log_try(ctx, r, status);
         let nu = self.next_upstream;
         let allowed = !nu.off
             && match failure {
@@ -423,6 +426,13 @@ impl Nginx {
             return self.finish(ctx, a.req, status);
         }
         self.try_next_peer(ctx, a.req);
+    }
+
+    /// `$upstream_addr` and `$upstream_status`: one entry per try.
+    fn log_try(&self, ctx: &mut Ctx, r: Request, status: u16) {
+        if ctx.tracing() {
+            ctx.access(r.op, Some(self.peers[r.peer as usize].node), &status.to_string());
+        }
     }
 
     fn finish(&mut self, ctx: &mut Ctx, rref: CallRef, status: u16) {
