@@ -1,0 +1,124 @@
+//! Redis Cluster's registration: `type = "redis-cluster"` under
+//! `[databases.NAME]`.
+
+use super::RedisCluster;
+use super::config::{self, RedisClusterSpec};
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::{ExperimentSpec, Fault, NodeSpec};
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::engine::Dur;
+use crate::faults::FaultAction;
+use crate::process::DbErrorCode;
+use crate::products::{BuildCx, Product};
+use crate::report::FormulaRange;
+
+/// Members are numbered in a byte (with one value kept for "none"), and
+/// gossip picks peers from a 64-bit set.
+const MAX_MEMBERS: u32 = 64;
+
+impl Product for RedisCluster {
+    type Spec = RedisClusterSpec;
+    const TYPE: &'static str = "redis-cluster";
+    const SECTIONS: &'static [Section] = &[Section::Database];
+    const PRESETS: &'static [Preset] = &[crate::preset!("redis-cluster-7.0")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
+    const HOLDS_CLIENT_DATA: bool = true;
+    const ERRORS: &'static [DbErrorCode] = super::errors::CODES;
+
+    fn read<'a>(
+        r: &mut Reader<'a>,
+        cx: &ReadCx<'_, 'a>,
+    ) -> Result<RedisClusterSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    fn build(node: &NodeSpec, spec: &RedisClusterSpec, cx: &mut BuildCx) -> (RedisCluster, u32) {
+        let (cluster, me, ids) = cx.cluster(node);
+        let data = (0..spec.masters)
+            .map(|s| cx.data_index(cluster, s))
+            .collect();
+        (
+            RedisCluster::new(spec, me, ids.members, data),
+            crate::products::DB_BACKLOG,
+        )
+    }
+
+    fn describe(o: &mut String, node: &NodeSpec, spec: &RedisClusterSpec) {
+        crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    fn check_count(n: u32) -> Result<(), String> {
+        if n <= MAX_MEMBERS {
+            return Ok(());
+        }
+        Err(format!(
+            "a Redis Cluster has at most {MAX_MEMBERS} members here, got {n}: the model numbers \
+             members in a byte and picks gossip from a 64-bit set"
+        ))
+    }
+
+    /// One data log per shard: lost writes and split-brain are judged per
+    /// slot range.
+    fn data_shards(spec: &RedisClusterSpec) -> u32 {
+        spec.masters
+    }
+
+    /// The surviving masters flag a dead or cut-off member PFAIL NT after
+    /// their first unanswered ping (sent within NT/2 of its last pong), and
+    /// FAIL follows with the next gossip from a master that agrees
+    /// (redis-cluster.md §2): NT .. 2 x NT.
+    fn detection(
+        _spec: &ExperimentSpec,
+        node: &NodeSpec,
+        own: &RedisClusterSpec,
+        a: &FaultAction,
+        subjects: &[String],
+    ) -> Option<Option<FormulaRange>> {
+        let cluster = node.cluster.as_ref()?;
+        let hit = cluster.members.iter().any(|m| subjects.contains(m));
+        if a.recover || !hit || subjects.contains(&node.name) {
+            return None;
+        }
+        match a.what {
+            Fault::Kill { .. } | Fault::Stop { .. } | Fault::PowerOff | Fault::Blackhole => {}
+            _ => return Some(None),
+        }
+        let nt = own.node_timeout;
+        Some(Some(FormulaRange {
+            lo: nt,
+            hi: nt.times(2) + Dur::from_ms(200),
+            formula: "NT + U(0, NT/2) + gossip (<= NT/2)".to_string(),
+        }))
+    }
+}
+
+/// Its settings in its own key names, for `--dry-run`.
+fn settings(s: &RedisClusterSpec) -> Vec<(&'static str, String)> {
+    vec![
+        ("masters", s.masters.to_string()),
+        ("cluster-node-timeout", s.node_timeout.to_string()),
+        (
+            "cluster-replica-validity-factor",
+            s.validity_factor.to_string(),
+        ),
+        (
+            "repl-ping-replica-period",
+            s.repl_ping_replica_period.to_string(),
+        ),
+        (
+            "cluster-require-full-coverage",
+            s.require_full_coverage.to_string(),
+        ),
+        (
+            "cluster-allow-reads-when-down",
+            s.allow_reads_when_down.to_string(),
+        ),
+        (
+            "cluster-replica-no-failover",
+            s.replica_no_failover.to_string(),
+        ),
+        ("maxclients", s.maxclients.to_string()),
+        ("service", crate::process::dist::describe(&s.service)),
+    ]
+}
