@@ -894,9 +894,12 @@ impl RedisCluster {
             return self.sessions.fail(ctx, q.id, errors::MOVED.error);
         }
         if !q.write {
-            let log = &self.log;
+            // Judged against this shard's writes only: a write to another
+            // shard's key is not this read's to see.
+            let (log, n) = (&self.log, self.shards.len() as u16);
             if let Some(h) = ctx.history() {
-                h.read(q.op, self.members[self.idx as usize], |w| log.contains(w));
+                let other = |w| slot::shard_of(slot::of_op(w), n) as usize != s;
+                h.read(q.op, self.me, |w| other(w) || log.contains(w));
             }
             return self.sessions.ok(ctx, q.id);
         }
