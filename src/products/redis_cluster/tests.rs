@@ -48,7 +48,7 @@ fn parse_err(text: &str) -> crate::config::ConfigError {
     crate::config::parse(text, "rc.toml").unwrap_err()
 }
 
-fn events<'a>(r: &'a RunResult, kind: EventKind) -> Vec<(f64, &'a str, &'a str)> {
+fn events(r: &RunResult, kind: EventKind) -> Vec<(f64, &str, &str)> {
     r.recorder
         .events
         .iter()
