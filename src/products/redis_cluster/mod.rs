@@ -750,11 +750,11 @@ impl RedisCluster {
             // start over from its data (a full resync).
             self.replica_of = owner;
             self.auth_time = None;
-            ctx.log(
-                self.members[owner as usize],
-                EventKind::Demoted,
-                "Configuration change detected. Reconfiguring myself as a replica of the new owner",
+            let detail = format!(
+                "Configuration change detected. Reconfiguring myself as a replica of {}",
+                ctx.name_of(self.members[owner as usize])
             );
+            ctx.log(self.me, EventKind::Demoted, detail);
             self.set_writable(ctx);
             self.log.truncate(0);
             self.repl_last_io = ctx.now;
