@@ -11,7 +11,7 @@ use crate::engine::Dur;
 use crate::faults::FaultAction;
 use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
-use crate::report::FormulaRange;
+use crate::report::{Breakdown, FormulaRange};
 
 /// Members are numbered in a byte (with one value kept for "none"), and
 /// gossip picks peers from a 64-bit set.
@@ -91,6 +91,51 @@ impl Product for RedisCluster {
             formula: "NT + U(0, NT/2) + gossip (<= NT/2)".to_string(),
         }))
     }
+
+    /// A master lost (redis-cluster.md §2-3): PFAIL, FAIL, the election.
+    fn breakdown(
+        _spec: &ExperimentSpec,
+        node: &NodeSpec,
+        own: &RedisClusterSpec,
+    ) -> Option<Breakdown> {
+        let cluster = node.cluster.as_ref()?;
+        if cluster.members.len() as u32 <= own.masters {
+            return None; // no replica: nothing fails over
+        }
+        Some(Breakdown {
+            cluster: cluster.cluster.clone(),
+            title: "a master lost (PFAIL, FAIL by gossip, replica election)".into(),
+            rows: failover_breakdown(own),
+        })
+    }
+}
+
+/// The phases of a master's failover, each from the end of the previous
+/// one, and the total from the fault.
+pub fn failover_breakdown(s: &RedisClusterSpec) -> Vec<(String, Dur, Dur)> {
+    let nt = s.node_timeout;
+    let cron = super::CRON;
+    let mut v: Vec<(String, Dur, Dur)> = vec![
+        (
+            "PFAIL: first unanswered ping (within NT/2 of the last pong) + NT".into(),
+            nt,
+            nt + Dur(nt.0 / 2) + cron,
+        ),
+        (
+            "FAIL: the next gossip from a master that agrees (quorum of masters)".into(),
+            Dur::ZERO,
+            Dur(nt.0 / 2),
+        ),
+        (
+            "election: 500 ms + U(0, 500 ms) + rank x 1 s (CLUSTERDOWN meanwhile)".into(),
+            Dur::from_ms(500),
+            Dur::from_ms(1000) + cron,
+        ),
+    ];
+    let lo = v.iter().fold(Dur::ZERO, |a, x| a + x.1);
+    let hi = v.iter().fold(Dur::ZERO, |a, x| a + x.2);
+    v.push(("total (from the fault)".into(), lo, hi));
+    v
 }
 
 /// Its settings in its own key names, for `--dry-run`.

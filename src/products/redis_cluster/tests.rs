@@ -70,6 +70,14 @@ fn code_count(r: &RunResult, code: &str) -> u64 {
         .sum()
 }
 
+fn spec_of() -> RedisClusterSpec {
+    let spec = crate::config::parse(&experiment("", ""), "rc.toml").expect("valid");
+    match &spec.nodes["rc1"].kind {
+        crate::products::NodeKind::RedisCluster(s) => s.clone(),
+        _ => panic!("not a redis-cluster node"),
+    }
+}
+
 const KILL_B: &str = "[[faults]]\nkind = \"kill\"\ntarget = \"rc2\"\nat = \"10s\"\n";
 
 #[test]
@@ -101,6 +109,11 @@ fn a_killed_master_is_failed_by_quorum_and_its_replica_takes_over() {
     assert_eq!(who, "rc5", "B's replica");
     // 500 ms + U(0, 500 ms) + rank 0, on a cron tick.
     assert!(p - t >= 0.5 && p - t <= 1.2, "elected {:.3}s after FAIL", p - t);
+    // Within the reference's phases (from the kill at 10 s).
+    let rows = product::failover_breakdown(&spec_of());
+    let (_, lo, hi) = rows.last().expect("a total");
+    let took = Dur::from_secs_f64(p - 10.0);
+    assert!(*lo <= took && took <= *hi, "{took} not in {lo}..{hi}");
     // B's slots refused until then, every slot CLUSTERDOWN in between.
     assert!(code_count(&r, "CLUSTERDOWN") > 0);
     assert!(r.recorder.failed > 0);
