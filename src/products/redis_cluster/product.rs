@@ -45,7 +45,19 @@ impl Product for RedisCluster {
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &RedisClusterSpec) {
-        crate::describe::cluster(o, node, &settings(spec));
+        let mut s = settings(spec);
+        if let Some(c) = &node.cluster {
+            let m = spec.masters as usize;
+            let replicas: Vec<String> = (m..c.members.len())
+                .map(|k| format!("{} of {}", c.members[k], c.members[(k - m) % m]))
+                .collect();
+            let layout = match replicas.is_empty() {
+                true => "no replicas".to_string(),
+                false => format!("replicas {}", replicas.join(", ")),
+            };
+            s.insert(1, ("layout", layout));
+        }
+        crate::describe::cluster(o, node, &s);
     }
 
     fn check_count(n: u32) -> Result<(), String> {
@@ -142,25 +154,25 @@ pub fn failover_breakdown(s: &RedisClusterSpec) -> Vec<(String, Dur, Dur)> {
 fn settings(s: &RedisClusterSpec) -> Vec<(&'static str, String)> {
     vec![
         ("masters", s.masters.to_string()),
-        ("cluster-node-timeout", s.node_timeout.to_string()),
+        ("cluster_node_timeout", s.node_timeout.to_string()),
         (
-            "cluster-replica-validity-factor",
+            "cluster_replica_validity_factor",
             s.validity_factor.to_string(),
         ),
         (
-            "repl-ping-replica-period",
+            "repl_ping_replica_period",
             s.repl_ping_replica_period.to_string(),
         ),
         (
-            "cluster-require-full-coverage",
+            "cluster_require_full_coverage",
             s.require_full_coverage.to_string(),
         ),
         (
-            "cluster-allow-reads-when-down",
+            "cluster_allow_reads_when_down",
             s.allow_reads_when_down.to_string(),
         ),
         (
-            "cluster-replica-no-failover",
+            "cluster_replica_no_failover",
             s.replica_no_failover.to_string(),
         ),
         ("maxclients", s.maxclients.to_string()),
