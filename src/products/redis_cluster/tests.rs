@@ -225,3 +225,18 @@ fn the_same_seed_gives_the_same_run() {
     let a = crate::report::summary_json(&run(&text));
     assert_eq!(a, crate::report::summary_json(&run(&text)));
 }
+
+#[test]
+fn reads_pass_while_the_cluster_is_down_when_allowed() {
+    let reader = "[clients.reader]\ntype = \"open\"\nlibrary = \"redis-cluster\"\ntarget = \"rc\"\n\
+                  rate = 100\ntimeout = \"1s\"\nstart = \"3s\"\nhost = \"vm1\"\n";
+    let text = |allow: bool| {
+        let db = format!("cluster_replica_no_failover = true\ncluster_allow_reads_when_down = {allow}");
+        format!("{}{reader}", experiment(&db, KILL_B))
+    };
+    let h = |r: &RunResult| r.history.as_ref().unwrap().reads;
+    let (denied, allowed) = (run(&text(false)), run(&text(true)));
+    // B stays down: every slot is down from FAIL on; reads of A's and C's
+    // slots still pass when allowed.
+    assert!(h(&allowed) > h(&denied) + 1_000, "{} vs {}", h(&allowed), h(&denied));
+}
