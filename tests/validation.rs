@@ -138,3 +138,9 @@ fn nginx_stop_post_matches_the_real_nginx_measured_here() {
     let p = check_case("nginx-stop-post");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn redis_cluster_kill_nt5000_matches_the_real_redis() {
+    let p = check_case("redis-cluster-kill-nt5000");
+    assert!(p.is_empty(), "{p:#?}");
+}

@@ -55,6 +55,11 @@ macro_rules! products {
             pub fn holds_client_data(&self) -> bool {
                 match self { $($(#[$attr])* NodeKind::$variant(_) => <$ty as Product>::HOLDS_CLIENT_DATA),+ }
             }
+
+            /// The data logs (shards) its cluster holds.
+            pub fn data_shards(&self) -> u32 {
+                match self { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::data_shards(s)),+ }
+            }
         }
 
         /// Builds node `n`'s model from its spec: (model, listen backlog).
@@ -197,6 +202,8 @@ pub enum Wire {
     Patroni(patroni::PatroniMsg),
     /// Galera's group communication (gcomm: EVS, PC, replication).
     Gcomm(galera::GcommMsg),
+    /// Redis Cluster's bus, its replication link and its topology replies.
+    RedisCluster(redis_cluster::BusMsg),
 }
 
 products! {
@@ -212,6 +219,7 @@ products! {
     Mysql(mysql::Mysql),
     Patroni(patroni::Patroni),
     Etcd(etcd::Etcd),
+    RedisCluster(redis_cluster::RedisCluster),
 }
 
 /// What building one node's model needs from the rest of the graph.
@@ -223,6 +231,9 @@ pub struct BuildCx<'a> {
     pub clients: &'a mut Vec<String>,
     /// The node's own random stream.
     pub rng: &'a mut Rng,
+    /// The write history's index of shard 1 of each cluster that holds
+    /// several ([`Product::data_shards`]), by cluster index.
+    pub shard_base: &'a [u32],
 }
 
 impl BuildCx<'_> {
@@ -235,6 +246,16 @@ impl BuildCx<'_> {
     /// Node ids of `names`.
     pub fn ids(&self, names: &[String]) -> Vec<NodeId> {
         names.iter().map(|m| (self.id)(m)).collect()
+    }
+
+    /// The write history's index of shard `shard` of `cluster`: the
+    /// cluster's own index for the first, indices after every cluster's
+    /// for the others.
+    pub fn data_index(&self, cluster: &ClusterSpec, shard: u32) -> u32 {
+        match shard {
+            0 => cluster.cluster_index,
+            s => self.shard_base[cluster.cluster_index as usize] + s - 1,
+        }
     }
 
     /// A cluster member's cluster, its own id and its members' ids.

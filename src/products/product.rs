@@ -68,6 +68,13 @@ pub trait Product: Process + Sized {
     /// meaning metrics group it under.
     const ERRORS: &'static [DbErrorCode] = &[];
 
+    /// How many data logs its cluster holds: a sharded database keeps one
+    /// per shard, and the write history judges lost writes and split-brain
+    /// per shard ([`BuildCx::data_index`]).
+    fn data_shards(_spec: &Self::Spec) -> u32 {
+        1
+    }
+
     /// Refuses a `count` the model cannot hold, saying why.
     fn check_count(_count: u32) -> Result<(), String> {
         Ok(())

@@ -37,6 +37,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let net = Network::new(&spec.network, &host_names, rng::stream(seed, "network"));
 
     let mut clients: Vec<String> = Vec::new();
+    let shard_base = shard_bases(spec);
     let mut nodes = Vec::with_capacity(names.len());
     for (i, n) in spec.nodes.values().enumerate() {
         let mut node_rng = rng::stream(seed, &n.name);
@@ -44,6 +45,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
             id: &id,
             clients: &mut clients,
             rng: &mut node_rng,
+            shard_base: &shard_base,
         };
         let (model, backlog) = registry::build(n, &mut cx);
         nodes.push(Node {
@@ -100,15 +102,50 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
 }
 
 /// The database clusters by cluster index: name, and whether it holds client
-/// data (a cluster-state store such as etcd holds none).
+/// data (a cluster-state store such as etcd holds none). A cluster with
+/// several shards (one data log each) is named by its first shard at its own
+/// index, its other shards follow every cluster, in order
+/// ([`registry::BuildCx::data_index`]).
 pub(super) fn database_clusters(spec: &ExperimentSpec) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
+    let mut more: Vec<(String, bool)> = Vec::new();
     for n in spec.nodes.values() {
         if let Some(c) = &n.cluster
             && out.len() as u32 <= c.cluster_index
         {
-            out.push((c.cluster.clone(), n.kind.holds_client_data()));
+            let (shards, data) = (n.kind.data_shards(), n.kind.holds_client_data());
+            if shards == 1 {
+                out.push((c.cluster.clone(), data));
+                continue;
+            }
+            out.push((format!("{} shard 1", c.cluster), data));
+            for s in 2..=shards {
+                more.push((format!("{} shard {s}", c.cluster), data));
+            }
         }
     }
+    out.extend(more);
     out
+}
+
+/// The history index of shard 2 of each cluster, by cluster index (see
+/// [`database_clusters`]).
+fn shard_bases(spec: &ExperimentSpec) -> Vec<u32> {
+    let mut shards: Vec<u32> = Vec::new();
+    for n in spec.nodes.values() {
+        if let Some(c) = &n.cluster
+            && shards.len() as u32 <= c.cluster_index
+        {
+            shards.push(n.kind.data_shards());
+        }
+    }
+    let mut next = shards.len() as u32;
+    shards
+        .iter()
+        .map(|&s| {
+            let base = next;
+            next += s - 1;
+            base
+        })
+        .collect()
 }

@@ -20,9 +20,25 @@ impl Method {
     }
 }
 
+/// The client's library: what finds the node a request goes to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Library {
+    /// k6: every request to the target.
+    Direct,
+    /// redis-py's `RedisCluster`: `target` names a redis-cluster database
+    /// whose members are the startup nodes; a topology query that gets no
+    /// answer within `connect_timeout` moves on to the next one.
+    RedisCluster {
+        nodes: Vec<String>,
+        connect_timeout: Dur,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
+    /// A node, or with a cluster library the cluster's name.
     pub target: String,
+    pub library: Library,
     pub start: SimTime,
     /// End of issuing new requests (default: experiment duration).
     pub stop: SimTime,
@@ -73,8 +89,31 @@ pub enum StepSpec {
 pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<ClientSpec, ConfigError> {
     let duration = cx.duration();
     let kind = r.string_enum("type", &["open", "closed"])?;
-    let target = cx.target(r, "target", "a client's target")?;
+    let library = r.string_enum_opt("library", &["k6", "redis-cluster"])?;
     let timeout = r.positive_duration("timeout")?;
+    let (target, library) = match library {
+        Some("redis-cluster") => {
+            let item = r
+                .item("target")
+                .ok_or_else(|| r.missing("target", "the name of a redis-cluster database"))?;
+            let path = r.key_path("target");
+            let name = cx.src().as_string(item, &path)?;
+            let nodes = cx.cluster_ref(name, &item.at, &path, "redis-cluster")?;
+            let connect_timeout = r.positive_duration_opt("connect_timeout")?.unwrap_or(timeout);
+            let library = Library::RedisCluster {
+                nodes,
+                connect_timeout,
+            };
+            (name.to_string(), library)
+        }
+        _ => {
+            r.reject(
+                "connect_timeout",
+                "`connect_timeout` applies to a cluster library (library = \"redis-cluster\")",
+            )?;
+            (cx.target(r, "target", "a client's target")?, Library::Direct)
+        }
+    };
     let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
     if start >= duration {
         return Err(r.error_at(
@@ -245,6 +284,7 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
     };
     Ok(ClientSpec {
         target,
+        library,
         start: SimTime(start.0),
         stop: SimTime(stop.0),
         timeout,

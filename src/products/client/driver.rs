@@ -15,12 +15,16 @@
 use crate::engine::Rng;
 use crate::metrics::Outcome;
 use crate::process::{Addr, CallRef, Ctx, Msg, NodeId};
+use crate::products::redis_cluster::client::{ClusterLib, LibTimer};
 
 /// One client's library.
 #[derive(Clone)]
 pub enum Driver {
     /// Connects to the target (a node or a VIP) for every request.
     Direct(Addr),
+    /// redis-py's `RedisCluster`: a slot map, MOVED followed, the map
+    /// refreshed after errors (`library = "redis-cluster"`).
+    RedisCluster(ClusterLib),
 }
 
 /// What the library does with a request now.
@@ -52,7 +56,9 @@ pub enum Release {
 
 /// A library's own timers (its queries' timeouts, a delayed refresh).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DriverTimer {}
+pub enum DriverTimer {
+    RedisCluster(LibTimer),
+}
 
 /// A library's own exchanges carry this bit in their call slot, so the
 /// client tells them from requests it issued.
@@ -69,28 +75,38 @@ impl Driver {
     /// Where request `call` (client operation `op`, a write or not) goes now.
     pub fn route(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
-        _call: CallRef,
-        _op: u32,
+        call: CallRef,
+        op: u32,
         _write: bool,
     ) -> Route {
         match self {
             Driver::Direct(a) => Route::To(*a),
+            Driver::RedisCluster(l) => l.route(ctx, call, op),
         }
     }
 
     /// What `outcome`, which `from` answered to request `call`, means.
     pub fn verdict(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
-        _call: CallRef,
-        _from: NodeId,
+        call: CallRef,
+        from: NodeId,
         outcome: Outcome,
     ) -> Verdict {
         match self {
             Driver::Direct(_) => Verdict::Done(outcome),
+            Driver::RedisCluster(l) => l.verdict(ctx, call, from, outcome),
+        }
+    }
+
+    /// The client gave up waiting for request `call` (its timeout).
+    pub fn timed_out(&mut self, ctx: &mut Ctx, _rng: &mut Rng, call: CallRef) {
+        match self {
+            Driver::Direct(_) => {}
+            Driver::RedisCluster(l) => l.timed_out(ctx, call),
         }
     }
 
@@ -98,31 +114,39 @@ impl Driver {
     /// [`DRIVER_BIT`]); held requests it lets go go to `released`.
     pub fn on_message(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
-        _msg: Msg,
-        _released: &mut Vec<Release>,
+        msg: Msg,
+        released: &mut Vec<Release>,
     ) {
         match self {
             Driver::Direct(_) => {}
+            Driver::RedisCluster(l) => l.on_message(ctx, msg, released),
         }
     }
 
     /// One of the library's timers came due.
     pub fn on_timer(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
         t: DriverTimer,
-        _released: &mut Vec<Release>,
+        released: &mut Vec<Release>,
     ) {
-        match t {}
+        match (self, t) {
+            (Driver::RedisCluster(l), DriverTimer::RedisCluster(t)) => {
+                l.on_timer(ctx, t, released)
+            }
+            // A library's timers are its own.
+            (Driver::Direct(_), DriverTimer::RedisCluster(_)) => {}
+        }
     }
 
     /// Whether the library's own exchange `call` is still waited for.
-    pub fn is_call_live(&self, _call: CallRef) -> bool {
+    pub fn is_call_live(&self, call: CallRef) -> bool {
         match self {
             Driver::Direct(_) => false,
+            Driver::RedisCluster(l) => l.is_call_live(call),
         }
     }
 
@@ -131,6 +155,7 @@ impl Driver {
     pub fn target(&self) -> Addr {
         match self {
             Driver::Direct(a) => *a,
+            Driver::RedisCluster(l) => l.target(),
         }
     }
 }

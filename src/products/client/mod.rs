@@ -422,6 +422,9 @@ impl Process for Client {
             }
             ClientTimer::Timeout => {
                 for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
+                    if self.calls.contains(call.slot, call.generation) {
+                        self.driver.timed_out(ctx, rng, call);
+                    }
                     self.abandon_connection(ctx, call);
                     self.finish(ctx, rng, call, Outcome::Timeout, None);
                 }
@@ -517,6 +520,17 @@ pub fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
 /// `--dry-run`: a client as the experiment resolved it.
 pub fn describe(o: &mut String, c: &config::ClientSpec) {
     use std::fmt::Write;
+    if let config::Library::RedisCluster {
+        nodes,
+        connect_timeout,
+    } = &c.library
+    {
+        let _ = write!(
+            o,
+            "[redis-cluster library: {} startup nodes, connect timeout {connect_timeout}] ",
+            nodes.len()
+        );
+    }
     let _ = match &c.load {
         LoadSpec::Open(l) => {
             let steps: Vec<String> = l

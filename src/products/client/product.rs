@@ -1,6 +1,7 @@
 //! The client's registration: `[clients.NAME]`, load as k6 generates it.
 
-use super::config::{self, ClientSpec};
+use super::config::{self, ClientSpec, Library};
+use crate::products::redis_cluster::client::ClusterLib;
 use super::driver::Driver;
 use super::{Client, describe};
 use crate::config::read::{ReadCx, Section};
@@ -24,10 +25,16 @@ impl Product for Client {
     /// Clients are numbered in experiment order (their operations' ids).
     fn build(node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
         let index = cx.register_client(&node.name);
-        let target = (cx.id)(&c.target);
+        let driver = match &c.library {
+            Library::Direct => Driver::Direct((cx.id)(&c.target).into()),
+            Library::RedisCluster {
+                nodes,
+                connect_timeout,
+            } => Driver::RedisCluster(ClusterLib::new(cx.ids(nodes), *connect_timeout)),
+        };
         let m = Client::new(
             index,
-            Driver::Direct(target.into()),
+            driver,
             c.start,
             c.stop,
             c.timeout,
