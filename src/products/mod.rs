@@ -197,6 +197,10 @@ pub enum Wire {
     Patroni(patroni::PatroniMsg),
     /// Galera's group communication (gcomm: EVS, PC, replication).
     Gcomm(galera::GcommMsg),
+    /// Redis replication, and sentinels' commands to Redis nodes.
+    Redis(redis::RedisMsg),
+    /// Between sentinels, and their answers to client libraries.
+    Sentinel(sentinel::SentinelMsg),
 }
 
 products! {
@@ -212,6 +216,8 @@ products! {
     Mysql(mysql::Mysql),
     Patroni(patroni::Patroni),
     Etcd(etcd::Etcd),
+    Redis(redis::Redis),
+    Sentinel(sentinel::Sentinel),
 }
 
 /// What building one node's model needs from the rest of the graph.

@@ -29,7 +29,25 @@ pub struct ClientSpec {
     /// Per-request timeout; k6's default is 60s (models/k6.toml).
     pub timeout: Dur,
     pub load: LoadSpec,
+    /// The client library between the load and the network.
+    pub library: Library,
 }
+
+/// `library = "..."`: how a client finds where its requests go.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Library {
+    /// k6: every request to `target`.
+    Direct,
+    /// redis-py's `Sentinel.master_for`: asks the sentinels of group
+    /// `sentinels` (in member order) for the master of `target`'s group,
+    /// each within `timeout` (`sentinel_timeout`: the socket timeout of
+    /// the sentinel connections; redis-py has none by default, the measured
+    /// client used 300 ms, taken as the default here).
+    RedisSentinel { sentinels: Vec<String>, timeout: Dur },
+}
+
+/// `sentinel_timeout` when not given (the measured case's client).
+const SENTINEL_TIMEOUT: Dur = Dur::from_ms(300);
 
 #[derive(Clone, Debug)]
 pub enum LoadSpec {
@@ -75,6 +93,7 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
     let kind = r.string_enum("type", &["open", "closed"])?;
     let target = cx.target(r, "target", "a client's target")?;
     let timeout = r.positive_duration("timeout")?;
+    let library = library(r, cx)?;
     let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
     if start >= duration {
         return Err(r.error_at(
@@ -249,7 +268,33 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
         stop: SimTime(stop.0),
         timeout,
         load,
+        library,
     })
+}
+
+/// `library`, and the keys of the library it names.
+fn library<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Library, ConfigError> {
+    let lib = r
+        .string_enum_opt("library", &["k6", "redis-sentinel"])?
+        .unwrap_or("k6");
+    if lib != "redis-sentinel" {
+        for k in ["sentinels", "sentinel_timeout"] {
+            r.reject(k, &format!("`{k}` only applies to library = \"redis-sentinel\""))?;
+        }
+        return Ok(Library::Direct);
+    }
+    let name = r.string_opt("sentinels")?.ok_or_else(|| {
+        r.missing(
+            "sentinels",
+            "the sentinel group the library asks, e.g. sentinels = \"sentinel\"",
+        )
+    })?;
+    let at = r.item("sentinels").expect("read above").at.clone();
+    let sentinels = cx.cluster_ref(name, &at, &r.key_path("sentinels"), "sentinel")?;
+    let timeout = r
+        .positive_duration_opt("sentinel_timeout")?
+        .unwrap_or(SENTINEL_TIMEOUT);
+    Ok(Library::RedisSentinel { sentinels, timeout })
 }
 
 fn method(s: &str) -> Method {

@@ -15,12 +15,15 @@
 use crate::engine::Rng;
 use crate::metrics::Outcome;
 use crate::process::{Addr, CallRef, Ctx, Msg, NodeId};
+use crate::products::sentinel::client::{AskTimeout, SentinelLib};
 
 /// One client's library.
 #[derive(Clone)]
 pub enum Driver {
     /// Connects to the target (a node or a VIP) for every request.
     Direct(Addr),
+    /// redis-py's `Sentinel.master_for`: asks the sentinels for the master.
+    Sentinel(SentinelLib),
 }
 
 /// What the library does with a request now.
@@ -52,7 +55,10 @@ pub enum Release {
 
 /// A library's own timers (its queries' timeouts, a delayed refresh).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DriverTimer {}
+pub enum DriverTimer {
+    /// A sentinel's answer is overdue.
+    Sentinel(AskTimeout),
+}
 
 /// A library's own exchanges carry this bit in their call slot, so the
 /// client tells them from requests it issued.
@@ -69,14 +75,15 @@ impl Driver {
     /// Where request `call` (client operation `op`, a write or not) goes now.
     pub fn route(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
-        _call: CallRef,
+        call: CallRef,
         _op: u32,
         _write: bool,
     ) -> Route {
         match self {
             Driver::Direct(a) => Route::To(*a),
+            Driver::Sentinel(s) => s.route(ctx, call),
         }
     }
 
@@ -91,6 +98,7 @@ impl Driver {
     ) -> Verdict {
         match self {
             Driver::Direct(_) => Verdict::Done(outcome),
+            Driver::Sentinel(s) => s.verdict(outcome),
         }
     }
 
@@ -98,31 +106,44 @@ impl Driver {
     /// [`DRIVER_BIT`]); held requests it lets go go to `released`.
     pub fn on_message(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
-        _msg: Msg,
-        _released: &mut Vec<Release>,
+        msg: Msg,
+        released: &mut Vec<Release>,
     ) {
         match self {
             Driver::Direct(_) => {}
+            Driver::Sentinel(s) => s.on_message(ctx, msg, released),
         }
     }
 
     /// One of the library's timers came due.
     pub fn on_timer(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         _rng: &mut Rng,
         t: DriverTimer,
-        _released: &mut Vec<Release>,
+        released: &mut Vec<Release>,
     ) {
-        match t {}
+        match (self, t) {
+            (Driver::Sentinel(s), DriverTimer::Sentinel(t)) => s.on_timer(ctx, t, released),
+            (Driver::Direct(_), DriverTimer::Sentinel(_)) => {}
+        }
+    }
+
+    /// Request `call` timed out at the client (its connection is dropped).
+    pub fn timed_out(&mut self, _call: CallRef) {
+        match self {
+            Driver::Direct(_) => {}
+            Driver::Sentinel(s) => s.timed_out(),
+        }
     }
 
     /// Whether the library's own exchange `call` is still waited for.
-    pub fn is_call_live(&self, _call: CallRef) -> bool {
+    pub fn is_call_live(&self, call: CallRef) -> bool {
         match self {
             Driver::Direct(_) => false,
+            Driver::Sentinel(s) => s.is_call_live(call),
         }
     }
 
@@ -131,6 +152,7 @@ impl Driver {
     pub fn target(&self) -> Addr {
         match self {
             Driver::Direct(a) => *a,
+            Driver::Sentinel(s) => s.target(),
         }
     }
 }

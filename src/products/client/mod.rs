@@ -408,6 +408,9 @@ impl Process for Client {
             }
             ClientTimer::Timeout => {
                 for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
+                    if self.calls.contains(call.slot, call.generation) {
+                        self.driver.timed_out(call);
+                    }
                     self.abandon_connection(ctx, call);
                     self.finish(ctx, rng, call, Outcome::Timeout);
                 }

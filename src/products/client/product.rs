@@ -1,6 +1,7 @@
 //! The client's registration: `[clients.NAME]`, load as k6 generates it.
 
-use super::config::{self, ClientSpec};
+use super::config::{self, ClientSpec, Library};
+use crate::products::sentinel::client::SentinelLib;
 use super::driver::Driver;
 use super::{Client, describe};
 use crate::config::read::{ReadCx, Section};
@@ -25,9 +26,15 @@ impl Product for Client {
     fn build(_node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
         *cx.client_index += 1;
         let target = (cx.id)(&c.target);
+        let driver = match &c.library {
+            Library::Direct => Driver::Direct(target.into()),
+            Library::RedisSentinel { sentinels, timeout } => {
+                Driver::Sentinel(SentinelLib::new(cx.ids(sentinels), *timeout))
+            }
+        };
         let m = Client::new(
             *cx.client_index - 1,
-            Driver::Direct(target.into()),
+            driver,
             c.start,
             c.stop,
             c.timeout,
