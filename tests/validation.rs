@@ -138,3 +138,9 @@ fn nginx_stop_post_matches_the_real_nginx_measured_here() {
     let p = check_case("nginx-stop-post");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn redis_sentinel_kill_dam5000_matches_the_real_sentinel() {
+    let p = check_case("redis-sentinel-kill-dam5000");
+    assert!(p.is_empty(), "{p:#?}");
+}
