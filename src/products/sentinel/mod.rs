@@ -997,3 +997,6 @@ impl Process for Sentinel {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests;
