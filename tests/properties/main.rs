@@ -13,3 +13,4 @@ mod invariants;
 mod regression;
 mod split_brain_galera;
 mod split_brain_patroni;
+mod split_brain_sentinel;
