@@ -14,6 +14,9 @@
 //! which Sentinel sends with CONFIG REWRITE, so a node restarts in the role
 //! it was last given. Without persistence a restarted node is empty.
 //!
+//! A Layer 7 health check (HAProxy's `tcp-check` ending in `expect string
+//! role:master`) passes on a master only.
+//!
 //! Simplified: one command at a time per connection with a sampled service
 //! time (no single-threaded event loop queue), the full sync's RDB transfer
 //! takes the time of streaming its writes, no LOADING phase, no chained
@@ -524,8 +527,14 @@ impl Process for Redis {
             MsgKind::Reset if self.master == Some(msg.from) && msg.call == self.link_call() => {
                 self.link_down(ctx, "Connection with master lost");
             }
+            // HAProxy's tcp-check: PING / +PONG / info replication / expect
+            // role:master, the one Layer 7 check Redis set-ups run. A
+            // replica's role:slave does not match and the connection stays
+            // open: HAProxy waits for more until its Layer7 timeout.
             MsgKind::Connect(req) if req.kind == ReqKind::HttpCheck => {
-                ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
+                if self.is_master() {
+                    ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
+                }
             }
             _ => {
                 if let Some(q) = self.sessions.on_message(ctx, &msg) {

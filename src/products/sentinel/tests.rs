@@ -141,3 +141,41 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a.recorder.events.len(), b.recorder.events.len());
     assert_eq!(a.recorder.failed, b.recorder.failed);
 }
+
+const FAILOVER: &str = include_str!("../../../experiments/sentinel-failover.toml");
+
+#[test]
+fn haproxy_role_master_check_marks_the_new_master_up_and_the_returning_old_one_too() {
+    let r = run(FAILOVER, 1);
+    let up: Vec<(f64, &str)> = r
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.component == "haproxy" && e.detail.contains("is UP"))
+        .map(|e| (e.at.as_secs_f64(), e.subject.as_str()))
+        .collect();
+    // The promoted replica after its promotion, the old master once back
+    // (power-on at 60 s), before it is converted.
+    assert!(up.iter().any(|&(t, n)| n != "cache1" && (25.0..30.0).contains(&t)), "{up:?}");
+    assert!(up.iter().any(|&(t, n)| n == "cache1" && (60.0..65.0).contains(&t)), "{up:?}");
+    let down: Vec<&str> = r
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.component == "haproxy" && e.detail.contains("is DOWN"))
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(down.iter().any(|d| d.contains("Layer7 timeout")), "{down:?}");
+    // Writes HAProxy sent to the old master are lost at its conversion.
+    assert!(!r.history.as_ref().unwrap().lost.is_empty());
+}
+
+#[test]
+fn a_role_master_check_beside_httpchk_is_refused() {
+    let text = FAILOVER.replace(
+        "tcp_check_expect = \"role:master\"",
+        "tcp_check_expect = \"role:master\"\noption_httpchk = \"GET /\"",
+    );
+    let e = refused(&text);
+    assert_eq!(e.key, "balancers.haproxy.tcp_check_expect");
+}
