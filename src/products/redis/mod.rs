@@ -301,7 +301,8 @@ impl Redis {
                 } else {
                     EventKind::Info
                 };
-                ctx.log(m, kind, "REPLICAOF enabled");
+                let detail = format!("REPLICAOF {} enabled", ctx.name_of(m));
+                ctx.log(self.me, kind, detail);
                 self.psync(ctx);
             }
         }
