@@ -72,6 +72,9 @@ pub struct RoleInfo {
     pub offset: u32,
     /// `slave_priority`.
     pub priority: u32,
+    /// `master_link_down_since_seconds` (0 while the link is up; two bytes
+    /// keep an event within its 48).
+    pub link_down_s: u16,
 }
 
 /// The replication protocol between Redis nodes, and what sentinels send
@@ -153,6 +156,8 @@ pub struct Redis {
     /// Replication ids made so far (each new one is unique).
     ids_made: u32,
     link: Link,
+    /// Since when the replica's link is down (`repl_down_since`).
+    link_down_since: SimTime,
     /// Generation of the replica's link (its calls carry it).
     link_gen: u32,
     last_heard: SimTime,
@@ -184,6 +189,7 @@ impl Redis {
             second_offset: 0,
             ids_made: 0,
             link: Link::Down,
+            link_down_since: SimTime::ZERO,
             link_gen: 0,
             last_heard: SimTime::ZERO,
             replicas: Vec::new(),
@@ -265,6 +271,9 @@ impl Redis {
             && let Some(m) = self.master
         {
             ctx.log(m, EventKind::Info, why);
+        }
+        if self.link == Link::Up {
+            self.link_down_since = ctx.now;
         }
         self.link = Link::Down;
         self.link_gen = self.link_gen.wrapping_add(1);
@@ -409,6 +418,14 @@ impl Redis {
                     link_up: self.link == Link::Up,
                     offset: self.offset(),
                     priority: self.spec.replica_priority,
+                    link_down_s: match self.link {
+                        Link::Up => 0,
+                        _ => ctx
+                            .now
+                            .since(self.link_down_since.min(ctx.now))
+                            .as_secs_f64()
+                            .min(u16::MAX as f64) as u16,
+                    },
                 };
                 ctx.send(msg.from, msg.call, RedisMsg::InfoReply(info).into());
             }
@@ -513,6 +530,7 @@ impl Process for Redis {
 
     fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         self.last_heard = ctx.now;
+        self.link_down_since = ctx.now;
         self.last_ping = ctx.now;
         self.update_writable(ctx);
         self.psync(ctx);

@@ -2,7 +2,8 @@
 //! behaves: a connection to the master is made after asking the sentinels,
 //! in list order, for the master (`SENTINEL MASTERS`), each within its
 //! socket timeout; an answer whose master is flagged s_down or o_down is
-//! rejected and the next sentinel is asked; when none names one, the
+//! rejected and the next sentinel is asked (the one that answers moves to
+//! the top of the list); when none names one, the
 //! request fails with `MasterNotFoundError`. While the pooled connection is
 //! healthy, requests go straight to the master it connected to; a
 //! connection error, a timeout or -READONLY drops it, and the next request
@@ -115,7 +116,10 @@ impl SentinelLib {
                 if down {
                     return self.next(ctx, released);
                 }
-                self.asking = None;
+                // redis-py puts the sentinel that answered first in its list.
+                if let Some(i) = self.asking.take() {
+                    self.sentinels.swap(0, i);
+                }
                 self.master = Some(master);
                 let to = Addr::Node(master);
                 released.extend(self.held.drain(..).map(|c| Release::To(c, to)));

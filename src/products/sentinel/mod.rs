@@ -183,6 +183,7 @@ impl Inst {
                 link_up: false,
                 offset: 0,
                 priority: 100,
+                link_down_s: 0,
             },
             role_reported_master: master,
             role_reported_time: now,
@@ -566,7 +567,7 @@ impl Sentinel {
                 && s.info.priority != 0
                 && s.info_at.is_some_and(|t| now.since(t) <= info_validity)
                 && !s.info.master
-                && (s.info.link_up || max_link_down > Dur::ZERO);
+                && Dur::from_secs(s.info.link_down_s as u64) <= max_link_down;
             if !ok {
                 continue;
             }
