@@ -5,7 +5,7 @@
 use crate::config::error::ConfigError;
 use crate::config::read::ReadCx;
 use crate::config::spec::DistSpec;
-use crate::config::table::Reader;
+use crate::config::table::{Reader, Val};
 use crate::engine::Dur;
 
 /// What a restarted redis-server finds on disk.
@@ -23,7 +23,8 @@ pub struct RedisSpec {
     pub maxclients: u32,
     pub service: DistSpec,
     pub replica_read_only: bool,
-    pub replica_priority: u32,
+    /// `replica-priority` of each member, in member order.
+    pub replica_priority: Vec<u32>,
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: Dur,
     pub repl_ping_replica_period: Dur,
@@ -62,11 +63,31 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, ctx: &ReadCx<'_, 'a>) -> Result<Redis
         maxclients: r.u32_min("maxclients", 1)?,
         service: r.dist("service")?,
         replica_read_only,
-        replica_priority: r.u32_range("replica_priority", 0, 1_000_000)?,
+        replica_priority: priorities(r, ctx)?,
         min_replicas_to_write,
         min_replicas_max_lag: r.positive_duration("min_replicas_max_lag")?,
         repl_ping_replica_period: r.positive_duration("repl_ping_replica_period")?,
         repl_timeout: r.positive_duration("repl_timeout")?,
         persistence,
     })
+}
+
+/// `replica_priority`: one value for every member, or one per member.
+fn priorities<'a>(r: &mut Reader<'a>, ctx: &ReadCx<'_, 'a>) -> Result<Vec<u32>, ConfigError> {
+    let n = ctx.members().len();
+    let item = r.item("replica_priority");
+    if let Some(Val::Array(list)) = item.map(|i| &i.val) {
+        let path = r.key_path("replica_priority");
+        if list.len() != n {
+            return Err(r.error_at(
+                "replica_priority",
+                format!("one priority per member: `{}` has {n}, got {}", ctx.name(), list.len()),
+            ));
+        }
+        return list
+            .iter()
+            .map(|e| Ok(ctx.src().as_int_range(e, &path, 0, 1_000_000)? as u32))
+            .collect();
+    }
+    Ok(vec![r.u32_range("replica_priority", 0, 1_000_000)?; n])
 }

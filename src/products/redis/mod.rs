@@ -164,6 +164,8 @@ pub struct Redis {
     /// Master: its replicas.
     replicas: Vec<Replica>,
     last_ping: SimTime,
+    /// Its `replica-priority`.
+    priority: u32,
     /// Whether the history knows it as accepting writes.
     writable: bool,
     /// Sentinels and replicas connected to it (their links get a RST when
@@ -194,6 +196,7 @@ impl Redis {
             last_heard: SimTime::ZERO,
             replicas: Vec::new(),
             last_ping: SimTime::ZERO,
+            priority: r.replica_priority[ids.members.iter().position(|&m| m == me).unwrap_or(0)],
             writable: false,
             peers: Vec::new(),
         };
@@ -417,7 +420,7 @@ impl Redis {
                     master_of: self.master.unwrap_or(NO_NODE),
                     link_up: self.link == Link::Up,
                     offset: self.offset(),
-                    priority: self.spec.replica_priority,
+                    priority: self.priority,
                     link_down_s: match self.link {
                         Link::Up => 0,
                         _ => ctx

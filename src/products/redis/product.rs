@@ -40,7 +40,14 @@ fn settings(r: &RedisSpec) -> Vec<(&'static str, String)> {
         ("maxclients", r.maxclients.to_string()),
         ("service", crate::process::dist::describe(&r.service)),
         ("replica_read_only", r.replica_read_only.to_string()),
-        ("replica_priority", r.replica_priority.to_string()),
+        (
+            "replica_priority",
+            r.replica_priority
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join("/"),
+        ),
         ("min_replicas_to_write", r.min_replicas_to_write.to_string()),
         ("min_replicas_max_lag", r.min_replicas_max_lag.to_string()),
         (

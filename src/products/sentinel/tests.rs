@@ -179,3 +179,28 @@ fn a_role_master_check_beside_httpchk_is_refused() {
     let e = refused(&text);
     assert_eq!(e.key, "balancers.haproxy.tcp_check_expect");
 }
+
+#[test]
+fn replica_priority_picks_the_replica_sentinel_promotes() {
+    for (prio, promoted) in [("[100, 100, 50]", "cache3"), ("[100, 0, 100]", "cache3"), ("[100, 10, 100]", "cache2")] {
+        let text = Sentinel::EXAMPLE.replace(
+            "type = \"redis\"\ncount = 3\n",
+            &format!("type = \"redis\"\ncount = 3\nreplica_priority = {prio}\n"),
+        );
+        let r = run(&text, 3);
+        let p = events(&r, "+selected-slave");
+        assert!(!p.is_empty());
+        let sel = r
+            .recorder
+            .events
+            .iter()
+            .find(|e| e.detail.starts_with("+selected-slave"))
+            .unwrap();
+        assert_eq!(sel.subject, promoted, "{prio}");
+    }
+    let e = refused(&Sentinel::EXAMPLE.replace(
+        "type = \"redis\"\ncount = 3\n",
+        "type = \"redis\"\ncount = 3\nreplica_priority = [1, 2]\n",
+    ));
+    assert_eq!(e.key, "databases.cache.replica_priority");
+}
