@@ -204,3 +204,34 @@ fn replica_priority_picks_the_replica_sentinel_promotes() {
     ));
     assert_eq!(e.key, "databases.cache.replica_priority");
 }
+
+#[test]
+fn a_failed_election_blocks_the_next_attempt_for_twice_the_failover_timeout() {
+    // The master's host is lost with sentinel1; sentinel2 and sentinel3
+    // cannot reach each other: each reaches ODOWN alone (quorum 1), votes
+    // for itself, gets 1 vote of the 2 needed and gives up after
+    // min(10 s, failover-timeout); the next attempt waits 2 x 10 s.
+    let text = Sentinel::EXAMPLE
+        .replace("quorum = 2", "quorum = 1")
+        .replace("failover_timeout = \"60s\"", "failover_timeout = \"10s\"")
+        .replace(
+            "[[faults]]\nkind = \"kill\"\ntarget = \"cache1\"\nat = \"5s\"\nrecover_at = \"20s\"\n",
+            "[[faults]]\nkind = \"power-off\"\ntarget = \"cache1\"\nat = \"5s\"\n\
+             [[faults]]\nkind = \"partition\"\ngroups = [[\"cache2\"], [\"cache3\"]]\nat = \"4s\"\nrecover_at = \"25s\"\n",
+        );
+    let r = run(&text, 1);
+    let aborts = events(&r, "-failover-abort-not-elected");
+    let tries = events(&r, "+try-failover");
+    let switch = events(&r, "+switch-master");
+    assert!(aborts.len() >= 2, "both candidates give up: {aborts:?}");
+    let first = tries[0].0;
+    assert!(aborts.iter().all(|&(t, _)| t >= first + 10.0), "{aborts:?}");
+    // No new attempt by the same sentinel within 2 x failover-timeout.
+    for &(t, who) in &tries {
+        for &(u, w) in &tries {
+            assert!(w != who || u <= t || u - t >= 19.0, "{tries:?}");
+        }
+    }
+    // Healed at 25 s: the next attempt (20 s after the first) wins.
+    assert!(switch.first().is_some_and(|&(t, _)| t > first + 20.0), "{switch:?} {tries:?}");
+}
