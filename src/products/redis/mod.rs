@@ -290,6 +290,13 @@ impl Redis {
         }
         // CLIENT KILL TYPE normal, in the same MULTI.
         self.sessions.reset_all(ctx);
+        // A replica closes its link to the master it leaves (which drops it
+        // from its replicas at once).
+        if let Some(old) = self.master
+            && self.link != Link::Down
+        {
+            ctx.send(old, self.link_call(), MsgKind::Close);
+        }
         self.configured_master = master;
         match master {
             None => {
@@ -545,6 +552,16 @@ impl Process for Redis {
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {
             MsgKind::Wire(Wire::Redis(m)) => self.on_repl(ctx, msg, m),
+            // A replica left (REPLICAOF elsewhere): it is no longer counted.
+            MsgKind::Close
+                if self
+                    .replicas
+                    .iter()
+                    .any(|r| r.node == msg.from && r.call == msg.call) =>
+            {
+                self.replicas.retain(|r| r.node != msg.from);
+                self.update_writable(ctx);
+            }
             // The master died: its kernel reset the replication link.
             MsgKind::Reset if self.master == Some(msg.from) && msg.call == self.link_call() => {
                 self.link_down(ctx, "Connection with master lost");
