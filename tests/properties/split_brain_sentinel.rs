@@ -15,6 +15,16 @@
 //! reachable again, whose clients go on writing to it until it refuses
 //! (-NOREPLICAS, max-lag after its replicas moved) or is converted
 //! (the schedule in `proptest-regressions/split_brain_sentinel.txt`).
+//!
+//! Not in the safe schedules: overlapping faults. The search found (with
+//! `PROPTEST_RNG_SEED=7`) a leader sentinel cut off together with the
+//! replica it had just promoted: the other sentinels never hear of the
+//! promotion, the old master keeps a good replica and its clients, and at
+//! the heal the leader's higher config epoch wins: the old master is
+//! converted and ~27 s of writes are lost, min-replicas or not. That is
+//! Sentinel's own hazard, kept as a test below
+//! (`a_leader_cut_off_with_the_replica_it_promoted_wins_at_the_heal`); the
+//! safe schedules run their faults one after the other, 30 s apart.
 //! Without min-replicas and persistence the search must find a loss beyond
 //! that bound (an isolated master writing for the whole partition, or a
 //! master restarted empty before a failover wiping its replicas) and shrink
@@ -33,8 +43,8 @@ const HOSTS: [&str; 3] = ["r1", "r2", "r3"];
 const MAX_LAG: u32 = 10;
 /// The last fault ends before this; the run goes on to `END` (convergence:
 /// down-after, election, +convert-to-slave 8-11 s after reachable).
-const LAST: u32 = 70;
-const END: u32 = 130;
+const LAST: u32 = 130;
+const END: u32 = 190;
 
 #[derive(Clone, Debug)]
 enum F {
@@ -220,14 +230,26 @@ fn violation(s: &[Fault], r: &RunResult) -> Option<String> {
     None
 }
 
+/// One or two faults, the second 30-39 s after the first ends.
+fn sequential() -> impl Strategy<Value = Vec<Fault>> {
+    (fault(), proptest::option::of(fault())).prop_map(|(a, b)| {
+        let mut v = vec![a];
+        if let Some(mut b) = b {
+            b.at = v[0].at + v[0].dur + 30 + b.at % 10;
+            v.push(b);
+        }
+        v
+    })
+}
+
 #[test]
 fn min_replicas_bounds_loss_and_sentinel_converges_to_one_master() {
     const TEST: &str = "split_brain_sentinel";
     let (config, rng_seed) = proptest_seed::config(TEST, 100);
     let mut runner = TestRunner::new(config);
-    let strategy = (proptest::collection::vec(fault(), 1..3), 1u64..1000);
+    let strategy = (sequential(), 1u64..1000);
     let r = runner.run(&strategy, |(s, seed)| {
-        let s: Vec<Fault> = s.into_iter().filter(|x| x.at + x.dur <= LAST).collect();
+        assert!(s.iter().all(|x| x.at + x.dur <= LAST));
         let r = run(&s, true, seed);
         let v = violation(&s, &r);
         prop_assert!(v.is_none(), "seed {seed}\n{}{}", readable(&s), v.unwrap());
@@ -264,4 +286,37 @@ fn without_min_replicas_an_isolated_master_loses_more_and_the_search_finds_it() 
             proptest_seed::rerun("split_brain_sentinel", rng_seed)
         ),
     }
+}
+
+#[test]
+fn a_leader_cut_off_with_the_replica_it_promoted_wins_at_the_heal() {
+    // Host r1 black-holed 22-28 s: sentinel2 is elected as r1 comes back,
+    // and the partition at 28 s cuts it off with r2, which it promotes.
+    let s = [
+        Fault {
+            f: F::Blackhole(0),
+            at: 22,
+            dur: 6,
+        },
+        Fault {
+            f: F::Partition(2),
+            at: 28,
+            dur: 17,
+        },
+    ];
+    let r = run(&s, true, 456);
+    let v = violation(&s, &r).expect("the writes to r1 after 28 s are lost");
+    assert!(v.contains("beyond max-lag"), "{v}");
+    let switched: Vec<_> = r
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.detail.starts_with("+switch-master r r1 r2"))
+        .map(|e| e.at.as_secs_f64())
+        .collect();
+    // The leader switches alone; the others follow its hello at the heal.
+    assert!(
+        switched.iter().any(|&t| t < 45.0) && switched.iter().any(|&t| t >= 45.0),
+        "{switched:?}"
+    );
 }
