@@ -144,3 +144,9 @@ fn redis_cluster_kill_nt5000_matches_the_real_redis() {
     let p = check_case("redis-cluster-kill-nt5000");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn redis_sentinel_kill_dam5000_matches_the_real_sentinel() {
+    let p = check_case("redis-sentinel-kill-dam5000");
+    assert!(p.is_empty(), "{p:#?}");
+}

@@ -204,6 +204,10 @@ pub enum Wire {
     Gcomm(galera::GcommMsg),
     /// Redis Cluster's bus, its replication link and its topology replies.
     RedisCluster(redis_cluster::BusMsg),
+    /// Redis replication, and sentinels' commands to Redis nodes.
+    Redis(redis::RedisMsg),
+    /// Between sentinels, and their answers to client libraries.
+    Sentinel(sentinel::SentinelMsg),
 }
 
 products! {
@@ -220,6 +224,8 @@ products! {
     Patroni(patroni::Patroni),
     Etcd(etcd::Etcd),
     RedisCluster(redis_cluster::RedisCluster),
+    Redis(redis::Redis),
+    Sentinel(sentinel::Sentinel),
 }
 
 /// What building one node's model needs from the rest of the graph.

@@ -14,3 +14,4 @@ mod redis_cluster;
 mod regression;
 mod split_brain_galera;
 mod split_brain_patroni;
+mod split_brain_sentinel;

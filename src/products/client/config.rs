@@ -32,11 +32,18 @@ pub enum Library {
         nodes: Vec<String>,
         connect_timeout: Dur,
     },
+    /// redis-py's `Sentinel.master_for`: `target` names the sentinel group,
+    /// asked in member order for the master, each within `timeout`
+    /// (`sentinel_timeout`: the socket timeout of the sentinel connections;
+    /// redis-py has none by default, the measured client used 300 ms, taken
+    /// as the default here).
+    RedisSentinel { sentinels: Vec<String>, timeout: Dur },
 }
 
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
-    /// A node, or with a cluster library the cluster's name.
+    /// A node, or what the library is given: the cluster
+    /// (`redis-cluster`), the sentinel group (`redis-sentinel`).
     pub target: String,
     pub library: Library,
     pub start: SimTime,
@@ -46,6 +53,9 @@ pub struct ClientSpec {
     pub timeout: Dur,
     pub load: LoadSpec,
 }
+
+/// `sentinel_timeout` when not given (the measured case's client).
+const SENTINEL_TIMEOUT: Dur = Dur::from_ms(300);
 
 #[derive(Clone, Debug)]
 pub enum LoadSpec {
@@ -89,31 +99,8 @@ pub enum StepSpec {
 pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<ClientSpec, ConfigError> {
     let duration = cx.duration();
     let kind = r.string_enum("type", &["open", "closed"])?;
-    let library = r.string_enum_opt("library", &["k6", "redis-cluster"])?;
     let timeout = r.positive_duration("timeout")?;
-    let (target, library) = match library {
-        Some("redis-cluster") => {
-            let item = r
-                .item("target")
-                .ok_or_else(|| r.missing("target", "the name of a redis-cluster database"))?;
-            let path = r.key_path("target");
-            let name = cx.src().as_string(item, &path)?;
-            let nodes = cx.cluster_ref(name, &item.at, &path, "redis-cluster")?;
-            let connect_timeout = r.positive_duration_opt("connect_timeout")?.unwrap_or(timeout);
-            let library = Library::RedisCluster {
-                nodes,
-                connect_timeout,
-            };
-            (name.to_string(), library)
-        }
-        _ => {
-            r.reject(
-                "connect_timeout",
-                "`connect_timeout` applies to a cluster library (library = \"redis-cluster\")",
-            )?;
-            (cx.target(r, "target", "a client's target")?, Library::Direct)
-        }
-    };
+    let (target, library) = library(r, cx, timeout)?;
     let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
     if start >= duration {
         return Err(r.error_at(
@@ -289,6 +276,60 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
         stop: SimTime(stop.0),
         timeout,
         load,
+    })
+}
+
+/// `library` and `target`: k6 connects to the target node; a Redis
+/// library is given a cluster or a sentinel group and finds the node itself.
+fn library<'a>(
+    r: &mut Reader<'a>,
+    cx: &ReadCx<'_, 'a>,
+    timeout: Dur,
+) -> Result<(String, Library), ConfigError> {
+    let lib = r
+        .string_enum_opt("library", &["k6", "redis-cluster", "redis-sentinel"])?
+        .unwrap_or("k6");
+    if lib != "redis-cluster" {
+        r.reject(
+            "connect_timeout",
+            "`connect_timeout` applies to library = \"redis-cluster\"",
+        )?;
+    }
+    if lib != "redis-sentinel" {
+        r.reject(
+            "sentinel_timeout",
+            "`sentinel_timeout` applies to library = \"redis-sentinel\"",
+        )?;
+    }
+    let group = |r: &mut Reader<'a>, product: &str| -> Result<(String, Vec<String>), ConfigError> {
+        let item = r.item("target").ok_or_else(|| {
+            r.missing("target", &format!("the name of a {product} group"))
+        })?;
+        let path = r.key_path("target");
+        let name = cx.src().as_string(item, &path)?;
+        let members = cx.cluster_ref(name, &item.at, &path, product)?;
+        Ok((name.to_string(), members))
+    };
+    Ok(match lib {
+        "redis-cluster" => {
+            let (name, nodes) = group(r, "redis-cluster")?;
+            let connect_timeout = r.positive_duration_opt("connect_timeout")?.unwrap_or(timeout);
+            (
+                name,
+                Library::RedisCluster {
+                    nodes,
+                    connect_timeout,
+                },
+            )
+        }
+        "redis-sentinel" => {
+            let (name, sentinels) = group(r, "sentinel")?;
+            let timeout = r
+                .positive_duration_opt("sentinel_timeout")?
+                .unwrap_or(SENTINEL_TIMEOUT);
+            (name, Library::RedisSentinel { sentinels, timeout })
+        }
+        _ => (cx.target(r, "target", "a client's target")?, Library::Direct),
     })
 }
 

@@ -16,6 +16,7 @@ use crate::engine::Rng;
 use crate::metrics::Outcome;
 use crate::process::{Addr, CallRef, Ctx, Msg, NodeId};
 use crate::products::redis_cluster::client::{ClusterLib, LibTimer};
+use crate::products::sentinel::client::{AskTimeout, SentinelLib};
 
 /// One client's library.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub enum Driver {
     /// redis-py's `RedisCluster`: a slot map, MOVED followed, the map
     /// refreshed after errors (`library = "redis-cluster"`).
     RedisCluster(ClusterLib),
+    /// redis-py's `Sentinel.master_for`: asks the sentinels for the master.
+    Sentinel(SentinelLib),
 }
 
 /// What the library does with a request now.
@@ -58,6 +61,8 @@ pub enum Release {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DriverTimer {
     RedisCluster(LibTimer),
+    /// A sentinel's answer is overdue.
+    Sentinel(AskTimeout),
 }
 
 /// A library's own exchanges carry this bit in their call slot, so the
@@ -84,6 +89,7 @@ impl Driver {
         match self {
             Driver::Direct(a) => Route::To(*a),
             Driver::RedisCluster(l) => l.route(ctx, call, op),
+            Driver::Sentinel(s) => s.route(ctx, call),
         }
     }
 
@@ -99,6 +105,7 @@ impl Driver {
         match self {
             Driver::Direct(_) => Verdict::Done(outcome),
             Driver::RedisCluster(l) => l.verdict(ctx, call, from, outcome),
+            Driver::Sentinel(s) => s.verdict(outcome),
         }
     }
 
@@ -107,6 +114,7 @@ impl Driver {
         match self {
             Driver::Direct(_) => {}
             Driver::RedisCluster(l) => l.timed_out(ctx, call),
+            Driver::Sentinel(s) => s.timed_out(),
         }
     }
 
@@ -122,6 +130,7 @@ impl Driver {
         match self {
             Driver::Direct(_) => {}
             Driver::RedisCluster(l) => l.on_message(ctx, msg, released),
+            Driver::Sentinel(s) => s.on_message(ctx, msg, released),
         }
     }
 
@@ -137,8 +146,9 @@ impl Driver {
             (Driver::RedisCluster(l), DriverTimer::RedisCluster(t)) => {
                 l.on_timer(ctx, t, released)
             }
+            (Driver::Sentinel(s), DriverTimer::Sentinel(t)) => s.on_timer(ctx, t, released),
             // A library's timers are its own.
-            (Driver::Direct(_), DriverTimer::RedisCluster(_)) => {}
+            (_, DriverTimer::RedisCluster(_) | DriverTimer::Sentinel(_)) => {}
         }
     }
 
@@ -147,6 +157,7 @@ impl Driver {
         match self {
             Driver::Direct(_) => false,
             Driver::RedisCluster(l) => l.is_call_live(call),
+            Driver::Sentinel(s) => s.is_call_live(call),
         }
     }
 
@@ -156,6 +167,7 @@ impl Driver {
         match self {
             Driver::Direct(a) => *a,
             Driver::RedisCluster(l) => l.target(),
+            Driver::Sentinel(s) => s.target(),
         }
     }
 }

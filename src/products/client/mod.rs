@@ -520,17 +520,22 @@ pub fn open_loop_rate(spec: &ExperimentSpec, target: &str, at: SimTime) -> f64 {
 /// `--dry-run`: a client as the experiment resolved it.
 pub fn describe(o: &mut String, c: &config::ClientSpec) {
     use std::fmt::Write;
-    if let config::Library::RedisCluster {
-        nodes,
-        connect_timeout,
-    } = &c.library
-    {
-        let _ = write!(
+    let _ = match &c.library {
+        config::Library::Direct => Ok(()),
+        config::Library::RedisCluster {
+            nodes,
+            connect_timeout,
+        } => write!(
             o,
             "[redis-cluster library: {} startup nodes, connect timeout {connect_timeout}] ",
             nodes.len()
-        );
-    }
+        ),
+        config::Library::RedisSentinel { sentinels, timeout } => write!(
+            o,
+            "[redis-sentinel library: asks {} sentinels in order, {timeout} each] ",
+            sentinels.len()
+        ),
+    };
     let _ = match &c.load {
         LoadSpec::Open(l) => {
             let steps: Vec<String> = l

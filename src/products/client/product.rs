@@ -2,6 +2,7 @@
 
 use super::config::{self, ClientSpec, Library};
 use crate::products::redis_cluster::client::ClusterLib;
+use crate::products::sentinel::client::SentinelLib;
 use super::driver::Driver;
 use super::{Client, describe};
 use crate::config::read::{ReadCx, Section};
@@ -31,6 +32,9 @@ impl Product for Client {
                 nodes,
                 connect_timeout,
             } => Driver::RedisCluster(ClusterLib::new(cx.ids(nodes), *connect_timeout)),
+            Library::RedisSentinel { sentinels, timeout } => {
+                Driver::Sentinel(SentinelLib::new(cx.ids(sentinels), *timeout))
+            }
         };
         let m = Client::new(
             index,

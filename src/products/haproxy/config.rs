@@ -26,6 +26,19 @@ pub enum CheckKind {
     L4,
     /// `option httpchk` with the request's path; 2xx/3xx pass.
     Http { path: String },
+    /// `option tcp-check` with Redis's script: `tcp-check send PING`,
+    /// `expect string +PONG`, `send info replication`, `expect string
+    /// role:master` (`tcp_check_expect = "role:master"`). A master passes;
+    /// a replica's `role:slave` does not match, and HAProxy waits for more
+    /// data until the check times out (Layer7 timeout).
+    TcpCheckRoleMaster,
+}
+
+impl CheckKind {
+    /// The check sends a request and judges the answer (Layer 7).
+    pub fn is_l7(&self) -> bool {
+        !matches!(self, CheckKind::L4)
+    }
 }
 
 /// HAProxy 2.6, keys as in haproxy.cfg with `-` and spaces turned into `_`.
@@ -126,6 +139,23 @@ pub(crate) fn read<'a>(
     let check = match r.item("option_httpchk") {
         None => CheckKind::L4,
         Some(item) => httpchk(cx.src(), item, &r.key_path("option_httpchk"))?,
+    };
+    let check = match r.string_enum_opt("tcp_check_expect", &["role:master"])? {
+        None => check,
+        Some(_) if check != CheckKind::L4 => {
+            return Err(r.error_at(
+                "tcp_check_expect",
+                "`tcp_check_expect` (option tcp-check) and `option_httpchk` are two check types: \
+                 the last one in haproxy.cfg wins; keep one",
+            ));
+        }
+        Some(_) if mode == HaproxyMode::Http => {
+            return Err(r.error_at(
+                "tcp_check_expect",
+                "the role:master check is for Redis behind `mode = \"tcp\"`",
+            ));
+        }
+        Some(_) => CheckKind::TcpCheckRoleMaster,
     };
     let spread_checks = r.u32_range("spread_checks", 0, 50)?;
     let servers = cx.per_server(r, &servers, |s, name, per_server| {

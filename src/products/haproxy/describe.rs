@@ -22,6 +22,9 @@ pub fn describe(o: &mut String, h: &HaproxySpec) {
     let check = match &h.check {
         CheckKind::L4 => String::new(),
         CheckKind::Http { path } => format!(", option httpchk GET {path}"),
+        CheckKind::TcpCheckRoleMaster => {
+            ", option tcp-check (PING, info replication, expect role:master)".to_string()
+        }
     };
     let _ = writeln!(
         o,

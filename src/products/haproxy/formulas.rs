@@ -9,7 +9,7 @@ use crate::config::spec::{ExperimentSpec, FaultKind};
 
 use crate::engine::Dur;
 use crate::faults::FaultAction;
-use crate::products::haproxy::config::{CheckKind, HaproxyServerSpec, HaproxySpec};
+use crate::products::haproxy::config::{HaproxyServerSpec, HaproxySpec};
 use crate::report::CheckTiming;
 use crate::report::FormulaRange;
 
@@ -41,7 +41,7 @@ fn check_detection(
         (Some(_), Some(tc)) => s.inter.min(tc),
         _ => s.inter,
     };
-    let http = matches!(h.check, CheckKind::Http { .. });
+    let http = h.check.is_l7();
     if a.recover {
         // T_up = U' + (rise-1)*fastinter, U' in [0, downinter + d_f].
         let lo = s.fastinter.times(s.rise as u64 - 1);

@@ -21,7 +21,7 @@ use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::process::Process;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
-use crate::products::haproxy::config::{Balance, CheckKind, HaproxyMode, HaproxySpec};
+use crate::products::haproxy::config::{Balance, HaproxyMode, HaproxySpec};
 use balance::Pick;
 use std::collections::VecDeque;
 
@@ -215,7 +215,7 @@ impl Haproxy {
                 HaproxyMode::Tcp => timeout_response,
             },
             checks: checks::CheckConfig {
-                http: matches!(spec.check, CheckKind::Http { .. }),
+                http: spec.check.is_l7(),
                 timeout_check: spec.timeout_check,
                 timeout_connect: spec.timeout_connect,
                 spread: spec.spread_checks,
