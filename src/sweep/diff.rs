@@ -849,7 +849,7 @@ fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<(), Strin
     for (color, text) in [
         (OK, "ok/s"),
         (FAILED, "failed/s"),
-        (P99, "p99 latency, all requests (right axis)"),
+        (P99, "p99, all (right axis)"),
     ] {
         for dashed in [false, true] {
             if dashed {
