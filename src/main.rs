@@ -33,7 +33,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one experiment: prints the summary and writes summary.txt,
-    /// summary.json, timeline.csv, events.csv and timeline.png/.svg.
+    /// summary.json, timeline.csv, events.csv, timeline.png/.svg and a
+    /// zoomed fault-N.png/.svg per fault.
     Run(RunArgs),
     /// List the presets (the real software's defaults an experiment builds
     /// on), or print one with the source of every default.

@@ -9,7 +9,7 @@
 
 mod check;
 
-pub use check::{ClusterFinal, HistoryReport, Interval, check};
+pub use check::{ClusterFinal, ClusterSafety, HistoryReport, Interval, check};
 
 use super::Outcome;
 use crate::engine::SimTime;

@@ -99,7 +99,7 @@ pub mod tables;
 pub(crate) mod testutil;
 pub mod write;
 
-pub use plot::timeline_plot;
+pub use plot::{fault_plots, timeline_plot};
 pub use summary::{summary_json, summary_text};
 pub use tables::{events_csv, timeline_csv};
-pub use write::{OUTPUT_FILES, ReportError, write_all};
+pub use write::{OUTPUT_FILES, ReportError, output_files, write_all};

@@ -3,7 +3,7 @@
 //! into its staging folder and commit it whole.
 
 use super::RunResult;
-use super::plot::timeline_plot;
+use super::plot::{fault_plot_files, fault_plots, timeline_plot};
 use super::summary::{summary_json, summary_text};
 use super::tables::{events_csv, timeline_csv};
 use crate::output::{Claim, OutputDir, OutputError};
@@ -34,7 +34,8 @@ impl ReportError {
     }
 }
 
-/// The files of one run, in the order they are written.
+/// The files every run writes, in the order they are written; a run with
+/// faults also writes a zoomed panel per fault ([`output_files`]).
 pub const OUTPUT_FILES: [&str; 6] = [
     "summary.txt",
     "summary.json",
@@ -44,8 +45,20 @@ pub const OUTPUT_FILES: [&str; 6] = [
     "timeline.svg",
 ];
 
+/// Every file [`write_files`] writes for `r`: [`OUTPUT_FILES`], then
+/// `fault-N.png` and `fault-N.svg` for each fault action N (its number in
+/// the summary) that is not a recovery.
+pub fn output_files(r: &RunResult) -> Vec<String> {
+    OUTPUT_FILES
+        .iter()
+        .map(|f| f.to_string())
+        .chain(fault_plot_files(r))
+        .collect()
+}
+
 /// Writes `summary.txt`, `summary.json`, `timeline.csv`, `events.csv`,
-/// `timeline.png` and `timeline.svg` into the existing folder `dir`.
+/// `timeline.png`, `timeline.svg` and the fault panels `fault-N.png/.svg`
+/// into the existing folder `dir` (see [`output_files`]).
 pub fn write_files(r: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let text = |name: &str, body: String| {
         let p = dir.join(name);
@@ -55,7 +68,8 @@ pub fn write_files(r: &RunResult, dir: &Path) -> Result<(), ReportError> {
     text("summary.json", summary_json(r))?;
     text("timeline.csv", timeline_csv(r))?;
     text("events.csv", events_csv(r))?;
-    timeline_plot(r, &dir.join("timeline.png"), &dir.join("timeline.svg"))
+    timeline_plot(r, &dir.join("timeline.png"), &dir.join("timeline.svg"))?;
+    fault_plots(r, dir)
 }
 
 /// Writes the run's files as the output folder `dir`, replacing it whole if
@@ -94,17 +108,25 @@ mod tests {
     }
 
     #[test]
-    fn writes_six_files_with_identical_bytes_twice() {
+    fn writes_every_file_with_identical_bytes_twice() {
         let base = scratch("twice");
         let (a, b) = (base.join("nested/a"), base.join("b"));
         write_all(&sample(), &a).unwrap();
         write_all(&sample(), &b).unwrap();
-        for f in OUTPUT_FILES.iter().chain([&MANIFEST]) {
+        let files = output_files(&sample());
+        // One fault that is not a recovery: its zoomed panel.
+        assert_eq!(files[OUTPUT_FILES.len()..], ["fault-1.png", "fault-1.svg"]);
+        for f in files.iter().map(String::as_str).chain([MANIFEST]) {
             let (x, y) = (fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap());
             assert!(!x.is_empty(), "{f} is empty");
             assert!(x == y, "{f} differs between two writes of the same run");
         }
-        assert_eq!(fs::read_dir(&a).unwrap().count(), 7);
+        assert_eq!(fs::read_dir(&a).unwrap().count(), files.len() + 1);
+        // The manifest lists them all, so the folder stays hasim's own.
+        let manifest = fs::read_to_string(a.join(MANIFEST)).unwrap();
+        for f in &files {
+            assert!(manifest.lines().any(|l| l == f), "{f} not in the manifest");
+        }
         let png = fs::read(a.join("timeline.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         // Rewriting replaces hasim's own folder whole.

@@ -758,7 +758,7 @@ fn draw<DB: DrawingBackend>(
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .x_desc("time (s)")
-        .y_desc("requests per second")
+        .y_desc("requests per second, by issue time")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
         .x_label_formatter(&fmt)
@@ -768,9 +768,9 @@ fn draw<DB: DrawingBackend>(
     chart
         .configure_secondary_axes()
         .y_desc(if log {
-            "p99 latency (ms, log scale)"
+            "p99 latency of all requests ending then (ms, log scale)"
         } else {
-            "p99 latency (ms)"
+            "p99 latency of all requests ending then (ms)"
         })
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
@@ -849,7 +849,7 @@ fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<(), Strin
     for (color, text) in [
         (OK, "ok/s"),
         (FAILED, "failed/s"),
-        (P99, "p99 latency (right axis)"),
+        (P99, "p99, all (right axis)"),
     ] {
         for dashed in [false, true] {
             if dashed {

@@ -1,12 +1,15 @@
 //! Sweep plots, PNG and SVG, with the embedded font: a metric against the
-//! first parameter (mean line, p5–p95 band), one line per value of the
-//! second; and a heatmap of the mean when a grid has two parameters or more.
+//! first parameter (mean line, p5–p95 band; for a parameter of strings, a
+//! dot and a p5–p95 bar per value, no line), one series per value of the
+//! second; a log y axis when the values span more than two decades; and a
+//! heatmap of the mean when a grid has two parameters or more.
 //! Parameters beyond the second get one chart per combination of their values.
 
 use super::table::{ParamInfo, PointStats, SweepInfo};
 use crate::report::ReportError;
 use crate::report::plot::{FONT, HEIGHT, WIDTH, register_font};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,6 +114,57 @@ impl<'a> Axis<'a> {
         }
         d
     }
+}
+
+/// The y axis of a lines chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum YScale {
+    Linear(f64, f64),
+    /// When the positive values span more than two decades; zero and below
+    /// are drawn on the floor (the first bound).
+    Log(f64, f64),
+}
+
+impl YScale {
+    /// The axis for `values` (NaN ignored), with `headroom` (a share of the
+    /// span) above them for the legend.
+    fn of(values: &[f64], headroom: f64) -> YScale {
+        let finite = values.iter().copied().filter(|v| v.is_finite());
+        let (mut lo, mut hi) = (0f64, f64::NEG_INFINITY);
+        let mut pos_lo = f64::INFINITY;
+        for v in finite {
+            lo = lo.min(v);
+            hi = hi.max(v);
+            if v > 0.0 {
+                pos_lo = pos_lo.min(v);
+            }
+        }
+        if lo >= 0.0 && pos_lo.is_finite() && hi / pos_lo > 100.0 {
+            let floor = pos_lo / 2.0;
+            // The same share of the axis, in decades.
+            let top = floor * (hi / floor).powf(1.0 + headroom);
+            return YScale::Log(floor, top);
+        }
+        if !hi.is_finite() || hi <= lo {
+            hi = lo + 1.0;
+        }
+        let span = hi - lo;
+        YScale::Linear(
+            if lo < 0.0 { lo - span * 0.05 } else { 0.0 },
+            hi + span * headroom,
+        )
+    }
+}
+
+/// The x offset of series `k` of `n` at a category: side by side within
+/// 0.4 of it, so that dots and bars of different series do not hide each
+/// other.
+fn dodge(k: usize, n: usize) -> f64 {
+    if n <= 1 {
+        return 0.0;
+    }
+    let w = 0.6 / n as f64;
+    (k as f64 - (n - 1) as f64 / 2.0) * w
 }
 
 /// The statistics of one point and metric.
@@ -298,35 +352,43 @@ impl Chart<'_> {
     fn lines<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> PlotResult {
         root.fill(&WHITE).map_err(e)?;
         let axis = Axis::new(&self.info.params[0]);
-        let (x0, x1) = axis.range();
         let series = self.series();
-        let (mut lo, mut hi) = (0f64, f64::NEG_INFINITY);
-        for (_, pts) in &series {
-            for &(_, pt) in pts {
-                if let Some(s) = self.stats(pt) {
-                    for v in [s.stats.p5, s.stats.p95, s.stats.mean] {
-                        if v.is_finite() {
-                            lo = lo.min(v);
-                            hi = hi.max(v);
-                        }
-                    }
-                }
-            }
-        }
-        if !hi.is_finite() || hi <= lo {
-            hi = lo + 1.0;
-        }
-        let span = hi - lo;
+        let values: Vec<f64> = series
+            .iter()
+            .flat_map(|(_, pts)| pts.iter())
+            .filter_map(|&(_, pt)| self.stats(pt))
+            .flat_map(|s| [s.stats.p5, s.stats.p95, s.stats.mean])
+            .collect();
         // Headroom for the legend in the upper left corner.
         let legend = if series.len() > 1 {
             0.08 + 0.05 * series.len().min(12) as f64
         } else {
             0.08
         };
-        let (y0, y1) = (
-            if lo < 0.0 { lo - span * 0.05 } else { 0.0 },
-            hi + span * legend,
-        );
+        match YScale::of(&values, legend) {
+            YScale::Linear(y0, y1) => self.lines_on(root, &axis, &series, y0..y1, None),
+            YScale::Log(y0, y1) => {
+                self.lines_on(root, &axis, &series, (y0..y1).log_scale(), Some(y0))
+            }
+        }
+    }
+
+    /// The lines chart on the y axis `y`; `floor`: a log axis's bottom,
+    /// where values at or below zero are drawn.
+    fn lines_on<DB, Y>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        axis: &Axis,
+        series: &[(String, Vec<(usize, usize)>)],
+        y: Y,
+        floor: Option<f64>,
+    ) -> PlotResult
+    where
+        DB: DrawingBackend,
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let (x0, x1) = axis.range();
         let reps = self.info.replications;
         let title = self.title(&format!("{} by {}", self.metric, axis.p.key));
         let mut chart = ChartBuilder::on(root)
@@ -334,7 +396,7 @@ impl Chart<'_> {
             .margin(16)
             .x_label_area_size(52)
             .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0..y1)
+            .build_cartesian_2d(x0..x1, y)
             .map_err(e)?;
         let xl = |v: &f64| axis.label(*v);
         let yl = |v: &f64| short(*v);
@@ -343,16 +405,22 @@ impl Chart<'_> {
         } else {
             axis.p.values.len().clamp(2, 30)
         };
+        let mut y_desc = format!(
+            "{} ({}: mean of {reps} replication{}; {}: p5–p95)",
+            self.metric,
+            if axis.numeric { "line" } else { "dot" },
+            if reps == 1 { "" } else { "s" },
+            if axis.numeric { "band" } else { "bar" },
+        );
+        if floor.is_some() {
+            y_desc.push_str(", log scale");
+        }
         chart
             .configure_mesh()
             .bold_line_style(GRID)
             .light_line_style(TRANSPARENT)
             .x_desc(axis.desc())
-            .y_desc(format!(
-                "{} (line: mean of {reps} replication{}; band: p5–p95)",
-                self.metric,
-                if reps == 1 { "" } else { "s" }
-            ))
+            .y_desc(y_desc)
             .x_labels(n_labels)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
@@ -360,43 +428,68 @@ impl Chart<'_> {
             .y_label_formatter(&yl)
             .draw()
             .map_err(e)?;
+        // A log axis has no zero: zero and below sit on its floor.
+        let at = |v: f64| floor.map_or(v, |f| v.max(f));
         let named = series.len() > 1;
         for (k, (label, pts)) in series.iter().enumerate() {
             let c = PALETTE[k % PALETTE.len()];
+            // Categories side by side: each series a little apart.
+            let shift = if axis.numeric {
+                0.0
+            } else {
+                dodge(k, series.len())
+            };
             let mut pts: Vec<(f64, &PointStats)> = pts
                 .iter()
-                .filter_map(|&(xi, pt)| Some((axis.x(xi), self.stats(pt)?)))
+                .filter_map(|&(xi, pt)| Some((axis.x(xi) + shift, self.stats(pt)?)))
                 .filter(|(_, s)| s.stats.mean.is_finite())
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let band: Vec<(f64, f64)> = pts
-                .iter()
-                .map(|(x, s)| (*x, s.stats.p5))
-                .chain(pts.iter().rev().map(|(x, s)| (*x, s.stats.p95)))
-                .collect();
-            if pts.len() > 1 {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.15).filled())))
+            let line: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, at(s.stats.mean))).collect();
+            let swatch = move |(x, y): (i32, i32)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
+            };
+            if axis.numeric {
+                let band: Vec<(f64, f64)> = pts
+                    .iter()
+                    .map(|(x, s)| (*x, at(s.stats.p5)))
+                    .chain(pts.iter().rev().map(|(x, s)| (*x, at(s.stats.p95))))
+                    .collect();
+                if pts.len() > 1 {
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(band, c.mix(0.15).filled())))
+                        .map_err(e)?;
+                } else if let Some((x, s)) = pts.first() {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(*x, at(s.stats.p5)), (*x, at(s.stats.p95))],
+                            c.mix(0.5).stroke_width(6),
+                        )))
+                        .map_err(e)?;
+                }
+                let drawn = chart
+                    .draw_series(LineSeries::new(line.clone(), c.stroke_width(2)))
                     .map_err(e)?;
-            } else if let Some((x, s)) = pts.first() {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(*x, s.stats.p5), (*x, s.stats.p95)],
-                        c.mix(0.5).stroke_width(6),
-                    )))
+                if named {
+                    drawn.label(label.clone()).legend(swatch);
+                }
+            } else {
+                // No line between categories: a p5–p95 bar under each dot.
+                let drawn = chart
+                    .draw_series(pts.iter().map(|(x, s)| {
+                        PathElement::new(
+                            vec![(*x, at(s.stats.p5)), (*x, at(s.stats.p95))],
+                            c.mix(0.5).stroke_width(6),
+                        )
+                    }))
                     .map_err(e)?;
+                if named {
+                    drawn.label(label.clone()).legend(swatch);
+                }
             }
-            let line: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.stats.mean)).collect();
-            let drawn = chart
-                .draw_series(LineSeries::new(line.clone(), c.stroke_width(2)))
-                .map_err(e)?;
-            if named {
-                drawn.label(label.clone()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
-                });
-            }
+            let r = if axis.numeric { 4 } else { 6 };
             chart
-                .draw_series(line.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                .draw_series(line.iter().map(|&p| Circle::new(p, r, c.filled())))
                 .map_err(e)?;
         }
         if named {
@@ -542,4 +635,105 @@ pub fn viridis(f: f64) -> RGBColor {
     let (a, b) = (A[i], A[i + 1]);
     let m = |x: f64, y: f64| (x + (y - x) * t).round() as u8;
     RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::Stats;
+    use super::*;
+
+    fn info(params: Vec<ParamInfo>, points: usize) -> SweepInfo {
+        SweepInfo {
+            hasim: "0".into(),
+            sweep: "s".into(),
+            file: "s.toml".into(),
+            experiment_file: "e.toml".into(),
+            input_hash: format!("fnv1a64:{:016x}", 0),
+            seed: 1,
+            mode: "grid".into(),
+            replications: 3,
+            params,
+            plot: vec!["failed".into()],
+            points,
+            runs: points * 3,
+            shard: None,
+            runs_done: points * 3,
+            complete: true,
+        }
+    }
+
+    fn param(key: &str, values: &[&str], nums: &[Option<f64>]) -> ParamInfo {
+        ParamInfo {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            nums: nums.to_vec(),
+            log: false,
+            duration: false,
+        }
+    }
+
+    fn stats(point: usize, mean: f64) -> PointStats {
+        PointStats {
+            point,
+            metric: "failed".into(),
+            stats: Stats::of(&[mean * 0.8, mean, mean * 1.2]),
+        }
+    }
+
+    fn draw_to(info: &SweepInfo, points: &[PointStats], tag: &str) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("hasim-sweep-plot-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = draw_all(info, points, &dir).unwrap();
+        assert_eq!(files[..2], ["failed.png", "failed.svg"]);
+        let svg = std::fs::read_to_string(dir.join("failed.svg")).unwrap();
+        if std::env::var_os("HASIM_KEEP_PLOTS").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        svg
+    }
+
+    #[test]
+    fn a_metric_over_more_than_two_decades_gets_a_log_axis() {
+        assert_eq!(
+            YScale::of(&[0.0, 1.0, 50.0], 0.0),
+            YScale::Linear(0.0, 50.0)
+        );
+        let YScale::Log(floor, top) = YScale::of(&[0.0, 2.0, 500.0, f64::NAN], 0.0) else {
+            panic!("not log")
+        };
+        assert_eq!((floor, top), (1.0, 500.0));
+        // Negative values keep a linear axis.
+        assert!(matches!(
+            YScale::of(&[-1.0, 1.0, 1000.0], 0.1),
+            YScale::Linear(..)
+        ));
+        let p = param(
+            "balancers.lb.inter",
+            &["1s", "2s", "4s"],
+            &[Some(1.0), Some(2.0), Some(4.0)],
+        );
+        let pts = [stats(0, 3.0), stats(1, 80.0), stats(2, 4000.0)];
+        let svg = draw_to(&info(vec![p], 3), &pts, "log");
+        assert!(svg.contains("log scale"), "no log axis");
+        // A numeric parameter: the mean as a line.
+        assert!(svg.contains("line: mean of 3 replications"));
+    }
+
+    #[test]
+    fn a_categorical_parameter_is_drawn_as_dots_and_bars_not_a_line() {
+        let a = param(
+            "balancers.lb.balance",
+            &["roundrobin", "leastconn", "source"],
+            &[None, None, None],
+        );
+        let b = param("seed_group", &["x", "y"], &[Some(1.0), Some(2.0)]);
+        let pts: Vec<PointStats> = (0..6).map(|p| stats(p, 10.0 + p as f64)).collect();
+        let svg = draw_to(&info(vec![a, b], 6), &pts, "cat");
+        assert!(svg.contains("dot: mean of 3 replications; bar: p5–p95"));
+        assert!(!svg.contains("log scale"));
+        // Two series side by side at each category, apart and within it.
+        assert_eq!((dodge(0, 1), dodge(0, 2), dodge(1, 2)), (0.0, -0.15, 0.15));
+        assert!((0..5).all(|k| dodge(k, 5).abs() < 0.5));
+    }
 }

@@ -50,6 +50,8 @@ fn run_prints_the_summary_and_writes_every_output_file() {
     assert!(run_json["events"].as_u64().unwrap() > 0, "{run_json}");
     // Exactly those files, and no temporary sibling left behind.
     let mut want: Vec<String> = OUTPUT_FILES.iter().map(|s| s.to_string()).collect();
+    // The experiment kills one server: its zoomed panel.
+    want.extend(["fault-1.png".into(), "fault-1.svg".into()]);
     want.push("run.json".into());
     want.push(".hasim-output".into());
     want.sort();

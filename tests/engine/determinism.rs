@@ -195,21 +195,37 @@ fn scratch(tag: &str) -> PathBuf {
 
 #[test]
 fn two_runs_written_to_two_folders_give_identical_files() {
-    let s = spec(MIXED);
-    let base = scratch("write-all");
-    let dirs = [base.join("a"), base.join("b")];
-    for d in &dirs {
-        let mut sim = Sim::new(&s, s.seed);
-        sim.run();
-        report::write_all(&sim.finish(), d).unwrap();
+    // MIXED, and a run with databases: its fault panels take their finer
+    // bins from the request history.
+    let galera = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/galera-haproxy.toml"
+    ))
+    .unwrap();
+    for (k, text) in [MIXED, galera.as_str()].into_iter().enumerate() {
+        let s = spec(text);
+        let base = scratch(&format!("write-all-{k}"));
+        let dirs = [base.join("a"), base.join("b")];
+        let mut files = Vec::new();
+        for d in &dirs {
+            let mut sim = Sim::new(&s, s.seed);
+            sim.run();
+            let r = sim.finish();
+            files = report::output_files(&r);
+            report::write_all(&r, d).unwrap();
+        }
+        assert!(
+            files.len() > OUTPUT_FILES.len(),
+            "no fault panel: {files:?}"
+        );
+        for f in &files {
+            let x = std::fs::read(dirs[0].join(f)).unwrap();
+            let y = std::fs::read(dirs[1].join(f)).unwrap();
+            assert!(!x.is_empty(), "{f} is empty");
+            assert!(x == y, "{f} differs between two runs with the same seed");
+        }
+        std::fs::remove_dir_all(&base).unwrap();
     }
-    for f in OUTPUT_FILES {
-        let x = std::fs::read(dirs[0].join(f)).unwrap();
-        let y = std::fs::read(dirs[1].join(f)).unwrap();
-        assert!(!x.is_empty(), "{f} is empty");
-        assert!(x == y, "{f} differs between two runs with the same seed");
-    }
-    std::fs::remove_dir_all(&base).unwrap();
 }
 
 /// Runs `a` and `b` in alternation, `step` of simulated time each turn, to
