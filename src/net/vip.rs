@@ -36,6 +36,7 @@
 //! - With `same_subnet = false` each host's cache stands for its router's.
 
 use super::HostId;
+use crate::engine::SimTime;
 use crate::process::NodeId;
 use std::num::NonZeroU16;
 
@@ -96,10 +97,27 @@ struct Vip {
     arp: Vec<Option<HostId>>,
 }
 
+/// Two hosts or more holding one VIP at once (a VRRP split brain): the
+/// safety figure of a VIP, as split-brain is a database's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TwoHolders {
+    pub vip: VipId,
+    pub from: SimTime,
+    pub to: SimTime,
+    /// Every host that held it during the interval.
+    pub hosts: Vec<HostId>,
+}
+
 /// The run's VIPs (none unless a product uses them).
 #[derive(Default)]
 pub struct VipTable {
     vips: Vec<Vip>,
+    /// Their names, as the experiment gives them (set by the run's build).
+    pub names: Vec<String>,
+    /// Closed intervals of two holders or more, in the order they ended.
+    pub two_holders: Vec<TwoHolders>,
+    /// The open one of each VIP: since when, and its hosts so far.
+    open: Vec<Option<(SimTime, Vec<HostId>)>>,
 }
 
 impl VipTable {
@@ -165,6 +183,52 @@ impl VipTable {
             vip.arp[from as usize]?
         };
         vip.listener[h as usize]
+    }
+
+    /// After a change of holders at `now`: opens or closes each VIP's
+    /// interval of two holders or more.
+    pub fn track(&mut self, now: SimTime) {
+        self.open.resize(self.vips.len(), None);
+        for (i, vip) in self.vips.iter().enumerate() {
+            let many = vip.holders.len() >= 2;
+            match (&mut self.open[i], many) {
+                (None, true) => self.open[i] = Some((now, vip.holders.clone())),
+                (Some((_, hosts)), true) => {
+                    for h in &vip.holders {
+                        if !hosts.contains(h) {
+                            hosts.push(*h);
+                        }
+                    }
+                }
+                (Some(_), false) => {
+                    let (from, hosts) = self.open[i].take().expect("open");
+                    self.two_holders.push(TwoHolders {
+                        vip: VipId::new(i),
+                        from,
+                        to: now,
+                        hosts,
+                    });
+                }
+                (None, false) => {}
+            }
+        }
+    }
+
+    /// Every interval of two holders or more, those still open closed at `end`.
+    pub fn two_holders_until(&self, end: SimTime) -> Vec<TwoHolders> {
+        let mut out = self.two_holders.clone();
+        for (i, o) in self.open.iter().enumerate() {
+            if let Some((from, hosts)) = o {
+                out.push(TwoHolders {
+                    vip: VipId::new(i),
+                    from: *from,
+                    to: end,
+                    hosts: hosts.clone(),
+                });
+            }
+        }
+        out.sort_by_key(|t| (t.from, t.vip));
+        out
     }
 
     /// Hosts holding `v`, the newest claim last.
@@ -247,6 +311,26 @@ mod tests {
         assert_eq!(n.resolve(v, 2), Some(11));
         n.vips.host_down(1);
         assert!(!n.vips.holds(v, 1) && n.vips.holds(v, 0));
+    }
+
+    #[test]
+    fn two_holders_at_once_are_recorded_as_an_interval() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 0);
+        n.vips.track(SimTime(1));
+        n.vips.claim(v, 1);
+        n.vips.track(SimTime(5));
+        n.vips.release(v, 0);
+        n.vips.track(SimTime(9));
+        n.vips.claim(v, 0);
+        n.vips.track(SimTime(12));
+        let t = n.vips.two_holders_until(SimTime(20));
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[0].from, t[0].to, t[0].hosts.clone()),
+            (SimTime(5), SimTime(9), vec![0, 1])
+        );
+        assert_eq!((t[1].from, t[1].to), (SimTime(12), SimTime(20)));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::config::spec::{ClusterSpec, ExperimentSpec, NodeSpec};
 use crate::data::FinalData;
 use crate::engine::{Rng, SimTime};
 use crate::faults::FaultAction;
-use crate::process::{Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind};
+use crate::process::{Addr, Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind, VipId};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 macro_rules! products {
@@ -99,6 +99,11 @@ macro_rules! products {
             match &n.kind {
                 $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::check_timing(s, members)),+
             }
+        }
+
+        /// The VIP node `n` moves between hosts and its listener there.
+        pub fn vip_of(n: &NodeSpec) -> Option<(String, String)> {
+            match &n.kind { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::vip(n, s)),+ }
         }
 
         /// The reference's failover phases of the cluster node `n` belongs
@@ -197,6 +202,8 @@ pub enum Wire {
     Patroni(patroni::PatroniMsg),
     /// Galera's group communication (gcomm: EVS, PC, replication).
     Gcomm(galera::GcommMsg),
+    /// VRRP advertisements between keepalived daemons.
+    Vrrp(keepalived::Advert),
 }
 
 products! {
@@ -212,6 +219,7 @@ products! {
     Mysql(mysql::Mysql),
     Patroni(patroni::Patroni),
     Etcd(etcd::Etcd),
+    Keepalived(keepalived::Keepalived),
 }
 
 /// What building one node's model needs from the rest of the graph.
@@ -223,6 +231,8 @@ pub struct BuildCx<'a> {
     pub clients: &'a mut Vec<String>,
     /// The node's own random stream.
     pub rng: &'a mut Rng,
+    /// The run's VIPs by name.
+    pub vip: &'a dyn Fn(&str) -> Option<VipId>,
 }
 
 impl BuildCx<'_> {
@@ -230,6 +240,14 @@ impl BuildCx<'_> {
     pub fn register_client(&mut self, name: &str) -> u32 {
         self.clients.push(name.to_string());
         self.clients.len() as u32 - 1
+    }
+
+    /// Where a reference sends: the VIP of that name, or the node.
+    pub fn addr(&self, name: &str) -> Addr {
+        match (self.vip)(name) {
+            Some(v) => Addr::Vip(v),
+            None => Addr::Node((self.id)(name)),
+        }
     }
 
     /// Node ids of `names`.

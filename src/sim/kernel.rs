@@ -275,6 +275,7 @@ impl Sim {
                     self.net.hosts[h as usize].powered = a.recover;
                     if !a.recover {
                         self.net.vips.host_down(h);
+                        self.net.vips.track(self.queue.now());
                     }
                     let on_host: Vec<NodeId> = (0..self.nodes.len() as u32)
                         .filter(|&n| self.hosts_of[n as usize] == h)

@@ -24,10 +24,9 @@ impl Product for Client {
     /// Clients are numbered in experiment order (their operations' ids).
     fn build(node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
         let index = cx.register_client(&node.name);
-        let target = (cx.id)(&c.target);
         let m = Client::new(
             index,
-            Driver::Direct(target.into()),
+            Driver::Direct(cx.addr(&c.target)),
             c.start,
             c.stop,
             c.timeout,
