@@ -138,3 +138,15 @@ fn nginx_stop_post_matches_the_real_nginx_measured_here() {
     let p = check_case("nginx-stop-post");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn keepalived_stop_master_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-stop-master");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn keepalived_term_master_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-term-master");
+    assert!(p.is_empty(), "{p:#?}");
+}

@@ -6,7 +6,6 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, FaultKind, NodeSpec};
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
-use crate::engine::Dur;
 use crate::faults::{Action, FaultAction, RESTART};
 use crate::products::{BuildCx, Product};
 use crate::report::FormulaRange;
@@ -225,12 +224,4 @@ fn preemption(
         hi: d + full,
         formula,
     }))
-}
-
-/// Takeover bounds of a BACKUP of priority `p` after its MASTER falls
-/// silent: [(k-1)A + skew, kA + skew] (property and validation tests).
-pub fn takeover_range(i: &InstanceSpec) -> (Dur, Dur) {
-    let skew = i.skew(i.priority, i.advert_int);
-    let k = i.down_timer_adverts as u64;
-    (i.advert_int.times(k - 1) + skew, i.advert_int.times(k) + skew)
 }
