@@ -179,7 +179,7 @@ impl Keepalived {
     }
 
     /// Enters BACKUP with the master-down timer `after` from now.
-    fn to_backup(&mut self, ctx: &mut Ctx, after: Dur) {
+    fn enter_backup(&mut self, ctx: &mut Ctx, after: Dur) {
         if self.state == State::Master {
             ctx.release_vip(self.vip);
             let me = ctx.me;
@@ -191,7 +191,7 @@ impl Keepalived {
         self.arm_down(ctx, after);
     }
 
-    fn to_master(&mut self, ctx: &mut Ctx) {
+    fn enter_master(&mut self, ctx: &mut Ctx) {
         self.state = State::Master;
         Self::cancel(ctx, &mut self.down);
         self.master_adver_int = self.i.advert_int;
@@ -239,13 +239,13 @@ impl Keepalived {
         self.master_adver_int = self.i.advert_int;
         self.preempt_time = (!self.i.preempt_delay.is_zero()).then(|| ctx.now + self.i.preempt_delay);
         if self.i.master && self.i.priority == 255 {
-            self.to_master(ctx);
+            self.enter_master(ctx);
         } else if self.i.master {
             let after = self.i.advert_int + self.i.skew(254, self.i.advert_int);
-            self.to_backup(ctx, after);
+            self.enter_backup(ctx, after);
         } else {
             let after = self.i.master_down(self.effective_priority(), self.i.advert_int);
-            self.to_backup(ctx, after);
+            self.enter_backup(ctx, after);
         }
     }
 
@@ -304,7 +304,7 @@ impl Keepalived {
                     }
                     self.master_seen = Some(from);
                     let after = self.i.master_down(mine, self.master_adver_int);
-                    self.to_backup(ctx, after);
+                    self.enter_backup(ctx, after);
                 } else {
                     // A lower priority master: advert back and re-announce
                     // the VIP (garp_lower_prio_repeat).
@@ -349,7 +349,7 @@ impl Keepalived {
                     self.preempt_time =
                         (!self.i.preempt_delay.is_zero()).then(|| ctx.now + self.i.preempt_delay);
                     let after = self.i.master_down(self.effective_priority(), self.i.advert_int);
-                    self.to_backup(ctx, after);
+                    self.enter_backup(ctx, after);
                 }
             }
         } else {
@@ -411,7 +411,7 @@ impl Process for Keepalived {
             KeepalivedTimer::MasterDown => {
                 self.down = None;
                 if self.state == State::Backup {
-                    self.to_master(ctx);
+                    self.enter_master(ctx);
                 }
             }
             KeepalivedTimer::Garp { .. } => {
