@@ -233,6 +233,8 @@ pub struct BuildCx<'a> {
     pub rng: &'a mut Rng,
     /// The run's VIPs by name.
     pub vip: &'a dyn Fn(&str) -> Option<VipId>,
+    /// The run's seed.
+    pub seed: u64,
 }
 
 impl BuildCx<'_> {
@@ -248,6 +250,12 @@ impl BuildCx<'_> {
             Some(v) => Addr::Vip(v),
             None => Addr::Node((self.id)(name)),
         }
+    }
+
+    /// A random stream every node asking for `key` gets the same draws
+    /// from (a group's common phase), fixed by the run's seed.
+    pub fn shared_stream(&self, key: &str) -> Rng {
+        crate::engine::rng::stream(self.seed, key)
     }
 
     /// Node ids of `names`.

@@ -68,6 +68,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
             clients: &mut clients,
             rng: &mut node_rng,
             vip: &vip,
+            seed,
         };
         let (model, backlog) = registry::build(n, &mut cx);
         nodes.push(Node {

@@ -52,6 +52,8 @@ pub struct Advert {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeepalivedTimer {
+    /// The daemon of a run's time zero starts (its phase).
+    Boot,
     /// MASTER: the next advert.
     Advert,
     /// BACKUP: Master_Down_Interval ran out.
@@ -105,6 +107,10 @@ pub struct Keepalived {
     /// The script run in progress, by number.
     run: Option<u32>,
     runs: u32,
+    /// Started (adverts before the boot find nobody listening).
+    booted: bool,
+    /// When the daemon of the run's time zero starts.
+    pub boot_at: Dur,
 }
 
 impl Keepalived {
@@ -135,6 +141,8 @@ impl Keepalived {
             successes: 0,
             run: None,
             runs: 0,
+            booted: false,
+            boot_at: Dur::ZERO,
         }
     }
 
@@ -234,6 +242,14 @@ impl Keepalived {
     }
 
     /// vrrp_init_state: BACKUP, the VIP removed from this host.
+    fn boot(&mut self, ctx: &mut Ctx) {
+        self.booted = true;
+        self.init(ctx);
+        if self.i.script.is_some() {
+            self.run_script(ctx);
+        }
+    }
+
     fn init(&mut self, ctx: &mut Ctx) {
         ctx.release_vip(self.vip);
         self.master_adver_int = self.i.advert_int;
@@ -259,6 +275,9 @@ impl Keepalived {
         let Some(&(_, rank)) = self.peers.iter().find(|(p, _)| *p == from) else {
             return;
         };
+        if !self.booted {
+            return;
+        }
         let mine = self.effective_priority();
         match self.state {
             State::Fault => {}
@@ -377,10 +396,15 @@ impl Keepalived {
 impl Process for Keepalived {
     type Timer = KeepalivedTimer;
 
+    /// At the run's time zero a VIP's daemons start together at `boot_at`
+    /// (a random instant of their first advert interval, drawn per VIP), so
+    /// the adverts' phase, and a fault's place in it, changes with the
+    /// seed; a restart later starts at once.
     fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
-        self.init(ctx);
-        if self.i.script.is_some() {
-            self.run_script(ctx);
+        if ctx.now == SimTime::ZERO && !self.boot_at.is_zero() {
+            ctx.at(ctx.now + self.boot_at, KeepalivedTimer::Boot);
+        } else {
+            self.boot(ctx);
         }
     }
 
@@ -400,6 +424,7 @@ impl Process for Keepalived {
 
     fn on_timer(&mut self, ctx: &mut Ctx, _rng: &mut Rng, t: KeepalivedTimer) {
         match t {
+            KeepalivedTimer::Boot => self.boot(ctx),
             KeepalivedTimer::Advert => {
                 if self.state == State::Master {
                     self.advert = None;
@@ -459,7 +484,9 @@ impl Process for Keepalived {
             self.resign(ctx);
             Self::cancel(ctx, &mut self.script);
             let runs = self.runs;
-            let pristine = Keepalived::new(&self.i, self.vip, self.listener, self.peers.clone(), self.rank);
+            let mut pristine =
+                Keepalived::new(&self.i, self.vip, self.listener, self.peers.clone(), self.rank);
+            pristine.boot_at = self.boot_at;
             *self = pristine;
             // Script runs of the old process answer nobody.
             self.runs = runs;

@@ -9,6 +9,8 @@ use crate::config::{ConfigError, Preset};
 use crate::faults::{Action, FaultAction, RESTART};
 use crate::products::{BuildCx, Product};
 use crate::report::FormulaRange;
+use crate::engine::Dur;
+use rand::Rng as _;
 use std::fmt::Write;
 
 impl KeepalivedSpec {
@@ -46,7 +48,15 @@ impl Product for Keepalived {
             .map(|(j, i)| ((cx.id)(&i.node), j))
             .collect();
         let listener = (cx.id)(&own.listener);
-        (Keepalived::new(own, vip, listener, peers, rank), 0)
+        // The pair boots together at a random instant of its first advert
+        // interval: the faults' place in the adverts' phase changes with
+        // the seed, the election at start does not.
+        let phase: f64 = cx
+            .shared_stream(&format!("keepalived {}", spec.vip))
+            .random();
+        let mut k = Keepalived::new(own, vip, listener, peers, rank);
+        k.boot_at = Dur((own.advert_int.0 as f64 * phase) as u64);
+        (k, 0)
     }
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &KeepalivedSpec) {
