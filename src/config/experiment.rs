@@ -420,6 +420,21 @@ impl<'a> Builder<'a> {
         }
         let mut r = Reader::new(self.src, &e.path, &[e.item]);
         let (product, preset) = self.choose_product(Section::Vip, &mut r)?;
+        // `type = "keepalived"` may be written even while one product
+        // serves the section: it reads like keepalived's own config.
+        let types: Vec<&'static str> = products::in_section(Section::Vip).map(|p| p.name).collect();
+        if let Some(t) = r.string_enum_opt("type", &types)?
+            && t != product.name
+        {
+            return Err(r.error_at(
+                "type",
+                format!(
+                    "type = \"{t}\" but preset `{}` is for {}",
+                    preset.name,
+                    product.noun()
+                ),
+            ));
+        }
         self.reg.products.insert(e.name.clone(), (product, preset));
         let origin = format!("`[{}]`", e.path);
         self.claim(&e.name, e.key_at, &e.path, origin.clone())?;
@@ -924,6 +939,7 @@ impl<'a> Builder<'a> {
         };
         let kind = (product.read)(&mut r, &cx)?;
         if sec == Section::Vip {
+            r.allow(&["type"]);
             r.reject(
                 "host",
                 "a VIP's daemons run on their listeners' hosts: `[vips.NAME.on.LISTENER]`",

@@ -32,6 +32,7 @@ servers = ["s"]
 [servers.s]
 service = "2ms"
 [vips.web]
+type = "keepalived"
 advert_int = "1s"
 {vip}
 [vips.web.on.lb1]
@@ -209,7 +210,7 @@ fn a_stopped_listener_passes_killall_dash_0() {
 fn bad_input_is_refused_with_file_line_and_key() {
     let err = |text: &str| parse(text, "ka.toml").expect_err("refused");
     let e = err(&pair("", "priority = 256", ""));
-    assert_eq!((e.key.as_str(), e.line), ("vips.web.on.lb1.priority", 23));
+    assert_eq!((e.key.as_str(), e.line), ("vips.web.on.lb1.priority", 24));
     let e = err(&pair("priority = 0", "", ""));
     assert_eq!(e.key, "vips.web.priority");
     let e = err(&pair("nopreempt = true", "preempt_delay = \"5s\"", ""));
@@ -227,6 +228,8 @@ fn bad_input_is_refused_with_file_line_and_key() {
     assert!(err(&text).message.contains("one listener per host"));
     let text = pair("", "", "").replace("[vips.web.on.lb2]", "[vips.web.on.load]");
     assert!(err(&text).message.contains("a VIP's listener"));
+    let e = err(&pair("", "", "").replace("type = \"keepalived\"", "type = \"ucarp\""));
+    assert_eq!(e.key, "vips.web.type");
     let e = err(&pair("host = \"x\"", "", ""));
     assert_eq!(e.key, "vips.web.host");
     let e = err(&pair("", "", "").replace("[vips.web.on.lb2]\npriority = 100\n", ""));
