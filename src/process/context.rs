@@ -109,7 +109,7 @@ impl<'a> Ctx<'a> {
     fn send_to_vip(&mut self, at: SimTime, v: VipId, call: CallRef, peer: u32, kind: MsgKind) {
         let me = self.hosts[self.me as usize];
         let resolved = if at <= self.now {
-            self.net.resolve(v, me)
+            self.net.resolve(v, me, self.now)
         } else {
             None
         };
