@@ -146,7 +146,19 @@ fn redis_cluster_kill_nt5000_matches_the_real_redis() {
 }
 
 #[test]
+fn keepalived_stop_master_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-stop-master");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
 fn redis_sentinel_kill_dam5000_matches_the_real_sentinel() {
     let p = check_case("redis-sentinel-kill-dam5000");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn keepalived_term_master_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-term-master");
     assert!(p.is_empty(), "{p:#?}");
 }

@@ -6,7 +6,7 @@
 
 use super::error::{ConfigError, did_you_mean};
 use super::presets::{self, Preset};
-use super::read::{BACKENDS, ReadCx, SERVING, Section, bytes};
+use super::read::{BACKENDS, FAULTABLE, ReadCx, SERVING, Section, bytes};
 use super::spec::*;
 use super::table::{Entry, Item, Pos, Reader, Sources, Val};
 use crate::engine::{Dur, SimTime};
@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "apps",
     "servers",
     "databases",
+    "vips",
     "faults",
 ];
 
@@ -82,6 +83,8 @@ struct Registry {
     databases: IndexMap<String, &'static str>,
     /// Each table's product and preset.
     products: IndexMap<String, (&'static ProductInfo, &'static Preset)>,
+    /// Each VIP's daemons: (member node, the listener beside it).
+    vips: IndexMap<String, Vec<(String, String)>>,
 }
 
 pub(super) struct Builder<'a> {
@@ -171,8 +174,12 @@ pub(crate) fn build(
         }
     }
     all.sort_by_key(|(_, e)| (e.key_at.src.0, e.key_at.span.start));
-    for (sec, e) in &all {
+    // VIPs last: their daemons run on their listeners' hosts.
+    for (sec, e) in all.iter().filter(|(s, _)| *s != Section::Vip) {
         b.register(*sec, e)?;
+    }
+    for (_, e) in all.iter().filter(|(s, _)| *s == Section::Vip) {
+        b.register_vip(e)?;
     }
     b.check_hosts()?;
 
@@ -397,6 +404,106 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// `[vips.NAME]`: the VIP's name (what clients target) and one daemon
+    /// per `[vips.NAME.on.LISTENER]`, named `NAME-LISTENER`, on the
+    /// listener's host. The listener is what the VIP reaches on that host.
+    fn register_vip(&mut self, e: &Entry<'a>) -> Result<(), ConfigError> {
+        if !valid_name(&e.name) {
+            return Err(self.src.error(
+                e.key_at,
+                &e.path,
+                format!(
+                    "invalid VIP name `{}`: use letters, digits, `-` and `_`",
+                    e.name
+                ),
+            ));
+        }
+        let mut r = Reader::new(self.src, &e.path, &[e.item]);
+        let (product, preset) = self.choose_product(Section::Vip, &mut r)?;
+        // `type = "keepalived"` may be written even while one product
+        // serves the section: it reads like keepalived's own config.
+        let types: Vec<&'static str> = products::in_section(Section::Vip).map(|p| p.name).collect();
+        if let Some(t) = r.string_enum_opt("type", &types)?
+            && t != product.name
+        {
+            return Err(r.error_at(
+                "type",
+                format!(
+                    "type = \"{t}\" but preset `{}` is for {}",
+                    preset.name,
+                    product.noun()
+                ),
+            ));
+        }
+        self.reg.products.insert(e.name.clone(), (product, preset));
+        let origin = format!("`[{}]`", e.path);
+        self.claim(&e.name, e.key_at, &e.path, origin.clone())?;
+        let on = r.entries("on")?;
+        if on.len() < 2 {
+            return Err(r.missing(
+                "on",
+                "a `[vips.NAME.on.LISTENER]` table for each of at least two listeners \
+                 (e.g. the balancers lb1 and lb2) the VIP moves between",
+            ));
+        }
+        let mut members: Vec<(String, String)> = Vec::new();
+        let mut hosts: Vec<String> = Vec::new();
+        for o in &on {
+            let listener = self
+                .resolve_nodes(
+                    &o.name,
+                    o.key_at,
+                    &o.path,
+                    SERVING,
+                    "a VIP's listener",
+                    false,
+                )?
+                .remove(0);
+            let host = self.reg.nodes[&listener].host.clone();
+            if hosts.contains(&host) {
+                return Err(self.src.error(
+                    o.key_at,
+                    &o.path,
+                    format!(
+                        "`{listener}` runs on host `{host}`, which another listener of this VIP \
+                         already uses: one listener per host"
+                    ),
+                ));
+            }
+            hosts.push(host.clone());
+            let name = format!("{}-{listener}", e.name);
+            self.claim(
+                &name,
+                o.key_at,
+                &o.path,
+                format!("{origin}, on `{listener}`"),
+            )?;
+            self.reg.nodes.insert(
+                name.clone(),
+                NodeInfo {
+                    section: Section::Vip,
+                    host,
+                    host_at: o.key_at.clone(),
+                },
+            );
+            members.push((name, listener));
+        }
+        self.reg.groups.insert(
+            e.name.clone(),
+            Group {
+                section: Section::Vip,
+                members: members.iter().map(|(m, _)| m.clone()).collect(),
+            },
+        );
+        self.reg.vips.insert(e.name.clone(), members);
+        Ok(())
+    }
+
+    /// A VIP's daemons and their listeners.
+    pub(super) fn vip_members(&self, vip: &str) -> Vec<(String, String)> {
+        self.reg.vips.get(vip).cloned().unwrap_or_default()
+    }
+
     /// `hosts = [...]` of a `count` group: member i runs on host i, so
     /// losing one host takes every member placed there (a VM holding one
     /// shard's master and another's replica).
@@ -584,12 +691,26 @@ impl<'a> Builder<'a> {
         key: &'static str,
         allowed: &[Section],
         role: &str,
+        vip_ok: bool,
     ) -> Result<String, ConfigError> {
         let item = r
             .item(key)
             .ok_or_else(|| r.missing(key, "the name of a balancer, app or server"))?;
         let path = r.key_path(key);
         let name = self.src.as_string(item, &path)?;
+        if self.reg.vips.contains_key(name) {
+            if !vip_ok {
+                return Err(self.src.error(
+                    &item.at,
+                    &path,
+                    format!(
+                        "`{name}` is a VIP; only clients send to VIPs so far: {role} must \
+                         name a node"
+                    ),
+                ));
+            }
+            return Ok(name.to_string());
+        }
         let mut v = self.resolve_nodes(name, &item.at, &path, allowed, role, false)?;
         Ok(v.remove(0))
     }
@@ -817,7 +938,15 @@ impl<'a> Builder<'a> {
             section: sec,
         };
         let kind = (product.read)(&mut r, &cx)?;
-        r.allow(&["host"]);
+        if sec == Section::Vip {
+            r.allow(&["type"]);
+            r.reject(
+                "host",
+                "a VIP's daemons run on their listeners' hosts: `[vips.NAME.on.LISTENER]`",
+            )?;
+        } else {
+            r.allow(&["host"]);
+        }
         if sec.counts() {
             r.allow(&["count", "hosts"]);
         } else {
@@ -1065,7 +1194,7 @@ impl<'a> Builder<'a> {
                         name,
                         at,
                         &p,
-                        SERVING,
+                        FAULTABLE,
                         &format!("the target of a {kind_s} fault"),
                         true,
                     )?,

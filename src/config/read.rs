@@ -17,15 +17,19 @@ pub enum Section {
     App,
     Server,
     Database,
+    /// `[vips.NAME]`: a virtual IP and the daemons that move it between the
+    /// hosts of its listeners, one node per `[vips.NAME.on.LISTENER]`.
+    Vip,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 6] = [
         Section::Client,
         Section::Balancer,
         Section::App,
         Section::Server,
         Section::Database,
+        Section::Vip,
     ];
 
     /// The table's key: `[balancers.NAME]`.
@@ -36,6 +40,7 @@ impl Section {
             Section::App => "apps",
             Section::Server => "servers",
             Section::Database => "databases",
+            Section::Vip => "vips",
         }
     }
 
@@ -46,6 +51,7 @@ impl Section {
             Section::App => "an app",
             Section::Server => "a server",
             Section::Database => "a database",
+            Section::Vip => "a VIP's daemon",
         }
     }
 
@@ -61,6 +67,14 @@ pub(crate) const SERVING: &[Section] = &[
     Section::App,
     Section::Server,
     Section::Database,
+];
+/// Sections whose nodes a kill, stop, slow or action fault may target.
+pub(crate) const FAULTABLE: &[Section] = &[
+    Section::Balancer,
+    Section::App,
+    Section::Server,
+    Section::Database,
+    Section::Vip,
 ];
 /// Sections a balancer may balance over.
 pub(crate) const BACKENDS: &[Section] = &[Section::App, Section::Server, Section::Database];
@@ -97,14 +111,22 @@ impl<'b, 'a> ReadCx<'b, 'a> {
         self.b.duration
     }
 
-    /// One node a client or a call sends to, named by the string at `key`.
+    /// The listeners of the VIP being read, by member node: (node, listener),
+    /// in file order of its `[vips.NAME.on.LISTENER]` tables.
+    pub fn vip_members(&self) -> Vec<(String, String)> {
+        self.b.vip_members(&self.e.name)
+    }
+
+    /// One node a client or a call sends to, named by the string at `key`
+    /// (a VIP's name stands for whoever holds it).
     pub fn target(
         &self,
         r: &mut Reader<'a>,
         key: &'static str,
         role: &str,
     ) -> Result<String, ConfigError> {
-        self.b.single_target(r, key, SERVING, role)
+        let vip_ok = self.section == Section::Client;
+        self.b.single_target(r, key, SERVING, role, vip_ok)
     }
 
     /// A balancer's `servers = [...]`: apps, servers or database members,

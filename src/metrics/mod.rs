@@ -58,6 +58,8 @@ pub enum EventKind {
     QuorumRegained,
     /// Every server of a balancer is down.
     NoServerLeft,
+    /// A VRRP backup became MASTER and claimed the VIP.
+    VipTakeover,
     /// Informational (a failed check, a probe).
     Info,
 }
@@ -77,14 +79,18 @@ impl EventKind {
             EventKind::QuorumLost => "quorum_lost",
             EventKind::QuorumRegained => "quorum_regained",
             EventKind::NoServerLeft => "no_server_left",
+            EventKind::VipTakeover => "vip_takeover",
             EventKind::Info => "info",
         }
     }
     pub fn detects_fault(self) -> bool {
-        matches!(self, EventKind::MarkedDown | EventKind::Evicted)
+        matches!(
+            self,
+            EventKind::MarkedDown | EventKind::Evicted | EventKind::VipTakeover
+        )
     }
     pub fn detects_recovery(self) -> bool {
-        matches!(self, EventKind::MarkedUp)
+        matches!(self, EventKind::MarkedUp | EventKind::VipTakeover)
     }
 }
 
@@ -235,7 +241,20 @@ pub struct Recorder {
     names: Vec<String>,
     /// The write history, kept when the experiment has databases.
     pub history: Option<History>,
+    /// The run's VIPs by name, and the intervals two hosts or more held
+    /// one of them at once (filled when the run ends).
+    pub vips: Vec<String>,
+    pub two_holders: Vec<VipSplit>,
     end: SimTime,
+}
+
+/// Two hosts or more holding one VIP at once: a VRRP split brain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VipSplit {
+    pub vip: String,
+    pub from: SimTime,
+    pub to: SimTime,
+    pub hosts: Vec<String>,
 }
 
 impl Recorder {
@@ -264,6 +283,8 @@ impl Recorder {
             access: None,
             names: Vec::new(),
             history: None,
+            vips: Vec::new(),
+            two_holders: Vec::new(),
             end,
         }
     }

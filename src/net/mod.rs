@@ -25,7 +25,7 @@ pub use latency::Latency;
 pub use vip::{Addr, Garp, VipId, VipTable};
 
 use crate::config::spec::NetworkSpec;
-use crate::engine::{Dur, Rng};
+use crate::engine::{Dur, Rng, SimTime};
 use crate::process::NodeId;
 use rand::Rng as _;
 use std::collections::HashMap;
@@ -177,8 +177,8 @@ impl Network {
     /// when ARP fails ([`vip`]: an ARP request and its answer need the way
     /// to a holder and back).
     #[inline]
-    pub fn resolve(&mut self, v: VipId, from: HostId) -> Option<NodeId> {
-        if let Some(n) = self.vips.known(v, from) {
+    pub fn resolve(&mut self, v: VipId, from: HostId, now: SimTime) -> Option<NodeId> {
+        if let Some(n) = self.vips.known(v, from, now) {
             return Some(n);
         }
         let holder = self
@@ -188,14 +188,14 @@ impl Network {
             .rev()
             .copied()
             .find(|&h| self.reachable(from, h) && self.reachable(h, from))?;
-        Some(self.vips.learn(v, from, holder))
+        Some(self.vips.learn(v, from, holder, now))
     }
 
     /// A gratuitous ARP arrives; the network judges it on arrival, as any
     /// packet.
-    pub fn gratuitous_arp(&mut self, g: Garp) {
+    pub fn gratuitous_arp(&mut self, g: Garp, now: SimTime) {
         if self.reachable(g.from, g.to) {
-            self.vips.gratuitous_arp(g.vip, g.from, g.to);
+            self.vips.gratuitous_arp(g.vip, g.from, g.to, now);
         }
     }
 

@@ -20,9 +20,15 @@
 //!   arrival. Linux (arp_accept = 0) lets a GARP update an entry, not make
 //!   one. A burst of `garp_master_repeat` copies is one message here, so
 //!   random loss never eats it; a partition does.
-//! - Entries do not age. Linux re-probes a stale entry after 15–45 s, later
-//!   than any GARP; claiming again re-sends the GARP (keepalived's second
-//!   burst after `garp_master_delay`, `garp_master_refresh`).
+//! - An entry is confirmed when it is made, by a GARP, and by every packet
+//!   that reaches a holder through it (Linux confirms a neighbour on TCP's
+//!   forward progress). One that points to a host no longer holding the
+//!   VIP is given up [`ARP_STALE`] after its last confirmation: reachable
+//!   time (base 30 s, drawn in 15–45 s: its mean), `delay_first_probe_time`
+//!   5 s and 3 unicast probes 1 s apart, which the old host does not answer
+//!   for an address it dropped; the next packet then asks anew. Claiming
+//!   again re-sends the GARP (keepalived's second burst after
+//!   `garp_master_delay`, `garp_master_refresh`), which is usually sooner.
 //! - A packet for the VIP that reaches a host not holding it (any more) is
 //!   dropped: not a local address, and with `ip_forward` off not routed.
 //!   TCP retransmits it, resolved afresh when it leaves again. One sent to
@@ -36,8 +42,14 @@
 //! - With `same_subnet = false` each host's cache stands for its router's.
 
 use super::HostId;
+use crate::engine::SimTime;
 use crate::process::NodeId;
 use std::num::NonZeroU16;
+
+/// How long after its last confirmation an entry pointing to a host that
+/// dropped the VIP is given up: reachable time 30 s (the mean of Linux's
+/// 15–45 s) + delay_first_probe_time 5 s + ucast_probes 3 x 1 s.
+pub const ARP_STALE: crate::engine::Dur = crate::engine::Dur::from_secs(38);
 
 /// A virtual IP of the run. Two bytes, so that a message can carry one
 /// without growing the event.
@@ -92,14 +104,32 @@ struct Vip {
     listener: Vec<Option<NodeId>>,
     /// Hosts holding it, the newest claim last.
     holders: Vec<HostId>,
-    /// Each host's ARP entry: the host whose MAC it sends the VIP's packets to.
-    arp: Vec<Option<HostId>>,
+    /// Each host's ARP entry: the host whose MAC it sends the VIP's packets
+    /// to, and when the entry was last confirmed.
+    arp: Vec<Option<(HostId, SimTime)>>,
+}
+
+/// Two hosts or more holding one VIP at once (a VRRP split brain): the
+/// safety figure of a VIP, as split-brain is a database's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TwoHolders {
+    pub vip: VipId,
+    pub from: SimTime,
+    pub to: SimTime,
+    /// Every host that held it during the interval.
+    pub hosts: Vec<HostId>,
 }
 
 /// The run's VIPs (none unless a product uses them).
 #[derive(Default)]
 pub struct VipTable {
     vips: Vec<Vip>,
+    /// Their names, as the experiment gives them (set by the run's build).
+    pub names: Vec<String>,
+    /// Closed intervals of two holders or more, in the order they ended.
+    pub two_holders: Vec<TwoHolders>,
+    /// The open one of each VIP: since when, and its hosts so far.
+    open: Vec<Option<(SimTime, Vec<HostId>)>>,
 }
 
 impl VipTable {
@@ -148,23 +178,84 @@ impl VipTable {
         }
     }
 
-    /// A gratuitous ARP from `holder` reached host `at`.
-    pub fn gratuitous_arp(&mut self, v: VipId, holder: HostId, at: HostId) {
+    /// A gratuitous ARP from `holder` reached host `at` at `now`.
+    pub fn gratuitous_arp(&mut self, v: VipId, holder: HostId, at: HostId, now: SimTime) {
         if let Some(entry) = &mut self.vips[v.index()].arp[at as usize] {
-            *entry = holder;
+            *entry = (holder, now);
         }
     }
 
-    /// The process a packet from host `from` to `v` goes to, if `from`
-    /// holds `v` (the local route) or has an ARP entry for it.
-    pub fn known(&self, v: VipId, from: HostId) -> Option<NodeId> {
+    /// A packet from host `from` reached holder `at` through its entry.
+    #[inline]
+    pub fn confirm(&mut self, v: VipId, from: HostId, at: HostId, now: SimTime) {
+        if let Some(entry) = &mut self.vips[v.index()].arp[from as usize]
+            && entry.0 == at
+        {
+            entry.1 = now;
+        }
+    }
+
+    /// The process a packet from host `from` to `v` goes to at `now`, if
+    /// `from` holds `v` (the local route) or has an ARP entry for it that
+    /// was not given up ([`ARP_STALE`]).
+    pub fn known(&self, v: VipId, from: HostId, now: SimTime) -> Option<NodeId> {
         let vip = &self.vips[v.index()];
         let h = if vip.holders.contains(&from) {
             from
         } else {
-            vip.arp[from as usize]?
+            let (h, confirmed) = vip.arp[from as usize]?;
+            if !vip.holders.contains(&h) && now.since(confirmed) >= ARP_STALE {
+                return None;
+            }
+            h
         };
         vip.listener[h as usize]
+    }
+
+    /// After a change of holders at `now`: opens or closes each VIP's
+    /// interval of two holders or more.
+    pub fn track(&mut self, now: SimTime) {
+        self.open.resize(self.vips.len(), None);
+        for (i, vip) in self.vips.iter().enumerate() {
+            let many = vip.holders.len() >= 2;
+            match (&mut self.open[i], many) {
+                (None, true) => self.open[i] = Some((now, vip.holders.clone())),
+                (Some((_, hosts)), true) => {
+                    for h in &vip.holders {
+                        if !hosts.contains(h) {
+                            hosts.push(*h);
+                        }
+                    }
+                }
+                (Some(_), false) => {
+                    let (from, hosts) = self.open[i].take().expect("open");
+                    self.two_holders.push(TwoHolders {
+                        vip: VipId::new(i),
+                        from,
+                        to: now,
+                        hosts,
+                    });
+                }
+                (None, false) => {}
+            }
+        }
+    }
+
+    /// Every interval of two holders or more, those still open closed at `end`.
+    pub fn two_holders_until(&self, end: SimTime) -> Vec<TwoHolders> {
+        let mut out = self.two_holders.clone();
+        for (i, o) in self.open.iter().enumerate() {
+            if let Some((from, hosts)) = o {
+                out.push(TwoHolders {
+                    vip: VipId::new(i),
+                    from: *from,
+                    to: end,
+                    hosts: hosts.clone(),
+                });
+            }
+        }
+        out.sort_by_key(|t| (t.from, t.vip));
+        out
     }
 
     /// Hosts holding `v`, the newest claim last.
@@ -172,11 +263,11 @@ impl VipTable {
         &self.vips[v.index()].holders
     }
 
-    /// `holder` answered `from`'s ARP request for `v`: the entry it makes,
-    /// and the process the packet goes to.
-    pub fn learn(&mut self, v: VipId, from: HostId, holder: HostId) -> NodeId {
+    /// `holder` answered `from`'s ARP request for `v` at `now`: the entry
+    /// it makes, and the process the packet goes to.
+    pub fn learn(&mut self, v: VipId, from: HostId, holder: HostId, now: SimTime) -> NodeId {
         let vip = &mut self.vips[v.index()];
-        vip.arp[from as usize] = Some(holder);
+        vip.arp[from as usize] = Some((holder, now));
         vip.listener[holder as usize].expect("holders have a listener")
     }
 }
@@ -185,6 +276,8 @@ impl VipTable {
 mod tests {
     use super::*;
     use crate::net::Network;
+
+    const T0: SimTime = SimTime(0);
 
     /// Three hosts; one VIP served by node 10 on host 0 and node 11 on host
     /// 1; host 2 sends.
@@ -197,44 +290,53 @@ mod tests {
     #[test]
     fn a_vip_nobody_holds_does_not_resolve() {
         let (mut n, v) = net();
-        assert_eq!(n.resolve(v, 2), None);
+        assert_eq!(n.resolve(v, 2, T0), None);
     }
 
     #[test]
     fn the_first_packet_learns_the_newest_holder_and_keeps_it_until_a_garp() {
         let (mut n, v) = net();
         n.vips.claim(v, 0);
-        assert_eq!(n.resolve(v, 2), Some(10));
+        assert_eq!(n.resolve(v, 2, T0), Some(10));
         n.vips.release(v, 0);
         n.vips.claim(v, 1);
-        assert_eq!(n.resolve(v, 2), Some(10), "stale entry");
-        n.gratuitous_arp(Garp {
-            vip: v,
-            from: 1,
-            to: 2,
-        });
-        assert_eq!(n.resolve(v, 2), Some(11));
+        assert_eq!(n.resolve(v, 2, T0), Some(10), "stale entry");
+        n.gratuitous_arp(
+            Garp {
+                vip: v,
+                from: 1,
+                to: 2,
+            },
+            T0,
+        );
+        assert_eq!(n.resolve(v, 2, T0), Some(11));
     }
 
     #[test]
     fn a_garp_neither_makes_an_entry_nor_crosses_a_partition() {
         let (mut n, v) = net();
         n.vips.claim(v, 0);
-        n.gratuitous_arp(Garp {
-            vip: v,
-            from: 0,
-            to: 2,
-        });
+        n.gratuitous_arp(
+            Garp {
+                vip: v,
+                from: 0,
+                to: 2,
+            },
+            T0,
+        );
         n.vips.claim(v, 1);
-        assert_eq!(n.resolve(v, 2), Some(11), "newest holder");
+        assert_eq!(n.resolve(v, 2, T0), Some(11), "newest holder");
         n.vips.claim(v, 0);
         n.partition(&[vec![0], vec![2]], false, true);
-        n.gratuitous_arp(Garp {
-            vip: v,
-            from: 0,
-            to: 2,
-        });
-        assert_eq!(n.resolve(v, 2), Some(11));
+        n.gratuitous_arp(
+            Garp {
+                vip: v,
+                from: 0,
+                to: 2,
+            },
+            T0,
+        );
+        assert_eq!(n.resolve(v, 2, T0), Some(11));
     }
 
     #[test]
@@ -243,10 +345,47 @@ mod tests {
         n.vips.claim(v, 1);
         n.vips.claim(v, 0);
         n.hosts[0].blackholed = true;
-        assert_eq!(n.resolve(v, 1), Some(11));
-        assert_eq!(n.resolve(v, 2), Some(11));
+        assert_eq!(n.resolve(v, 1, T0), Some(11));
+        assert_eq!(n.resolve(v, 2, T0), Some(11));
         n.vips.host_down(1);
         assert!(!n.vips.holds(v, 1) && n.vips.holds(v, 0));
+    }
+
+    #[test]
+    fn an_entry_to_a_host_that_dropped_the_vip_is_given_up_once_stale() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 0);
+        assert_eq!(n.resolve(v, 2, T0), Some(10));
+        // Confirmed by traffic until 10 s, then host 0 drops the VIP and
+        // host 1 takes it without a GARP reaching host 2.
+        let at = |s: u64| SimTime(s * 1_000_000_000);
+        n.vips.confirm(v, 2, 0, at(10));
+        n.vips.release(v, 0);
+        n.vips.claim(v, 1);
+        assert_eq!(n.resolve(v, 2, at(47)), Some(10), "still probing");
+        assert_eq!(n.resolve(v, 2, at(48)), Some(11), "asked anew");
+        // An entry to a host that still holds the VIP never goes stale.
+        assert_eq!(n.resolve(v, 2, at(500)), Some(11));
+    }
+
+    #[test]
+    fn two_holders_at_once_are_recorded_as_an_interval() {
+        let (mut n, v) = net();
+        n.vips.claim(v, 0);
+        n.vips.track(SimTime(1));
+        n.vips.claim(v, 1);
+        n.vips.track(SimTime(5));
+        n.vips.release(v, 0);
+        n.vips.track(SimTime(9));
+        n.vips.claim(v, 0);
+        n.vips.track(SimTime(12));
+        let t = n.vips.two_holders_until(SimTime(20));
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[0].from, t[0].to, t[0].hosts.clone()),
+            (SimTime(5), SimTime(9), vec![0, 1])
+        );
+        assert_eq!((t[1].from, t[1].to), (SimTime(12), SimTime(20)));
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl<'a> Ctx<'a> {
     fn send_to_vip(&mut self, at: SimTime, v: VipId, call: CallRef, peer: u32, kind: MsgKind) {
         let me = self.hosts[self.me as usize];
         let resolved = if at <= self.now {
-            self.net.resolve(v, me)
+            self.net.resolve(v, me, self.now)
         } else {
             None
         };
@@ -138,6 +138,7 @@ impl<'a> Ctx<'a> {
     pub fn claim_vip(&mut self, v: VipId) {
         let me = self.hosts[self.me as usize];
         self.net.vips.claim(v, me);
+        self.net.vips.track(self.now);
         for to in 0..self.net.hosts.len() as HostId {
             if to != me {
                 let d = self.net.delay(me, to);
@@ -157,6 +158,7 @@ impl<'a> Ctx<'a> {
     pub fn release_vip(&mut self, v: VipId) {
         let me = self.hosts[self.me as usize];
         self.net.vips.release(v, me);
+        self.net.vips.track(self.now);
     }
 
     /// Sets timer `t` of this process to fire at `at` (discarded if the

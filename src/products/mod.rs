@@ -16,7 +16,7 @@ use crate::config::spec::{ClusterSpec, ExperimentSpec, NodeSpec};
 use crate::data::FinalData;
 use crate::engine::{Rng, SimTime};
 use crate::faults::FaultAction;
-use crate::process::{Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind};
+use crate::process::{Addr, Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind, VipId};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 macro_rules! products {
@@ -104,6 +104,11 @@ macro_rules! products {
             match &n.kind {
                 $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::check_timing(s, members)),+
             }
+        }
+
+        /// The VIP node `n` moves between hosts and its listener there.
+        pub fn vip_of(n: &NodeSpec) -> Option<(String, String)> {
+            match &n.kind { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::vip(n, s)),+ }
         }
 
         /// The reference's failover phases of the cluster node `n` belongs
@@ -208,6 +213,8 @@ pub enum Wire {
     Redis(redis::RedisMsg),
     /// Between sentinels, and their answers to client libraries.
     Sentinel(sentinel::SentinelMsg),
+    /// VRRP advertisements between keepalived daemons.
+    Vrrp(keepalived::Advert),
 }
 
 products! {
@@ -226,6 +233,7 @@ products! {
     RedisCluster(redis_cluster::RedisCluster),
     Redis(redis::Redis),
     Sentinel(sentinel::Sentinel),
+    Keepalived(keepalived::Keepalived),
 }
 
 /// What building one node's model needs from the rest of the graph.
@@ -240,6 +248,10 @@ pub struct BuildCx<'a> {
     /// The write history's index of shard 1 of each cluster that holds
     /// several ([`Product::data_shards`]), by cluster index.
     pub shard_base: &'a [u32],
+    /// The run's VIPs by name.
+    pub vip: &'a dyn Fn(&str) -> Option<VipId>,
+    /// The run's seed.
+    pub seed: u64,
 }
 
 impl BuildCx<'_> {
@@ -247,6 +259,20 @@ impl BuildCx<'_> {
     pub fn register_client(&mut self, name: &str) -> u32 {
         self.clients.push(name.to_string());
         self.clients.len() as u32 - 1
+    }
+
+    /// Where a reference sends: the VIP of that name, or the node.
+    pub fn addr(&self, name: &str) -> Addr {
+        match (self.vip)(name) {
+            Some(v) => Addr::Vip(v),
+            None => Addr::Node((self.id)(name)),
+        }
+    }
+
+    /// A random stream every node asking for `key` gets the same draws
+    /// from (a group's common phase), fixed by the run's seed.
+    pub fn shared_stream(&self, key: &str) -> Rng {
+        crate::engine::rng::stream(self.seed, key)
     }
 
     /// Node ids of `names`.

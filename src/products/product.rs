@@ -104,6 +104,13 @@ pub trait Product: Process + Sized {
         None
     }
 
+    /// The VIP this node moves between hosts and the listener it claims it
+    /// for (a VRRP daemon): the run creates the VIP, served on each of its
+    /// daemons' hosts by that daemon's listener.
+    fn vip(_node: &NodeSpec, _own: &Self::Spec) -> Option<(String, String)> {
+        None
+    }
+
     /// The reference's failover phases of this node's cluster.
     fn breakdown(_spec: &ExperimentSpec, _node: &NodeSpec, _own: &Self::Spec) -> Option<Breakdown> {
         None

@@ -35,6 +35,63 @@ fn intervals_text(h: &HistoryReport, list: &[Interval]) -> String {
     s
 }
 
+/// The `vips` block of summary.txt: each VIP's intervals of two holders at
+/// once (a VRRP split brain); empty without VIPs.
+pub fn vips_text(r: &RunResult, row: fn(&mut String, &str, &str)) -> String {
+    let rec = &r.recorder;
+    if rec.vips.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n  vips (holders of each address)\n");
+    for v in &rec.vips {
+        let list: Vec<&crate::metrics::VipSplit> =
+            rec.two_holders.iter().filter(|t| &t.vip == v).collect();
+        let text = if list.is_empty() {
+            "none".to_string()
+        } else {
+            let total: f64 = list.iter().map(|t| (t.to - t.from).as_secs_f64()).sum();
+            let mut t = format!("{total:.3} s in {}:", list.len());
+            for i in list.iter().take(SHOWN) {
+                let _ = write!(
+                    t,
+                    " {}s..{}s ({})",
+                    secs(i.from.0 as i128, 3),
+                    secs(i.to.0 as i128, 3),
+                    i.hosts.join(" ")
+                );
+            }
+            if list.len() > SHOWN {
+                t.push_str(" ...");
+            }
+            t
+        };
+        row(&mut s, &format!("two holders [{v}]"), &text);
+    }
+    s
+}
+
+#[derive(Serialize)]
+pub struct VipSplitJson<'a> {
+    vip: &'a str,
+    from_s: f64,
+    to_s: f64,
+    hosts: &'a [String],
+}
+
+/// The intervals of two holders of one VIP, for summary.json.
+pub fn vips_json(r: &RunResult) -> Vec<VipSplitJson<'_>> {
+    r.recorder
+        .two_holders
+        .iter()
+        .map(|t| VipSplitJson {
+            vip: &t.vip,
+            from_s: round(t.from.as_secs_f64(), 9),
+            to_s: round(t.to.as_secs_f64(), 9),
+            hosts: &t.hosts,
+        })
+        .collect()
+}
+
 /// The `data` block of summary.txt; empty without databases.
 pub fn data_text(r: &RunResult, row: fn(&mut String, &str, &str)) -> String {
     let Some(h) = &r.history else {

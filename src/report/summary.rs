@@ -173,6 +173,7 @@ pub fn summary_text(r: &RunResult) -> String {
     clients_text(&mut s, &rec.clients);
 
     s.push_str(&super::data::data_text(r, row));
+    s.push_str(&super::data::vips_text(r, row));
 
     if !r.faults.is_empty() {
         s.push_str("\n  faults\n");
@@ -458,6 +459,9 @@ struct SummaryJson<'a> {
     faults: Vec<FaultJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<super::data::DataJson<'a>>,
+    /// Intervals two hosts or more held one VIP at once (absent without).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    two_vip_holders: Vec<super::data::VipSplitJson<'a>>,
 }
 
 /// The same figures as [`summary_text`], as pretty-printed JSON (keys in a
@@ -530,6 +534,7 @@ pub fn summary_json(r: &RunResult) -> String {
         failed_before_faults: WindowJson::of(&rec.before_faults, SimTime::ZERO),
         faults,
         data: super::data::data_json(r),
+        two_vip_holders: super::data::vips_json(r),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("a summary always serializes");
     s.push('\n');

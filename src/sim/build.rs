@@ -5,7 +5,7 @@ use crate::config::spec::ExperimentSpec;
 use crate::engine::{EventQueue, SimTime, rng};
 use crate::faults;
 use crate::metrics::{History, Recorder};
-use crate::net::Network;
+use crate::net::{Network, VipId};
 use crate::process::{Event, NodeId};
 use crate::products as registry;
 
@@ -34,7 +34,30 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
                 .expect("just added") as u32
         })
         .collect();
-    let net = Network::new(&spec.network, &host_names, rng::stream(seed, "network"));
+    let mut net = Network::new(&spec.network, &host_names, rng::stream(seed, "network"));
+
+    // VIPs, in file order of their daemons: each served on a daemon's host
+    // by the listener it claims it for.
+    let mut vips: Vec<(String, Vec<(u32, NodeId)>)> = Vec::new();
+    for n in spec.nodes.values() {
+        if let Some((vip, listener)) = registry::vip_of(n) {
+            let l = id(&listener);
+            let entry = match vips.iter().position(|(v, _)| *v == vip) {
+                Some(i) => &mut vips[i].1,
+                None => {
+                    vips.push((vip, Vec::new()));
+                    &mut vips.last_mut().expect("just pushed").1
+                }
+            };
+            entry.push((hosts_of[l as usize], l));
+        }
+    }
+    let vip_ids: Vec<(String, VipId)> = vips
+        .into_iter()
+        .map(|(name, by_host)| (name, net.vips.add(host_names.len(), &by_host)))
+        .collect();
+    net.vips.names = vip_ids.iter().map(|(n, _)| n.clone()).collect();
+    let vip = |name: &str| vip_ids.iter().find(|(v, _)| v == name).map(|&(_, v)| v);
 
     let mut clients: Vec<String> = Vec::new();
     let shard_base = shard_bases(spec);
@@ -46,6 +69,8 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
             clients: &mut clients,
             rng: &mut node_rng,
             shard_base: &shard_base,
+            vip: &vip,
+            seed,
         };
         let (model, backlog) = registry::build(n, &mut cx);
         nodes.push(Node {

@@ -22,10 +22,11 @@ impl Sim {
             return self.dropped(msg);
         }
         // Not (or no longer) this host's address, and ip_forward is off.
-        if let Some(v) = msg.vip
-            && !self.net.vips.holds(v, th)
-        {
-            return self.dropped(msg);
+        if let Some(v) = msg.vip {
+            if !self.net.vips.holds(v, th) {
+                return self.dropped(msg);
+            }
+            self.net.vips.confirm(v, fh, th, self.queue.now());
         }
         if let MsgKind::Connect(_) = msg.kind {
             // A retransmitted SYN of a caller that gave up is not sent at all.
@@ -275,6 +276,7 @@ impl Sim {
                     self.net.hosts[h as usize].powered = a.recover;
                     if !a.recover {
                         self.net.vips.host_down(h);
+                        self.net.vips.track(self.queue.now());
                     }
                     let on_host: Vec<NodeId> = (0..self.nodes.len() as u32)
                         .filter(|&n| self.hosts_of[n as usize] == h)

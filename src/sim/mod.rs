@@ -188,6 +188,23 @@ impl Sim {
     /// Ends the run: the figures of every fault action, ready to write.
     pub fn finish(mut self) -> RunResult {
         self.rec.timeline.close();
+        self.rec.vips = self.net.vips.names.clone();
+        self.rec.two_holders = self
+            .net
+            .vips
+            .two_holders_until(self.end)
+            .into_iter()
+            .map(|t| crate::metrics::VipSplit {
+                vip: self.net.vips.names[t.vip.index()].clone(),
+                from: t.from,
+                to: t.to,
+                hosts: t
+                    .hosts
+                    .iter()
+                    .map(|&h| self.net.hosts[h as usize].name.clone())
+                    .collect(),
+            })
+            .collect();
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
         let history = self.check_history();
         let breakdowns = results::breakdowns(&self.spec, &self.actions);

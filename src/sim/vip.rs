@@ -17,7 +17,7 @@ impl Sim {
     pub(super) fn depart(&mut self, msg: Msg) {
         let v = msg.vip.expect("only messages to a VIP depart later");
         let fh = self.hosts_of[msg.from as usize];
-        match self.net.resolve(v, fh) {
+        match self.net.resolve(v, fh, self.queue.now()) {
             Some(to) => {
                 let d = self.net.delay(fh, self.hosts_of[to as usize]);
                 let msg = Msg { to, ..msg };
@@ -38,7 +38,7 @@ impl Sim {
     #[cold]
     #[inline(never)]
     pub(super) fn gratuitous_arp(&mut self, g: Garp) {
-        self.net.gratuitous_arp(g);
+        self.net.gratuitous_arp(g, self.queue.now());
     }
 
     /// A VIP held by nobody yet, served on each listener's host by that

@@ -38,3 +38,28 @@ fn the_readme_database_example_parses_and_runs() {
     // Three data clusters (etcd holds none).
     assert_eq!(h.clusters.len(), 3);
 }
+
+#[test]
+fn the_readme_vip_example_parses_and_runs() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n[vips.vip]")
+        .expect("VIP example in README")
+        + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let text = format!(
+        "[experiment]\nduration = \"40s\"\n[clients.c]\ntype = \"open\"\ntarget = \"vip\"\nrate = 10\n\
+         [balancers.lb1]\ntype = \"haproxy\"\nservers = [\"s\"]\n\
+         [balancers.lb2]\ntype = \"haproxy\"\nservers = [\"s\"]\n[servers.s]\nservice = \"1ms\"\n{}",
+        &readme[start..end]
+    );
+    let spec = hasim::config::parse(&text, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = hasim::sim::Sim::new(&spec, 1);
+    sim.run();
+    let r = sim.finish();
+    // The clean restart at 30 s hands the VIP to lb2 after its skew.
+    let f = &r.faults[0];
+    let d = f.detected.as_ref().expect("lb2 took over");
+    assert_eq!(d.by, "vip-lb2");
+}

@@ -10,6 +10,7 @@ mod proptest_seed;
 
 mod config_fuzz;
 mod invariants;
+mod keepalived;
 mod redis_cluster;
 mod regression;
 mod split_brain_galera;

@@ -27,7 +27,7 @@ impl Product for Client {
     fn build(node: &NodeSpec, c: &ClientSpec, cx: &mut BuildCx) -> (Client, u32) {
         let index = cx.register_client(&node.name);
         let driver = match &c.library {
-            Library::Direct => Driver::Direct((cx.id)(&c.target).into()),
+            Library::Direct => Driver::Direct(cx.addr(&c.target)),
             Library::RedisCluster {
                 nodes,
                 connect_timeout,

@@ -1,0 +1,237 @@
+//! keepalived's registration: `[vips.NAME] type = "keepalived"`.
+
+use super::config::{self, InstanceSpec, KeepalivedSpec};
+use super::Keepalived;
+use crate::config::read::{ReadCx, Section};
+use crate::config::spec::{ExperimentSpec, FaultKind, NodeSpec};
+use crate::config::table::Reader;
+use crate::config::{ConfigError, Preset};
+use crate::faults::{Action, FaultAction, RESTART};
+use crate::products::{BuildCx, Product};
+use crate::report::FormulaRange;
+use crate::engine::Dur;
+use rand::Rng as _;
+use std::fmt::Write;
+
+impl KeepalivedSpec {
+    /// Node `name`'s instance and its member index.
+    pub fn own(&self, name: &str) -> (usize, &InstanceSpec) {
+        self.instances
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.node == name)
+            .expect("every member has its instance")
+    }
+}
+
+impl Product for Keepalived {
+    type Spec = KeepalivedSpec;
+    const TYPE: &'static str = "keepalived";
+    const SECTIONS: &'static [Section] = &[Section::Vip];
+    const PRESETS: &'static [Preset] = &[crate::preset!("keepalived-2.2")];
+    const EXAMPLE: &'static str = include_str!("example.toml");
+    const HOLDS_CLIENT_DATA: bool = false;
+    const ACTIONS: &'static [&'static Action] = &[&RESTART];
+
+    fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<KeepalivedSpec, ConfigError> {
+        config::read(r, cx)
+    }
+
+    fn build(node: &NodeSpec, spec: &KeepalivedSpec, cx: &mut BuildCx) -> (Keepalived, u32) {
+        let (rank, own) = spec.own(&node.name);
+        let vip = (cx.vip)(&spec.vip).expect("the run made every daemon's VIP");
+        let peers = spec
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != rank)
+            .map(|(j, i)| ((cx.id)(&i.node), j))
+            .collect();
+        let listener = (cx.id)(&own.listener);
+        // The pair boots together at a random instant of its first advert
+        // interval: the faults' place in the adverts' phase changes with
+        // the seed, the election at start does not.
+        let phase: f64 = cx
+            .shared_stream(&format!("keepalived {}", spec.vip))
+            .random();
+        let mut k = Keepalived::new(own, vip, listener, peers, rank);
+        k.boot_at = Dur((own.advert_int.0 as f64 * phase) as u64);
+        (k, 0)
+    }
+
+    fn describe(o: &mut String, node: &NodeSpec, spec: &KeepalivedSpec) {
+        let (_, i) = spec.own(&node.name);
+        let _ = write!(
+            o,
+            "VRRPv{} for VIP {} beside {}: state {}, priority {}, advert_int {}, master down {} ({} adverts + skew {})",
+            i.version,
+            spec.vip,
+            i.listener,
+            if i.master { "MASTER" } else { "BACKUP" },
+            i.priority,
+            i.advert_int,
+            i.master_down(i.priority, i.advert_int),
+            i.down_timer_adverts,
+            i.skew(i.priority, i.advert_int),
+        );
+        if i.nopreempt {
+            let _ = write!(o, ", nopreempt");
+        } else if !i.preempt_delay.is_zero() {
+            let _ = write!(o, ", preempt_delay {}", i.preempt_delay);
+        }
+        let _ = write!(
+            o,
+            ", garp_master_delay {}, garp_master_repeat {}",
+            i.garp_master_delay, i.garp_master_repeat
+        );
+        if let Some(s) = i.script {
+            let _ = write!(
+                o,
+                ", vrrp_script on {} every {} (timeout {}, fall {}, rise {}, weight {})",
+                i.listener, s.interval, s.timeout, s.fall, s.rise, s.weight
+            );
+        }
+        let _ = writeln!(o);
+    }
+
+    fn vip(node: &NodeSpec, spec: &KeepalivedSpec) -> Option<(String, String)> {
+        let (_, i) = spec.own(&node.name);
+        Some((spec.vip.clone(), i.listener.clone()))
+    }
+
+    fn detection(
+        spec: &ExperimentSpec,
+        node: &NodeSpec,
+        own: &KeepalivedSpec,
+        a: &FaultAction,
+        subjects: &[String],
+    ) -> Option<Option<FormulaRange>> {
+        detection(spec, node, own, a, subjects)
+    }
+}
+
+/// How long this daemon takes to react to fault action `a` on `subjects`:
+/// its vrrp_script noticing its listener killed, or (as a BACKUP) taking
+/// the VIP over from a higher-priority daemon that fell silent
+/// (keepalived.md §3): the last advert arrived up to one interval before,
+/// so [(k-1)A + skew, kA + skew]; after a clean stop's priority-0 advert,
+/// skew alone.
+pub fn detection(
+    spec: &ExperimentSpec,
+    node: &NodeSpec,
+    own: &KeepalivedSpec,
+    a: &FaultAction,
+    subjects: &[String],
+) -> Option<Option<FormulaRange>> {
+    let (_, me) = own.own(&node.name);
+    let hop = spec.network.latency.base;
+    let kind = a.kind();
+    // A process fault strikes its target alone, not the other processes
+    // of a host named like it.
+    let subjects = match kind {
+        FaultKind::Kill | FaultKind::Stop | FaultKind::Slow | FaultKind::Action(_) => &a.targets,
+        _ => subjects,
+    };
+    if a.recover {
+        return preemption(node, own, me, a, subjects);
+    }
+    if let Some(s) = me.script
+        && subjects.contains(&me.listener)
+        && !subjects.contains(&node.name)
+    {
+        // killall -0: a killed listener fails at once, a stopped one passes.
+        return match kind {
+            FaultKind::Kill => Some(Some(FormulaRange {
+                lo: s.interval.times(s.fall as u64 - 1),
+                hi: s.interval.times(s.fall as u64) + hop.times(2),
+                formula: "U(0,interval) + (fall-1)*interval".to_string(),
+            })),
+            _ => None,
+        };
+    }
+    let partition = kind == FaultKind::Partition;
+    if subjects.contains(&node.name) && !partition {
+        return None;
+    }
+    // A higher-priority member (the MASTER before the fault) was struck;
+    // under a partition every member is a subject, and the takeover is a
+    // lower-priority one's.
+    let struck = own
+        .instances
+        .iter()
+        .any(|i| i.node != node.name && subjects.contains(&i.node) && i.priority > me.priority);
+    if !struck {
+        return None;
+    }
+    let p = me.priority;
+    let a_int = me.advert_int;
+    let skew = me.skew(p, a_int);
+    let k = me.down_timer_adverts as u64;
+    match kind {
+        FaultKind::Action(x) if x.name == RESTART.name => Some(Some(FormulaRange {
+            lo: skew + hop,
+            hi: skew + hop,
+            formula: "skew after the priority-0 advert".to_string(),
+        })),
+        FaultKind::Kill
+        | FaultKind::Stop
+        | FaultKind::PowerOff
+        | FaultKind::Blackhole
+        | FaultKind::Partition => Some(Some(FormulaRange {
+            lo: a_int.times(k - 1) + skew,
+            hi: a_int.times(k) + skew + hop,
+            formula: format!("U({}A, {k}A) + skew, skew={}", k - 1, skew),
+        })),
+        _ => None,
+    }
+}
+
+/// A higher-priority daemon back from a power-off or a kill preempts the
+/// lower-priority MASTER: its start-up timer (Master_Down_Interval) runs
+/// out while it discards the lower adverts; with `preempt_delay D` it keeps
+/// accepting them (re-arming the timer) until D after its start, so the
+/// takeover comes [D + (k-1)A + skew, D + kA + skew] after the start.
+fn preemption(
+    node: &NodeSpec,
+    own: &KeepalivedSpec,
+    me: &InstanceSpec,
+    a: &FaultAction,
+    subjects: &[String],
+) -> Option<Option<FormulaRange>> {
+    let restarts = matches!(a.kind(), FaultKind::PowerOff | FaultKind::Kill);
+    let lower = own
+        .instances
+        .iter()
+        .any(|i| i.node != node.name && i.priority < me.priority);
+    if !restarts || !subjects.contains(&node.name) || !lower {
+        return None;
+    }
+    if me.nopreempt {
+        return Some(None);
+    }
+    if me.master {
+        // vrrp_init_state: one advert interval and the minimal skew.
+        let t = me.advert_int + me.skew(254, me.advert_int);
+        return Some(Some(FormulaRange {
+            lo: t,
+            hi: t,
+            formula: "A + skew(254) (state MASTER start-up timer)".to_string(),
+        }));
+    }
+    let skew = me.skew(me.priority, me.advert_int);
+    let k = me.down_timer_adverts as u64;
+    let full = me.advert_int.times(k) + skew;
+    let d = me.preempt_delay;
+    let (lo, formula) = match d.is_zero() {
+        true => (full, "kA + skew (start-up timer)".to_string()),
+        false => (
+            d + me.advert_int.times(k - 1) + skew,
+            format!("preempt_delay + U({}A, {k}A) + skew", k - 1),
+        ),
+    };
+    Some(Some(FormulaRange {
+        lo,
+        hi: d + full,
+        formula,
+    }))
+}

@@ -1,0 +1,247 @@
+//! keepalived through the whole pipeline: the example's timers, the split
+//! brain of a partition, preemption settings, vrrp_script and the reader's
+//! refusals.
+
+use super::*;
+use crate::config::parse;
+use crate::metrics::StateEvent;
+use crate::report::RunResult;
+
+const S: u64 = 1_000_000_000;
+const MS: u64 = 1_000_000;
+
+/// The pair of the example without its faults, `extra` appended (more keys
+/// for `[vips.web]` go in `vip`).
+fn pair(vip: &str, lb1: &str, extra: &str) -> String {
+    format!(
+        r#"[experiment]
+duration = "60s"
+[network]
+latency = "0.1ms"
+[clients.load]
+type = "open"
+target = "web"
+rate = 20
+start = "5s"
+[balancers.lb1]
+type = "haproxy"
+servers = ["s"]
+[balancers.lb2]
+type = "haproxy"
+servers = ["s"]
+[servers.s]
+service = "2ms"
+[vips.web]
+type = "keepalived"
+advert_int = "1s"
+{vip}
+[vips.web.on.lb1]
+priority = 150
+{lb1}
+[vips.web.on.lb2]
+priority = 100
+{extra}"#
+    )
+}
+
+fn run(text: &str) -> RunResult {
+    let spec = parse(text, "ka.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = crate::sim::Sim::new(&spec, 1);
+    sim.run();
+    sim.finish()
+}
+
+fn takeovers(r: &RunResult) -> Vec<&StateEvent> {
+    r.recorder
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::VipTakeover)
+        .collect()
+}
+
+fn fault(kind: &str, target: &str, at: u64, recover: Option<u64>) -> String {
+    let mut s = format!("[[faults]]\nkind = \"{kind}\"\ntarget = \"{target}\"\nat = \"{at}s\"\n");
+    if let Some(r) = recover {
+        s += &format!("recover_at = \"{r}s\"\n");
+    }
+    s
+}
+
+#[test]
+fn skew_and_master_down_follow_vrrp_h() {
+    let spec = parse(&pair("", "", ""), "ka.toml").unwrap();
+    let NodeKind::Keepalived(k) = &spec.nodes["web-lb2"].kind else {
+        panic!("a keepalived node")
+    };
+    let mut i = k.own("web-lb2").1.clone();
+    assert_eq!(i.skew(100, Dur::from_secs(1)), Dur::from_us(609_375));
+    assert_eq!(i.master_down(100, Dur::from_secs(1)), Dur::from_us(3_609_375));
+    // v2's skew does not scale with the interval; v3's does, in centiseconds.
+    assert_eq!(i.skew(100, Dur::from_secs(3)), Dur::from_us(609_375));
+    i.version = 3;
+    assert_eq!(i.skew(100, Dur::from_secs(1)), Dur::from_ms(600));
+    assert_eq!(i.skew(100, Dur::from_ms(100)), Dur::from_ms(60));
+}
+use crate::products::NodeKind;
+
+#[test]
+fn the_backup_takes_over_a_silent_master_within_the_formula() {
+    let r = run(&pair("", "", &fault("power-off", "lb1", 20, None)));
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 2, "{t:?}");
+    assert_eq!((t[0].component.as_str(), t[1].component.as_str()), ("web-lb1", "web-lb2"));
+    let took = t[1].at.0 - 20 * S;
+    assert!((2609 * MS..=3610 * MS).contains(&took), "{took}");
+    let f = &r.faults[0];
+    let formula = f.formula_detect.as_ref().expect("a formula");
+    assert_eq!((formula.lo, formula.hi.0), (Dur::from_us(2_609_375), 3_609_375_000 + 100_000));
+    assert!(r.recorder.two_holders.is_empty(), "a powered-off host holds nothing");
+    assert_eq!(r.recorder.failed, 0, "SYNs retransmitted to the new holder");
+}
+
+#[test]
+fn a_partition_between_the_pair_makes_two_holders_until_it_heals() {
+    let groups = "[[faults]]\nkind = \"partition\"\ngroups = [[\"lb1\"], [\"lb2\"]]\nat = \"20s\"\nrecover_at = \"40s\"\n";
+    let r = run(&pair("", "", groups));
+    let two = &r.recorder.two_holders;
+    assert_eq!(two.len(), 1, "{two:?}");
+    assert_eq!(two[0].vip, "web");
+    assert_eq!(two[0].hosts, vec!["lb1".to_string(), "lb2".to_string()]);
+    assert!(two[0].from.0 > 22 * S && two[0].from.0 < 24 * S, "{:?}", two[0]);
+    // The heal: lb2 hears lb1's better advert one hop later and steps down.
+    assert!(two[0].to.0 >= 40 * S && two[0].to.0 < 40 * S + 1_100 * MS, "{:?}", two[0]);
+    let text = crate::report::summary::summary_text(&r);
+    assert!(text.contains("two holders [web]"), "{text}");
+}
+
+#[test]
+fn nopreempt_keeps_the_vip_where_it_is_when_the_master_returns() {
+    let faults = fault("power-off", "lb1", 20, Some(30));
+    let r = run(&pair("nopreempt = true", "", &faults));
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 2, "lb1 at start, lb2 at the power-off, never lb1 again: {t:?}");
+    // With preemption (the default), lb1 takes it back 3A + skew after it starts.
+    let r = run(&pair("", "", &faults));
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert_eq!(t[2].component, "web-lb1");
+    assert_eq!(t[2].at.0, 30 * S + 3_414_062_000);
+    let f = &r.faults[1];
+    assert_eq!(f.detected.as_ref().map(|d| d.at), Some(t[2].at));
+}
+
+#[test]
+fn preempt_delay_postpones_the_failback() {
+    let faults = fault("power-off", "lb1", 20, Some(30));
+    let r = run(&pair("preempt_delay = \"10s\"", "", &faults));
+    let t = takeovers(&r);
+    let back = t[2].at.0 - 30 * S;
+    // D + [2A + skew, 3A + skew], skew(150) = 414 ms.
+    assert!((12_414 * MS..=13_415 * MS).contains(&back), "{back}");
+    let formula = r.faults[1].formula_detect.as_ref().expect("a formula");
+    assert!(formula.lo.0 <= back && back <= formula.hi.0, "{formula:?}");
+}
+
+#[test]
+fn a_clean_restart_hands_over_after_the_skew_alone() {
+    let r = run(&pair("", "", &fault("restart", "web-lb1", 20, None)));
+    let t = takeovers(&r);
+    assert_eq!(t[1].component, "web-lb2");
+    // Priority-0 advert one hop away, then skew(100) = 609.375 ms.
+    assert_eq!(t[1].at.0, 20 * S + 100_000 + 609_375_000);
+    // lb1 comes back as BACKUP and preempts 3A + skew(150) later.
+    assert_eq!(t[2].component, "web-lb1");
+    assert!(r.recorder.two_holders.iter().all(|x| (x.to - x.from).0 <= 200_000));
+}
+
+#[test]
+fn a_sigkilled_master_leaves_its_vip_behind() {
+    let r = run(&pair("", "", &fault("kill", "web-lb1", 20, None)));
+    let two = &r.recorder.two_holders;
+    assert_eq!(two.len(), 1, "{two:?}");
+    assert_eq!(two[0].to.0, 60 * S, "until the end: nobody removes it");
+}
+
+#[test]
+fn vrrp_script_weight_zero_faults_and_negative_weight_lowers_the_priority() {
+    let script = "track_script = true\n[vips.web.vrrp_script]\ninterval = \"2s\"\nfall = 2\nrise = 2\n";
+    // weight 0: lb1 enters FAULT after two failed runs and sends priority 0.
+    let r = run(&pair(script, "", &fault("kill", "lb1", 20, Some(40))));
+    let down = r
+        .recorder
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::MarkedDown && e.subject == "lb1")
+        .expect("the script noticed");
+    let took = down.at.0 - 20 * S;
+    assert!((2 * S..=4 * S).contains(&took), "{took}");
+    let t = takeovers(&r);
+    assert_eq!(t[1].component, "web-lb2");
+    assert_eq!(t[1].at.0 - down.at.0, 100_000 + 609_375_000);
+    let formula = r.faults[0].formula_detect.as_ref().expect("a formula");
+    assert!(formula.lo.0 <= took && took <= formula.hi.0, "{formula:?}");
+    // After rise OK runs lb1 is BACKUP again and preempts.
+    assert_eq!(t.last().unwrap().component, "web-lb1");
+    assert!(t.last().unwrap().at.0 > 40 * S);
+
+    // weight -60: 150 - 60 = 90 < 100, lb2 preempts within 3A + skew.
+    let weighted = format!("{script}weight = -60\n");
+    let r = run(&pair(&weighted, "", &fault("kill", "lb1", 20, None)));
+    let down = r
+        .recorder
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::MarkedDown)
+        .expect("noticed");
+    assert!(down.detail.contains("150 -> 90"), "{}", down.detail);
+    let t = takeovers(&r);
+    let after = t[1].at.0 - down.at.0;
+    assert!((2 * S..=3_610 * MS).contains(&after), "{after}");
+}
+
+#[test]
+fn a_stopped_listener_passes_killall_dash_0() {
+    let script = "track_script = true\n";
+    let r = run(&pair(script, "", &fault("stop", "lb1", 20, None)));
+    assert_eq!(takeovers(&r).len(), 1, "no failover for a SIGSTOPped HAProxy");
+}
+
+#[test]
+fn bad_input_is_refused_with_file_line_and_key() {
+    let err = |text: &str| parse(text, "ka.toml").expect_err("refused");
+    let e = err(&pair("", "priority = 256", ""));
+    assert_eq!((e.key.as_str(), e.line), ("vips.web.on.lb1.priority", 24));
+    let e = err(&pair("priority = 0", "", ""));
+    assert_eq!(e.key, "vips.web.priority");
+    let e = err(&pair("nopreempt = true", "preempt_delay = \"5s\"", ""));
+    assert_eq!(e.key, "vips.web.on.lb1.preempt_delay");
+    assert!(e.message.contains("nopreempt"), "{}", e.message);
+    let e = err(&pair("", "state = \"MASTER\"\nnopreempt = true", ""));
+    assert!(e.message.contains("BACKUP"), "{}", e.message);
+    let e = err(&pair("", "advert_int = \"1500ms\"", ""));
+    assert!(e.message.contains("version = 3"), "{}", e.message);
+    // The VIP's name is taken like a node's.
+    let e = err(&pair("", "", "[servers.web]\nservice = \"1ms\"\n"));
+    assert!(e.message.contains("already defined"), "{}", e.message);
+    // One listener per host; listeners are nodes that serve.
+    let text = pair("", "", "").replace("[balancers.lb2]", "[balancers.lb2]\nhost = \"lb1\"");
+    assert!(err(&text).message.contains("one listener per host"));
+    let text = pair("", "", "").replace("[vips.web.on.lb2]", "[vips.web.on.load]");
+    assert!(err(&text).message.contains("a VIP's listener"));
+    let e = err(&pair("", "", "").replace("type = \"keepalived\"", "type = \"ucarp\""));
+    assert_eq!(e.key, "vips.web.type");
+    let e = err(&pair("host = \"x\"", "", ""));
+    assert_eq!(e.key, "vips.web.host");
+    let e = err(&pair("", "", "").replace("[vips.web.on.lb2]\npriority = 100\n", ""));
+    assert!(e.message.contains("at least two"), "{}", e.message);
+}
+
+#[test]
+fn dry_run_describes_each_instance() {
+    let spec = parse(&pair("", "", ""), "ka.toml").unwrap();
+    let text = crate::describe::topology(&spec, 1);
+    assert!(
+        text.contains("VRRPv2 for VIP web beside lb2: state BACKUP, priority 100, advert_int 1s, master down 3.609s (3 adverts + skew 609.375ms)"),
+        "{text}"
+    );
+}
