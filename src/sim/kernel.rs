@@ -16,7 +16,9 @@ impl Sim {
             self.hosts_of[msg.to as usize],
         );
         // EHOSTUNREACH comes from the caller's own kernel: no wire involved.
-        if msg.kind != MsgKind::Unreachable
+        // (`matches!`, not `!=`: the derived comparison of the whole enum
+        // is an out-of-line call on every delivery, measured 1.3 %.)
+        if !matches!(msg.kind, MsgKind::Unreachable)
             && (!self.net.reachable(fh, th) || self.net.lost(fh, th))
         {
             return self.dropped(msg);

@@ -187,7 +187,7 @@ impl Sim {
 
     /// Ends the run: the figures of every fault action, ready to write.
     pub fn finish(mut self) -> RunResult {
-        self.rec.timeline.close();
+        self.rec.close();
         self.rec.vips = self.net.vips.names.clone();
         self.rec.two_holders = self
             .net

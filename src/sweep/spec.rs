@@ -1507,7 +1507,14 @@ mod tests {
 
     /// What `hasim sweep` refuses: the file, or a point's experiment.
     fn err(text: &str) -> ConfigError {
-        match load(&write("bad.toml", text)) {
+        // A name per text: tests run in parallel and must not read each
+        // other's file.
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        let dir = format!("bad-{:016x}", h.finish());
+        std::fs::create_dir_all(write("probe", "").with_file_name(&dir)).unwrap();
+        match load(&write(&format!("{dir}/bad.toml"), text)) {
             Err(e) => e,
             Ok(s) => s.specs().map(|_| ()).unwrap_err(),
         }
