@@ -162,3 +162,15 @@ fn keepalived_term_master_matches_the_real_keepalived_measured_here() {
     let p = check_case("keepalived-term-master");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn redis_sentinel_stop_dam5000_matches_the_real_sentinel_measured_here() {
+    let p = check_case("redis-sentinel-stop-dam5000");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn redis_cluster_stop_nt5000_matches_the_real_redis_measured_here() {
+    let p = check_case("redis-cluster-stop-nt5000");
+    assert!(p.is_empty(), "{p:#?}");
+}
