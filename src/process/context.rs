@@ -4,7 +4,7 @@
 //! behind private fields: a model cannot reach them.
 
 use super::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, TimerKey, TimerTable};
-use crate::engine::{Deadline, DeadlineFifo, EventQueue, SimTime};
+use crate::engine::{Deadline, DeadlineFifo, Dur, EventQueue, SimTime};
 use crate::metrics::{EventKind, History, Outcome, Recorder, RequestInfo};
 use crate::net::{Addr, Garp, HostId, Network, VipId};
 use crate::products::Timer;
@@ -270,6 +270,17 @@ impl<'a> Ctx<'a> {
     pub fn record(&mut self, client: u32, start: SimTime, outcome: Outcome, info: RequestInfo) {
         self.rec
             .record_request(client, start, self.now, outcome, info);
+    }
+
+    /// Service time `d` as this process takes it now: longer under a
+    /// `slow` fault.
+    #[inline]
+    pub fn slowed(&self, d: Dur) -> Dur {
+        if self.slow == 1.0 {
+            d
+        } else {
+            Dur((d.0 as f64 * self.slow) as u64)
+        }
     }
 
     /// A trace is written: worth formatting what only the trace shows.

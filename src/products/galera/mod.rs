@@ -1335,9 +1335,7 @@ impl Galera {
             depends: self.log.len() as u32,
         });
         let mut d = self.service.sample(rng);
-        if ctx.slow != 1.0 {
-            d = Dur((d.0 as f64 * ctx.slow) as u64);
-        }
+        d = ctx.slowed(d);
         ctx.at(ctx.now + d, GaleraTimer::QueryDone(q.id));
     }
 
@@ -1620,9 +1618,7 @@ impl Galera {
                 }
             } else {
                 let mut d = self.apply.sample(rng);
-                if ctx.slow != 1.0 {
-                    d = Dur((d.0 as f64 * ctx.slow) as u64);
-                }
+                d = ctx.slowed(d);
                 self.applying = Some((g, op));
                 ctx.rearm(&mut self.apply_timer, ctx.now + d, GaleraTimer::ApplyDone);
             }

@@ -233,9 +233,7 @@ impl Mysql {
         }
         self.applying = true;
         let mut d = self.apply.sample(rng);
-        if ctx.slow != 1.0 {
-            d = Dur((d.0 as f64 * ctx.slow) as u64);
-        }
+        d = ctx.slowed(d);
         ctx.at(ctx.now + d, MysqlTimer::ApplyDone);
     }
 
@@ -351,9 +349,7 @@ impl Process for Mysql {
             _ => {
                 if let Some(q) = self.sessions.on_message(ctx, &msg) {
                     let mut d = self.service.sample(rng);
-                    if ctx.slow != 1.0 {
-                        d = Dur((d.0 as f64 * ctx.slow) as u64);
-                    }
+                    d = ctx.slowed(d);
                     ctx.at(ctx.now + d, MysqlTimer::QueryDone(q.id));
                 }
             }

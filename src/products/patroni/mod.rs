@@ -634,7 +634,7 @@ impl Patroni {
         }
         self.in_service.push(q);
         let d = self.cfg.query.sample(rng);
-        let d = Dur((d.0 as f64 * ctx.slow) as u64);
+        let d = ctx.slowed(d);
         ctx.at(ctx.now + d, PatroniTimer::QueryDone(q.id));
     }
 

@@ -578,9 +578,7 @@ impl Process for Redis {
             _ => {
                 if let Some(q) = self.sessions.on_message(ctx, &msg) {
                     let mut d = self.service.sample(rng);
-                    if ctx.slow != 1.0 {
-                        d = Dur((d.0 as f64 * ctx.slow) as u64);
-                    }
+                    d = ctx.slowed(d);
                     ctx.at(ctx.now + d, RedisTimer::CommandDone(q.id));
                 }
             }

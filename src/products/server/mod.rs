@@ -9,7 +9,7 @@ pub mod app;
 pub mod config;
 mod product;
 
-use crate::engine::{Dur, Rng, Slab};
+use crate::engine::{Rng, Slab};
 use crate::process::Process;
 use crate::process::dist::Sampler;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
@@ -114,9 +114,7 @@ impl Server {
             inb.working = true;
         }
         let mut d = self.service.sample(rng);
-        if ctx.slow != 1.0 {
-            d = Dur((d.0 as f64 * ctx.slow) as u64);
-        }
+        d = ctx.slowed(d);
         ctx.at(ctx.now + d, ServerTimer::ServiceDone { request: me });
     }
 
