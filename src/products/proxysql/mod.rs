@@ -497,32 +497,36 @@ impl Process for Proxysql {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, _rng: &mut Rng, msg: Msg) {
-        if msg.call.slot & CHECK_BIT != 0 {
-            if let Some(c) = self
-                .checks
-                .get(msg.call.slot & !CHECK_BIT, msg.call.generation)
-                .copied()
-                && msg.from == self.backends[c.backend as usize].node
-        {
-            let ok = match (c.kind, msg.kind) {
-                // The handshake of the health query: its answer follows.
-                (CheckKind::Galera, MsgKind::Established) => return,
-                (CheckKind::Galera, MsgKind::Response { status }) => status == 200,
-                (CheckKind::Ping, MsgKind::Established) => true,
-                _ => false,
-            };
-                return self.check_done(ctx, msg.call, Some(ok));
-            }
-            return;
-        }
         match msg.kind {
+            // From clients (whose own references may carry any bit).
             MsgKind::Connect(req) if req.kind == ReqKind::Work => {
                 self.accept(ctx, msg.from, msg.call, req)
             }
-            MsgKind::Connect(_) => {}
+            MsgKind::Connect(_) | MsgKind::Close | MsgKind::Wire(_) => {}
             // Requests on a kept connection: the model keeps none.
             MsgKind::Request(_) => ctx.send(msg.from, msg.call, MsgKind::Reset),
-            MsgKind::Close | MsgKind::Wire(_) | MsgKind::Established => {}
+            // From backends: a monitor check's answer, or an attempt's.
+            kind if msg.call.slot & CHECK_BIT != 0 => {
+                let Some(c) = self
+                    .checks
+                    .get(msg.call.slot & !CHECK_BIT, msg.call.generation)
+                    .copied()
+                else {
+                    return;
+                };
+                if msg.from != self.backends[c.backend as usize].node {
+                    return;
+                }
+                let ok = match (c.kind, kind) {
+                    // The handshake of the health query: its answer follows.
+                    (CheckKind::Galera, MsgKind::Established) => return,
+                    (CheckKind::Galera, MsgKind::Response { status }) => status == 200,
+                    (CheckKind::Ping, MsgKind::Established) => true,
+                    _ => false,
+                };
+                self.check_done(ctx, msg.call, Some(ok));
+            }
+            MsgKind::Established => {}
             kind => self.on_backend(ctx, msg.call, kind),
         }
     }
