@@ -53,6 +53,10 @@ pub(crate) fn read<'a>(
     })?;
     let at = r.item("galera").expect("read above").at.clone();
     let servers = cx.cluster_ref(galera, &at, &r.key_path("galera"), "galera")?;
+    r.reject(
+        "max_transactions_behind",
+        "not modelled: the Galera model exposes no wsrep_local_recv_queue to compare it with",
+    )?;
     let writer_hostgroup = r.u32_min("writer_hostgroup", 0)?;
     let backup_writer_hostgroup = r.u32_min("backup_writer_hostgroup", 0)?;
     let reader_hostgroup = r.u32_min("reader_hostgroup", 0)?;

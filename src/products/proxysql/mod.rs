@@ -19,6 +19,8 @@ mod config;
 pub mod errors;
 mod formulas;
 mod product;
+#[cfg(test)]
+mod tests;
 
 pub use config::ProxysqlSpec;
 
