@@ -371,7 +371,8 @@ impl Proxysql {
             q.waiting = true;
             return;
         }
-        let i = candidates[ctx_pick(ctx, q.op, candidates.len())];
+        // A retry draws again (the attempt number is in the key).
+        let i = candidates[pick(q.op ^ q.retries_left.rotate_left(16), candidates.len())];
         let aref = CallRef::new(self.attempts.insert(Attempt {
             query: qref,
             backend: i as u16,
@@ -472,12 +473,12 @@ impl Proxysql {
     }
 }
 
-/// A uniform pick among `n`, from the query's id (ProxySQL draws with
+/// A uniform pick among `n`, from the query's id and attempt (ProxySQL draws with
 /// `rand()` weighted by `weight`; all weights are equal here).
-fn ctx_pick(_ctx: &Ctx, op: u32, n: usize) -> usize {
+fn pick(key: u32, n: usize) -> usize {
     // A multiplicative hash of the operation keeps the pick deterministic
     // without threading the random stream through every call site.
-    ((op as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as usize % n
+    ((key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as usize % n
 }
 
 impl Process for Proxysql {
