@@ -234,6 +234,7 @@ products! {
     Redis(redis::Redis),
     Sentinel(sentinel::Sentinel),
     Keepalived(keepalived::Keepalived),
+    Proxysql(proxysql::Proxysql),
 }
 
 /// What building one node's model needs from the rest of the graph.

@@ -11,6 +11,7 @@ mod proptest_seed;
 mod config_fuzz;
 mod invariants;
 mod keepalived;
+mod proxysql_galera;
 mod redis_cluster;
 mod regression;
 mod split_brain_galera;
