@@ -18,8 +18,8 @@
 //!   a claim broadcasts one, which reaches each host one hop later (that
 //!   link's latency from the new holder) if the network lets it through on
 //!   arrival. Linux (arp_accept = 0) lets a GARP update an entry, not make
-//!   one. A burst of `garp_master_repeat` copies is one message here, so
-//!   random loss never eats it; a partition does.
+//!   one. A burst of `garp_master_repeat` copies is one message here, lost
+//!   only if random loss eats every copy; a partition drops it.
 //! - An entry is confirmed when it is made, by a GARP, and by every packet
 //!   that reaches a holder through it (Linux confirms a neighbour on TCP's
 //!   forward progress). One that points to a host no longer holding the

@@ -132,15 +132,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// This host takes VIP `v` and announces it with a gratuitous ARP, which
-    /// reaches every other host one hop later. Claiming again re-announces
-    /// (a second GARP burst).
-    pub fn claim_vip(&mut self, v: VipId) {
+    /// This host takes VIP `v` and announces it with a burst of `copies`
+    /// gratuitous ARPs, which reaches every other host one hop later unless
+    /// random loss eats every copy (a partition drops it on arrival).
+    /// Claiming again re-announces (a second burst).
+    pub fn claim_vip(&mut self, v: VipId, copies: u32) {
         let me = self.hosts[self.me as usize];
         self.net.vips.claim(v, me);
         self.net.vips.track(self.now);
         for to in 0..self.net.hosts.len() as HostId {
-            if to != me {
+            if to != me && (0..copies.max(1)).any(|_| !self.net.lost(me, to)) {
                 let d = self.net.delay(me, to);
                 let garp = Event::Garp(Garp {
                     vip: v,

@@ -147,7 +147,7 @@ timeout = "10s""#;
 
         fn claim(&mut self, node: NodeId) -> &mut Self {
             let v = self.vip;
-            self.sim.with_node(node, |_, ctx, _| ctx.claim_vip(v));
+            self.sim.with_node(node, |_, ctx, _| ctx.claim_vip(v, 1));
             self
         }
 
@@ -314,5 +314,24 @@ timeout = "10s""#;
         for q in issued(&reqs, MOVE, 10 * S) {
             assert_eq!(q.outcome, "timeout", "{q:?}");
         }
+    }
+    /// A burst of GARPs reaches a host unless random loss eats every copy:
+    /// at 50 % loss one copy gets through about half the time, ten nearly
+    /// always (`garp_master_repeat`).
+    #[test]
+    fn more_copies_in_a_garp_burst_survive_loss_more_often() {
+        let sent = |copies: u32| {
+            let mut r = setup(OPEN, "loss = 0.5");
+            let (v, s2) = (r.vip, r.s2);
+            let before = r.sim.queue.len();
+            for _ in 0..200 {
+                r.sim.with_node(s2, |_, ctx, _| ctx.claim_vip(v, copies));
+            }
+            // Two other hosts (load, s1) per claim.
+            r.sim.queue.len() - before
+        };
+        let (one, ten) = (sent(1), sent(10));
+        assert!((150..250).contains(&one), "one copy: {one} of 400");
+        assert!(ten >= 398, "ten copies: {ten} of 400");
     }
 }

@@ -17,9 +17,10 @@
 //!   listener fails it (refused) and a stopped one passes it (the kernel
 //!   completes the handshake, as `killall -0` finds a stopped process).
 //!   Scripts start OK.
-//! - A GARP burst is one GARP (`crate::net::vip`): `garp_master_repeat`
-//!   changes nothing but is read and kept; the second burst after
-//!   `garp_master_delay` and `garp_master_refresh` re-announce. A MASTER
+//! - A GARP burst of `garp_master_repeat` copies reaches a host unless
+//!   random loss eats every copy (`crate::net::vip`); the second burst
+//!   after `garp_master_delay` and `garp_master_refresh` (one copy)
+//!   re-announce. A MASTER
 //!   hearing a lower-priority advert re-announces too
 //!   (`garp_lower_prio_repeat`, default garp_master_repeat).
 //! - `state MASTER` below priority 255 starts as BACKUP with the short
@@ -203,7 +204,7 @@ impl Keepalived {
         self.state = State::Master;
         Self::cancel(ctx, &mut self.down);
         self.master_adver_int = self.i.advert_int;
-        ctx.claim_vip(self.vip);
+        ctx.claim_vip(self.vip, self.i.garp_master_repeat);
         // The event is about the daemon that fell silent, or about this
         // one when it preempts a lower priority master (its own return).
         let subject = match self.master_seen.take() {
@@ -328,7 +329,7 @@ impl Keepalived {
                     // A lower priority master: advert back and re-announce
                     // the VIP (garp_lower_prio_repeat).
                     self.send_adverts(ctx, mine);
-                    ctx.claim_vip(self.vip);
+                    ctx.claim_vip(self.vip, self.i.garp_master_repeat);
                 }
             }
         }
@@ -439,10 +440,12 @@ impl Process for Keepalived {
                     self.enter_master(ctx);
                 }
             }
-            KeepalivedTimer::Garp { .. } => {
+            KeepalivedTimer::Garp { refresh } => {
                 self.garp = None;
                 if self.state == State::Master {
-                    ctx.claim_vip(self.vip);
+                    // garp_master_refresh_repeat is 1 by default.
+                    let copies = if refresh { 1 } else { self.i.garp_master_repeat };
+                    ctx.claim_vip(self.vip, copies);
                     if !self.i.garp_master_refresh.is_zero() {
                         let at = ctx.now + self.i.garp_master_refresh;
                         ctx.rearm(&mut self.garp, at, KeepalivedTimer::Garp { refresh: true });
