@@ -178,11 +178,6 @@ pub struct RequestInfo {
     pub via: Option<NodeId>,
 }
 
-/// `w` as the trace writer, returned for the header.
-fn w_ref(slot: &mut Option<Box<dyn Write>>, w: Box<dyn Write>) -> &mut Box<dyn Write> {
-    slot.insert(w)
-}
-
 /// What one client saw, like a k6 scenario's own figures: a background
 /// writer's fast answers must not hide that the users' requests failed.
 #[derive(Clone, Debug)]
@@ -293,7 +288,7 @@ impl Recorder {
     /// balancers logged; `names` are the nodes' names by id.
     pub fn start_trace(&mut self, w: Box<dyn Write>, names: Vec<String>) {
         let _ = writeln!(
-            w_ref(&mut self.trace, w),
+            self.trace.insert(w),
             "start_s,end_s,client,outcome,latency_ms,op,method,via,servers,termination"
         );
         self.access = Some(access::AccessLog::default());
@@ -347,14 +342,15 @@ impl Recorder {
         seg
     }
 
-    /// One finished request. Requests still in flight at the end are never
-    /// recorded (the benchmark's rule), so only those ending by `end` count.
-    #[inline]
+    /// [`Recorder::record_request`] without trace details (unit tests).
+    #[cfg(test)]
     pub fn record(&mut self, client: u32, start: SimTime, end: SimTime, outcome: Outcome) {
         self.record_request(client, start, end, outcome, RequestInfo::default());
     }
 
-    /// [`Recorder::record`] with what the trace shows beside the figures.
+    /// One finished request, with what the trace shows beside its figures.
+    /// Requests still in flight at the end are never recorded (the
+    /// benchmark's rule), so only those ending by `end` count.
     #[inline]
     pub fn record_request(
         &mut self,

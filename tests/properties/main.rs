@@ -14,6 +14,7 @@ mod keepalived;
 mod proxysql_galera;
 mod redis_cluster;
 mod regression;
+mod safety;
 mod split_brain_galera;
 mod split_brain_patroni;
 mod split_brain_sentinel;

@@ -16,11 +16,10 @@
 //! `PROPTEST_CASES` scales the number of cases; the RNG seed is fixed unless
 //! `HASIM_PROPTEST_FRESH=1` or `PROPTEST_RNG_SEED=N` (`proptest_seed`).
 
-use crate::proptest_seed;
+use crate::{proptest_seed, safety};
 
 use hasim::engine::SimTime;
 use hasim::metrics::history::OpStatus;
-use hasim::sim::Sim;
 use proptest::prelude::*;
 use proptest::test_runner::{TestError, TestRunner};
 use std::fmt;
@@ -139,21 +138,12 @@ cluster_node_timeout = "{NT_S}s"
 
 /// Runs a schedule; Err describes the violated property.
 fn check(s: &Schedule, no_loss_at_all: bool) -> Result<(), TestCaseError> {
-    let text = experiment(s);
-    let spec = hasim::config::parse(&text, "schedule.toml")
-        .map_err(|e| TestCaseError::reject(format!("not a valid schedule: {e}")))?;
-    let mut sim = Sim::new(&spec, 1);
-    sim.run();
-    let r = sim.finish();
+    let r = safety::run_schedule(&experiment(s))?;
     let report = r.history.as_ref().expect("a database run has a history");
     let last = s.0.iter().map(|x| x.at + x.down).max().unwrap_or(0);
     let settled = SimTime((last + 2 * NT_S + 10) as u64 * 1_000_000_000);
-    if no_loss_at_all && let Some((op, at)) = report.lost.first() {
-        return Err(TestCaseError::fail(format!(
-            "{} acknowledged writes lost (first: op {op} acknowledged at {:.3}s)",
-            report.lost.len(),
-            at.as_secs_f64()
-        )));
+    if no_loss_at_all {
+        safety::no_lost_writes(report)?;
     }
     if let Some((op, at)) = report.lost.iter().find(|&&(_, at)| at >= settled) {
         return Err(TestCaseError::fail(format!(

@@ -9,9 +9,8 @@
 //! (`proptest_seed`); the seeds in `proptest-regressions/split_brain_galera.txt`
 //! run first.
 
-use crate::proptest_seed;
+use crate::{proptest_seed, safety};
 
-use hasim::sim::Sim;
 use proptest::prelude::*;
 use proptest::test_runner::{TestError, TestRunner};
 use std::fmt;
@@ -149,29 +148,10 @@ fn experiment(s: &Schedule, unsafe_quorum: bool) -> String {
 
 /// Runs a schedule; Err describes the violated invariant.
 fn check(s: &Schedule, unsafe_quorum: bool) -> Result<(), TestCaseError> {
-    let text = experiment(s, unsafe_quorum);
-    let spec = hasim::config::parse(&text, "schedule.toml")
-        .map_err(|e| TestCaseError::reject(format!("not a valid schedule: {e}")))?;
-    let mut sim = Sim::new(&spec, 1);
-    sim.run();
-    let h = sim.finish().history.expect("a database run has a history");
-    if let Some(i) = h.clusters[0].split_brain.first() {
-        return Err(TestCaseError::fail(format!(
-            "split-brain: two groups accepted writes from {:.3}s to {:.3}s (nodes {:?}); {} acknowledged writes lost",
-            i.from.as_secs_f64(),
-            i.to.as_secs_f64(),
-            i.nodes,
-            h.lost.len()
-        )));
-    }
-    if let Some((op, at)) = h.lost.first() {
-        return Err(TestCaseError::fail(format!(
-            "{} acknowledged writes lost (first: op {op} acknowledged at {:.3}s)",
-            h.lost.len(),
-            at.as_secs_f64()
-        )));
-    }
-    Ok(())
+    let r = safety::run_schedule(&experiment(s, unsafe_quorum))?;
+    let h = r.history.expect("a database run has a history");
+    safety::no_split_brain(&h)?;
+    safety::no_lost_writes(&h)
 }
 
 #[test]
