@@ -320,23 +320,23 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
 /// False when a signal stopped it first.
 fn run_with_progress(sim: &mut Sim, started: Instant) -> bool {
     let tty = std::io::stderr().is_terminal() && !quiet();
-    let end = sim.end;
-    let step = (end.0 / 200).max(1);
+    let end = sim.end.0;
+    let step = (end / 200).max(1);
     let mut t = 0;
     let mut shown = false;
-    while t < end.0 {
+    while t < end {
         if STOP.load(Ordering::Relaxed) {
             return false;
         }
-        t = t.saturating_add(step).min(end.0);
+        t = t.saturating_add(step).min(end);
         sim.run_until(SimTime(t));
         if tty && started.elapsed().as_secs_f64() > 1.0 {
             shown = true;
             eprint!(
                 "\r  simulated {:.1}s of {:.1}s ({:.0}%)   ",
                 t as f64 / 1e9,
-                end.0 as f64 / 1e9,
-                t as f64 * 100.0 / end.0 as f64
+                end as f64 / 1e9,
+                t as f64 * 100.0 / end as f64
             );
         }
     }

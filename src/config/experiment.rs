@@ -154,6 +154,15 @@ pub(crate) fn build(
             ),
         ));
     }
+    let cold_start = ex.bool_opt("cold_start")?.unwrap_or(false);
+    let aligned = ex.bool_opt("aligned")?.unwrap_or(false);
+    let warm_up = ex.duration_opt("warm_up")?;
+    if cold_start && warm_up.is_some() {
+        return Err(ex.error_at(
+            "warm_up",
+            "a cold start has no warm-up: give `cold_start = true` or `warm_up`, not both",
+        ));
+    }
     ex.finish()?;
 
     let mut b = Builder {
@@ -222,6 +231,15 @@ pub(crate) fn build(
         faults.push(spec);
     }
 
+    let start = if cold_start {
+        StartSpec::COLD
+    } else {
+        StartSpec {
+            warm_up: warm_up.unwrap_or_else(|| formation(&nodes)),
+            aligned,
+        }
+    };
+
     Ok(ExperimentSpec {
         file: file.to_string(),
         name,
@@ -229,11 +247,25 @@ pub(crate) fn build(
         duration,
         seed,
         bucket,
+        start,
         network,
         nodes,
         faults,
         warnings: b.warnings.into_inner(),
     })
+}
+
+/// The default warm-up: each product present forms once those it depends
+/// on have, so the longest formation of each product, summed, bounds the
+/// time the whole stack takes (etcd elects, then Patroni takes the key, then
+/// HAProxy's checks find the primary).
+fn formation(nodes: &IndexMap<String, NodeSpec>) -> Dur {
+    let mut longest: IndexMap<&'static str, Dur> = IndexMap::new();
+    for n in nodes.values() {
+        let e = longest.entry(n.kind.product()).or_default();
+        *e = (*e).max(n.kind.formation());
+    }
+    Dur(longest.values().map(|d| d.0).sum())
 }
 
 /// Most timeline buckets a run may have: at [`BUCKET_BYTES`] each, 1 M

@@ -17,6 +17,9 @@ pub struct ExperimentSpec {
     pub seed: u64,
     /// Width of a timeline bucket (default 1s).
     pub bucket: Dur,
+    /// How the processes were started: formed before the experiment's 0
+    /// (the default) or booted at 0 (`cold_start`).
+    pub start: StartSpec,
     pub network: NetworkSpec,
     /// Every node in file order: clients, balancers, apps, servers.
     pub nodes: IndexMap<String, NodeSpec>,
@@ -24,6 +27,31 @@ pub struct ExperimentSpec {
     /// Settings the real software accepts but that risk data: printed
     /// before the run (`file:line: key: risk`).
     pub warnings: Vec<String>,
+}
+
+/// The state the experiment starts in (`[experiment] cold_start`, `aligned`,
+/// `warm_up`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartSpec {
+    /// Simulated time run before the experiment's 0 with no clients and no
+    /// faults, so the cluster is found formed: a leader elected, replicas
+    /// streaming, the balancers' checks settled. Zero for a cold start.
+    pub warm_up: Dur,
+    /// Every process booted at the same instant (the start of the warm-up,
+    /// or 0 on a cold start) instead of having run for a drawn time.
+    pub aligned: bool,
+}
+
+impl StartSpec {
+    /// Every process boots at 0 (today's bootstrap, seen by the clients).
+    pub const COLD: StartSpec = StartSpec {
+        warm_up: Dur::ZERO,
+        aligned: true,
+    };
+
+    pub fn is_cold(&self) -> bool {
+        self.warm_up.is_zero()
+    }
 }
 
 #[derive(Clone, Debug)]

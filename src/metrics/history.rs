@@ -83,26 +83,38 @@ pub struct History {
     pub holds_data: Vec<bool>,
     /// Nodes frozen (SIGSTOP) while accepting writes: (node, cluster, group).
     suspended: Vec<(u32, u32, u32)>,
+    /// The experiment's 0 in engine time: instants are kept from here, and
+    /// what happened in the warm-up before it is kept as at 0.
+    origin: SimTime,
 }
 
 impl History {
     /// A history of data-holding clusters named `clusters`.
     pub fn new(clusters: Vec<String>) -> History {
         let holds_data = vec![true; clusters.len()];
-        History::with_data(clusters, holds_data)
+        History::with_data(clusters, holds_data, SimTime::ZERO)
     }
 
-    /// A history where only clusters with `holds_data[c]` get safety figures.
-    pub fn with_data(clusters: Vec<String>, holds_data: Vec<bool>) -> History {
+    /// A history where only clusters with `holds_data[c]` get safety
+    /// figures, counting time from `origin` (the end of the warm-up).
+    pub fn with_data(clusters: Vec<String>, holds_data: Vec<bool>, origin: SimTime) -> History {
         History {
             clusters,
             holds_data,
+            origin,
             ..History::default()
         }
     }
 
+    /// Engine instant `at` as the experiment counts it.
+    #[inline]
+    fn rel(&self, at: SimTime) -> SimTime {
+        SimTime(at.0.saturating_sub(self.origin.0))
+    }
+
     /// A client issued operation `op` (ids are dense, in issue order).
     pub fn begin(&mut self, op: u32, client: u32, at: SimTime, write: bool) {
+        let at = self.rel(at);
         debug_assert_eq!(op as usize, self.ops.len(), "operation ids are dense");
         self.ops.push(OpRecord {
             start: at,
@@ -118,6 +130,7 @@ impl History {
 
     /// The client saw operation `op` end.
     pub fn end(&mut self, op: u32, at: SimTime, outcome: Outcome) {
+        let at = self.rel(at);
         let Some(r) = self.ops.get_mut(op as usize) else {
             return;
         };
@@ -131,6 +144,7 @@ impl History {
     /// Write `op` committed on `node` (the first commit counts: the node that
     /// took the client's write, not the replicas applying it later).
     pub fn committed(&mut self, op: u32, node: u32, at: SimTime) {
+        let at = self.rel(at);
         if let Some(r) = self.ops.get_mut(op as usize)
             && r.committed_at == SimTime::NEVER
         {
@@ -172,6 +186,7 @@ impl History {
     }
 
     fn push_writable(&mut self, at: SimTime, cluster: u32, node: u32, group: Option<u32>) {
+        let at = self.rel(at);
         let current = self
             .writable
             .iter()
@@ -240,6 +255,7 @@ impl History {
 
     /// The acknowledged write last seen by clients before `t`, if any.
     pub fn last_ack_before(&self, t: SimTime) -> Option<(SimTime, u32)> {
+        let t = self.rel(t);
         let i = self.acks.partition_point(|&(at, _)| at < t);
         (i > 0).then(|| self.acks[i - 1])
     }

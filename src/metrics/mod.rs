@@ -240,6 +240,9 @@ pub struct Recorder {
     /// one of them at once (filled when the run ends).
     pub vips: Vec<String>,
     pub two_holders: Vec<VipSplit>,
+    /// The experiment's 0 in engine time (the end of the warm-up): every
+    /// instant is kept from here; nothing before it is counted.
+    origin: SimTime,
     end: SimTime,
 }
 
@@ -253,9 +256,15 @@ pub struct VipSplit {
 }
 
 impl Recorder {
-    /// `faults`: each fault action's instant, ascending, and whether it is
-    /// a recovery.
-    pub fn new(end: SimTime, bucket: crate::engine::Dur, faults: Vec<(SimTime, bool)>) -> Recorder {
+    /// A recorder of the experiment from engine instant `origin` to `end`
+    /// after it. `faults`: each fault action's instant (from `origin`),
+    /// ascending, and whether it is a recovery.
+    pub fn new(
+        origin: SimTime,
+        end: SimTime,
+        bucket: crate::engine::Dur,
+        faults: Vec<(SimTime, bool)>,
+    ) -> Recorder {
         let n = faults.len();
         let (fault_instants, recoveries) = faults.into_iter().unzip();
         Recorder {
@@ -280,8 +289,15 @@ impl Recorder {
             history: None,
             vips: Vec::new(),
             two_holders: Vec::new(),
+            origin,
             end,
         }
+    }
+
+    /// Engine instant `at` as the experiment counts it (0 at the origin).
+    #[inline]
+    pub fn rel(&self, at: SimTime) -> SimTime {
+        SimTime(at.0.saturating_sub(self.origin.0))
     }
 
     /// Writes one row per request to `w` from now on, with what the
@@ -360,6 +376,7 @@ impl Recorder {
         outcome: Outcome,
         info: RequestInfo,
     ) {
+        let (start, end) = (self.rel(start), self.rel(end));
         if end > self.end {
             return;
         }
@@ -454,6 +471,11 @@ impl Recorder {
         kind: EventKind,
         detail: impl Into<String>,
     ) {
+        // The warm-up formed the cluster: its story starts at 0.
+        if at < self.origin {
+            return;
+        }
+        let at = self.rel(at);
         self.events.push(StateEvent {
             at,
             component: component.to_string(),

@@ -14,9 +14,11 @@ pub use product::{Product, ProductInfo};
 
 use crate::config::spec::{ClusterSpec, ExperimentSpec, NodeSpec};
 use crate::data::FinalData;
-use crate::engine::{Rng, SimTime};
+use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::FaultAction;
-use crate::process::{Addr, Admin, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind, VipId};
+use crate::process::{
+    Addr, Admin, Boot, CallRef, Ctx, DbIds, Msg, NodeId, Process, ReqKind, VipId,
+};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
 
 macro_rules! products {
@@ -54,6 +56,11 @@ macro_rules! products {
             /// Its nodes hold client data the write history checks.
             pub fn holds_client_data(&self) -> bool {
                 match self { $($(#[$attr])* NodeKind::$variant(_) => <$ty as Product>::HOLDS_CLIENT_DATA),+ }
+            }
+
+            /// How long it takes to form ([`Product::formation`]).
+            pub fn formation(&self) -> Dur {
+                match self { $($(#[$attr])* NodeKind::$variant(s) => <$ty as Product>::formation(s)),+ }
             }
 
             /// The data logs (shards) its cluster holds.
@@ -135,8 +142,8 @@ macro_rules! products {
 
         impl Model {
             #[inline]
-            pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-                match self { $($(#[$attr])* Model::$variant(m) => Process::start(m, ctx, rng)),+ }
+            pub fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng, boot: Boot) {
+                match self { $($(#[$attr])* Model::$variant(m) => Process::start(m, ctx, rng, boot)),+ }
             }
             #[inline]
             pub fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
@@ -253,6 +260,9 @@ pub struct BuildCx<'a> {
     pub vip: &'a dyn Fn(&str) -> Option<VipId>,
     /// The run's seed.
     pub seed: u64,
+    /// The experiment's 0 in engine time (after the warm-up): what the
+    /// experiment file times from (a client's `start`).
+    pub origin: SimTime,
 }
 
 impl BuildCx<'_> {

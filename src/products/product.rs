@@ -13,6 +13,7 @@ use crate::config::presets::Preset;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
+use crate::engine::Dur;
 use crate::faults::{Action, FaultAction};
 use crate::process::{DbErrorCode, Process};
 use crate::report::{Breakdown, CheckTiming, FormulaRange};
@@ -48,6 +49,13 @@ pub trait Product: Process + Sized {
 
     /// `--dry-run`: the node as the experiment resolved it.
     fn describe(o: &mut String, node: &NodeSpec, spec: &Self::Spec);
+
+    /// How long this node takes, booted with its cluster, to reach the
+    /// state production finds it in (a leader elected, checks settled) once
+    /// the products it depends on have: the warm-up before the experiment's
+    /// 0 is the sum over the products present of their longest formation.
+    /// Zero for a product whose model starts formed.
+    fn formation(spec: &Self::Spec) -> Dur;
 
     /// Its name in `--dry-run` (a section's word, where one product serves
     /// two sections).

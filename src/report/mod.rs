@@ -61,6 +61,8 @@ pub struct RunResult {
     pub file: String,
     pub seed: u64,
     pub duration: Dur,
+    /// How the run started: formed after a warm-up, or cold.
+    pub start: crate::config::spec::StartSpec,
     pub recorder: Recorder,
     pub faults: Vec<FaultReport>,
     /// The write-history checker's findings, when there are databases.

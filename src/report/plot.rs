@@ -1037,7 +1037,13 @@ mod tests {
             file: String::new(),
             seed: 0,
             duration: Dur::ZERO,
-            recorder: crate::metrics::Recorder::new(SimTime::ZERO, Dur::from_secs(1), vec![]),
+            start: crate::config::spec::StartSpec::COLD,
+            recorder: crate::metrics::Recorder::new(
+                SimTime::ZERO,
+                SimTime::ZERO,
+                Dur::from_secs(1),
+                vec![],
+            ),
             faults: vec![],
             history: None,
             warnings: vec![],
@@ -1170,7 +1176,12 @@ mod tests {
     #[test]
     fn the_legend_lists_only_what_is_drawn_and_latency_says_all_requests() {
         use crate::engine::{Dur, SimTime};
-        let mut rec = crate::metrics::Recorder::new(SimTime(Dur::S * 4), Dur::from_secs(1), vec![]);
+        let mut rec = crate::metrics::Recorder::new(
+            SimTime::ZERO,
+            SimTime(Dur::S * 4),
+            Dur::from_secs(1),
+            vec![],
+        );
         rec.record(0, t(0.5), t(0.6), crate::metrics::Outcome::Ok(200));
         rec.timeline.close();
         let r = RunResult {

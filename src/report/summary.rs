@@ -3,6 +3,7 @@
 
 use super::fmt::{db_codes, kinds, latency, percent, rel_ns, round, secs};
 use super::{Detection, FaultReport, FormulaRange, RunResult};
+use crate::config::spec::StartSpec;
 use crate::engine::SimTime;
 use crate::metrics::{ClientStats, DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
 use serde::Serialize;
@@ -105,6 +106,22 @@ fn window_text(f: &FaultReport) -> String {
     s
 }
 
+/// How the processes were started, in the experiment's words.
+fn start_line(start: &StartSpec) -> String {
+    if start.is_cold() {
+        return "cold start: every process boots at 0 (cold_start = true)".to_string();
+    }
+    let phases = if start.aligned {
+        "every process booted at the same instant (aligned = true)"
+    } else {
+        "each process's timers at a phase drawn from the seed"
+    };
+    format!(
+        "started formed: {} of warm-up before 0 (no clients, no faults), {phases}",
+        start.warm_up
+    )
+}
+
 /// The k6-like end summary (also printed by the CLI).
 pub fn summary_text(r: &RunResult) -> String {
     let rec = &r.recorder;
@@ -122,6 +139,7 @@ pub fn summary_text(r: &RunResult) -> String {
     {
         let _ = writeln!(s, "  {}", line.trim_start());
     }
+    let _ = writeln!(s, "  {}", start_line(&r.start));
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
@@ -442,6 +460,8 @@ struct SummaryJson<'a> {
     warnings: &'a [String],
     seed: u64,
     duration_s: f64,
+    /// How the run started (older files lack it).
+    start: StartJson,
     bucket_s: f64,
     requests: u64,
     ok: u64,
@@ -462,6 +482,13 @@ struct SummaryJson<'a> {
     /// Intervals two hosts or more held one VIP at once (absent without).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     two_vip_holders: Vec<super::data::VipSplitJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StartJson {
+    cold_start: bool,
+    warm_up_s: f64,
+    aligned: bool,
 }
 
 /// The same figures as [`summary_text`], as pretty-printed JSON (keys in a
@@ -508,6 +535,11 @@ pub fn summary_json(r: &RunResult) -> String {
         warnings: &r.warnings,
         seed: r.seed,
         duration_s: r.duration.as_secs_f64(),
+        start: StartJson {
+            cold_start: r.start.is_cold(),
+            warm_up_s: r.start.warm_up.as_secs_f64(),
+            aligned: r.start.aligned,
+        },
         bucket_s: rec.timeline.width.as_secs_f64(),
         requests: rec.requests,
         ok: rec.requests - rec.failed,

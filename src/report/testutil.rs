@@ -18,6 +18,7 @@ pub(crate) fn sample() -> RunResult {
 /// client 1.
 pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
     let mut rec = Recorder::new(
+        SimTime::ZERO,
         t(10_000),
         Dur::from_secs(1),
         vec![(t(3_000), false), (t(7_000), true)],
@@ -93,6 +94,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
         file: "experiments/test-kill.toml".into(),
         seed: 7,
         duration: Dur::from_secs(10),
+        start: crate::config::spec::StartSpec::COLD,
         recorder: rec,
         faults,
         history: None,

@@ -2,11 +2,11 @@
 
 use super::{Node, ProcState, Sim};
 use crate::config::spec::ExperimentSpec;
-use crate::engine::{EventQueue, SimTime, rng};
+use crate::engine::{Dur, EventQueue, SimTime, rng};
 use crate::faults;
 use crate::metrics::{History, Recorder};
 use crate::net::{Network, VipId};
-use crate::process::{Event, NodeId};
+use crate::process::{Boot, Event, NodeId};
 use crate::products as registry;
 
 pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
@@ -59,6 +59,9 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     net.vips.names = vip_ids.iter().map(|(n, _)| n.clone()).collect();
     let vip = |name: &str| vip_ids.iter().find(|(v, _)| v == name).map(|&(_, v)| v);
 
+    // The experiment's 0 comes after the warm-up: the engine runs from the
+    // processes' boot, the recorder counts from `origin`.
+    let origin = SimTime(spec.start.warm_up.0);
     let mut clients: Vec<String> = Vec::new();
     let shard_base = shard_bases(spec);
     let mut nodes = Vec::with_capacity(names.len());
@@ -71,6 +74,7 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
             shard_base: &shard_base,
             vip: &vip,
             seed,
+            origin,
         };
         let (model, backlog) = registry::build(n, &mut cx);
         nodes.push(Node {
@@ -89,10 +93,12 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
         });
     }
 
-    let end = SimTime(spec.duration.0);
-    let actions = faults::expand(&spec.faults, seed, end);
+    let duration = SimTime(spec.duration.0);
+    let engine_end = origin + spec.duration;
+    let actions = faults::expand(&spec.faults, seed, duration);
     let mut rec = Recorder::new(
-        end,
+        origin,
+        duration,
         spec.bucket,
         actions.iter().map(|a| (a.at, a.recover)).collect(),
     );
@@ -100,13 +106,13 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
     let clusters = database_clusters(spec);
     if !clusters.is_empty() {
         let (names, data) = clusters.into_iter().unzip();
-        rec.history = Some(History::with_data(names, data));
+        rec.history = Some(History::with_data(names, data, origin));
     }
     let mut queue = EventQueue::new();
     // Fault actions first: at an instant shared with other events they apply
     // before anything else happens at that instant.
     for (i, a) in actions.iter().enumerate() {
-        queue.schedule(a.at, Event::Fault(i as u32));
+        queue.schedule(origin + Dur(a.at.0), Event::Fault(i as u32));
     }
     let mut sim = Sim {
         queue,
@@ -116,12 +122,22 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
         names,
         rec,
         actions,
-        end,
+        origin,
+        end: duration,
+        engine_end,
         seed,
         spec: spec.clone(),
     };
     for i in 0..sim.nodes.len() as NodeId {
-        sim.start_process(i);
+        let boot = if spec.start.aligned {
+            Boot::FRESH
+        } else {
+            Boot::drawn(&mut rng::stream(
+                seed,
+                &format!("uptime/{}", sim.names[i as usize]),
+            ))
+        };
+        sim.start_process(i, boot);
     }
     sim
 }

@@ -6,7 +6,7 @@ use super::{ProcState, Sim};
 use crate::config::spec::{Fault, FaultKind};
 use crate::engine::Dur;
 use crate::metrics::EventKind;
-use crate::process::Admin;
+use crate::process::{Admin, Boot};
 use crate::process::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, ReqKind};
 
 impl Sim {
@@ -285,7 +285,7 @@ impl Sim {
                         .collect();
                     for n in on_host {
                         if a.recover {
-                            self.start_process(n);
+                            self.start_process(n, Boot::FRESH);
                         } else {
                             self.crash(n, ProcState::Off);
                         }
@@ -310,7 +310,7 @@ impl Sim {
         match (kind, recover) {
             (FaultKind::Kill, false) => self.crash(id, ProcState::Killed),
             (FaultKind::Kill, true) if self.nodes[id as usize].state == ProcState::Killed => {
-                self.start_process(id);
+                self.start_process(id, Boot::FRESH);
             }
             (FaultKind::Stop, false) => {
                 let n = &mut self.nodes[id as usize];
@@ -386,13 +386,14 @@ impl Sim {
             .schedule(self.queue.now() + d, Event::Deliver(msg));
     }
 
-    /// A fresh process starts (restart, power on).
-    pub(super) fn start_process(&mut self, id: NodeId) {
+    /// A process starts: at the beginning (booted `boot` ago), or afresh
+    /// (restart, power on).
+    pub(super) fn start_process(&mut self, id: NodeId, boot: Boot) {
         let n = &mut self.nodes[id as usize];
         n.state = ProcState::Running;
         n.frozen.clear();
         n.backlog_used = 0;
-        self.with_node(id, |m, ctx, rng| m.start(ctx, rng));
+        self.with_node(id, |m, ctx, rng| m.start(ctx, rng, boot));
     }
 
     /// SIGCONT: the process handles, in order, what arrived while stopped.

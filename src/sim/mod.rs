@@ -62,7 +62,14 @@ pub struct Sim {
     names: Vec<String>,
     pub rec: Recorder,
     pub actions: Vec<FaultAction>,
+    /// The experiment's 0 in engine time: the end of the warm-up. Every
+    /// instant the run reports or takes (`run_until`, `now`, `end`) counts
+    /// from here.
+    pub origin: SimTime,
+    /// The end of the run: the experiment's duration.
     pub end: SimTime,
+    /// The end of the run in engine time (`origin` + duration).
+    engine_end: SimTime,
     pub seed: u64,
     spec: ExperimentSpec,
 }
@@ -73,13 +80,14 @@ impl Sim {
         build::build(spec, seed)
     }
 
-    /// Handles every event up to `until` (inclusive, never past the end of
-    /// the run); false when nothing is left to do before the end.
+    /// Handles every event up to the experiment's instant `until`
+    /// (inclusive, never past the end of the run; the warm-up first); false
+    /// when nothing is left to do before the end.
     pub fn run_until(&mut self, until: SimTime) -> bool {
-        let until = until.min(self.end);
+        let until = (self.origin + crate::engine::Dur(until.0)).min(self.engine_end);
         while let Some(t) = self.queue.peek_time() {
             if t > until {
-                return t <= self.end;
+                return t <= self.engine_end;
             }
             let (_, ev) = self.queue.pop().expect("peeked");
             self.dispatch(ev);
@@ -100,6 +108,7 @@ impl Sim {
             if let Model::Client(c) = &n.model {
                 let (k, o) = c.in_flight();
                 count += k;
+                let o = o.map(|t| self.rec.rel(t));
                 oldest = match (oldest, o) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -113,8 +122,9 @@ impl Sim {
         self.queue.popped()
     }
 
+    /// The experiment's current instant (0 during the warm-up).
     pub fn now(&self) -> SimTime {
-        self.queue.now()
+        self.rec.rel(self.queue.now())
     }
 
     #[inline]
@@ -189,15 +199,17 @@ impl Sim {
     pub fn finish(mut self) -> RunResult {
         self.rec.close();
         self.rec.vips = self.net.vips.names.clone();
+        let origin = self.origin;
         self.rec.two_holders = self
             .net
             .vips
-            .two_holders_until(self.end)
+            .two_holders_until(self.engine_end)
             .into_iter()
+            .filter(|t| t.to > origin)
             .map(|t| crate::metrics::VipSplit {
                 vip: self.net.vips.names[t.vip.index()].clone(),
-                from: t.from,
-                to: t.to,
+                from: self.rec.rel(t.from),
+                to: self.rec.rel(t.to),
                 hosts: t
                     .hosts
                     .iter()
@@ -214,6 +226,7 @@ impl Sim {
             file: self.spec.file.clone(),
             seed: self.seed,
             duration: self.spec.duration,
+            start: self.spec.start,
             recorder: self.rec,
             faults,
             history,

@@ -268,7 +268,8 @@ mod tests {
 
     /// A real 20 s run: kill s2 at 3 s, restart at 7 s, behind HAProxy.
     fn run() -> RunResult {
-        let text = "[experiment]\nduration = \"20s\"\n\
+        // Cold: the test adds marks at engine instants, the run's own.
+        let text = "[experiment]\nduration = \"20s\"\ncold_start = true\n\
             [clients.c]\ntype = \"open\"\ntarget = \"lb\"\nrate = 50\n\
             [balancers.lb]\npreset = \"haproxy-2.6\"\nmode = \"http\"\nservers = [\"s\"]\n\
             [balancers.lb.default_server]\ncheck = true\ninter = \"500ms\"\nfall = 2\n\

@@ -9,3 +9,4 @@ mod common;
 mod determinism;
 mod engine_guarantees;
 mod per_client;
+mod start;

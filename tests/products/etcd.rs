@@ -211,7 +211,9 @@ fn a_stale_leader_resumed_in_a_minority_renews_no_expired_lease() {
             1,
             "seed {seed}"
         );
-        assert_eq!(ev("pg2", EventKind::Promoted, 45.0, 70.0), 1, "seed {seed}");
+        // The majority's new leader expires pg1's lease (when, depends on
+        // the phase of the loops): pg2 promotes once, during the partition.
+        assert_eq!(ev("pg2", EventKind::Promoted, 20.0, 70.0), 1, "seed {seed}");
         assert_eq!(
             ev("pg1", EventKind::Promoted, 45.0, 70.0),
             0,

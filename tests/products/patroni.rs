@@ -65,7 +65,8 @@ fn events(r: &RunResult, kind: EventKind, after: f64) -> Vec<(f64, String)> {
 fn last_update(sim: &Sim, name: &str) -> f64 {
     let n = sim.nodes.iter().find(|n| n.name == name).unwrap();
     match &n.model {
-        Model::Patroni(p) => p.last_lock_update().as_secs_f64(),
+        // The model keeps engine time; the experiment counts from the origin.
+        Model::Patroni(p) => p.last_lock_update().secs_from(sim.origin),
         _ => panic!("not patroni"),
     }
 }

@@ -252,8 +252,14 @@ fn a_master_restarted_empty_before_failover_is_caught_losing_writes() {
     match runner.run(&schedules, |s| check(&s, true)) {
         Err(TestError::Fail(why, s)) => {
             println!("no persistence: {why}\nminimal schedule:\n{s}");
-            assert_eq!(s.0.len(), 1, "shrunk to {} faults", s.0.len());
-            assert!(s.0[0].down < 2 * NT_S, "{s}");
+            // The shrinker's last step depends on the run's phases; the
+            // claim is that one quick restart of the schedule loses writes.
+            assert!(s.0.len() <= 2, "shrunk to {} faults", s.0.len());
+            let alone =
+                s.0.iter()
+                    .find(|f| check(&Schedule(vec![(*f).clone()]), true).is_err())
+                    .unwrap_or_else(|| panic!("no single fault of {s} loses writes alone"));
+            assert!(alone.down < 2 * NT_S, "{s}");
         }
         other => panic!(
             "expected lost writes from a quick restart, got {other:?}\n{}",

@@ -303,19 +303,24 @@ fn a_leader_cut_off_with_the_replica_it_promoted_wins_at_the_heal() {
             dur: 17,
         },
     ];
-    let r = run(&s, true, 456);
-    let v = violation(&s, &r).expect("the writes to r1 after 28 s are lost");
-    assert!(v.contains("beyond max-lag"), "{v}");
-    let switched: Vec<_> = r
-        .recorder
-        .events
-        .iter()
-        .filter(|e| e.detail.starts_with("+switch-master r r1 r2"))
-        .map(|e| e.at.as_secs_f64())
-        .collect();
-    // The leader switches alone; the others follow its hello at the heal.
-    assert!(
-        switched.iter().any(|&t| t < 45.0) && switched.iter().any(|&t| t >= 45.0),
-        "{switched:?}"
-    );
+    // Whether sentinel2 wins the vote as r1 returns depends on where the
+    // sentinels' timers stand (their phase is drawn per seed): the first
+    // seed where it does must show the loss.
+    let found = (1..=60).find_map(|seed| {
+        let r = run(&s, true, seed);
+        let switched: Vec<f64> = r
+            .recorder
+            .events
+            .iter()
+            .filter(|e| e.detail.starts_with("+switch-master r r1 r2"))
+            .map(|e| e.at.as_secs_f64())
+            .collect();
+        // The leader switches alone; the others follow its hello at the heal.
+        let alone = switched.iter().any(|&t| t < 45.0) && switched.iter().any(|&t| t >= 45.0);
+        alone.then_some((seed, r))
+    });
+    let (seed, r) = found.expect("in 60 seeds the leader cut off with r2 switches alone");
+    let v = violation(&s, &r)
+        .unwrap_or_else(|| panic!("seed {seed}: the writes to r1 after 28 s are lost"));
+    assert!(v.contains("beyond max-lag"), "seed {seed}: {v}");
 }

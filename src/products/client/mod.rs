@@ -10,7 +10,7 @@ use crate::config::spec::{ExperimentSpec, NodeKind};
 
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::{Outcome, RequestInfo};
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::dist::Sampler;
 use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
@@ -366,7 +366,8 @@ impl Process for Client {
         self.clone_from(pristine);
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    /// A client's load starts when the file says, whatever its uptime.
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng, _boot: Boot) {
         match &self.load {
             Load::Open { poisson, .. } => {
                 // A constant-rate load generator sends its first request at

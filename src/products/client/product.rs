@@ -1,6 +1,7 @@
 //! The client's registration: `[clients.NAME]`, load as k6 generates it.
 
-use super::config::{self, ClientSpec, Library};
+use super::config::{self, ClientSpec, Library, LoadSpec};
+use crate::engine::{Dur, SimTime};
 use crate::products::redis_cluster::client::ClusterLib;
 use crate::products::sentinel::client::SentinelLib;
 use super::driver::Driver;
@@ -36,15 +37,21 @@ impl Product for Client {
                 Driver::Sentinel(SentinelLib::new(cx.ids(sentinels), *timeout))
             }
         };
-        let m = Client::new(
-            index,
-            driver,
-            c.start,
-            c.stop,
-            c.timeout,
-            &c.load,
-        );
+        // The file times the load from the experiment's 0.
+        let at = |t: SimTime| cx.origin + Dur(t.0);
+        let mut load = c.load.clone();
+        if let LoadSpec::Open(o) = &mut load {
+            for step in &mut o.rate_steps {
+                step.0 = at(step.0);
+            }
+        }
+        let m = Client::new(index, driver, at(c.start), at(c.stop), c.timeout, &load);
         (m, 0)
+    }
+
+    /// A load generator has nothing to form.
+    fn formation(_: &ClientSpec) -> Dur {
+        Dur::ZERO
     }
 
     fn describe(o: &mut String, _node: &NodeSpec, c: &ClientSpec) {

@@ -9,8 +9,8 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
-use crate::engine::{Rng, SimTime};
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind};
+use crate::engine::{Dur, Rng, SimTime};
+use crate::process::{Boot, CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind};
 use crate::products::{BuildCx, Product};
 use std::fmt::Write;
 
@@ -32,7 +32,7 @@ pub enum EchoTimer {}
 impl Process for Echo {
     type Timer = EchoTimer;
 
-    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _boot: Boot) {}
 
     fn on_message(&mut self, ctx: &mut Ctx, _rng: &mut Rng, msg: Msg) {
         if let MsgKind::Connect(req) = msg.kind
@@ -92,6 +92,10 @@ impl Product for Echo {
 
     fn describe(o: &mut String, _node: &NodeSpec, spec: &EchoSpec) {
         let _ = writeln!(o, "answers every request with status {}", spec.status);
+    }
+
+    fn formation(_: &EchoSpec) -> Dur {
+        Dur::ZERO
     }
 }
 

@@ -21,7 +21,7 @@ use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::RESTART;
 use crate::metrics::EventKind;
 use crate::process::{Admin, DbIds};
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind, TimerKey};
+use crate::process::{Boot, CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::dcs::{
     DcsMsg, DcsOp, DcsRequest, DcsResult, DcsState, Failover, NONE, SyncKey,
@@ -909,12 +909,14 @@ fn resp(result: DcsResult, value: u32) -> MsgKind {
 impl Process for Etcd {
     type Timer = EtcdTimer;
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    /// A member starts a follower with a randomized election timeout (raft's
+    /// own draw); the lessor's checks run on ticks from its start.
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng, boot: Boot) {
         self.role = Role::Follower;
         self.leader = NONE;
         self.last_heard = ctx.now;
         self.reset_election(ctx, rng);
-        let at = ctx.now + LESSOR_CHECK;
+        let at = ctx.now + boot.first(LESSOR_CHECK, LESSOR_CHECK);
         ctx.rearm(&mut self.lessor_timer, at, EtcdTimer::Lessor);
     }
 
@@ -1007,7 +1009,7 @@ impl Process for Etcd {
             // old process's timers go with it (cancelled by `start`).
             ctx.log(self.me, EventKind::Info, "restarting etcd");
             self.crash();
-            self.start(ctx, rng);
+            self.start(ctx, rng, Boot::FRESH);
         }
     }
 

@@ -6,6 +6,7 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
+use crate::engine::Dur;
 use crate::faults::{Action, RESTART};
 use crate::products::{BuildCx, Product};
 
@@ -30,6 +31,13 @@ impl Product for Etcd {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &EtcdSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    /// A leader elected: the first campaign comes within two election
+    /// timeouts (raft's randomized timeout), a split vote costs one more,
+    /// and the leader's first heartbeat tells the others.
+    fn formation(spec: &EtcdSpec) -> Dur {
+        spec.election_timeout.times(3) + spec.heartbeat_interval
     }
 }
 

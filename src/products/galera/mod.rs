@@ -71,7 +71,7 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::RESTART;
 use crate::metrics::EventKind;
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::dist::Sampler;
 use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, DbError, Msg, MsgKind, NodeId, ReqKind, TimerKey};
@@ -452,7 +452,7 @@ impl Galera {
 
     /// Time zero: the cluster is already formed, every node Synced in one
     /// primary view whose representative is the first member.
-    fn form(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn form(&mut self, ctx: &mut Ctx, boot: Boot) {
         self.booted = true;
         self.up = true;
         self.max_seq = 1;
@@ -472,16 +472,17 @@ impl Galera {
         for t in &mut self.last_heard {
             *t = ctx.now;
         }
-        self.start_timers(ctx, rng);
+        let (ka, chk) = (self.spec.keepalive_period, self.spec.inactive_check_period);
+        self.start_timers(ctx, boot.first(Dur::ZERO, ka), boot.first(Dur::ZERO, chk));
         self.update_writable(ctx);
     }
 
-    fn start_timers(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        let ka = self.spec.keepalive_period.0;
-        let chk = self.spec.inactive_check_period.0;
-        let at = ctx.now + Dur(rng.random_range(0..ka));
+    /// gcomm's keepalive and inactivity-check timers, first due after
+    /// `keepalive` and `check`.
+    fn start_timers(&mut self, ctx: &mut Ctx, keepalive: Dur, check: Dur) {
+        let at = ctx.now + keepalive;
         ctx.rearm(&mut self.keepalive_timer, at, GaleraTimer::Keepalive);
-        let at = ctx.now + Dur(rng.random_range(0..chk));
+        let at = ctx.now + check;
         self.rearm_check(ctx, at);
     }
 
@@ -537,7 +538,11 @@ impl Galera {
         self.view_members = bit(self.idx);
         self.active = bit(self.idx);
         self.gcache_from = self.log.len() as u32;
-        self.start_timers(ctx, rng);
+        // A restarted provider's timers: at an arbitrary phase of their
+        // periods relative to the others'.
+        let keepalive = Dur(rng.random_range(0..self.spec.keepalive_period.0));
+        let check = Dur(rng.random_range(0..self.spec.inactive_check_period.0));
+        self.start_timers(ctx, keepalive, check);
         self.pc_begin(ctx, rng);
         for j in 0..self.members.len() {
             if j != self.idx {
@@ -1869,9 +1874,9 @@ impl Process for Galera {
         self.crash();
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
         if !self.booted {
-            self.form(ctx, rng);
+            self.form(ctx, boot);
         } else {
             let at = ctx.now + self.spec.startup;
             ctx.rearm(&mut self.boot_timer, at, GaleraTimer::Boot);

@@ -2,6 +2,7 @@
 
 use super::Galera;
 use super::config::{self, GaleraSpec};
+use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::describe::size;
@@ -40,6 +41,11 @@ impl Product for Galera {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &GaleraSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    /// The model starts formed: one Primary view of every member, Synced.
+    fn formation(_: &GaleraSpec) -> Dur {
+        Dur::ZERO
     }
 
     fn detection(

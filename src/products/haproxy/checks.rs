@@ -4,7 +4,7 @@
 use super::{CHECK_BIT, Haproxy, HaproxyTimer};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
-use crate::process::{CallRef, Ctx, MsgKind, Req, ReqKind, TimerKey};
+use crate::process::{Boot, CallRef, Ctx, MsgKind, Req, ReqKind, TimerKey};
 use crate::products::haproxy::config::{HaproxyServerSpec, Observe, OnError};
 use rand::Rng as _;
 
@@ -138,8 +138,9 @@ impl Failure {
 impl Haproxy {
     /// `start_checks()`: the check at global position `pos` of `n` first runs
     /// `max(min_inter, interval) * pos / n` after start, where `min_inter` is
-    /// the smallest interval of at least 1 s among all checks.
-    pub(super) fn schedule_first_checks(&mut self, ctx: &mut Ctx) {
+    /// the smallest interval of at least 1 s among all checks; a process
+    /// booted before the run is at the same place of that cycle (`boot`).
+    pub(super) fn schedule_first_checks(&mut self, ctx: &mut Ctx, boot: Boot) {
         let checked: Vec<usize> = (0..self.servers.len())
             .filter(|&i| self.servers[i].check.enabled)
             .collect();
@@ -152,9 +153,10 @@ impl Haproxy {
             .unwrap_or(Dur::from_secs(1));
         for (pos, &i) in checked.iter().enumerate() {
             let own = self.servers[i].check.interval(true);
-            let offset = Dur(min_inter.max(own).0 * pos as u64 / n);
+            let cycle = min_inter.max(own);
+            let offset = Dur(cycle.0 * pos as u64 / n);
             let c = &mut self.servers[i].check;
-            c.next_at = ctx.now + offset;
+            c.next_at = ctx.now + boot.first(offset, cycle);
             let start = HaproxyTimer::CheckStart { server: i as u32 };
             c.next_key = ctx.at_cancellable(c.next_at, start);
         }

@@ -18,7 +18,7 @@ pub mod config;
 mod product;
 
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Req};
 use crate::products::Timer;
 use crate::products::haproxy::config::{Balance, HaproxyMode, HaproxySpec};
@@ -554,8 +554,8 @@ impl Process for Haproxy {
         self.clone_from(pristine);
     }
 
-    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
-        self.schedule_first_checks(ctx);
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
+        self.schedule_first_checks(ctx, boot);
     }
 
     fn syn_backlog_full(&self) -> bool {

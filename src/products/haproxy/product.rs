@@ -6,6 +6,7 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
+use crate::engine::Dur;
 use crate::faults::FaultAction;
 use crate::products::{BuildCx, Product};
 use crate::report::{CheckTiming, FormulaRange};
@@ -33,6 +34,28 @@ impl Product for Haproxy {
 
     fn describe(o: &mut String, _node: &NodeSpec, h: &HaproxySpec) {
         describe::describe(o, h)
+    }
+
+    /// Checks settled: a server whose first check fails (a replica, or a
+    /// primary not yet elected) is DOWN at once from the start-up state and
+    /// needs `rise` checks at its slowest interval to come UP; each check
+    /// may last its deadline C. Plus `spread-checks`' widest stretch.
+    fn formation(h: &HaproxySpec) -> Dur {
+        let deadline = |s: &config::HaproxyServerSpec| match (h.timeout_check, h.timeout_connect) {
+            (Some(_), Some(tc)) => s.inter.min(tc),
+            _ => s.inter,
+        };
+        let spread = |d: Dur| Dur(d.0 + d.0 * u64::from(h.spread_checks) / 100);
+        let settle = |s: &config::HaproxyServerSpec| {
+            let slowest = s.inter.max(s.fastinter).max(s.downinter);
+            (spread(slowest) + deadline(s)).times(u64::from(s.rise) + 1)
+        };
+        h.servers
+            .iter()
+            .filter(|s| s.check)
+            .map(settle)
+            .max()
+            .unwrap_or(Dur::ZERO)
     }
 
     fn detection(

@@ -39,6 +39,7 @@ pub use config::{InstanceSpec, KeepalivedSpec, ScriptSpec};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use crate::process::{
+    Boot,
     Admin, CallRef, Ctx, Msg, MsgKind, NodeId, Process, Req, ReqKind, TimerKey, VipId,
 };
 use crate::products::Wire;
@@ -397,12 +398,13 @@ impl Keepalived {
 impl Process for Keepalived {
     type Timer = KeepalivedTimer;
 
-    /// At the run's time zero a VIP's daemons start together at `boot_at`
-    /// (a random instant of their first advert interval, drawn per VIP), so
-    /// the adverts' phase, and a fault's place in it, changes with the
-    /// seed; a restart later starts at once.
-    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
-        if ctx.now == SimTime::ZERO && !self.boot_at.is_zero() {
+    /// Daemons that were running before the run (`boot` drawn) started
+    /// together at `boot_at` (a random instant of their first advert
+    /// interval, drawn per VIP), so the adverts' phase, and a fault's place
+    /// in it, changes with the seed; a fresh start (a restart, a cold or
+    /// aligned start) boots at once.
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
+        if !boot.running_for().is_zero() && !self.boot_at.is_zero() {
             ctx.at(ctx.now + self.boot_at, KeepalivedTimer::Boot);
         } else {
             self.boot(ctx);
@@ -493,7 +495,7 @@ impl Process for Keepalived {
             *self = pristine;
             // Script runs of the old process answer nobody.
             self.runs = runs;
-            self.start(ctx, rng);
+            self.start(ctx, rng, Boot::FRESH);
         }
     }
 }

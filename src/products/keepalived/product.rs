@@ -59,6 +59,20 @@ impl Product for Keepalived {
         (k, 0)
     }
 
+    /// The VIP held: the daemons boot within one advert interval, a
+    /// BACKUP-only group waits out its master-down interval (a MASTER one
+    /// less), and a tracking script first passes after `rise` runs.
+    fn formation(spec: &KeepalivedSpec) -> Dur {
+        let one = |i: &InstanceSpec| {
+            let script = i
+                .script
+                .as_ref()
+                .map_or(Dur::ZERO, |s| (s.interval + s.timeout).times(u64::from(s.rise)));
+            i.advert_int + i.master_down(0, i.advert_int) + script
+        };
+        spec.instances.iter().map(one).max().unwrap_or(Dur::ZERO)
+    }
+
     fn describe(o: &mut String, node: &NodeSpec, spec: &KeepalivedSpec) {
         let (_, i) = spec.own(&node.name);
         let _ = write!(

@@ -16,6 +16,7 @@ fn pair(vip: &str, lb1: &str, extra: &str) -> String {
     format!(
         r#"[experiment]
 duration = "60s"
+cold_start = true             # the boot's takeover is part of the story
 [network]
 latency = "0.1ms"
 [clients.load]
@@ -210,7 +211,7 @@ fn a_stopped_listener_passes_killall_dash_0() {
 fn bad_input_is_refused_with_file_line_and_key() {
     let err = |text: &str| parse(text, "ka.toml").expect_err("refused");
     let e = err(&pair("", "priority = 256", ""));
-    assert_eq!((e.key.as_str(), e.line), ("vips.web.on.lb1.priority", 24));
+    assert_eq!((e.key.as_str(), e.line), ("vips.web.on.lb1.priority", 25));
     let e = err(&pair("priority = 0", "", ""));
     assert_eq!(e.key, "vips.web.priority");
     let e = err(&pair("nopreempt = true", "preempt_delay = \"5s\"", ""));

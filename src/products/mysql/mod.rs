@@ -23,7 +23,7 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::RESTART;
 use crate::metrics::EventKind;
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::dist::Sampler;
 use crate::process::{Admin, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
@@ -323,7 +323,7 @@ impl Process for Mysql {
         self.crash();
     }
 
-    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
         self.last_heard = ctx.now;
         if self.is_primary() {
             self.semi_sync_on = self.spec.semi_sync;
@@ -331,7 +331,8 @@ impl Process for Mysql {
             if let Some(h) = ctx.history() {
                 h.set_writable(now, self.cluster, self.me, Some(self.me));
             }
-            ctx.at(ctx.now + self.heartbeat_period(), MysqlTimer::Heartbeat);
+            let period = self.heartbeat_period();
+            ctx.at(ctx.now + boot.first(period, period), MysqlTimer::Heartbeat);
         } else {
             // The IO thread connects and asks for what it lacks.
             self.fetch(ctx);
@@ -429,7 +430,7 @@ impl Process for Mysql {
         if matches!(a, Admin::Action { name, .. } if name == RESTART.name) {
             self.sessions.close_all(ctx);
             self.crash();
-            self.start(ctx, rng);
+            self.start(ctx, rng, Boot::FRESH);
         }
     }
 

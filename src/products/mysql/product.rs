@@ -2,6 +2,7 @@
 
 use super::Mysql;
 use super::config::{self, MysqlSpec};
+use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
@@ -34,6 +35,11 @@ impl Product for Mysql {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &MysqlSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    /// The model starts replicating: replicas connected to the primary.
+    fn formation(_: &MysqlSpec) -> Dur {
+        Dur::ZERO
     }
 }
 

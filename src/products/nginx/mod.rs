@@ -12,7 +12,7 @@ mod product;
 use crate::engine::{DeadlineFifo, Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
 use crate::process::NO_PEER;
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Req};
 use crate::products::Timer;
 use crate::products::nginx::config::{NextUpstream, NginxSpec};
@@ -485,7 +485,7 @@ impl Process for Nginx {
         self.clone_from(pristine);
     }
 
-    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _boot: Boot) {}
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {

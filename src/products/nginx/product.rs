@@ -2,6 +2,7 @@
 
 use super::config::{self, NginxSpec};
 use super::{Nginx, describe, formulas};
+use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
@@ -32,6 +33,11 @@ impl Product for Nginx {
 
     fn describe(o: &mut String, _node: &NodeSpec, x: &NginxSpec) {
         describe::describe(o, x)
+    }
+
+    /// nginx has no active checks: nothing to settle.
+    fn formation(_: &NginxSpec) -> Dur {
+        Dur::ZERO
     }
 
     fn detection(

@@ -31,7 +31,7 @@ use crate::engine::{Dur, Rng, SimTime};
 use crate::faults::{Action, RESTART};
 use crate::metrics::EventKind;
 use crate::process::dist::Sampler;
-use crate::process::{Admin, DbIds};
+use crate::process::{Admin, Boot, DbIds};
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Req, ReqKind, TimerKey};
 use crate::products::{Timer, Wire};
 use crate::protocols::dcs::{
@@ -39,7 +39,6 @@ use crate::protocols::dcs::{
 };
 use crate::protocols::sql::{Query, Sessions};
 use config::PatroniSpec;
-use rand::Rng as _;
 
 /// The REST endpoint HAProxy's `option httpchk` asks (api.py `do_GET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -431,7 +430,8 @@ impl Patroni {
 
     // ------------------------------------------------------------ start --
 
-    fn start_patroni(&mut self, ctx: &mut Ctx, rng: &mut Rng, random_phase: bool) {
+    /// Patroni's daemon starts; its HA loop first runs after `first`.
+    fn start_patroni(&mut self, ctx: &mut Ctx, first: Dur) {
         self.patroni = Proc::Alive;
         self.life = self.life.wrapping_add(1);
         self.has_lock = false;
@@ -441,11 +441,6 @@ impl Patroni {
         self.forget_calls(ctx);
         self.cycle_running = false;
         self.wake_pending = false;
-        let first = if random_phase {
-            Dur(rng.random_range(0..self.cfg.loop_wait.0.max(1)))
-        } else {
-            Dur::ZERO
-        };
         let at = ctx.now + first;
         ctx.rearm(&mut self.cycle_timer, at, PatroniTimer::Cycle);
     }
@@ -1604,7 +1599,7 @@ impl Patroni {
         self.pg_crash(ctx);
         self.role = Role::Replica;
         self.following = NONE;
-        self.start_patroni(ctx, rng, false);
+        self.start_patroni(ctx, Dur::ZERO);
         self.pg_start(ctx, rng, Role::Replica);
     }
 
@@ -1674,18 +1669,19 @@ impl Patroni {
 impl crate::process::Process for Patroni {
     type Timer = PatroniTimer;
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng, boot: Boot) {
         if self.first {
-            // Time zero: the cluster is already bootstrapped (member 1 the
-            // primary, the others streaming from it); the daemons' HA loops
-            // run with an arbitrary phase.
+            // The first start: the cluster is already bootstrapped (member 1
+            // the primary, the others streaming from it); a daemon running
+            // before the run is somewhere in its loop (`loop_wait` start to
+            // start).
             self.first = false;
             self.pg = Pg::Running;
             self.update_writable(ctx);
             if self.role == Role::Replica {
                 self.stream_start(ctx);
             }
-            self.start_patroni(ctx, rng, true);
+            self.start_patroni(ctx, boot.first(Dur::ZERO, self.cfg.loop_wait));
             return;
         }
         // A restart after the node (host or both processes) died: Patroni
@@ -1693,7 +1689,7 @@ impl crate::process::Process for Patroni {
         self.role = Role::Replica;
         self.following = NONE;
         self.pg = Pg::Down;
-        self.start_patroni(ctx, rng, false);
+        self.start_patroni(ctx, Dur::ZERO);
         self.pg_start(ctx, rng, Role::Replica);
     }
 
@@ -1893,7 +1889,7 @@ impl crate::process::Process for Patroni {
                 (false, true) => {
                     if self.patroni == Proc::Dead {
                         ctx.log(self.me, EventKind::Info, "patroni restarted");
-                        self.start_patroni(ctx, rng, false);
+                        self.start_patroni(ctx, Dur::ZERO);
                     }
                 }
                 (true, false) => {

@@ -7,6 +7,7 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
+use crate::engine::Dur;
 use crate::faults::{Action, RESTART};
 use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
@@ -38,6 +39,12 @@ impl Product for Patroni {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &PatroniSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    /// The leader key taken: the bootstrapping member's first HA cycle comes
+    /// within `loop_wait`, its DCS writes retry for up to `retry_timeout`.
+    fn formation(spec: &PatroniSpec) -> Dur {
+        spec.loop_wait + spec.retry_timeout
     }
 
     fn breakdown(spec: &ExperimentSpec, node: &NodeSpec, own: &PatroniSpec) -> Option<Breakdown> {

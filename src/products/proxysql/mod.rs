@@ -26,9 +26,8 @@ pub use config::ProxysqlSpec;
 
 use crate::engine::{Dur, Rng, SimTime, Slab};
 use crate::metrics::EventKind;
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Process, Req, ReqKind};
+use crate::process::{Boot, CallRef, Ctx, Msg, MsgKind, NO_PEER, NodeId, Process, Req, ReqKind};
 use crate::products::Timer;
-use rand::Rng as _;
 
 /// Marks a monitor check's call reference (its slot in `checks`), apart
 /// from the connection attempts' (slots in `attempts`).
@@ -488,15 +487,14 @@ impl Process for Proxysql {
         self.clone_from(pristine);
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        // The monitor threads start at a random phase of their intervals.
-        let g = self.spec.monitor_galera_healthcheck_interval.0;
-        let p = self.spec.monitor_ping_interval.0;
-        ctx.at(
-            ctx.now + Dur(rng.random_range(0..g)),
-            ProxysqlTimer::GaleraRound,
-        );
-        ctx.at(ctx.now + Dur(rng.random_range(0..p)), ProxysqlTimer::PingRound);
+    /// The monitor threads run their rounds every interval from the
+    /// process's start.
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
+        let g = self.spec.monitor_galera_healthcheck_interval;
+        let p = self.spec.monitor_ping_interval;
+        let galera = ctx.now + boot.first(Dur::ZERO, g);
+        ctx.at(galera, ProxysqlTimer::GaleraRound);
+        ctx.at(ctx.now + boot.first(Dur::ZERO, p), ProxysqlTimer::PingRound);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, _rng: &mut Rng, msg: Msg) {

@@ -6,6 +6,7 @@ use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
+use crate::engine::Dur;
 use crate::faults::FaultAction;
 use crate::process::DbErrorCode;
 use crate::products::{BuildCx, Product};
@@ -31,6 +32,13 @@ impl Product for Proxysql {
 
     fn build(_node: &NodeSpec, x: &ProxysqlSpec, cx: &mut BuildCx) -> (Proxysql, u32) {
         (Proxysql::new(x, &cx.ids(&x.servers)), BACKLOG)
+    }
+
+    /// Hostgroups settled: the Galera monitor's first round (within one
+    /// interval, lasting up to its timeout) moves each node where it
+    /// belongs.
+    fn formation(x: &ProxysqlSpec) -> Dur {
+        x.monitor_galera_healthcheck_interval.times(2) + x.monitor_galera_healthcheck_timeout
     }
 
     fn describe(o: &mut String, _node: &NodeSpec, x: &ProxysqlSpec) {

@@ -32,7 +32,7 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use crate::process::dist::Sampler;
-use crate::process::{CallRef, Ctx, DbIds, Msg, MsgKind, NodeId, Process, ReqKind};
+use crate::process::{Boot, CallRef, Ctx, DbIds, Msg, MsgKind, NodeId, Process, ReqKind};
 use crate::products::{Timer, Wire};
 use crate::protocols::sql::{Query, Sessions};
 use config::{Persistence, RedisSpec};
@@ -538,15 +538,15 @@ impl Process for Redis {
         self.peers.clear();
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
         self.last_heard = ctx.now;
         self.link_down_since = ctx.now;
         self.last_ping = ctx.now;
         self.update_writable(ctx);
         self.psync(ctx);
-        // replicationCron's phase is the process's own.
-        let phase = Dur(rand::Rng::random_range(rng, 0..REPL_CRON.0));
-        ctx.at(ctx.now + phase, RedisTimer::Cron);
+        // replicationCron runs on serverCron's ticks, counted from the
+        // process's start.
+        ctx.at(ctx.now + boot.first(Dur::ZERO, REPL_CRON), RedisTimer::Cron);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {

@@ -2,6 +2,7 @@
 
 use super::Redis;
 use super::config::{self, Persistence, RedisSpec};
+use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
@@ -30,6 +31,11 @@ impl Product for Redis {
 
     fn describe(o: &mut String, node: &NodeSpec, spec: &RedisSpec) {
         crate::describe::cluster(o, node, &settings(spec));
+    }
+
+    /// The model starts replicating: the replicas in sync with the master.
+    fn formation(_: &RedisSpec) -> Dur {
+        Dur::ZERO
     }
 }
 

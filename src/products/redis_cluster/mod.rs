@@ -44,21 +44,21 @@ use crate::data::{DataLog, FinalData};
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
 use crate::process::dist::Sampler;
-use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind};
+use crate::process::{Boot, CallRef, Ctx, Msg, MsgKind, NodeId, Process, ReqKind};
 use crate::products::{Timer, Wire};
 use crate::protocols::sql::{Query, Sessions};
 use config::RedisClusterSpec;
 use rand::Rng as _;
 
 /// `clusterCron`'s period (hz 10).
-const CRON: Dur = Dur::from_ms(100);
+pub(super) const CRON: Dur = Dur::from_ms(100);
 /// `CLUSTER_FAIL_REPORT_VALIDITY_MULT` and `CLUSTER_FAIL_UNDO_TIME_MULT`.
 const FAIL_MULT: u64 = 2;
 /// `CLUSTER_MIN_REJOIN_DELAY` .. `CLUSTER_MAX_REJOIN_DELAY`.
 const MIN_REJOIN: Dur = Dur::from_ms(500);
 const MAX_REJOIN: Dur = Dur::from_ms(5000);
 /// `CLUSTER_WRITABLE_DELAY`: a started master stays in state fail this long.
-const WRITABLE_DELAY: Dur = Dur::from_ms(2000);
+pub(super) const WRITABLE_DELAY: Dur = Dur::from_ms(2000);
 /// A member index that names no member.
 pub const NONE: u8 = u8::MAX;
 
@@ -954,7 +954,7 @@ impl Process for RedisCluster {
         self.fresh_links = true;
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
         let now = ctx.now;
         self.started = now;
         self.repl_last_io = now;
@@ -964,11 +964,12 @@ impl Process for RedisCluster {
             p.data_received = now;
             p.pfail = false;
         }
-        let phase = Dur(rng.random_range(0..CRON.0));
-        ctx.at(now + phase, RedisClusterTimer::Cron);
+        // clusterCron on serverCron's ticks, from the process's start.
+        ctx.at(now + boot.first(Dur::ZERO, CRON), RedisClusterTimer::Cron);
         if self.is_master() {
+            let period = self.spec.repl_ping_replica_period;
             ctx.at(
-                now + self.spec.repl_ping_replica_period,
+                now + boot.first(period, period),
                 RedisClusterTimer::ReplPing,
             );
         } else {

@@ -44,6 +44,13 @@ impl Product for RedisCluster {
         )
     }
 
+    /// State ok everywhere: a started master stays in state fail for
+    /// `CLUSTER_WRITABLE_DELAY`, then clusterCron's next tick updates it;
+    /// the replicas' first sync is a round trip.
+    fn formation(_: &RedisClusterSpec) -> Dur {
+        super::WRITABLE_DELAY + super::CRON.times(2)
+    }
+
     fn describe(o: &mut String, node: &NodeSpec, spec: &RedisClusterSpec) {
         let mut s = settings(spec);
         if let Some(c) = &node.cluster {

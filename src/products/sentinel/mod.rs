@@ -35,7 +35,7 @@ mod product;
 
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
-use crate::process::{CallRef, Ctx, DbErrorCode, Meaning, Msg, MsgKind, NodeId, Process, ReqKind};
+use crate::process::{Boot, CallRef, Ctx, DbErrorCode, Meaning, Msg, MsgKind, NodeId, Process, ReqKind};
 use crate::products::redis::{NO_NODE, RedisMsg, RoleInfo};
 use crate::products::{Timer, Wire};
 use config::SentinelSpec;
@@ -914,6 +914,9 @@ impl Sentinel {
     }
 }
 
+/// The sentinel timer's period at its default hz (10).
+const FIRST_TICK: Dur = Dur::from_ms(100);
+
 impl Process for Sentinel {
     type Timer = SentinelTimer;
 
@@ -930,14 +933,15 @@ impl Process for Sentinel {
         }
     }
 
-    fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn start(&mut self, ctx: &mut Ctx, _rng: &mut Rng, boot: Boot) {
         let now = ctx.now;
         let master = self.master;
         for (i, s) in self.insts.iter_mut().enumerate() {
             *s = Inst::fresh(s.node, now, i == master, s.link_gen.wrapping_add(1));
         }
-        let phase = Dur(rng.random_range(0..100_000_000u64));
-        ctx.at(now + phase, SentinelTimer::Tick);
+        // The timer's first tick: its phase is the process's own (its ticks
+        // then come every 1/hz, hz redrawn each time).
+        ctx.at(now + boot.first(Dur::ZERO, FIRST_TICK), SentinelTimer::Tick);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {

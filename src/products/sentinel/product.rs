@@ -36,6 +36,12 @@ impl Product for Sentinel {
         crate::describe::cluster(o, node, &settings(spec));
     }
 
+    /// The sentinels start knowing the master, its replicas and each
+    /// other (no discovery is modelled), with nothing flagged down.
+    fn formation(_: &SentinelSpec) -> Dur {
+        Dur::ZERO
+    }
+
     fn breakdown(_spec: &ExperimentSpec, _node: &NodeSpec, own: &SentinelSpec) -> Option<Breakdown> {
         Some(Breakdown {
             cluster: own.monitor.clone(),

@@ -10,7 +10,7 @@ pub mod config;
 mod product;
 
 use crate::engine::{Rng, Slab};
-use crate::process::Process;
+use crate::process::{Boot, Process};
 use crate::process::dist::Sampler;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
 use crate::products::Timer;
@@ -178,7 +178,7 @@ impl Process for Server {
         self.clone_from(pristine);
     }
 
-    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng) {}
+    fn start(&mut self, _ctx: &mut Ctx, _rng: &mut Rng, _boot: Boot) {}
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {

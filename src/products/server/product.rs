@@ -4,6 +4,7 @@
 use super::Server;
 use super::app::{self, CallCfg, Downstream};
 use super::config::{self, BackendSpec};
+use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::NodeSpec;
 use crate::config::table::Reader;
@@ -38,6 +39,11 @@ impl Product for Server {
             BackendSpec::Server(s) => super::describe(o, s),
             BackendSpec::App(a) => app::describe(o, a),
         }
+    }
+
+    /// A server serves from its first instant.
+    fn formation(_: &BackendSpec) -> Dur {
+        Dur::ZERO
     }
 
     fn label(spec: &BackendSpec) -> &'static str {
