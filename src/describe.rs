@@ -12,6 +12,7 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         "experiment {} ({}), {} simulated, seed {seed}",
         spec.name, spec.file, spec.duration
     );
+    let _ = writeln!(o, "{}", spec.start.describe());
     let _ = writeln!(
         o,
         "network: latency {}, loss {}, {} link overrides, Linux {} (SYN retransmissions: {} at {} then doubling, {} in all)",

@@ -52,6 +52,23 @@ impl StartSpec {
     pub fn is_cold(&self) -> bool {
         self.warm_up.is_zero()
     }
+
+    /// How the processes were started, in the experiment's words (the
+    /// summary's and `--dry-run`'s line).
+    pub fn describe(&self) -> String {
+        if self.is_cold() {
+            return "cold start: every process boots at 0 (cold_start = true)".to_string();
+        }
+        let phases = if self.aligned {
+            "every process booted at the same instant (aligned = true)"
+        } else {
+            "each process's timers at a phase drawn from the seed"
+        };
+        format!(
+            "started formed: {} of warm-up before 0 (no clients, no faults), {phases}",
+            self.warm_up
+        )
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -3,7 +3,6 @@
 
 use super::fmt::{db_codes, kinds, latency, percent, rel_ns, round, secs};
 use super::{Detection, FaultReport, FormulaRange, RunResult};
-use crate::config::spec::StartSpec;
 use crate::engine::SimTime;
 use crate::metrics::{ClientStats, DbCodes, FAILURE_KINDS, Histogram, KIND_COUNT, Window};
 use serde::Serialize;
@@ -106,22 +105,6 @@ fn window_text(f: &FaultReport) -> String {
     s
 }
 
-/// How the processes were started, in the experiment's words.
-fn start_line(start: &StartSpec) -> String {
-    if start.is_cold() {
-        return "cold start: every process boots at 0 (cold_start = true)".to_string();
-    }
-    let phases = if start.aligned {
-        "every process booted at the same instant (aligned = true)"
-    } else {
-        "each process's timers at a phase drawn from the seed"
-    };
-    format!(
-        "started formed: {} of warm-up before 0 (no clients, no faults), {phases}",
-        start.warm_up
-    )
-}
-
 /// The k6-like end summary (also printed by the CLI).
 pub fn summary_text(r: &RunResult) -> String {
     let rec = &r.recorder;
@@ -139,7 +122,7 @@ pub fn summary_text(r: &RunResult) -> String {
     {
         let _ = writeln!(s, "  {}", line.trim_start());
     }
-    let _ = writeln!(s, "  {}", start_line(&r.start));
+    let _ = writeln!(s, "  {}", r.start.describe());
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
