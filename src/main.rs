@@ -153,6 +153,10 @@ struct RunArgs {
     /// compares with a baseline.
     #[arg(long)]
     metrics: bool,
+    /// Exit 0 although a `[thresholds]` condition is crossed (the
+    /// determinism check's own runs).
+    #[arg(long, hide = true)]
+    no_threshold_exit: bool,
 }
 
 fn main() -> ExitCode {
@@ -313,7 +317,23 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         eprintln!("{}", stats.line());
         eprintln!("output: {}", out_dir.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(threshold_exit(
+        report::thresholds::crossed(&result.thresholds),
+        args.no_threshold_exit,
+    ))
+}
+
+/// Exit 1 when a `[thresholds]` condition was crossed (after every output
+/// was written), saying so on stderr.
+fn threshold_exit(crossed: usize, ignore: bool) -> ExitCode {
+    if crossed == 0 || ignore {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "{crossed} threshold{} crossed (see the summary's `thresholds`): exit 1",
+        if crossed == 1 { "" } else { "s" }
+    );
+    ExitCode::from(1)
 }
 
 /// Runs to the end; on a terminal, after a second, shows simulated progress.
@@ -375,6 +395,7 @@ fn check_determinism(
                 .arg("-o")
                 .arg(dir)
                 .arg("--metrics")
+                .arg("--no-threshold-exit")
                 .stdout(std::process::Stdio::null());
             if args.trace {
                 c.arg("--trace");
@@ -417,7 +438,7 @@ fn check_determinism(
             "determinism check passed: two processes with seed {seed} wrote identical bytes ({})",
             compared.join(", ")
         );
-        Ok(ExitCode::SUCCESS)
+        Ok(threshold_exit(crossed_in(out_dir), args.no_threshold_exit))
     } else {
         for name in differ {
             eprintln!("determinism check FAILED: {name} differs between two runs with seed {seed}");
@@ -428,6 +449,19 @@ fn check_determinism(
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// Conditions of `summary.json`'s `thresholds` that failed.
+fn crossed_in(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v["thresholds"]
+                .as_array()
+                .map(|a| a.iter().filter(|c| c["pass"] == false).count())
+        })
+        .unwrap_or(0)
 }
 
 type Compared = std::result::Result<(Vec<String>, Vec<String>), ExitCode>;

@@ -15,6 +15,7 @@ pub mod presets;
 pub mod read;
 pub mod spec;
 pub(crate) mod table;
+pub mod thresholds;
 
 pub use error::{ConfigError, levenshtein, suggest};
 pub use presets::Preset;

@@ -21,6 +21,8 @@ pub struct ExperimentSpec {
     /// Every node in file order: clients, balancers, apps, servers.
     pub nodes: IndexMap<String, NodeSpec>,
     pub faults: Vec<FaultSpec>,
+    /// `[thresholds]`: conditions on the run's figures, evaluated after it.
+    pub thresholds: Vec<super::thresholds::Threshold>,
     /// Settings the real software accepts but that risk data: printed
     /// before the run (`file:line: key: risk`).
     pub warnings: Vec<String>,

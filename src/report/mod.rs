@@ -71,6 +71,8 @@ pub struct RunResult {
     /// Reference breakdowns of a failover, phase by phase, for the clusters
     /// that have one (Patroni: ttl expiry, leader race, promotion, checks).
     pub breakdowns: Vec<Breakdown>,
+    /// The experiment's `[thresholds]`, checked against this run.
+    pub thresholds: Vec<thresholds::Checked>,
 }
 
 /// The health checks a balancer runs on a cluster member: `inter`,
@@ -95,6 +97,7 @@ mod fmt;
 pub mod plot;
 pub mod summary;
 pub mod tables;
+pub mod thresholds;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod write;

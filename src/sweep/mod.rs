@@ -234,11 +234,17 @@ pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, Sw
                 let seed = derive_seed(base, point as u64, rep as u64);
                 let mut sim = Sim::new(&specs[point], seed);
                 sim.run();
+                let result = sim.finish();
+                let mut m = metrics::run_metrics(&result);
+                if !specs[point].thresholds.is_empty() {
+                    let crossed = crate::report::thresholds::crossed(&result.thresholds);
+                    m.push((metrics::THRESHOLDS_CROSSED.into(), f64::from(crossed > 0)));
+                }
                 let row = RunRow {
                     point,
                     rep,
                     seed,
-                    metrics: metrics::run_metrics(&sim.finish()),
+                    metrics: m,
                 };
                 if !jour.record(&row) {
                     broken.store(true, Ordering::Relaxed);

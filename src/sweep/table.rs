@@ -20,7 +20,7 @@ const MAX_FAULT_ACTIONS: usize = 10_000;
 /// a whole-run name, or `f<i>_` and a per-fault name. Such names are plain
 /// file names (letters, digits, `_`), as plot files need.
 pub fn is_metric_name(name: &str) -> bool {
-    if metrics::metric_names(0).iter().any(|n| n == name) {
+    if name == metrics::THRESHOLDS_CROSSED || metrics::metric_names(0).iter().any(|n| n == name) {
         return true;
     }
     let Some((head, rest)) = name.split_once('_') else {
