@@ -89,9 +89,15 @@ impl Op {
 pub enum Figure {
     /// A name of `metrics.json` (per-fault names go to [`Figure::Fault`]).
     Run(String),
-    Client { name: String, figure: String },
+    Client {
+        name: String,
+        figure: String,
+    },
     /// Fault action `index` (1-based) and a per-fault figure.
-    Fault { index: usize, figure: String },
+    Fault {
+        index: usize,
+        figure: String,
+    },
 }
 
 /// One condition of `[thresholds]`.
@@ -190,7 +196,11 @@ pub(crate) fn read(
 }
 
 /// `a.b.c = v` in any TOML spelling: (dotted name, key, value) per leaf.
-fn flatten<'t>(prefix: &str, entries: &'t [(Key, Item)], out: &mut Vec<(String, &'t Key, &'t Item)>) {
+fn flatten<'t>(
+    prefix: &str,
+    entries: &'t [(Key, Item)],
+    out: &mut Vec<(String, &'t Key, &'t Item)>,
+) {
     for (k, v) in entries {
         let name = if prefix.is_empty() {
             k.name.clone()
@@ -204,12 +214,16 @@ fn flatten<'t>(prefix: &str, entries: &'t [(Key, Item)], out: &mut Vec<(String, 
     }
 }
 
-const EXPECTED: &str = "expected a condition such as \"< 50\": one of <, <=, >, >=, ==, != and a number";
+const EXPECTED: &str =
+    "expected a condition such as \"< 50\": one of <, <=, >, >=, ==, != and a number";
 
 /// `"< 5"` -> (Lt, 5); a message saying what was expected otherwise.
 fn condition(item: &Item) -> Result<(Op, f64), String> {
     let Val::Str(s) = &item.val else {
-        return Err(format!("{EXPECTED}, in quotes; found {}", item.val.describe()));
+        return Err(format!(
+            "{EXPECTED}, in quotes; found {}",
+            item.val.describe()
+        ));
     };
     let t = s.trim();
     let Some((sym, op)) = Op::ALL.iter().find(|(sym, _)| t.starts_with(sym)) else {
@@ -396,9 +410,16 @@ mod tests {
         assert!(e.message.contains("found integer 50"), "{e}");
         let e = err("\"clients.k7.failed\" = \"< 1\"\n");
         assert_eq!(e.key, "thresholds.\"clients.k7.failed\"");
-        assert!(e.message.contains("no client `k7`; did you mean `k6`?"), "{e}");
+        assert!(
+            e.message.contains("no client `k7`; did you mean `k6`?"),
+            "{e}"
+        );
         let e = err("\"faults.3.detect_s\" = \"< 1\"\n");
-        assert!(e.message.contains("no fault action #3: the experiment has 2"), "{e}");
+        assert!(
+            e.message
+                .contains("no fault action #3: the experiment has 2"),
+            "{e}"
+        );
         let e = err("\"faults.1.detect\" = \"< 1\"\n");
         assert!(e.message.contains("did you mean `detect_s`?"), "{e}");
         let e = err("\"faults.x.detect_s\" = \"< 1\"\n");

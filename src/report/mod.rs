@@ -97,9 +97,9 @@ mod fmt;
 pub mod plot;
 pub mod summary;
 pub mod tables;
-pub mod thresholds;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod thresholds;
 pub mod write;
 
 pub use plot::{fault_plots, timeline_plot};

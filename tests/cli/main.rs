@@ -11,3 +11,4 @@ mod cli;
 mod output_safety;
 mod sweep;
 mod sweep_resume;
+mod thresholds;
