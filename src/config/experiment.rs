@@ -249,6 +249,10 @@ pub(crate) fn build(
         }
     };
 
+    let settings = super::settings::resolved(root, |name| {
+        b.reg.products.get(name).map(|(_, p)| b.preset_item(p))
+    });
+
     Ok(ExperimentSpec {
         file: file.to_string(),
         name,
@@ -260,6 +264,7 @@ pub(crate) fn build(
         nodes,
         faults,
         thresholds,
+        settings,
         warnings: b.warnings.into_inner(),
     })
 }

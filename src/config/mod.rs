@@ -13,6 +13,7 @@ pub(crate) mod error;
 mod experiment;
 pub mod presets;
 pub mod read;
+pub mod settings;
 pub mod spec;
 pub(crate) mod table;
 pub mod thresholds;
