@@ -378,7 +378,7 @@ fn text(
         count[r.verdict as usize] += 1;
         let _ = write!(
             s,
-            "  {:<22} {:>18}  {:>18}  {:>10}",
+            "  {:<22} {:>20}  {:>20}  {:>10}",
             r.metric,
             mean_sd(&r.a),
             mean_sd(&r.b),
@@ -630,9 +630,22 @@ pub fn run(
             b_path.display()
         )));
     }
-    let dir = opts.output.clone().unwrap_or_else(|| {
-        Path::new("output").join(format!("compare-{}-vs-{}", a.name(), b.name()))
-    });
+    // Two experiments of one name (a copy edited) go by their file names.
+    let stem = |p: &Path| {
+        p.file_stem().map_or_else(
+            || p.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    };
+    let (an, bn) = if a.name() == b.name() && stem(a_path) != stem(b_path) {
+        (stem(a_path), stem(b_path))
+    } else {
+        (a.name().to_string(), b.name().to_string())
+    };
+    let dir = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("compare-{an}-vs-{bn}")));
     let out = OutputDir::claim(
         &dir,
         &Claim {
@@ -675,8 +688,8 @@ pub fn run(
     let staging = out.staging();
     let shown_png = dir.join("compare.png");
     let body = text(
-        (a_path, a.name()),
-        (b_path, b.name()),
+        (a_path, &an),
+        (b_path, &bn),
         replications,
         settings.as_deref(),
         &rows,
@@ -690,8 +703,8 @@ pub fn run(
     write(
         "compare.json",
         &json(
-            (a_path, a.name()),
-            (b_path, b.name()),
+            (a_path, &an),
+            (b_path, &bn),
             replications,
             settings.as_deref(),
             &rows,
@@ -701,9 +714,7 @@ pub fn run(
         old: "A",
         new: "B",
         title: format!(
-            "A: {} (dashed) vs B: {} (solid){}",
-            a.name(),
-            b.name(),
+            "A: {an} (dashed) vs B: {bn} (solid){}",
             if replications.is_some() {
                 ", seed 1"
             } else {

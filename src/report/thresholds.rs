@@ -28,6 +28,8 @@ pub fn evaluate(thresholds: &[Threshold], r: &RunResult) -> Vec<Checked> {
         .iter()
         .map(|t| {
             let (value, note) = value_of(&t.figure, r, &metrics);
+            // -0 (a sum of no intervals) reads as 0.
+            let value = if value == 0.0 { 0.0 } else { value };
             Checked {
                 pass: t.op.holds(value, t.bound),
                 threshold: t.clone(),
