@@ -188,3 +188,19 @@ fn a_sweep_counts_the_runs_that_crossed() {
     assert!(rows[1].contains(",thresholds_crossed,4,1,"), "{}", rows[1]);
     fs::remove_dir_all(&tmp).unwrap();
 }
+
+/// The README's `[thresholds]` example is valid in an experiment with a
+/// client `k6` and a fault.
+#[test]
+fn the_readme_example_parses() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n[thresholds]")
+        .expect("thresholds example in README")
+        + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let text = experiment("").replace("[clients.c]", "[clients.k6]")
+        + &readme[start..end].replacen("[thresholds]\n", "", 1);
+    let spec = hasim::config::parse(&text, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.thresholds.len(), 7);
+}
