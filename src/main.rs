@@ -568,6 +568,11 @@ fn sweep(args: &SweepArgs) -> ExitCode {
             } else {
                 println!("output: {} ({})", o.dir.display(), o.files.join(", "));
             }
+            if let Some((crossed, runs)) = o.thresholds_crossed {
+                println!(
+                    "thresholds: crossed in {crossed} of {runs} runs (per point: thresholds_crossed in points.csv)"
+                );
+            }
             eprintln!(
                 "sweep: {} of {} runs in {:.2}s wall on {} threads = {:.1} runs/s",
                 i.runs_done,

@@ -177,6 +177,11 @@ fn a_sweep_counts_the_runs_that_crossed() {
         &["sweep", path_str(&file), "-o", path_str(&out), "-j", "2"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(
+        text(&o.stdout).contains("thresholds: crossed in 4 of 8 runs"),
+        "{}",
+        show(&o)
+    );
     let points = fs::read_to_string(out.join("points.csv")).unwrap();
     let rows: Vec<&str> = points
         .lines()
