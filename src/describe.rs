@@ -61,6 +61,14 @@ pub fn topology(spec: &ExperimentSpec, seed: u64) -> String {
         let kind = f.fault.kind().name();
         let _ = writeln!(o, "  fault {kind} on {who}: {}", timing(&f.timing));
     }
+    if !spec.thresholds.is_empty() {
+        let all: Vec<String> = spec.thresholds.iter().map(|t| t.condition()).collect();
+        let _ = writeln!(
+            o,
+            "  thresholds (exit 1 when one is crossed): {}",
+            all.join(", ")
+        );
+    }
     o
 }
 

@@ -19,8 +19,11 @@
 //! - [`output`]: output folders claimed before a run, staged, swapped in whole;
 //! - [`report`]: summary, CSV, plots, analytic formulas beside simulated figures;
 //! - [`sweep`]: parameter sweeps in parallel, their tables and plots, shards,
-//!   baselines and `hasim diff`.
+//!   baselines and `hasim diff`;
+//! - [`compare`]: `hasim compare`, two configurations side by side over
+//!   paired replications.
 
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod describe;

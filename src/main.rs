@@ -62,6 +62,12 @@ enum Command {
     /// tolerance, and an overlay plot of both timelines. Exit 1 when a metric
     /// is beyond tolerance.
     Diff(DiffArgs),
+    /// Is B better than A? Runs two experiments with the same seeds 1..N
+    /// (or reads two `hasim run --metrics` output folders) and prints the
+    /// settings that differ, each figure side by side with the 95% interval
+    /// of the paired difference and a verdict; writes compare.txt,
+    /// compare.json and an overlay compare.png/.svg.
+    Compare(CompareArgs),
     /// Print a shell completion script: `hasim completions bash >
     /// ~/.local/share/bash-completion/completions/hasim` (zsh: a file `_hasim`
     /// on `$fpath`; fish: `~/.config/fish/completions/hasim.fish`).
@@ -100,6 +106,28 @@ struct SweepArgs {
     resume: bool,
     /// Replace an output folder hasim did not write, or start over although
     /// an interrupted sweep left a journal.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// A: an experiment file, or a `hasim run --metrics` output folder.
+    a: PathBuf,
+    /// B: the same kind as A.
+    b: PathBuf,
+    /// Runs per experiment, with seeds 1..N (paired: the same for A and B).
+    #[arg(long, default_value_t = hasim::compare::DEFAULT_REPLICATIONS,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    replications: u32,
+    /// Threads (default: every core); the output never depends on it.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    jobs: Option<u32>,
+    /// Output folder (default: output/compare-<A>-vs-<B>/). Replaced as a
+    /// whole if hasim wrote it; any other non-empty folder is refused.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replace the output folder even if hasim did not write it.
     #[arg(long)]
     force: bool,
 }
@@ -153,6 +181,10 @@ struct RunArgs {
     /// compares with a baseline.
     #[arg(long)]
     metrics: bool,
+    /// Exit 0 although a `[thresholds]` condition is crossed (the
+    /// determinism check's own runs).
+    #[arg(long, hide = true)]
+    no_threshold_exit: bool,
 }
 
 fn main() -> ExitCode {
@@ -173,6 +205,7 @@ fn main() -> ExitCode {
             force,
         } => merge(&dirs, &output, force),
         Command::Diff(args) => diff(&args),
+        Command::Compare(args) => compare(&args),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -313,7 +346,23 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         eprintln!("{}", stats.line());
         eprintln!("output: {}", out_dir.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(threshold_exit(
+        report::thresholds::crossed(&result.thresholds),
+        args.no_threshold_exit,
+    ))
+}
+
+/// Exit 1 when a `[thresholds]` condition was crossed (after every output
+/// was written), saying so on stderr.
+fn threshold_exit(crossed: usize, ignore: bool) -> ExitCode {
+    if crossed == 0 || ignore {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "{crossed} threshold{} crossed (see the summary's `thresholds`): exit 1",
+        if crossed == 1 { "" } else { "s" }
+    );
+    ExitCode::from(1)
 }
 
 /// Runs to the end; on a terminal, after a second, shows simulated progress.
@@ -375,6 +424,7 @@ fn check_determinism(
                 .arg("-o")
                 .arg(dir)
                 .arg("--metrics")
+                .arg("--no-threshold-exit")
                 .stdout(std::process::Stdio::null());
             if args.trace {
                 c.arg("--trace");
@@ -417,7 +467,7 @@ fn check_determinism(
             "determinism check passed: two processes with seed {seed} wrote identical bytes ({})",
             compared.join(", ")
         );
-        Ok(ExitCode::SUCCESS)
+        Ok(threshold_exit(crossed_in(out_dir), args.no_threshold_exit))
     } else {
         for name in differ {
             eprintln!("determinism check FAILED: {name} differs between two runs with seed {seed}");
@@ -428,6 +478,19 @@ fn check_determinism(
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// Conditions of `summary.json`'s `thresholds` that failed.
+fn crossed_in(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v["thresholds"]
+                .as_array()
+                .map(|a| a.iter().filter(|c| c["pass"] == false).count())
+        })
+        .unwrap_or(0)
 }
 
 type Compared = std::result::Result<(Vec<String>, Vec<String>), ExitCode>;
@@ -505,6 +568,11 @@ fn sweep(args: &SweepArgs) -> ExitCode {
             } else {
                 println!("output: {} ({})", o.dir.display(), o.files.join(", "));
             }
+            if let Some((crossed, runs)) = o.thresholds_crossed {
+                println!(
+                    "thresholds: crossed in {crossed} of {runs} runs (per point: thresholds_crossed in points.csv)"
+                );
+            }
             eprintln!(
                 "sweep: {} of {} runs in {:.2}s wall on {} threads = {:.1} runs/s",
                 i.runs_done,
@@ -572,6 +640,38 @@ fn merge(dirs: &[PathBuf], output: &Path, force: bool) -> ExitCode {
             );
             println!("output: {} ({})", o.dir.display(), o.files.join(", "));
             ExitCode::SUCCESS
+        }
+        Err(e) => sweep_error(e),
+    }
+}
+
+fn compare(args: &CompareArgs) -> ExitCode {
+    let opts = hasim::compare::Options {
+        replications: args.replications,
+        jobs: args.jobs.map(|j| j as usize),
+        output: args.output.clone(),
+        force: args.force,
+    };
+    let started = Instant::now();
+    match hasim::compare::run(&args.a, &args.b, &opts, &STOP) {
+        Ok(Some(o)) => {
+            if !quiet() {
+                print!("{}", o.text);
+                if o.runs > 0 {
+                    eprintln!(
+                        "compare: {} runs in {:.2}s wall on {} threads",
+                        o.runs,
+                        started.elapsed().as_secs_f64(),
+                        o.threads
+                    );
+                }
+                eprintln!("output: {} ({})", o.dir.display(), o.files.join(", "));
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!("interrupted: the comparison did not finish; nothing was written");
+            ExitCode::from(130)
         }
         Err(e) => sweep_error(e),
     }

@@ -25,6 +25,7 @@ const SECTIONS: &[&str] = &[
     "databases",
     "vips",
     "faults",
+    "thresholds",
 ];
 
 /// `"6.1"`, `"6.8.0"` or `"5.10.0-28-amd64"`: (major, minor).
@@ -240,6 +241,36 @@ pub(crate) fn build(
         }
     };
 
+    // [thresholds]
+    let thresholds = match top.item("thresholds") {
+        None => Vec::new(),
+        Some(item) => {
+            let clients: Vec<String> = top
+                .entries(Section::Client.key())?
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            let random = faults
+                .iter()
+                .any(|f| matches!(f.timing, FaultTiming::Random { .. }));
+            let max_faults = (!random).then(|| {
+                faults
+                    .iter()
+                    .map(|f| fault_actions(f, duration).0 as usize)
+                    .sum()
+            });
+            let known = super::thresholds::Known {
+                clients: &clients,
+                max_faults,
+            };
+            super::thresholds::read(src, item, &known)?
+        }
+    };
+
+    let settings = super::settings::resolved(root, |name| {
+        b.reg.products.get(name).map(|(_, p)| b.preset_item(p))
+    });
+
     Ok(ExperimentSpec {
         file: file.to_string(),
         name,
@@ -251,6 +282,8 @@ pub(crate) fn build(
         network,
         nodes,
         faults,
+        thresholds,
+        settings,
         warnings: b.warnings.into_inner(),
     })
 }

@@ -13,8 +13,10 @@ pub(crate) mod error;
 mod experiment;
 pub mod presets;
 pub mod read;
+pub mod settings;
 pub mod spec;
 pub(crate) mod table;
+pub mod thresholds;
 
 pub use error::{ConfigError, levenshtein, suggest};
 pub use presets::Preset;

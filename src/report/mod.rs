@@ -73,6 +73,8 @@ pub struct RunResult {
     /// Reference breakdowns of a failover, phase by phase, for the clusters
     /// that have one (Patroni: ttl expiry, leader race, promotion, checks).
     pub breakdowns: Vec<Breakdown>,
+    /// The experiment's `[thresholds]`, checked against this run.
+    pub thresholds: Vec<thresholds::Checked>,
 }
 
 /// The health checks a balancer runs on a cluster member: `inter`,
@@ -99,6 +101,7 @@ pub mod summary;
 pub mod tables;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod thresholds;
 pub mod write;
 
 pub use plot::{fault_plots, timeline_plot};

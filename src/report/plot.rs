@@ -1048,6 +1048,7 @@ mod tests {
             history: None,
             warnings: vec![],
             breakdowns: vec![],
+            thresholds: vec![],
         };
         let dir = std::env::temp_dir().join(format!("hasim-plot-empty-{}", std::process::id()));
         super::super::write_all(&r, &dir).unwrap();

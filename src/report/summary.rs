@@ -217,7 +217,49 @@ pub fn summary_text(r: &RunResult) -> String {
             fault_row(&mut s, "acked writes lost", &lost.to_string());
         }
     }
+    thresholds_text(&mut s, &r.thresholds);
     s
+}
+
+/// The `[thresholds]` block: each condition PASS or FAIL with its value.
+fn thresholds_text(s: &mut String, checked: &[super::thresholds::Checked]) {
+    if checked.is_empty() {
+        return;
+    }
+    let crossed = super::thresholds::crossed(checked);
+    let _ = writeln!(
+        s,
+        "\n  thresholds: {} of {} crossed{}",
+        crossed,
+        checked.len(),
+        if crossed > 0 { " (exit code 1)" } else { "" }
+    );
+    let width = checked
+        .iter()
+        .map(|c| c.threshold.condition().chars().count())
+        .max()
+        .unwrap_or(0);
+    for c in checked {
+        let value = match &c.note {
+            Some(note) => note.clone(),
+            None => threshold_value(c.value),
+        };
+        let _ = writeln!(
+            s,
+            "     {}  {:<width$}  {value}",
+            if c.pass { "PASS" } else { "FAIL" },
+            c.threshold.condition()
+        );
+    }
+}
+
+/// A checked value: whole numbers whole, others to 6 significant digits.
+fn threshold_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        crate::sweep::metrics::json_num(crate::sweep::table::round_sig(v, 6))
+    }
 }
 
 /// One block per client when there are several (the totals above mix a
@@ -465,6 +507,24 @@ struct SummaryJson<'a> {
     /// Intervals two hosts or more held one VIP at once (absent without).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     two_vip_holders: Vec<super::data::VipSplitJson<'a>>,
+    /// The experiment's `[thresholds]`, checked (absent without).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    thresholds: Vec<ThresholdJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ThresholdJson<'a> {
+    condition: String,
+    figure: &'a str,
+    op: &'static str,
+    bound: f64,
+    /// `null` when the run has no value (then it fails).
+    value: Option<f64>,
+    pass: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    /// `file:line` of the condition.
+    at: &'a str,
 }
 
 #[derive(Serialize)]
@@ -550,6 +610,20 @@ pub fn summary_json(r: &RunResult) -> String {
         faults,
         data: super::data::data_json(r),
         two_vip_holders: super::data::vips_json(r),
+        thresholds: r
+            .thresholds
+            .iter()
+            .map(|c| ThresholdJson {
+                condition: c.threshold.condition(),
+                figure: &c.threshold.key,
+                op: c.threshold.op.symbol(),
+                bound: c.threshold.bound,
+                value: (!c.value.is_nan()).then_some(c.value),
+                pass: c.pass,
+                note: c.note.as_deref(),
+                at: &c.threshold.at,
+            })
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("a summary always serializes");
     s.push('\n');

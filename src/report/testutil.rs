@@ -100,6 +100,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
         history: None,
         warnings: vec![],
         breakdowns: vec![],
+        thresholds: vec![],
     }
 }
 

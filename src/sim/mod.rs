@@ -220,7 +220,7 @@ impl Sim {
         let faults = results::fault_reports(&self.spec, &self.actions, &self.rec);
         let history = self.check_history();
         let breakdowns = results::breakdowns(&self.spec, &self.actions);
-        RunResult {
+        let mut result = RunResult {
             experiment: self.spec.name.clone(),
             description: self.spec.description.clone(),
             file: self.spec.file.clone(),
@@ -232,7 +232,10 @@ impl Sim {
             history,
             warnings: self.spec.warnings.clone(),
             breakdowns,
-        }
+            thresholds: Vec::new(),
+        };
+        result.thresholds = crate::report::thresholds::evaluate(&self.spec.thresholds, &result);
+        result
     }
 
     /// Runs the history checker over the databases' final data.

@@ -71,6 +71,9 @@ pub struct Observed {
     /// From a baseline file only.
     pub tolerances: Vec<(String, Tolerance)>,
     pub faults: Vec<(String, f64)>,
+    /// Instants (s) a fault was detected, drawn on the overlay when given
+    /// (`hasim compare`; a baseline has none).
+    pub detections: Vec<f64>,
     pub timeline: Timeline,
 }
 
@@ -214,6 +217,7 @@ fn load_run_dir(dir: &Path) -> Result<Observed, SweepError> {
         metrics: metrics_from(m, num),
         tolerances: Vec::new(),
         faults,
+        detections: Vec::new(),
         timeline,
     })
 }
@@ -222,9 +226,14 @@ fn load_run_dir(dir: &Path) -> Result<Observed, SweepError> {
 /// [`MAX_TIMELINE_POINTS`] remain (rates over the group, p99 = the largest
 /// bucket p99 of the group).
 fn timeline_csv(path: &Path, bucket_s: f64, duration_s: f64) -> Result<Timeline, SweepError> {
-    let text = read(path)?;
+    timeline_of(&read(path)?, bucket_s, duration_s)
+        .map_err(|e| input(format!("{}: {e}", path.display())))
+}
+
+/// [`timeline_csv`] of the text of a `timeline.csv`.
+pub fn timeline_of(text: &str, bucket_s: f64, duration_s: f64) -> Result<Timeline, String> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
-    let bad = |e: String| input(format!("{}: {e}", path.display()));
+    let bad = |e: String| e;
     let header = r.headers().map_err(|e| bad(e.to_string()))?.clone();
     let col = |name: &str| {
         header
@@ -587,6 +596,7 @@ const FAILED: RGBColor = RGBColor(220, 20, 60);
 const P99: RGBColor = RGBColor(120, 40, 160);
 const FAULT: RGBColor = RGBColor(139, 0, 0);
 const GRID: RGBColor = RGBColor(235, 235, 235);
+const DETECT: RGBColor = RGBColor(30, 80, 220);
 
 /// The largest magnitude drawn. A baseline is a file anyone may edit: a
 /// value of 1e308 made an axis range overflow to infinity, and plotters'
@@ -635,12 +645,38 @@ fn e<E: std::fmt::Display>(err: E) -> String {
     err.to_string()
 }
 
+/// What the two sides of an overlay are called, and its title.
+pub struct Sides<'s> {
+    pub old: &'s str,
+    pub new: &'s str,
+    pub title: String,
+}
+
 /// Old (dashed, light) and new (solid) timelines on one chart: requests/s ok
 /// and failed, p99 latency on the right axis, the faults as marks.
 pub fn overlay(
     old: &Observed,
     new: &Observed,
     verdict: &str,
+    png: &Path,
+) -> Result<(), SweepError> {
+    let sides = Sides {
+        old: "baseline",
+        new: "new",
+        title: format!(
+            "{} — baseline (dashed) vs new (solid) — {verdict}",
+            new.experiment
+        ),
+    };
+    overlay_sides(old, new, &sides, png)
+}
+
+/// [`overlay`] with the sides named, and each side's detections (if any)
+/// as blue marks: dashed for the old side, solid for the new one.
+pub fn overlay_sides(
+    old: &Observed,
+    new: &Observed,
+    sides: &Sides,
     png: &Path,
 ) -> Result<(), SweepError> {
     register_font();
@@ -659,14 +695,14 @@ pub fn overlay(
         BitMapBackend::new(png, (WIDTH, HEIGHT)).into_drawing_area(),
         old,
         new,
-        verdict,
+        sides,
     )
     .map_err(err(png))?;
     draw(
         SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area(),
         old,
         new,
-        verdict,
+        sides,
     )
     .map_err(err(&svg))
 }
@@ -675,7 +711,7 @@ fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     old: &Observed,
     new: &Observed,
-    verdict: &str,
+    sides: &Sides,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(e)?;
     let (root, strip) = root.split_vertically(HEIGHT - LEGEND_H);
@@ -685,25 +721,25 @@ fn draw<DB: DrawingBackend>(
             steps(&old.timeline, &old.timeline.ok_per_s, end),
             OK,
             true,
-            "ok/s baseline",
+            "ok/s",
         ),
         (
             steps(&new.timeline, &new.timeline.ok_per_s, end),
             OK,
             false,
-            "ok/s new",
+            "ok/s",
         ),
         (
             steps(&old.timeline, &old.timeline.failed_per_s, end),
             FAILED,
             true,
-            "failed/s baseline",
+            "failed/s",
         ),
         (
             steps(&new.timeline, &new.timeline.failed_per_s, end),
             FAILED,
             false,
-            "failed/s new",
+            "failed/s",
         ),
     ];
     let y_max = series
@@ -732,12 +768,8 @@ fn draw<DB: DrawingBackend>(
     } else {
         (0.0, (hi * 1.15).max(1.0))
     };
-    let title = format!(
-        "{} — baseline (dashed) vs new (solid) — {verdict}",
-        new.experiment
-    );
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 22))
+        .caption(&sides.title, (FONT, 22))
         .margin(14)
         .x_label_area_size(48)
         .y_label_area_size(70)
@@ -811,6 +843,25 @@ fn draw<DB: DrawingBackend>(
             }
         }
     }
+    for (t, dashed) in [(&old.detections, true), (&new.detections, false)] {
+        for &at in t.iter().filter(|at| (0.0..=end).contains(*at)) {
+            let line = [(at, 0.0), (at, y_max)];
+            if dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        line,
+                        4,
+                        4,
+                        DETECT.mix(0.7).stroke_width(2),
+                    ))
+                    .map_err(e)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(line, DETECT.stroke_width(2)))
+                    .map_err(e)?;
+            }
+        }
+    }
     let label_style = TextStyle::from((FONT, 14).into_font()).color(&FAULT);
     for (i, (label, at)) in new.faults.iter().enumerate() {
         if !(0.0..=end).contains(at) {
@@ -832,7 +883,8 @@ fn draw<DB: DrawingBackend>(
             );
         chart.draw_series(std::iter::once(text)).map_err(e)?;
     }
-    legend(&strip)?;
+    let detections = !old.detections.is_empty() || !new.detections.is_empty();
+    legend(&strip, sides, detections)?;
     // One backend under both areas: presenting one writes the file.
     strip.present().map_err(e)
 }
@@ -842,15 +894,23 @@ const LEGEND_H: u32 = 36;
 
 /// The legend, in its own strip so that it never hides data: solid = new,
 /// dashed and lighter = baseline.
-fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    sides: &Sides,
+    detections: bool,
+) -> Result<(), String> {
     let style = TextStyle::from((FONT, 15).into_font()).color(&BLACK);
     let y = (LEGEND_H / 2) as i32 - 4;
     let mut x = 84;
-    for (color, text) in [
+    let mut items = vec![
         (OK, "ok/s"),
         (FAILED, "failed/s"),
         (P99, "p99, all (right axis)"),
-    ] {
+    ];
+    if detections {
+        items.push((DETECT, "detected"));
+    }
+    for (color, text) in items {
         for dashed in [false, true] {
             if dashed {
                 for k in 0..2 {
@@ -868,7 +928,7 @@ fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<(), Strin
                 ))
                 .map_err(e)?;
             }
-            let label = format!("{text} {}", if dashed { "baseline" } else { "new" });
+            let label = format!("{text} {}", if dashed { sides.old } else { sides.new });
             area.draw(&Text::new(label.clone(), (x + 34, y - 8), style.clone()))
                 .map_err(e)?;
             x += 34 + area.estimate_text_size(&label, &style).map_err(e)?.0 as i32 + 24;
@@ -889,6 +949,7 @@ mod tests {
             metrics: metrics.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
             tolerances: vec![],
             faults: vec![("kill s2".into(), 3.0)],
+            detections: vec![],
             timeline: Timeline {
                 bucket_s: 1.0,
                 ok_per_s: vec![10.0; 10],

@@ -20,6 +20,11 @@ pub const DEFAULT_PLOTS: &[&str] = &[
     "p99_ms",
 ];
 
+/// A sweep of an experiment with `[thresholds]`: 1 for a run that crossed
+/// at least one of them, else 0 (so in `points.csv`, `n x mean` runs of the
+/// point crossed one). Not a figure of a single run's `metrics.json`.
+pub const THRESHOLDS_CROSSED: &str = "thresholds_crossed";
+
 /// A server marked down this long after its fault was recovered still
 /// counts as the fault's doing (a check sent before the recovery can time
 /// out after it), not as a false failover.

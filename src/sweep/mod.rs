@@ -126,6 +126,8 @@ pub struct Outcome {
     /// Interrupted while the output folder held a complete earlier result:
     /// that was kept (nothing written; `--force` replaces it).
     pub kept_earlier: bool,
+    /// With `[thresholds]`: (runs that crossed one, runs done).
+    pub thresholds_crossed: Option<(usize, usize)>,
 }
 
 impl Outcome {
@@ -234,11 +236,17 @@ pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, Sw
                 let seed = derive_seed(base, point as u64, rep as u64);
                 let mut sim = Sim::new(&specs[point], seed);
                 sim.run();
+                let result = sim.finish();
+                let mut m = metrics::run_metrics(&result);
+                if !specs[point].thresholds.is_empty() {
+                    let crossed = crate::report::thresholds::crossed(&result.thresholds);
+                    m.push((metrics::THRESHOLDS_CROSSED.into(), f64::from(crossed > 0)));
+                }
                 let row = RunRow {
                     point,
                     rep,
                     seed,
-                    metrics: metrics::run_metrics(&sim.finish()),
+                    metrics: m,
                 };
                 if !jour.record(&row) {
                     broken.store(true, Ordering::Relaxed);
@@ -270,6 +278,7 @@ pub fn run(path: &Path, opts: &Options, stop: &AtomicBool) -> Result<Outcome, Sw
         interrupted,
         journal: None,
         kept_earlier: false,
+        thresholds_crossed: crossed_runs(&rows),
     };
     if interrupted && !opts.force && holds_complete_result(&outcome.dir) {
         // Dropping `out` removes the staging folder; the journal stays.
@@ -521,7 +530,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<Outcome, Sweep
         interrupted: false,
         journal: None,
         kept_earlier: false,
+        thresholds_crossed: None,
     })
+}
+
+/// (runs that crossed a threshold, runs that have the column), when any has.
+fn crossed_runs(rows: &[RunRow]) -> Option<(usize, usize)> {
+    let flags: Vec<bool> = rows
+        .iter()
+        .filter_map(|r| {
+            r.metrics
+                .iter()
+                .find(|(n, _)| n == metrics::THRESHOLDS_CROSSED)
+                .map(|(_, v)| *v > 0.0)
+        })
+        .collect();
+    (!flags.is_empty()).then(|| (flags.iter().filter(|&&c| c).count(), flags.len()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod compare;
 mod output_safety;
 mod sweep;
 mod sweep_resume;
+mod thresholds;
