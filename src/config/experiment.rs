@@ -1306,7 +1306,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The product of node `name`.
-    fn product_of(&self, name: &str) -> Option<&'static ProductInfo> {
+    pub(super) fn product_of(&self, name: &str) -> Option<&'static ProductInfo> {
         let table = self
             .reg
             .groups

@@ -147,6 +147,15 @@ impl<'b, 'a> ReadCx<'b, 'a> {
         self.b.per_server(r, servers, read)
     }
 
+    /// What an HTTP check of `path` asks server `server`: its product's code
+    /// for the path ([`crate::products::Product::check_code`]).
+    pub fn check_code(&self, server: &str, path: &str) -> Result<u32, String> {
+        match self.b.product_of(server) {
+            Some(p) => (p.check_code)(path),
+            None => Ok(0),
+        }
+    }
+
     /// Resolves a reference to another database cluster, which must be of
     /// product `want`: its members.
     pub fn cluster_ref(

@@ -42,7 +42,9 @@ pub struct Req {
     /// `peer = NO_PEER`, which closes it after the reply.
     pub keep: bool,
     /// The client operation this request serves (its id in the write
-    /// history); proxies and apps pass it on, 0 for checks.
+    /// history); proxies and apps pass it on. For an HTTP check, what the
+    /// check asks: the checked product's code for the check's path
+    /// ([`crate::products::Product::check_code`]), 0 when it has none.
     pub op: u32,
 }
 
@@ -54,6 +56,16 @@ impl Req {
             idempotent,
             keep: false,
             op: 0,
+        }
+    }
+
+    /// An HTTP check of the path the checked product encoded as `code`.
+    pub const fn http_check(code: u32) -> Req {
+        Req {
+            kind: ReqKind::HttpCheck,
+            idempotent: true,
+            keep: false,
+            op: code,
         }
     }
 

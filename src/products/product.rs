@@ -50,6 +50,13 @@ pub trait Product: Process + Sized {
     /// `--dry-run`: the node as the experiment resolved it.
     fn describe(o: &mut String, node: &NodeSpec, spec: &Self::Spec);
 
+    /// What an HTTP health check of `path` (with its query string) asks
+    /// this product, as a code the balancer sends in the check
+    /// ([`crate::process::Req::http_check`]); `Err` says why the path is
+    /// not one it serves. A product whose check answer does not depend on
+    /// the path (a clustercheck script) accepts every path as 0.
+    fn check_code(path: &str) -> Result<u32, String>;
+
     /// How long this node takes, booted with its cluster, to reach the
     /// state production finds it in (a leader elected, checks settled) once
     /// the products it depends on have: the warm-up before the experiment's
@@ -139,6 +146,7 @@ pub struct ProductInfo {
     pub read:
         for<'a, 'b, 'r> fn(&'r mut Reader<'a>, &'r ReadCx<'b, 'a>) -> Result<NodeKind, ConfigError>,
     pub check_count: fn(u32) -> Result<(), String>,
+    pub check_code: fn(&str) -> Result<u32, String>,
 }
 
 impl ProductInfo {
@@ -154,6 +162,7 @@ impl ProductInfo {
             errors: P::ERRORS,
             read: read_as::<P>,
             check_count: P::check_count,
+            check_code: P::check_code,
         }
     }
 

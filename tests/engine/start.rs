@@ -36,7 +36,6 @@ type = "etcd"
 type = "patroni"
 count = 3
 dcs = "etcd"
-check_endpoint = "/primary"
 [[faults]]
 kind = "power-off"
 target = "pg1"

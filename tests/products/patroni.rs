@@ -511,3 +511,137 @@ at = "20s"
     assert!(all.breakdowns.is_empty());
     assert!(!hasim::report::summary_text(&all).contains("failover phases"));
 }
+
+/// The standard two-port layout: HAProxy `w` checks `/primary` for writes,
+/// `r` checks `/replica` (with `extra_r` appended to its path) for reads.
+fn two_ports(extra_pg: &str, replica_path: &str, faults: &str) -> String {
+    format!(
+        r#"[experiment]
+duration = "60s"
+[network]
+latency = "0.1ms"
+[clients.writer]
+type = "open"
+target = "w"
+rate = 50
+method = "POST"
+timeout = "5s"
+[clients.reader]
+type = "open"
+target = "r"
+rate = 50
+method = "GET"
+timeout = "5s"
+[balancers.w]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["pg"]
+option_httpchk = "GET /primary"
+[balancers.w.default_server]
+check = true
+inter = "1s"
+[balancers.r]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["pg"]
+option_httpchk = "GET {replica_path}"
+[balancers.r.default_server]
+check = true
+inter = "1s"
+[databases.etcd]
+type = "etcd"
+[databases.pg]
+type = "patroni"
+count = 3
+dcs = "etcd"
+{extra_pg}
+{faults}
+"#
+    )
+}
+
+/// Who served each client's operations: (writes by node name, reads by
+/// node name).
+fn served(sim: &Sim) -> (Vec<String>, Vec<String>) {
+    let h = sim.rec.history.as_ref().expect("databases");
+    let name = |n: u32| sim.nodes[n as usize].name.clone();
+    let mut w: Vec<String> = Vec::new();
+    let mut r: Vec<String> = Vec::new();
+    for op in h.ops.iter().filter(|o| o.served_by != u32::MAX) {
+        let list = if op.write { &mut w } else { &mut r };
+        let n = name(op.served_by);
+        if !list.contains(&n) {
+            list.push(n);
+        }
+    }
+    w.sort();
+    r.sort();
+    (w, r)
+}
+
+#[test]
+fn two_ports_send_writes_to_the_primary_and_reads_to_the_replicas() {
+    let spec = hasim::config::parse(&two_ports("", "/replica", ""), "t.toml").unwrap();
+    let mut sim = Sim::new(&spec, 1);
+    sim.run();
+    assert_eq!(
+        served(&sim),
+        (vec!["pg1".into()], vec!["pg2".into(), "pg3".into()])
+    );
+    assert_eq!(sim.finish().recorder.failed, 0);
+    // A tagged member leaves the read pool; /read-only takes the primary too.
+    let tagged = two_ports("noloadbalance = [\"pg3\"]", "/replica", "");
+    let mut sim = Sim::new(&hasim::config::parse(&tagged, "t.toml").unwrap(), 1);
+    sim.run();
+    assert_eq!(served(&sim).1, vec!["pg2".to_string()]);
+    let ro = two_ports("", "/read-only", "");
+    let mut sim = Sim::new(&hasim::config::parse(&ro, "t.toml").unwrap(), 1);
+    sim.run();
+    assert_eq!(served(&sim).1, vec!["pg1", "pg2", "pg3"]);
+}
+
+#[test]
+fn the_read_port_follows_a_failover_and_the_old_primary_is_no_replica() {
+    // pg1's host lost at 10 s: pg2 or pg3 promotes; /replica then answers
+    // 503 on it, so reads end on the one replica left.
+    let text = two_ports(
+        "",
+        "/replica",
+        "[[faults]]\nkind = \"power-off\"\ntarget = \"pg1\"\nat = \"10s\"\n",
+    );
+    let mut sim = Sim::new(&hasim::config::parse(&text, "t.toml").unwrap(), 2);
+    sim.run();
+    let r = sim.finish();
+    let promoted: Vec<String> = events(&r, EventKind::Promoted, 10.0)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(promoted.len(), 1, "{promoted:?}");
+    let marked_down = events(&r, EventKind::MarkedDown, 10.0);
+    assert!(
+        marked_down.iter().any(|(_, c)| c == "r")
+            && r.recorder.events.iter().any(|e| e.component == "r"
+                && e.subject == promoted[0]
+                && e.kind == EventKind::MarkedDown),
+        "the read port drops the new primary: {marked_down:?}"
+    );
+}
+
+#[test]
+fn a_check_path_patroni_does_not_serve_is_refused_at_its_key() {
+    let err = |text: &str| hasim::config::parse(text, "t.toml").expect_err("refused");
+    let e = err(&two_ports("", "/status", ""));
+    assert_eq!(e.key, "balancers.r.option_httpchk");
+    assert!(
+        e.message.contains("503 whatever the node's state"),
+        "{}",
+        e.message
+    );
+    let e = err(&two_ports("", "/replica?tag_zone=a", ""));
+    assert!(e.message.contains("tag queries"), "{}", e.message);
+    let e = err(&two_ports("check_endpoint = \"/replica\"", "/replica", ""));
+    assert_eq!(e.key, "databases.pg.check_endpoint");
+    assert!(e.message.contains("option_httpchk"), "{}", e.message);
+    // Lag bounds parse with Patroni's units.
+    hasim::config::parse(&two_ports("", "/replica?lag=16MB", ""), "t.toml").unwrap();
+}

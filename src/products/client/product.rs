@@ -49,6 +49,11 @@ impl Product for Client {
         (m, 0)
     }
 
+    /// A load generator serves no checks.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// A load generator has nothing to form.
     fn formation(_: &ClientSpec) -> Dur {
         Dur::ZERO

@@ -20,6 +20,8 @@ pub struct CheckConfig {
 #[derive(Clone)]
 pub struct CheckState {
     pub enabled: bool,
+    /// What an HTTP check asks this server (its product's code for the path).
+    pub code: u32,
     pub inter: Dur,
     pub fastinter: Dur,
     pub downinter: Dur,
@@ -45,6 +47,7 @@ impl CheckState {
     pub fn new(s: &HaproxyServerSpec) -> CheckState {
         CheckState {
             enabled: s.check,
+            code: s.check_code,
             inter: s.inter,
             fastinter: s.fastinter,
             downinter: s.downinter,
@@ -178,12 +181,12 @@ impl Haproxy {
             slot: CHECK_BIT | i as u32,
             generation: c.seq,
         };
-        let kind = if http {
-            ReqKind::HttpCheck
+        let req = if http {
+            Req::http_check(c.code)
         } else {
-            ReqKind::L4Check
+            Req::once(ReqKind::L4Check, true)
         };
-        ctx.send(node, call, MsgKind::Connect(Req::once(kind, true)));
+        ctx.send(node, call, MsgKind::Connect(req));
         // §2: the task wakes at start + C whatever happens in between.
         let bound = match (self.checks.timeout_check, self.checks.timeout_connect) {
             (Some(_), Some(tc)) => c.inter.min(tc),
@@ -387,6 +390,7 @@ mod tests {
     fn state(rise: u32, fall: u32) -> CheckState {
         let spec = HaproxyServerSpec {
             name: "s".into(),
+            check_code: 0,
             weight: 1,
             backup: false,
             maxconn: 0,

@@ -71,6 +71,9 @@ pub struct HaproxySpec {
 pub struct HaproxyServerSpec {
     /// Node name of the server.
     pub name: String,
+    /// What its HTTP check's path asks it, in its product's code
+    /// ([`crate::products::Product::check_code`]).
+    pub check_code: u32,
     pub weight: u32,
     pub backup: bool,
     /// 0 = unlimited.
@@ -158,6 +161,17 @@ pub(crate) fn read<'a>(
         Some(_) => CheckKind::TcpCheckRoleMaster,
     };
     let spread_checks = r.u32_range("spread_checks", 0, 50)?;
+    // What the check's path asks each server, in its product's terms.
+    let mut check_codes = Vec::with_capacity(servers.len());
+    for name in &servers {
+        let code = match &check {
+            CheckKind::Http { path } => cx
+                .check_code(name, path)
+                .map_err(|why| r.error_at("option_httpchk", format!("server {name}: {why}")))?,
+            _ => 0,
+        };
+        check_codes.push(code);
+    }
     let servers = cx.per_server(r, &servers, |s, name, per_server| {
         let weight = s.u32_range("weight", 0, 256)?;
         let backup = backup(s, per_server)?;
@@ -194,7 +208,10 @@ pub(crate) fn read<'a>(
             "sudden-death" => OnError::SuddenDeath,
             _ => OnError::MarkDown,
         };
+        // `default_server` alone is read first, under no server's name.
+        let at = servers.iter().position(|n| n == name);
         Ok(HaproxyServerSpec {
+            check_code: at.map_or(0, |i| check_codes[i]),
             name: name.to_string(),
             weight,
             backup,

@@ -36,6 +36,11 @@ impl Product for Haproxy {
         describe::describe(o, h)
     }
 
+    /// A balancer checked by another answers by being alive.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// Checks settled: a server whose first check fails (a replica, or a
     /// primary not yet elected) is DOWN at once from the start-up state and
     /// needs `rise` checks at its slowest interval to come UP; each check

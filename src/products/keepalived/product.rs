@@ -59,6 +59,11 @@ impl Product for Keepalived {
         (k, 0)
     }
 
+    /// keepalived serves no checks.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// The VIP held: the daemons boot within one advert interval, a
     /// BACKUP-only group waits out its master-down interval (a MASTER one
     /// less), and a tracking script first passes after `rise` runs.

@@ -9,7 +9,7 @@ use crate::config::spec::DistSpec;
 use crate::config::table::{Reader, Val};
 use crate::engine::Dur;
 
-pub use crate::products::patroni::{CheckEndpoint, WatchdogMode};
+pub use crate::products::patroni::WatchdogMode;
 
 #[derive(Clone, Debug)]
 pub struct PatroniSpec {
@@ -24,7 +24,8 @@ pub struct PatroniSpec {
     pub synchronous_mode_strict: bool,
     /// Members with the `nofailover` tag.
     pub nofailover: Vec<String>,
-    pub check_endpoint: CheckEndpoint,
+    /// Members with the `noloadbalance` tag (`/replica` answers 503).
+    pub noloadbalance: Vec<String>,
     pub watchdog: WatchdogMode,
     pub safety_margin: Dur,
     pub max_connections: u32,
@@ -71,44 +72,13 @@ pub(crate) fn read<'a>(
     let primary_start_timeout = r.duration("primary_start_timeout")?;
     let synchronous_mode = r.bool("synchronous_mode")?;
     let synchronous_mode_strict = r.bool("synchronous_mode_strict")?;
-    let mut nofailover = Vec::new();
-    if let Some(item) = r.item("nofailover") {
-        let Val::Array(list) = &item.val else {
-            return Err(r.error_at("nofailover", "expected an array of member names"));
-        };
-        for e in list {
-            let Some(s) = e.as_str() else {
-                return Err(r.error_at("nofailover", "expected an array of member names"));
-            };
-            if !ctx.members().iter().any(|m| m == s) {
-                return Err(r.error_at(
-                    "nofailover",
-                    format!(
-                        "`{s}` is not a member of {} ({})",
-                        ctx.name(),
-                        ctx.members().join(", ")
-                    ),
-                ));
-            }
-            nofailover.push(s.to_string());
-        }
-    }
-    let check_endpoint = match r.string_enum(
+    let nofailover = tagged(r, ctx, "nofailover")?;
+    let noloadbalance = tagged(r, ctx, "noloadbalance")?;
+    r.reject(
         "check_endpoint",
-        &[
-            "/primary",
-            "/master",
-            "/leader",
-            "/replica",
-            "/read-only",
-            "/health",
-        ],
-    )? {
-        "/replica" => CheckEndpoint::Replica,
-        "/read-only" => CheckEndpoint::ReadOnly,
-        "/health" => CheckEndpoint::Health,
-        _ => CheckEndpoint::Primary,
-    };
+        "the endpoint a check asks is its own: give the balancer's `option_httpchk` the \
+         path (\"GET /primary\", \"GET /replica?lag=16MB\", ...) instead",
+    )?;
     let watchdog = match r.string_enum("watchdog", &["off", "automatic", "required"])? {
         "off" => WatchdogMode::Off,
         _ => WatchdogMode::On,
@@ -130,7 +100,7 @@ pub(crate) fn read<'a>(
         synchronous_mode,
         synchronous_mode_strict,
         nofailover,
-        check_endpoint,
+        noloadbalance,
         watchdog,
         safety_margin,
         max_connections,
@@ -142,4 +112,36 @@ pub(crate) fn read<'a>(
         start_time: r.dist("start_time")?,
         stop_time: r.dist("stop_time")?,
     })
+}
+
+/// A Patroni tag given as the list of members that carry it: `key = [...]`.
+fn tagged<'a>(
+    r: &mut Reader<'a>,
+    ctx: &ReadCx<'_, 'a>,
+    key: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(item) = r.item(key) else {
+        return Ok(Vec::new());
+    };
+    let Val::Array(list) = &item.val else {
+        return Err(r.error_at(key, "expected an array of member names"));
+    };
+    let mut out = Vec::new();
+    for e in list {
+        let Some(s) = e.as_str() else {
+            return Err(r.error_at(key, "expected an array of member names"));
+        };
+        if !ctx.members().iter().any(|m| m == s) {
+            return Err(r.error_at(
+                key,
+                format!(
+                    "`{s}` is not a member of {} ({})",
+                    ctx.name(),
+                    ctx.members().join(", ")
+                ),
+            ));
+        }
+        out.push(s.to_string());
+    }
+    Ok(out)
 }

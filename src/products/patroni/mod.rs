@@ -9,6 +9,7 @@
 //! its own (`Admin::Process`).
 
 mod breakdown;
+mod rest;
 
 pub use breakdown::{failover_breakdown, for_cluster};
 
@@ -39,15 +40,6 @@ use crate::protocols::dcs::{
 };
 use crate::protocols::sql::{Query, Sessions};
 use config::PatroniSpec;
-
-/// The REST endpoint HAProxy's `option httpchk` asks (api.py `do_GET`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckEndpoint {
-    Primary,
-    Replica,
-    ReadOnly,
-    Health,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WatchdogMode {
@@ -243,7 +235,8 @@ struct Cfg {
     sync_mode: bool,
     strict: bool,
     nofailover: Vec<bool>,
-    endpoint: CheckEndpoint,
+    noloadbalance: bool,
+    wal_per_write: u64,
     watchdog: WatchdogMode,
     safety_margin: Dur,
     wal_sender_timeout: Dur,
@@ -298,6 +291,8 @@ pub struct Patroni {
     lease: u32,
     rebind: bool,
     cache: DcsState,
+    /// Patroni's last read of the cluster succeeded (`dcs.cluster` is set).
+    dcs_ok: bool,
     cycle_running: bool,
     cycle_timer: Option<TimerKey>,
     cycle_started: SimTime,
@@ -361,7 +356,8 @@ impl Patroni {
             sync_mode: p.synchronous_mode,
             strict: p.synchronous_mode_strict,
             nofailover,
-            endpoint: p.check_endpoint,
+            noloadbalance: p.noloadbalance.contains(&spec.members[idx]),
+            wal_per_write: p.wal_per_write,
             watchdog: p.watchdog,
             safety_margin: p.safety_margin,
             wal_sender_timeout: p.wal_sender_timeout,
@@ -425,6 +421,7 @@ impl Patroni {
             poll_timer: None,
             switchover: None,
             first: true,
+            dcs_ok: true,
         }
     }
 
@@ -1011,6 +1008,7 @@ impl Patroni {
                 }
             }
             Purpose::Read => {
+                self.dcs_ok = result == DcsResult::Ok;
                 if result == DcsResult::Ok {
                     self.decide(ctx, rng);
                 } else {
@@ -1577,17 +1575,25 @@ impl Patroni {
 
     // -------------------------------------------------------- events ----
 
-    /// The REST answer for HAProxy's check (api.py do_GET).
-    fn rest_status(&self, now: SimTime) -> u16 {
-        let running = self.pg == Pg::Running;
-        let leader = self.has_lock && self.lock_valid_until > now;
-        let ok = match self.cfg.endpoint {
-            CheckEndpoint::Primary => leader,
-            CheckEndpoint::Replica => running && self.role == Role::Replica && !leader,
-            CheckEndpoint::ReadOnly => leader || (running && self.role == Role::Replica),
-            CheckEndpoint::Health => running,
+    /// The REST API's answer to a balancer's check `code` ([`rest`]).
+    fn rest_status(&self, now: SimTime, code: u32) -> u16 {
+        let replica = self.role == Role::Replica && !self.promoting;
+        let behind = (self.cache.optime as u64).saturating_sub(self.log.len() as u64);
+        // api.py's liveness: the loop ran within ttl on a running primary,
+        // within 2 x ttl elsewhere.
+        let primary = !replica && self.pg == Pg::Running;
+        let threshold = self.cfg.ttl.times(if primary { 1 } else { 2 });
+        let state = rest::NodeState {
+            leader: self.has_lock && self.lock_valid_until > now,
+            running: self.pg == Pg::Running,
+            replica,
+            noloadbalance: self.cfg.noloadbalance,
+            lag_bytes: behind.saturating_mul(self.cfg.wal_per_write),
+            dcs_reachable: self.dcs_ok,
+            synchronous: self.cache.sync.standby == self.me,
+            loop_alive: now.since(self.cycle_started) < threshold + self.cfg.loop_wait,
         };
-        if ok { 200 } else { 503 }
+        rest::status(code, &state)
     }
 
     fn watchdog_reset(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
@@ -1707,7 +1713,7 @@ impl crate::process::Process for Patroni {
                     };
                     ctx.send(msg.from, msg.call, m.into());
                 } else {
-                    let status = self.rest_status(ctx.now);
+                    let status = self.rest_status(ctx.now, req.op);
                     ctx.send(msg.from, msg.call, MsgKind::Response { status });
                 }
             }

@@ -2,7 +2,7 @@
 //! (PostgreSQL under Patroni, with an etcd cluster as its DCS).
 
 use super::config::{self, PatroniSpec};
-use super::{CheckEndpoint, PATRONI, POSTGRES, Patroni, SWITCHOVER, WatchdogMode, for_cluster};
+use super::{PATRONI, POSTGRES, Patroni, SWITCHOVER, WatchdogMode, for_cluster};
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::{ExperimentSpec, NodeSpec};
 use crate::config::table::Reader;
@@ -41,6 +41,11 @@ impl Product for Patroni {
         crate::describe::cluster(o, node, &settings(spec));
     }
 
+    /// The REST API's endpoints, routed as api.py's `do_GET` does.
+    fn check_code(path: &str) -> Result<u32, String> {
+        super::rest::code(path)
+    }
+
     /// The leader key taken: the bootstrapping member's first HA cycle comes
     /// within `loop_wait`, its DCS writes retry for up to `retry_timeout`.
     fn formation(spec: &PatroniSpec) -> Dur {
@@ -70,7 +75,7 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
         ("synchronous_mode", p.synchronous_mode.to_string()),
         ("synchronous_mode_strict", p.synchronous_mode_strict.to_string()),
         ("nofailover", list(&p.nofailover)),
-        ("check_endpoint", endpoint(p.check_endpoint).to_string()),
+        ("noloadbalance", list(&p.noloadbalance)),
         (
             "watchdog",
             match p.watchdog {
@@ -91,13 +96,3 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The REST endpoint HAProxy's check asks (`/master` and `/leader` are
-/// `/primary`'s older names).
-fn endpoint(e: CheckEndpoint) -> &'static str {
-    match e {
-        CheckEndpoint::Primary => "/primary",
-        CheckEndpoint::Replica => "/replica",
-        CheckEndpoint::ReadOnly => "/read-only",
-        CheckEndpoint::Health => "/health",
-    }
-}

@@ -34,6 +34,11 @@ impl Product for Proxysql {
         (Proxysql::new(x, &cx.ids(&x.servers)), BACKLOG)
     }
 
+    /// A balancer checked by another answers by being alive.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// Hostgroups settled: the Galera monitor's first round (within one
     /// interval, lasting up to its timeout) moves each node where it
     /// belongs.

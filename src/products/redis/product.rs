@@ -33,6 +33,11 @@ impl Product for Redis {
         crate::describe::cluster(o, node, &settings(spec));
     }
 
+    /// Its Layer 7 check (`role:master`) is a tcp-check: no path.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// The model starts replicating: the replicas in sync with the master.
     fn formation(_: &RedisSpec) -> Dur {
         Dur::ZERO

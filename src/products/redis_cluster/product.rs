@@ -44,6 +44,11 @@ impl Product for RedisCluster {
         )
     }
 
+    /// Its check is the topology query: no path.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// State ok everywhere: a started master stays in state fail for
     /// `CLUSTER_WRITABLE_DELAY`, then clusterCron's next tick updates it;
     /// the replicas' first sync is a round trip.

@@ -36,6 +36,11 @@ impl Product for Sentinel {
         crate::describe::cluster(o, node, &settings(spec));
     }
 
+    /// Sentinels serve no HTTP checks.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// The sentinels start knowing the master, its replicas and each
     /// other (no discovery is modelled), with nothing flagged down.
     fn formation(_: &SentinelSpec) -> Dur {

@@ -41,6 +41,11 @@ impl Product for Server {
         }
     }
 
+    /// An app's health answer does not depend on the path.
+    fn check_code(_path: &str) -> Result<u32, String> {
+        Ok(0)
+    }
+
     /// A server serves from its first instant.
     fn formation(_: &BackendSpec) -> Dur {
         Dur::ZERO
