@@ -43,6 +43,7 @@ table.sortable th button:focus-visible{outline:2px solid var(--accent)}
 table.sortable th[aria-sort=ascending] button::after{content:" \25B2";font-size:.7em}
 table.sortable th[aria-sort=descending] button::after{content:" \25BC";font-size:.7em}
 figure{margin:.8rem 0}
+.plotbox{overflow-x:auto;-webkit-overflow-scrolling:touch}
 figure svg.plot{display:block;width:100%;max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
 figcaption{font-size:.85rem;color:var(--muted);margin-top:.2rem}
 .fault{border:1px solid var(--line);border-radius:8px;padding:.2rem 1rem .6rem;margin:1rem 0}
@@ -54,19 +55,21 @@ figcaption{font-size:.85rem;color:var(--muted);margin-top:.2rem}
 ol.events{list-style:none;margin:.5rem 0;padding:0 0 0 .9rem;border-left:2px solid var(--line)}
 ol.events li{position:relative;padding:.3rem 0 .3rem .6rem;overflow-wrap:anywhere}
 ol.events li::before{content:"";position:absolute;left:-1.33rem;top:.75rem;width:.6rem;height:.6rem;border-radius:50%;background:var(--line);border:2px solid var(--bg)}
-ol.events li.fault::before{background:var(--bad)}
-ol.events li.recover::before{background:var(--good)}
-ol.events li.down::before{background:#e36209}
-ol.events li.up::before{background:#2da44e}
-ol.events li.leader::before{background:#8250df}
+ol.events li.e-fault::before{background:var(--bad)}
+ol.events li.e-recover::before{background:var(--good)}
+ol.events li.e-down::before{background:#e36209}
+ol.events li.e-up::before{background:#2da44e}
+ol.events li.e-leader::before{background:#8250df}
+ol.events li.e-fault,ol.events li.e-recover{margin-top:.5rem}
 ol.events time{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;color:var(--muted);margin-right:.5rem}
 ol.events .ev{font-weight:600;margin-right:.4rem}
+ol.events .rel{font-size:.8rem;color:var(--muted);margin-left:.4rem}
 ol.events .detail{display:block;font-size:.85rem;color:var(--muted)}
 details{margin:.6rem 0}
 summary{cursor:pointer}
 footer{margin-top:2rem;font-size:.85rem;color:var(--muted);border-top:1px solid var(--line);padding-top:.6rem}
-@media (max-width:40rem){body{font-size:15px}main{padding:.6rem .6rem 2rem}h1{font-size:1.3rem}.card .v{font-size:1.3rem}table.kv th{width:auto}th,td{padding:.25rem .4rem}}
-@media print{body{font-size:10.5pt}main{max-width:none;padding:0}nav.toc,.noprint{display:none}a{color:inherit;text-decoration:none}.tw{overflow:visible}.fault,figure,.card,tr{break-inside:avoid}h2,h3{break-after:avoid}details>*{display:block}pre{white-space:pre-wrap}.card,.fault.recovery,th{background:none}}
+@media (max-width:40rem){body{font-size:15px}main{padding:.6rem .6rem 2rem}h1{font-size:1.3rem}.card .v{font-size:1.3rem}table.kv th{width:auto}figure svg.plot{min-width:36rem}th,td{padding:.25rem .4rem}}
+@media print{body{font-size:10.5pt}figure svg.plot{min-width:0}main{max-width:none;padding:0}nav.toc,.noprint{display:none}a{color:inherit;text-decoration:none}.tw{overflow:visible}.fault,figure,.card,tr{break-inside:avoid}h2,h3{break-after:avoid}details>*{display:block}pre{white-space:pre-wrap}.card,.fault.recovery,th{background:none}}
 "#;
 
 /// Sorts every `table.sortable` on a click of a header (numbers by their
@@ -219,7 +222,7 @@ pub fn inline_svg(text: &str, label: &str) -> Option<String> {
 pub fn figure(svg: Option<&str>, file: &str, caption: &str) -> String {
     match svg.and_then(|t| inline_svg(t, caption)) {
         Some(inline) => format!(
-            "<figure>\n{inline}<figcaption>{} <span class=\"noprint\">(<a href=\"{}\">{}</a>)</span></figcaption>\n</figure>\n",
+            "<figure>\n<div class=\"plotbox\">{inline}</div><figcaption>{} <span class=\"noprint\">(<a href=\"{}\">{}</a>)</span></figcaption>\n</figure>\n",
             esc(caption),
             esc(file),
             esc(file)
@@ -261,17 +264,40 @@ impl Cell {
     }
 }
 
+/// A column of a sortable table: its label, whether it sorts as numbers,
+/// and a longer name shown on hover.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub label: String,
+    pub numeric: bool,
+    pub title: Option<String>,
+}
+
+impl Header {
+    pub fn new(label: impl Into<String>, numeric: bool) -> Header {
+        Header {
+            label: label.into(),
+            numeric,
+            title: None,
+        }
+    }
+}
+
 /// A table the reader sorts by clicking a header: numeric columns (a header
 /// with `numeric`) sort by their cells' values, `data-i` keeps the original
 /// order as a tie-break and for the self-check to return to.
-pub fn sortable_table(headers: &[(String, bool)], rows: &[Vec<Cell>]) -> String {
+pub fn sortable_table(headers: &[Header], rows: &[Vec<Cell>]) -> String {
     let mut s = String::from("<div class=\"tw\"><table class=\"sortable\">\n<thead><tr>");
-    for (h, numeric) in headers {
-        let class = if *numeric { " class=\"n\"" } else { "" };
+    for h in headers {
+        let class = if h.numeric { " class=\"n\"" } else { "" };
+        let title = match &h.title {
+            Some(t) => format!(" title=\"{}\"", esc(t)),
+            None => String::new(),
+        };
         let _ = write!(
             s,
-            "<th scope=\"col\"{class}><button type=\"button\">{}</button></th>",
-            esc(h)
+            "<th scope=\"col\"{class}{title}><button type=\"button\">{}</button></th>",
+            esc(&h.label)
         );
     }
     s.push_str("</tr></thead>\n<tbody>\n");
@@ -362,8 +388,10 @@ pub fn table(headers: &[(&str, bool)], rows: &[Vec<String>]) -> String {
 mod tests {
     use super::*;
 
-    fn headers() -> Vec<(String, bool)> {
-        vec![("inter <s>".into(), false), ("failed".into(), true)]
+    fn headers() -> Vec<Header> {
+        let mut inter = Header::new("inter <s>", false);
+        inter.title = Some("balancers.lb.inter".into());
+        vec![inter, Header::new("failed", true)]
     }
 
     #[test]
@@ -382,6 +410,7 @@ mod tests {
         assert_eq!(t.matches("<button type=\"button\">").count(), 2);
         assert!(t.contains("<button type=\"button\">inter &lt;s&gt;</button>"));
         assert!(t.contains("<th scope=\"col\" class=\"n\"><button"));
+        assert!(t.contains("<th scope=\"col\" title=\"balancers.lb.inter\"><button"));
         // Rows keep their first order in data-i; numbers sort by their value,
         // exactly (not by the rounded text); no value sorts as empty.
         assert!(t.contains(

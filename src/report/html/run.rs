@@ -766,19 +766,22 @@ fn formulas(faults: &[Fault]) -> String {
         return "<p class=\"muted\">No fault of this run has a reference formula.</p>\n".into();
     }
     let mut s = String::from(
-        "<p>Each figure the simulation gives beside the range the product's reference formula gives (times from the fault action).</p>\n",
+        "<p>Each figure the simulation gives beside the range the product's reference formula gives (times from the fault action).</p>\n<div class=\"tw\"><table>\n<thead><tr><th scope=\"col\">fault</th><th scope=\"col\">figure</th><th scope=\"col\" class=\"n\">simulated</th><th scope=\"col\" class=\"n\">formula range</th><th scope=\"col\">formula</th><th scope=\"col\">agrees</th></tr></thead>\n<tbody>\n",
     );
-    s.push_str(&table(
-        &[
-            ("fault", false),
-            ("figure", false),
-            ("simulated", true),
-            ("formula range", true),
-            ("formula", false),
-            ("agrees", false),
-        ],
-        &rows,
-    ));
+    for r in &rows {
+        let tone = if r[5] == "inside" { "good" } else { "bad" };
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td><td><span class=\"tag {tone}\">{}</span></td></tr>",
+            esc(&r[0]),
+            esc(&r[1]),
+            esc(&r[2]),
+            esc(&r[3]),
+            esc(&r[4]),
+            esc(&r[5])
+        );
+    }
+    s.push_str("</tbody></table></div>\n");
     s
 }
 
@@ -986,24 +989,24 @@ fn clients(sum: &Summary) -> String {
 /// The class of a state change's dot on the timeline.
 fn event_class(event: &str) -> &'static str {
     match event {
-        "fault" => "fault",
-        "recover" => "recover",
+        "fault" => "e-fault",
+        "recover" => "e-recover",
         e if e.contains("down")
             || e.contains("lost")
             || e.contains("evicted")
             || e.contains("demoted") =>
         {
-            "down"
+            "e-down"
         }
-        e if e.contains("up") || e.contains("joined") => "up",
+        e if e.contains("up") || e.contains("joined") => "e-up",
         e if e.contains("elected")
             || e.contains("promoted")
             || e.contains("leader")
             || e.contains("master") =>
         {
-            "leader"
+            "e-leader"
         }
-        _ => "",
+        _ => "e-other",
     }
 }
 
@@ -1019,7 +1022,23 @@ fn event_list(events: &[Event], count: u64) -> String {
             String::new()
         }
     );
+    // The fault action each change follows: (its number, instant).
+    let mut action: Option<(usize, f64)> = None;
+    let mut actions = 0;
     for e in events.iter().take(MAX_EVENTS) {
+        let t: Option<f64> = e.t_s.parse().ok().filter(|t: &f64| t.is_finite());
+        let is_action = e.event == "fault" || e.event == "recover";
+        if is_action {
+            actions += 1;
+            action = t.map(|t| (actions, t));
+        }
+        let shown_t = t.map_or_else(|| e.t_s.clone(), s3);
+        let rel = match (action, t) {
+            (Some((n, at)), Some(t)) if !is_action => {
+                format!("<span class=\"rel\">+{} s after #{n}</span>", s3(t - at))
+            }
+            _ => String::new(),
+        };
         let who = if e.component == e.subject || e.subject.is_empty() {
             e.component.clone()
         } else {
@@ -1027,9 +1046,9 @@ fn event_list(events: &[Event], count: u64) -> String {
         };
         let _ = write!(
             s,
-            "<li class=\"{}\"><time>{} s</time><span class=\"ev\">{}</span>{}",
+            "<li class=\"{}\"><time>{} s</time><span class=\"ev\">{}</span>{}{rel}",
             event_class(&e.event),
-            esc(&e.t_s),
+            esc(&shown_t),
             esc(&e.event.replace('_', " ")),
             esc(&who)
         );

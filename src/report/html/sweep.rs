@@ -5,7 +5,7 @@
 
 use super::HtmlError;
 use super::escape::esc;
-use super::page::{Cell, figure, kv_table, section, sortable_table, toc};
+use super::page::{Cell, Header, figure, kv_table, section, sortable_table, toc};
 use crate::sweep::plot::short;
 use crate::sweep::table::{PointStats, SweepInfo, Table};
 use std::fmt::Write as _;
@@ -157,16 +157,22 @@ fn plot_files(dir: &Path, metric: &str) -> Result<Vec<String>, HtmlError> {
 }
 
 pub(super) fn points_table(info: &SweepInfo, points: &[PointStats], metrics: &[String]) -> String {
-    let mut headers: Vec<(String, bool)> = vec![("point".into(), true)];
+    let mut headers = vec![Header::new("point", true)];
+    // A swept key by its last part (`inter`) when that names it alone.
+    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
     for p in &info.params {
         let numeric = p.nums.iter().all(Option::is_some);
-        headers.push((p.key.clone(), numeric));
+        let short = last(&p.key);
+        let unique = info.params.iter().filter(|q| last(&q.key) == short).count() == 1;
+        let mut h = Header::new(if unique { short } else { p.key.clone() }, numeric);
+        h.title = Some(p.key.clone());
+        headers.push(h);
     }
     if info.replications > 1 {
-        headers.push(("runs".into(), true));
+        headers.push(Header::new("runs", true));
     }
     for m in metrics {
-        headers.push((m.clone(), true));
+        headers.push(Header::new(m.clone(), true));
     }
     let mut ids: Vec<usize> = points.iter().map(|p| p.point).collect();
     ids.dedup();

@@ -83,12 +83,18 @@ fn run_page_has_key_figures_formulas_events_and_escapes_text() {
     assert!(page.contains("info: &quot;Connection refused&quot;"));
     assert!(!page.contains("info: \"Connection refused\""));
     // Formula vs simulation: detection 1.5 s against 1–2 s.
-    assert!(page.contains("<td class=\"n\">1.500 s</td><td class=\"n\">1.000–2.000 s</td><td>U(0,inter) + fall*inter</td><td>inside</td>"), "{page}");
-    // The state-change log as a list.
-    assert!(page.contains(
-        "<li class=\"fault\"><time>3.000000000 s</time><span class=\"ev\">fault</span>faults → s2"
-    ));
-    assert!(page.contains("<span class=\"ev\">marked down</span>lb → s2"));
+    let row = "<td class=\"n\">1.500 s</td><td class=\"n\">1.000–2.000 s</td>\
+               <td class=\"mono\">U(0,inter) + fall*inter</td>\
+               <td><span class=\"tag good\">inside</span></td>";
+    assert!(page.contains(row), "{page}");
+    // The state-change log as a list, each change after the fault action it
+    // follows.
+    let fault =
+        "<li class=\"e-fault\"><time>3.000 s</time><span class=\"ev\">fault</span>faults → s2";
+    assert!(page.contains(fault), "{page}");
+    let down = "<li class=\"e-down\"><time>4.500 s</time><span class=\"ev\">marked down</span>\
+                lb → s2<span class=\"rel\">+1.500 s after #1</span>";
+    assert!(page.contains(down), "{page}");
     fs::remove_dir_all(&d).unwrap();
 }
 
