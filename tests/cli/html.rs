@@ -101,6 +101,20 @@ fn run_html_writes_the_same_report_twice_and_report_rewrites_it_unchanged() {
     assert!(!c.join("report.html").exists());
     ok(hasim(&tmp, &["report", c.to_str().unwrap(), "-q"]));
     assert!(page(&c) == p, "hasim report differs from run --html");
+    // The determinism check compares report.html too.
+    let o = ok(hasim(
+        &tmp,
+        &[
+            "run",
+            GALERA,
+            "--html",
+            "--check-determinism",
+            "--force",
+            "-o",
+            c.to_str().unwrap(),
+        ],
+    ));
+    assert!(text(&o.stdout).contains("report.html"), "{}", show(&o));
     // The folder stays hasim's own: the next run replaces it.
     ok(hasim(
         &tmp,

@@ -43,6 +43,8 @@ table.sortable th button:focus-visible{outline:2px solid var(--accent)}
 table.sortable th[aria-sort=ascending] button::after{content:" \25B2";font-size:.7em}
 table.sortable th[aria-sort=descending] button::after{content:" \25BC";font-size:.7em}
 figure{margin:.8rem 0}
+.plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(30rem,100%),1fr));gap:0 1rem}
+.plots figure{margin:.4rem 0}
 .plotbox{overflow-x:auto;-webkit-overflow-scrolling:touch}
 figure svg.plot{display:block;width:100%;max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
 figcaption{font-size:.85rem;color:var(--muted);margin-top:.2rem}

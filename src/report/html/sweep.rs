@@ -85,12 +85,18 @@ pub fn render(dir: &Path) -> Result<String, HtmlError> {
                 path: dir.join(&f),
                 error,
             })?;
-            let caption = format!("{m} over the swept keys ({f})");
+            let caption = if f.contains("-heatmap") {
+                format!("{m}: mean per point, as a heat map")
+            } else {
+                format!("{m} by the swept keys")
+            };
             plots.push_str(&figure(Some(&text), &f, &caption));
         }
     }
     if plots.is_empty() {
         plots.push_str("<p class=\"muted\">This sweep drew no plots.</p>\n");
+    } else {
+        plots = format!("<div class=\"plots\">\n{plots}</div>\n");
     }
     body.push_str(&section("plots", "Plots", &plots));
 
