@@ -71,7 +71,7 @@ details{margin:.6rem 0}
 summary{cursor:pointer}
 footer{margin-top:2rem;font-size:.85rem;color:var(--muted);border-top:1px solid var(--line);padding-top:.6rem}
 @media (max-width:40rem){body{font-size:15px}main{padding:.6rem .6rem 2rem}h1{font-size:1.3rem}.card .v{font-size:1.3rem}table.kv th{width:auto}figure svg.plot{min-width:36rem}th,td{padding:.25rem .4rem}}
-@media print{body{font-size:10.5pt}figure svg.plot{min-width:0}main{max-width:none;padding:0}nav.toc,.noprint{display:none}a{color:inherit;text-decoration:none}.tw{overflow:visible}.fault,figure,.card,tr{break-inside:avoid}h2,h3{break-after:avoid}details>*{display:block}pre{white-space:pre-wrap}.card,.fault.recovery,th{background:none}}
+@media print{body{font-size:10.5pt}figure svg.plot{min-width:0}main{max-width:none;padding:0}nav.toc,.noprint{display:none}a{color:inherit;text-decoration:none}.tw{overflow:visible}.fault,figure,.card,tr{break-inside:avoid}h2,h3{break-after:avoid}#text{display:none}pre{white-space:pre-wrap}.card,.fault.recovery,th{background:none}}
 "#;
 
 /// Sorts every `table.sortable` on a click of a header (numbers by their

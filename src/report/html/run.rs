@@ -45,7 +45,6 @@ struct Summary {
 #[derive(Deserialize)]
 struct DbError {
     code: String,
-    meaning: String,
     count: u64,
 }
 
@@ -582,13 +581,8 @@ fn db_codes(errors: &BTreeMap<String, Vec<DbError>>) -> String {
                 .iter()
                 .map(|e| format!("{}: {}", e.code, e.count))
                 .collect();
-            let meaning = list.first().map_or("", |e| e.meaning.as_str());
             let total: u64 = list.iter().map(|e| e.count).sum();
-            if meaning.is_empty() || meaning == k.as_str() {
-                format!("{k}: {total} ({})", codes.join(", "))
-            } else {
-                format!("{k} ({meaning}): {total} ({})", codes.join(", "))
-            }
+            format!("{k}: {total} ({})", codes.join(", "))
         })
         .collect::<Vec<_>>()
         .join("; ")
