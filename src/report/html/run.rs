@@ -24,6 +24,8 @@ struct Summary {
     warnings: Vec<String>,
     seed: u64,
     duration_s: f64,
+    /// How the run started (older files lack it).
+    start: Option<Start>,
     bucket_s: f64,
     requests: u64,
     ok: u64,
@@ -40,6 +42,13 @@ struct Summary {
     data: Option<Data>,
     #[serde(default)]
     two_vip_holders: Vec<VipSplit>,
+}
+
+#[derive(Deserialize)]
+struct Start {
+    cold_start: bool,
+    warm_up_s: f64,
+    aligned: bool,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +380,22 @@ fn header(body: &mut String, sum: &Summary) {
         trim_num(sum.bucket_s),
         sum.state_changes
     );
+    if let Some(st) = &sum.start {
+        let line = if st.cold_start {
+            "cold start: every process boots at 0".to_string()
+        } else {
+            format!(
+                "started formed: {} s of warm-up before 0 (no clients, no faults), {}",
+                trim_num(st.warm_up_s),
+                if st.aligned {
+                    "every process booted at the same instant"
+                } else {
+                    "each process's timers at a phase drawn from the seed"
+                }
+            )
+        };
+        let _ = writeln!(body, "<p class=\"muted\">{}</p>", esc(&line));
+    }
     for w in &sum.warnings {
         let _ = writeln!(body, "<p class=\"warn\">warning: {}</p>", esc(w));
     }
