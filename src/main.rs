@@ -34,7 +34,7 @@ struct Cli {
 enum Command {
     /// Run one experiment: prints the summary and writes summary.txt,
     /// summary.json, timeline.csv, events.csv, timeline.png/.svg and a
-    /// zoomed fault-N.png/.svg per fault.
+    /// zoomed fault-N.png/.svg per fault (and report.html with --html).
     Run(RunArgs),
     /// List the presets (the real software's defaults an experiment builds
     /// on), or print one with the source of every default.
@@ -57,6 +57,12 @@ enum Command {
         /// Replace the output folder even if hasim did not write it.
         #[arg(long)]
         force: bool,
+    },
+    /// Write report.html, one self-contained page (plots inlined, no
+    /// network), into a run's or a sweep's output folder that hasim wrote.
+    Report {
+        /// The output folder of `hasim run` or `hasim sweep`.
+        dir: PathBuf,
     },
     /// Compare a run with its baseline: every metric old -> new with its
     /// tolerance, and an overlay plot of both timelines. Exit 1 when a metric
@@ -185,6 +191,10 @@ struct RunArgs {
     /// determinism check's own runs).
     #[arg(long, hide = true)]
     no_threshold_exit: bool,
+    /// Also write report.html: one self-contained page with the summary,
+    /// the plots, every fault, data safety and the state changes.
+    #[arg(long)]
+    html: bool,
 }
 
 fn main() -> ExitCode {
@@ -206,6 +216,7 @@ fn main() -> ExitCode {
         } => merge(&dirs, &output, force),
         Command::Diff(args) => diff(&args),
         Command::Compare(args) => compare(&args),
+        Command::Report { dir } => report_dir(&dir),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -337,6 +348,10 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         std::fs::write(&p, hasim::sweep::metrics::metrics_json(&result))
             .with_context(|| format!("writing {}", p.display()))?;
     }
+    if args.html {
+        // From the files just written, as `hasim report` reads them.
+        report::html::write_into(dir).with_context(|| format!("writing {}", out_dir.display()))?;
+    }
     let stats = RunStats::new(events, wall);
     let p = dir.join("run.json");
     std::fs::write(&p, stats.json()).with_context(|| format!("writing {}", p.display()))?;
@@ -428,6 +443,9 @@ fn check_determinism(
                 .stdout(std::process::Stdio::null());
             if args.trace {
                 c.arg("--trace");
+            }
+            if args.html {
+                c.arg("--html");
             }
             if force {
                 c.arg("--force");
@@ -674,6 +692,27 @@ fn compare(args: &CompareArgs) -> ExitCode {
             ExitCode::from(130)
         }
         Err(e) => sweep_error(e),
+    }
+}
+
+/// `hasim report DIR`.
+fn report_dir(dir: &Path) -> ExitCode {
+    match report::html::report_folder(dir) {
+        Ok(kind) => {
+            if !quiet() {
+                println!(
+                    "report of the {} in {}: {}",
+                    kind.name(),
+                    dir.display(),
+                    dir.join(report::html::REPORT).display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
     }
 }
 

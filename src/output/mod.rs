@@ -69,6 +69,11 @@ pub enum OutputError {
     Busy { path: PathBuf, pid: String },
     #[error("{}: an output folder needs a name (not `..` or `/`)", path.display())]
     NoName { path: PathBuf },
+    #[error(
+        "{} {what}; hasim adds files only to an output folder it wrote whole",
+        path.display()
+    )]
+    NotOwn { path: PathBuf, what: String },
 }
 
 impl OutputError {
@@ -103,7 +108,7 @@ pub struct OutputDir {
     /// Resolved: where the swap happens.
     dir: PathBuf,
     staging: PathBuf,
-    kind: &'static str,
+    kind: String,
     committed: bool,
     _lock: Lock,
 }
@@ -147,7 +152,7 @@ impl OutputDir {
         Ok(OutputDir {
             dir: absolute,
             staging,
-            kind: claim.kind,
+            kind: claim.kind.to_string(),
             committed: false,
             _lock: lock,
         })
@@ -161,7 +166,7 @@ impl OutputDir {
     /// Writes the manifest and puts the staging folder in place of the output
     /// folder (the old one, if any, is removed only once the new one is in).
     pub fn commit(mut self) -> Result<(), OutputError> {
-        write_manifest(&self.staging, self.kind)?;
+        write_manifest(&self.staging, &self.kind)?;
         swap_in(&self.staging, &self.dir)?;
         unregister(&self.staging);
         self.committed = true;
@@ -176,6 +181,72 @@ impl Drop for OutputDir {
             unregister(&self.staging);
         }
     }
+}
+
+/// Rewrites the existing output folder `dir` that hasim wrote, with files
+/// added or replaced, through the same steps as a new output: `dir` is
+/// claimed (refused unless its manifest lists every entry in it, and locked),
+/// its files are carried into the staging folder (hard links where the file
+/// system has them, else copies) but those named in `replace`, `add` writes
+/// into the staging folder (reading the old folder, its first argument, as it
+/// likes), and the staging folder is swapped in whole. The manifest keeps
+/// what wrote the folder. A folder without a manifest is refused
+/// ([`OutputError::Foreign`]), even an empty one.
+pub fn amend<E: From<OutputError>>(
+    dir: &Path,
+    replace: &[&str],
+    add: impl FnOnce(&Path, &Path) -> Result<(), E>,
+) -> Result<(), E> {
+    let not_own = |what: String| OutputError::NotOwn {
+        path: dir.to_path_buf(),
+        what,
+    };
+    if !inspect(dir)? {
+        return Err(not_own("does not exist".into()).into());
+    }
+    let first = match fs::read_to_string(dir.join(MANIFEST)) {
+        Ok(text) => text.lines().next().unwrap_or_default().to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(not_own(format!("has no manifest ({MANIFEST})")).into());
+        }
+        Err(e) => return Err(OutputError::io(dir)(e).into()),
+    };
+    // `hasim <kind> output: ...`
+    let kind = first
+        .strip_prefix("hasim ")
+        .and_then(|r| r.split_once(" output"))
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .ok_or_else(|| not_own(format!("has a manifest ({MANIFEST}) hasim did not write")))?;
+    if let Err(OutputError::Foreign { entry, .. }) = check_own(dir) {
+        return Err(not_own(format!("holds `{entry}`, which hasim did not write")).into());
+    }
+    let mut out = OutputDir::claim(dir, &Claim::default())?;
+    out.kind = kind;
+    carry(dir, out.staging(), replace)?;
+    add(dir, out.staging())?;
+    Ok(out.commit()?)
+}
+
+/// Hard-links (or copies) every entry of `from` into `to`, folders
+/// recursively, but the manifest and the top-level names in `skip`.
+fn carry(from: &Path, to: &Path, skip: &[&str]) -> Result<(), OutputError> {
+    for e in fs::read_dir(from).map_err(OutputError::io(from))? {
+        let e = e.map_err(OutputError::io(from))?;
+        let name = e.file_name();
+        let n = name.to_string_lossy();
+        if n == MANIFEST || skip.iter().any(|s| *s == n) {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if e.file_type().map_err(OutputError::io(&src))?.is_dir() {
+            fs::create_dir(&dst).map_err(OutputError::io(&dst))?;
+            carry(&src, &dst, &[])?;
+        } else if fs::hard_link(&src, &dst).is_err() {
+            fs::copy(&src, &dst).map_err(OutputError::io(&src))?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds files written later into a committed output folder (e.g. `hasim

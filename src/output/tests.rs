@@ -184,3 +184,51 @@ fn later_files_join_the_manifest() {
     assert_eq!(names(&dir), [MANIFEST, "a.txt"]);
     fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn amend_adds_files_to_hasims_own_folder_only_and_whole() {
+    let base = scratch("amend");
+    let dir = base.join("out");
+    write(&dir, &[("a.txt", "1"), ("old.html", "x")]).unwrap();
+    fs::create_dir(dir.join("sub")).unwrap_or(());
+    let add = |old: &Path, staging: &Path| -> Result<(), OutputError> {
+        // Reads the folder as it was, writes beside the carried files.
+        let a = fs::read_to_string(old.join("a.txt")).unwrap();
+        fs::write(staging.join("old.html"), format!("page of {a}")).unwrap();
+        Ok(())
+    };
+    // `sub` is not in the manifest: refused, nothing changed.
+    let e = amend(&dir, &["old.html"], add).unwrap_err();
+    assert!(e.to_string().contains("holds `sub`"), "{e}");
+    assert_eq!(fs::read_to_string(dir.join("old.html")).unwrap(), "x");
+    fs::remove_dir(dir.join("sub")).unwrap();
+    amend(&dir, &["old.html"], add).unwrap();
+    assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "1");
+    assert_eq!(
+        fs::read_to_string(dir.join("old.html")).unwrap(),
+        "page of 1"
+    );
+    // The manifest keeps what wrote the folder.
+    let m = fs::read_to_string(dir.join(MANIFEST)).unwrap();
+    assert!(m.starts_with("hasim test output:"), "{m}");
+    assert_eq!(names(&base), ["out"]);
+    // An error in `add` leaves the folder as it was.
+    let failing = |_: &Path, staging: &Path| -> Result<(), OutputError> {
+        fs::write(staging.join("old.html"), "half").unwrap();
+        Err(OutputError::NoName {
+            path: staging.to_path_buf(),
+        })
+    };
+    assert!(amend(&dir, &["old.html"], failing).is_err());
+    assert_eq!(
+        fs::read_to_string(dir.join("old.html")).unwrap(),
+        "page of 1"
+    );
+    assert_eq!(names(&base), ["out"]);
+    // No manifest: not hasim's.
+    let theirs = base.join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    let e = amend(&theirs, &[], add).unwrap_err();
+    assert!(e.to_string().contains("has no manifest"), "{e}");
+    fs::remove_dir_all(&base).unwrap();
+}

@@ -96,6 +96,7 @@ pub struct Breakdown {
 
 mod data;
 mod fmt;
+pub mod html;
 pub mod plot;
 pub mod summary;
 pub mod tables;
