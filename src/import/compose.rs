@@ -252,14 +252,15 @@ pub fn experiment(
             }
         }
         doc.tables.push(t);
-        if !b.default_server.keys.is_empty() {
-            let mut d = b.default_server.clone();
+        let (dflt, per_server) = hoist(b);
+        if !dflt.keys.is_empty() {
+            let mut d = dflt;
             d.path = format!("balancers.{name}.default_server");
             doc.tables.push(d);
         }
-        for (s, node) in b.servers.iter().zip(&renamed) {
-            if !s.keys.keys.is_empty() {
-                let mut st = s.keys.clone();
+        for ((s, keys), node) in b.servers.iter().zip(&per_server).zip(&renamed) {
+            if !keys.keys.is_empty() {
+                let mut st = keys.clone();
                 st.path = format!("balancers.{name}.server.{node}");
                 if *node != s.name {
                     st.comment.push(format!("server `{}` ({})", s.name, s.at));
@@ -397,6 +398,37 @@ pub fn experiment(
         }
     }
     Ok(doc.render())
+}
+
+/// A setting every server line of a balancer gives alike moves to its
+/// `default_server` table (the same for every server, shorter to read).
+fn hoist(b: &super::Balancer) -> (Table, Vec<Table>) {
+    let mut dflt = b.default_server.clone();
+    let mut per: Vec<Table> = b.servers.iter().map(|s| s.keys.clone()).collect();
+    let Some(first) = per.first().cloned() else {
+        return (dflt, per);
+    };
+    if per.len() < 2 {
+        return (dflt, per);
+    }
+    for (k, v) in &first.keys {
+        if per
+            .iter()
+            .all(|t| t.get(k).is_some_and(|w| w.toml == v.toml))
+        {
+            dflt.set(
+                k,
+                Val::new(
+                    v.toml.clone(),
+                    format!("{} (and every other server line)", v.note),
+                ),
+            );
+            for t in &mut per {
+                t.keys.retain(|(x, _)| x != k);
+            }
+        }
+    }
+    (dflt, per)
 }
 
 /// `--clients`: `vus=N` (closed loop, like k6 constant-vus) or `rate=N`

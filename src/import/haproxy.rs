@@ -615,7 +615,7 @@ impl Cx<'_> {
                     out.check_port = u16::try_from(n).ok();
                     self.found.warn(
                         at.clone(),
-                        format!("`port {n}`: the check's own port is not modelled (hasim checks the node; the port links HAProxy to Patroni's REST API)"),
+                        format!("`port {n}`: the check's own port is not modelled (hasim checks the node; the port helps link HAProxy to a database cluster)"),
                     );
                     None
                 }

@@ -269,8 +269,15 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     if lines().any(|l| l.starts_with("upstream ") || l.starts_with("http {") || l == "http") {
         return Some(Format::Nginx);
     }
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     if lines().any(|l| {
-        l.starts_with("scope:") || l.starts_with("bootstrap:") || l.starts_with("loop_wait:")
+        ["scope:", "bootstrap:", "loop_wait:", "restapi:"]
+            .iter()
+            .any(|k| l.starts_with(k))
+            || (yaml
+                && ["postgresql:", "pg_hba:", "etcd:", "etcd3:"]
+                    .iter()
+                    .any(|k| l.starts_with(k)))
     }) {
         return Some(Format::Patroni);
     }
@@ -433,6 +440,11 @@ mod tests {
         assert_eq!(d("site.conf", "upstream a {\n}\n"), Some(Format::Nginx));
         assert_eq!(d("my.cnf", "[mysqld]\nwsrep_on=ON\n"), Some(Format::Galera));
         assert_eq!(d("pg.yml", "scope: x\n"), Some(Format::Patroni));
+        assert_eq!(
+            d("postgres.yml", "...\npg_hba:\n- local all\n"),
+            Some(Format::Patroni)
+        );
+        assert_eq!(d("ci.yml", "jobs:\n  pg_hba:\n"), None);
         assert_eq!(
             d("s1.service", "--listen-client-urls http://a:2379"),
             Some(Format::Etcd)

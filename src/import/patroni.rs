@@ -253,7 +253,7 @@ pub fn cluster(files: Vec<Member>, found: &mut Found) -> Option<Cluster> {
         )
     } else {
         format!(
-            "one member per patroni.yml ({})",
+            "one member per patroni.yml: {}",
             files
                 .iter()
                 .map(|f| f.at.file.as_str())

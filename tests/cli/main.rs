@@ -1,4 +1,4 @@
-//! The `hasim` binary as a user runs it: exit codes, outputs, bad input, sweeps, output safety.
+//! The `hasim` binary as a user runs it: exit codes, outputs, bad input, sweeps, output safety, import.
 //!
 //! One test binary per area (fewer links, one build): each module below
 //! was a test file of its own; `cargo test --test cli <module>::` runs one.
@@ -8,6 +8,7 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod import;
 mod output_safety;
 mod sweep;
 mod sweep_resume;
