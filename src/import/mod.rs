@@ -182,10 +182,12 @@ pub struct Found {
 }
 
 impl Found {
+    /// Records a warning; a quoted directive that holds a secret (`stats
+    /// auth admin:pw`, `user x password y`) is cut after its keyword.
     pub(crate) fn warn(&mut self, at: Origin, text: impl Into<String>) {
         self.warnings.push(Warning {
             at,
-            text: text.into(),
+            text: redact(&text.into()),
         });
     }
 }
@@ -270,15 +272,11 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
         return Some(Format::Nginx);
     }
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-    if lines().any(|l| {
-        ["scope:", "bootstrap:", "loop_wait:", "restapi:"]
-            .iter()
-            .any(|k| l.starts_with(k))
-            || (yaml
-                && ["postgresql:", "pg_hba:", "etcd:", "etcd3:"]
-                    .iter()
-                    .any(|k| l.starts_with(k)))
-    }) {
+    // Top-level keys only: unindented.
+    let top = |keys: &[&str]| text.lines().any(|l| keys.iter().any(|k| l.starts_with(k)));
+    if top(&["scope:", "bootstrap:", "loop_wait:", "restapi:"])
+        || (yaml && top(&["postgresql:", "pg_hba:", "etcd:", "etcd3:"]))
+    {
         return Some(Format::Patroni);
     }
     None
@@ -395,6 +393,34 @@ pub fn write_output(
     Ok(())
 }
 
+/// Words after one that names a secret are not repeated in a warning.
+fn redact(text: &str) -> String {
+    const SECRET: &[&str] = &["password", "passwd", "secret", "token", "auth"];
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let words: Vec<&str> = part.split(' ').collect();
+        let cut = (i % 2 == 1)
+            .then(|| {
+                words.iter().position(|w| {
+                    let w = w.to_ascii_lowercase();
+                    SECRET.iter().any(|s| w.contains(s))
+                })
+            })
+            .flatten();
+        match cut {
+            Some(k) if k + 1 < words.len() => {
+                out.push_str(&words[..=k].join(" "));
+                out.push_str(" …");
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// A node name from a configuration's name for a server: letters, digits,
 /// `-` and `_`; anything else becomes `-`.
 pub(crate) fn node_name(raw: &str) -> String {
@@ -450,6 +476,22 @@ mod tests {
             Some(Format::Etcd)
         );
         assert_eq!(d("notes.txt", "hello"), None);
+    }
+
+    #[test]
+    fn secrets_are_not_repeated_in_warnings() {
+        assert_eq!(
+            redact("`stats auth admin:s3cret`: not modelled"),
+            "`stats auth …`: not modelled"
+        );
+        assert_eq!(
+            redact("`user bob password $5$abc`: not modelled"),
+            "`user bob password …`: not modelled"
+        );
+        assert_eq!(
+            redact("`log global`: not modelled"),
+            "`log global`: not modelled"
+        );
     }
 
     #[test]
