@@ -4,7 +4,6 @@
 
 use super::writer::{Table, Val};
 use super::{Cluster, Found, ImportError, Origin, patroni};
-use crate::engine::Dur;
 
 /// What one etcd member's flags say.
 #[derive(Clone, Debug)]
@@ -65,7 +64,7 @@ pub fn read(file: &str, text: &str, found: &mut Found) -> Result<Flags, ImportEr
                     })?;
                     out.keys.set(
                         &name.replace('-', "_"),
-                        Val::new(super::time::toml(Dur::from_ms(ms)), note),
+                        Val::new(super::time::toml(super::time::ms(ms)), note),
                     );
                 }
                 "initial-cluster" => {

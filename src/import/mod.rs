@@ -47,7 +47,7 @@ pub enum ImportError {
     },
     /// The experiment built from the inputs does not load (e.g. a `--fault`
     /// naming a node the inputs do not have).
-    #[error("the imported experiment does not load:\n{0}")]
+    #[error("the imported experiment does not load: {0}")]
     Invalid(String),
     /// The output file exists (and `--force` was not given), is an input,
     /// a folder or a symbolic link.
@@ -330,12 +330,33 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     }
     let toml = compose::experiment(&mut found, files, opts)?;
     if let Err(e) = crate::config::parse(&toml, "imported.toml") {
-        return Err(ImportError::Invalid(e.to_string()));
+        return Err(ImportError::Invalid(explain(&e, &toml, files)));
     }
     Ok(Imported {
         toml,
         warnings: found.warnings,
     })
+}
+
+/// The loader's refusal of an imported experiment, in terms of the inputs:
+/// the file:line the offending value came from (its comment), else the
+/// input files (a preset's default that the inputs' values contradict).
+fn explain(e: &crate::config::ConfigError, toml: &str, files: &[PathBuf]) -> String {
+    let from = (e.file == "imported.toml")
+        .then(|| toml.lines().nth(e.line.saturating_sub(1)))
+        .flatten()
+        .and_then(|l| l.split_once("  # "))
+        .map(|(_, note)| note.to_string());
+    let inputs: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    match from {
+        Some(note) => format!("{note}: hasim refuses it: {}: {}", e.key, e.message),
+        None => format!(
+            "{}: hasim refuses the values they give with its defaults: {}: {} (set it in the input)",
+            inputs.join(", "),
+            e.key,
+            e.message
+        ),
+    }
 }
 
 /// Writes `text` to `out` through a temporary file beside it and a rename,

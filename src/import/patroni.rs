@@ -122,14 +122,13 @@ fn walk(
             "ttl" | "loop_wait" | "retry_timeout" | "watchdog.safety_margin" => {
                 let key = dcs.trim_start_matches("watchdog.");
                 let n = secs(&text).ok_or_else(|| err("a number of seconds"))?;
-                m.keys
-                    .set(key, Val::new(time::toml(Dur::from_secs(n)), note));
+                m.keys.set(key, Val::new(time::toml(time::secs(n)), note));
             }
             "primary_start_timeout" | "master_start_timeout" => {
                 let n = secs(&text).ok_or_else(|| err("a number of seconds"))?;
                 m.keys.set(
                     "primary_start_timeout",
-                    Val::new(time::toml(Dur::from_secs(n)), note),
+                    Val::new(time::toml(time::secs(n)), note),
                 );
             }
             "maximum_lag_on_failover" => {
@@ -237,7 +236,7 @@ fn pg_time(s: &str) -> Option<Dur> {
         "d" => 86_400 * Dur::S,
         _ => return None,
     };
-    Some(Dur(n * scale))
+    Some(Dur(n.saturating_mul(scale)))
 }
 
 /// The members' files as one cluster: the first file's settings (a member

@@ -109,6 +109,16 @@ pub fn iso8601(text: &str) -> Result<Dur, String> {
     Ok(Dur((total * 1e9).round() as u64))
 }
 
+/// Whole seconds, saturating (the loader refuses what is too long).
+pub fn secs(n: u64) -> Dur {
+    Dur(n.saturating_mul(Dur::S))
+}
+
+/// Whole milliseconds, saturating.
+pub fn ms(n: u64) -> Dur {
+    Dur(n.saturating_mul(Dur::MS))
+}
+
 /// The duration as hasim writes it (`"5s"`, `"500ms"`).
 pub fn toml(d: Dur) -> String {
     super::writer::quote(&d.to_string())
