@@ -25,6 +25,8 @@ fn cluster_name(kind: &str) -> &'static str {
     match kind {
         "galera" => "galera",
         "patroni" => "pg",
+        "redis" => "redis",
+        "sentinel" => "sentinel",
         _ => "etcd",
     }
 }
@@ -99,7 +101,7 @@ pub fn experiment(
     // Database clusters behind HAProxy backends.
     let mut linked: Vec<Option<usize>> = vec![None; found.balancers.len()];
     for (ci, c) in found.clusters.iter().enumerate() {
-        if c.kind == "etcd" {
+        if c.kind == "etcd" || c.kind == "sentinel" {
             continue;
         }
         let hit = found.balancers.iter().enumerate().position(|(bi, b)| {
@@ -146,6 +148,11 @@ pub fn experiment(
     exp.set("seed", Val::new("1", ""));
     doc.tables.push(exp);
 
+    let sentinel = found
+        .clusters
+        .iter()
+        .position(|c| c.kind == "sentinel")
+        .map(|i| cl_names[i].clone());
     // The entry point clients send to, and whether it leads to a database.
     let front = found
         .balancers
@@ -158,6 +165,7 @@ pub fn experiment(
             linked[i].is_some() || (app_target.is_some() && linked.iter().any(Option::is_some)),
         ),
         None => match found.clusters.iter().position(|c| c.kind != "etcd") {
+            _ if sentinel.is_some() => (sentinel.clone().unwrap_or_default(), true),
             Some(ci) => (members[ci][0].clone(), true),
             None => (
                 members
@@ -169,7 +177,8 @@ pub fn experiment(
             ),
         },
     };
-    doc.tables.push(clients(opts, &entry, to_db)?);
+    let library = (front.is_none() && sentinel.is_some()).then_some("redis-sentinel");
+    doc.tables.push(clients(opts, &entry, to_db, library)?);
 
     let mut servers_out: Vec<Table> = Vec::new();
     let mut declared: BTreeSet<String> = BTreeSet::new();
@@ -350,6 +359,21 @@ pub fn experiment(
             };
             t.set(k, v);
         }
+        if c.kind == "sentinel"
+            && let Some(ri) = found.clusters.iter().position(|c| c.kind == "redis")
+        {
+            let note = c.keys.get("quorum").map_or_else(
+                || "the Redis nodes the sentinels watch".to_string(),
+                |q| q.note.clone(),
+            );
+            t.set("monitor", Val::str(&cl_names[ri], note));
+            if members[ri].len() == members[ci].len() {
+                t.set(
+                    "hosts",
+                    Val::strs(&members[ri], "ASSUMED: a sentinel beside each Redis node"),
+                );
+            }
+        }
         if let Some((eci, v)) = &endpoint
             && *eci == ci
         {
@@ -434,8 +458,22 @@ fn hoist(b: &super::Balancer) -> (Table, Vec<Table>) {
 /// `--clients`: `vus=N` (closed loop, like k6 constant-vus) or `rate=N`
 /// (open loop, requests/s), with `method=GET|POST`, `timeout=DUR`,
 /// `sleep=DUR` (closed loop think time), `target=NODE`, comma-separated.
-fn clients(opts: &Options, entry: &str, to_db: bool) -> Result<Table, ImportError> {
+fn clients(
+    opts: &Options,
+    entry: &str,
+    to_db: bool,
+    library: Option<&str>,
+) -> Result<Table, ImportError> {
     let mut t = Table::new("clients.users");
+    if let Some(l) = library {
+        t.set(
+            "library",
+            Val::str(
+                l,
+                "the clients ask the sentinels for the master (redis-py's Sentinel)",
+            ),
+        );
+    }
     let method = if to_db { "POST" } else { "GET" };
     let Some(spec) = &opts.clients else {
         t.comment.push(format!(
@@ -599,11 +637,11 @@ mod tests {
             clients: Some(c.into()),
             faults: vec![],
         };
-        let t = clients(&o("vus=20,sleep=200ms"), "nginx", false).unwrap();
+        let t = clients(&o("vus=20,sleep=200ms"), "nginx", false, None).unwrap();
         assert_eq!(t.get("type").unwrap().toml, "\"closed\"");
         assert_eq!(t.get("vus").unwrap().toml, "20");
         assert!(t.get("iteration").unwrap().toml.contains("\"200ms\""));
-        let t = clients(&o("rate=50,method=POST,timeout=5s"), "haproxy", false).unwrap();
+        let t = clients(&o("rate=50,method=POST,timeout=5s"), "haproxy", false, None).unwrap();
         assert_eq!(t.get("rate").unwrap().toml, "50");
         assert_eq!(t.get("method").unwrap().toml, "\"POST\"");
         for bad in [
@@ -615,7 +653,7 @@ mod tests {
             "foo=1",
             "x",
         ] {
-            assert!(clients(&o(bad), "n", false).is_err(), "{bad}");
+            assert!(clients(&o(bad), "n", false, None).is_err(), "{bad}");
         }
         let f = fault("power-off:mysql3@60s+30s").unwrap();
         assert_eq!(f.get("kind").unwrap().toml, "\"power-off\"");

@@ -17,6 +17,7 @@ mod galera;
 mod haproxy;
 mod nginx;
 mod patroni;
+mod redis;
 mod time;
 pub mod writer;
 
@@ -216,6 +217,8 @@ pub enum Format {
     Patroni,
     Galera,
     Etcd,
+    Redis,
+    Sentinel,
 }
 
 impl Format {
@@ -226,6 +229,8 @@ impl Format {
             Format::Patroni => "patroni.yml",
             Format::Galera => "Galera my.cnf",
             Format::Etcd => "etcd flags",
+            Format::Redis => "redis.conf",
+            Format::Sentinel => "sentinel.conf",
         }
     }
 }
@@ -244,6 +249,12 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     }
     if name.contains("patroni") {
         return Some(Format::Patroni);
+    }
+    if name.contains("sentinel") || text.contains("sentinel monitor ") {
+        return Some(Format::Sentinel);
+    }
+    if name.contains("redis") {
+        return Some(Format::Redis);
     }
     if text.contains("wsrep_") || text.contains("wsrep-") {
         return Some(Format::Galera);
@@ -279,6 +290,16 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     {
         return Some(Format::Patroni);
     }
+    let starts = |keys: &[&str]| lines().any(|l| keys.iter().any(|k| l.starts_with(k)));
+    if starts(&[
+        "replicaof ",
+        "slaveof ",
+        "appendonly ",
+        "maxmemory ",
+        "repl-timeout ",
+    ]) {
+        return Some(Format::Redis);
+    }
     None
 }
 
@@ -298,6 +319,8 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     let mut patroni = Vec::new();
     let mut galera = Vec::new();
     let mut etcd_flags = Vec::new();
+    let mut redis_files = Vec::new();
+    let mut sentinels = Vec::new();
     for path in files {
         let text = read(path)?;
         let file = path.display().to_string();
@@ -315,6 +338,8 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
             Format::Patroni => patroni.push(patroni::read(&file, &text, &mut found)?),
             Format::Galera => galera.push(galera::read(&file, &text, &mut found)?),
             Format::Etcd => etcd_flags.push(etcd::read(&file, &text, &mut found)?),
+            Format::Redis => redis_files.push(redis::read_redis(&file, &text, &mut found)?),
+            Format::Sentinel => sentinels.push(redis::read_sentinel(&file, &text, &mut found)?),
         }
         let _ = format.name();
     }
@@ -326,6 +351,27 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
         found.clusters.push(c);
     }
     if let Some(c) = patroni::cluster(patroni, &mut found) {
+        found.clusters.push(c);
+    }
+    let sentinel_at = sentinels.first().map(|s| s.at.clone());
+    match redis::cluster("redis", redis_files, &mut found) {
+        Some(c) => found.clusters.push(c),
+        None => {
+            // Sentinels monitor a master and its replicas: placeholders.
+            if let Some(at) = sentinel_at {
+                found.clusters.push(Cluster {
+                    kind: "redis",
+                    at,
+                    members: (1..=3).map(|i| format!("member {i}")).collect(),
+                    count_note: "PLACEHOLDER: the master and replicas sentinel.conf monitors (give their redis.conf)".into(),
+                    ports: vec![6379],
+                    keys: Table::new(""),
+                    subtables: Vec::new(),
+                });
+            }
+        }
+    }
+    if let Some(c) = redis::cluster("sentinel", sentinels, &mut found) {
         found.clusters.push(c);
     }
     let toml = compose::experiment(&mut found, files, opts)?;
@@ -416,7 +462,7 @@ pub fn write_output(
 
 /// Words after one that names a secret are not repeated in a warning.
 fn redact(text: &str) -> String {
-    const SECRET: &[&str] = &["password", "passwd", "secret", "token", "auth"];
+    const SECRET: &[&str] = &["pass", "secret", "token", "auth"];
     let mut out = String::new();
     for (i, part) in text.split('`').enumerate() {
         if i > 0 {
@@ -497,6 +543,15 @@ mod tests {
             Some(Format::Etcd)
         );
         assert_eq!(d("notes.txt", "hello"), None);
+        assert_eq!(
+            d("6379.conf", "port 6379\nreplicaof 10.0.0.1 6379\n"),
+            Some(Format::Redis)
+        );
+        assert_eq!(
+            d("s.conf", "sentinel monitor m 10.0.0.1 6379 2\n"),
+            Some(Format::Sentinel)
+        );
+        assert_eq!(d("sentinel.conf", ""), Some(Format::Sentinel));
     }
 
     #[test]

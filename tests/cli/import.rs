@@ -266,6 +266,46 @@ fn galera_and_haproxy_import_and_run() {
 }
 
 #[test]
+fn redis_sentinel_and_haproxy_import_and_run() {
+    let dir = scratch_dir("import", "redis");
+    let (toml, err) = import_and_run(
+        &dir,
+        &[
+            "redis/haproxy.cfg",
+            "redis/redis.conf",
+            "redis/sentinel.conf",
+        ],
+        &[],
+    );
+    every_value_is_annotated(&toml);
+    for want in [
+        "servers = [\"redis\"]",
+        "tcp_check_expect = \"role:master\"",
+        "persistence = \"aof\"",
+        "min_replicas_to_write = 1",
+        "down_after_milliseconds = \"5s\"",
+        "sentinel.conf:7: sentinel down-after-milliseconds mymaster 5000",
+        "monitor = \"redis\"",
+    ] {
+        assert!(toml.contains(want), "no `{want}` in:\n{toml}");
+    }
+    assert!(
+        err.contains("redis.conf:7: `requirepass …`: not modelled"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("s3cret") && !toml.contains("s3cret"),
+        "passwords are never shown"
+    );
+
+    // Sentinels alone: Sentinel-aware clients, placeholder Redis nodes.
+    let dir = scratch_dir("import", "sentinel");
+    let (toml, _) = import_and_run(&dir, &["redis/sentinel.conf"], &[]);
+    assert!(toml.contains("library = \"redis-sentinel\""), "{toml}");
+    assert!(toml.contains("target = \"sentinel\""), "{toml}");
+}
+
+#[test]
 fn field_report_5_files_import_and_run() {
     let dir = scratch_dir("import", "report-5");
     let (toml, err) = import_and_run(

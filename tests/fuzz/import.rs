@@ -1,5 +1,5 @@
 //! Fuzz target: `hasim import`'s readers (haproxy.cfg, nginx.conf,
-//! patroni.yml, a Galera my.cnf, etcd flags). Any text is imported or
+//! patroni.yml, a Galera my.cnf, etcd flags, redis.conf, sentinel.conf). Any text is imported or
 //! refused with an error naming the file — never a panic, never a hang; an
 //! import that succeeds is an experiment the loader accepts (import checks
 //! it before returning).
@@ -78,6 +78,22 @@ fn fuzz_import_galera() {
         &["tests/fixtures/import/galera"],
         &["my.cnf"],
         300,
+    );
+}
+
+#[test]
+fn fuzz_import_redis() {
+    target(
+        "redis.conf",
+        &["tests/fixtures/import/redis"],
+        &["redis.conf"],
+        200,
+    );
+    target(
+        "sentinel.conf",
+        &["tests/fixtures/import/redis"],
+        &["sentinel.conf"],
+        200,
     );
 }
 
