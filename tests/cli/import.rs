@@ -406,6 +406,16 @@ fn bad_input_exits_2_names_file_and_line_and_writes_nothing() {
         &["import", "haproxy.cfg", "-o", "out.toml"],
         "error: haproxy.cfg:2: `inter`: expected a time such as 5000 (ms) or 5s, found `fast`",
     );
+    // A value the file allows but hasim refuses: named by its file:line.
+    write(
+        "haproxy.cfg",
+        "backend db\n  server db1 10.0.0.1:3306 check rise 0\n",
+    );
+    refused(
+        &["import", "haproxy.cfg", "-o", "out.toml"],
+        "error: the imported experiment does not load: haproxy.cfg:2: rise 0: hasim refuses it: \
+         balancers.haproxy.server.db1.rise: must be at least 1, got 0",
+    );
     write(
         "nginx.conf",
         "http {\n  upstream a {\n    server x:1\n  }\n}\n",
