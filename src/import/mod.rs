@@ -1,6 +1,6 @@
 //! `hasim import FILE...`: real configuration files in, an experiment file
 //! out. Each format has its reader (`haproxy.rs`, `nginx.rs`, `patroni.rs`,
-//! `galera.rs`, `etcd.rs`) that turns a file into the parts of a topology —
+//! `galera.rs`, `etcd.rs`, `redis.rs` for redis.conf and sentinel.conf) that turns a file into the parts of a topology —
 //! balancers with their servers, database clusters — each value with the
 //! file and line it came from; [`compose`] links the parts (nginx in front of
 //! apps that call HAProxy, HAProxy in front of a database cluster) and
@@ -25,8 +25,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use writer::Table;
 
-/// Why an import wrote nothing. Every variant is bad input (exit 2); none
-/// leaves a file behind.
+/// Why an import wrote nothing: bad input (exit 2) but for [`ImportError::Write`]
+/// (exit 1); none leaves a file behind.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// A line of an input file is not what its format allows.
@@ -221,20 +221,6 @@ pub enum Format {
     Sentinel,
 }
 
-impl Format {
-    fn name(self) -> &'static str {
-        match self {
-            Format::Haproxy => "haproxy.cfg",
-            Format::Nginx => "nginx.conf",
-            Format::Patroni => "patroni.yml",
-            Format::Galera => "Galera my.cnf",
-            Format::Etcd => "etcd flags",
-            Format::Redis => "redis.conf",
-            Format::Sentinel => "sentinel.conf",
-        }
-    }
-}
-
 /// Tells the format by the file's name, then by its content.
 pub fn detect(path: &Path, text: &str) -> Option<Format> {
     let name = path
@@ -341,7 +327,6 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
             Format::Redis => redis_files.push(redis::read_redis(&file, &text, &mut found)?),
             Format::Sentinel => sentinels.push(redis::read_sentinel(&file, &text, &mut found)?),
         }
-        let _ = format.name();
     }
     let etcd = etcd::cluster(etcd_flags, &patroni, &mut found);
     if let Some(c) = galera::cluster(galera, &mut found) {
