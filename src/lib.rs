@@ -14,6 +14,7 @@
 //!   sessions);
 //! - [`data`]: the writes a database node holds, for the write history;
 //! - [`faults`]: the fault schedule;
+//! - [`import`]: `hasim import`: real configuration files to an experiment;
 //! - [`sim`]: one run: builds the model graph and drives the event loop;
 //! - [`metrics`]: request outcomes, histograms, time buckets, state changes;
 //! - [`output`]: output folders claimed before a run, staged, swapped in whole;
@@ -29,6 +30,7 @@ pub mod data;
 pub mod describe;
 pub mod engine;
 pub mod faults;
+pub mod import;
 pub mod metrics;
 pub mod net;
 pub mod output;

@@ -74,6 +74,11 @@ enum Command {
     /// of the paired difference and a verdict; writes compare.txt,
     /// compare.json and an overlay compare.png/.svg.
     Compare(CompareArgs),
+    /// Turn real configuration files (haproxy.cfg, nginx.conf, patroni.yml,
+    /// a Galera my.cnf, etcd's flags) into an experiment file: their
+    /// topology, each value with its file:line, the workload and faults as
+    /// placeholders. What hasim does not model is listed as warnings.
+    Import(ImportArgs),
     /// Print a shell completion script: `hasim completions bash >
     /// ~/.local/share/bash-completion/completions/hasim` (zsh: a file `_hasim`
     /// on `$fpath`; fish: `~/.config/fish/completions/hasim.fish`).
@@ -136,6 +141,29 @@ struct CompareArgs {
     /// Replace the output folder even if hasim did not write it.
     #[arg(long)]
     force: bool,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The configuration files, told apart by name or content.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Write the experiment here (default: print it). An existing file is
+    /// replaced only with --force; an input file never.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    force: bool,
+    /// The workload instead of a placeholder: `vus=N` (closed loop, like k6)
+    /// or `rate=N` (requests/s), with `method=GET|POST`, `timeout=DUR`,
+    /// `sleep=DUR`, `target=NODE`, comma-separated.
+    #[arg(long, value_name = "SPEC")]
+    clients: Option<String>,
+    /// A fault instead of the placeholder, repeatable:
+    /// `KIND:TARGET@AT[+RECOVER_AFTER]`, e.g. `power-off:db1@60s+30s`.
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -217,6 +245,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(&args),
         Command::Compare(args) => compare(&args),
         Command::Report { dir } => report_dir(&dir),
+        Command::Import(args) => import(&args),
         Command::Run(args) => match run(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -706,6 +735,42 @@ fn report_dir(dir: &Path) -> ExitCode {
                     dir.display(),
                     dir.join(report::html::REPORT).display()
                 );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
+    }
+}
+
+fn import(args: &ImportArgs) -> ExitCode {
+    use hasim::import;
+    let opts = import::Options {
+        clients: args.clients.clone(),
+        faults: args.faults.clone(),
+    };
+    let result = import::import(&args.files, &opts).and_then(|imported| {
+        if let Some(out) = &args.output {
+            import::write_output(out, &imported.toml, &args.files, args.force)?;
+        }
+        Ok(imported)
+    });
+    match result {
+        Ok(imported) => {
+            for w in &imported.warnings {
+                eprintln!("warning: {w}");
+            }
+            match &args.output {
+                None => print!("{}", imported.toml),
+                Some(out) if !quiet() => eprintln!(
+                    "wrote {} ({} directives not modelled, listed at its end); next: hasim run {}",
+                    out.display(),
+                    imported.warnings.len(),
+                    out.display()
+                ),
+                Some(_) => {}
             }
             ExitCode::SUCCESS
         }
