@@ -463,16 +463,7 @@ impl Cx<'_> {
                 ),
             },
             "proxy_next_upstream" => {
-                const MODELLED: &[&str] = &[
-                    "error",
-                    "timeout",
-                    "http_500",
-                    "http_502",
-                    "http_503",
-                    "http_504",
-                    "non_idempotent",
-                    "off",
-                ];
+                const MODELLED: &[&str] = crate::products::nginx::config::NEXT_UPSTREAM_MODELLED;
                 let (ok, not): (Vec<&String>, Vec<&String>) =
                     d.args.iter().partition(|a| MODELLED.contains(&a.as_str()));
                 if !not.is_empty() {

@@ -111,17 +111,21 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<NginxS
     })
 }
 
+/// The `proxy_next_upstream` conditions the model passes on (`hasim
+/// import` warns of the others).
+pub const NEXT_UPSTREAM_MODELLED: &[&str] = &[
+    "error",
+    "timeout",
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_504",
+    "non_idempotent",
+    "off",
+];
+
 fn next_upstream(src: &Sources, r: &mut Reader<'_>) -> Result<NextUpstream, ConfigError> {
-    const MODELLED: &[&str] = &[
-        "error",
-        "timeout",
-        "http_500",
-        "http_502",
-        "http_503",
-        "http_504",
-        "non_idempotent",
-        "off",
-    ];
+    const MODELLED: &[&str] = NEXT_UPSTREAM_MODELLED;
     const NOT_MODELLED: &[&str] = &["invalid_header", "http_403", "http_404", "http_429"];
     let key = "proxy_next_upstream";
     let item = r
