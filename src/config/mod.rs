@@ -97,6 +97,7 @@ pub fn parse_with_overrides(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Dur;
 
     #[test]
     fn every_preset_parses_alone() {
@@ -124,6 +125,39 @@ mod tests {
         };
         let sv = b.server();
         assert_eq!((sv.workers, sv.backlog, sv.check_status), (8, 511, 200));
+    }
+
+    #[test]
+    fn a_measured_service_time_is_its_quantiles_in_order() {
+        let with = |service: &str| {
+            parse(
+                &format!("[experiment]\nduration = \"10s\"\n[servers.s]\nservice = {service}\n"),
+                "e.toml",
+            )
+        };
+        let spec = with(
+            "{ dist = \"empirical\", min = \"1ms\", p50 = \"3ms\", p99 = \"60ms\", max = \"200ms\" }",
+        )
+        .unwrap();
+        let spec::NodeKind::Server(b) = &spec.nodes["s"].kind else {
+            panic!()
+        };
+        let spec::DistSpec::Empirical(q) = &b.server().service else {
+            panic!("{:?}", b.server().service)
+        };
+        assert_eq!(q.points().len(), 4);
+        assert_eq!((q.min(), q.max()), (Dur::from_ms(1), Dur::from_ms(200)));
+        let e = with(
+            "{ dist = \"empirical\", min = \"1ms\", p50 = \"3ms\", p90 = \"2ms\", max = \"9ms\" }",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "servers.s.service.p90");
+        assert!(e.message.contains("quantiles ascend"), "{}", e.message);
+        let e = with("{ dist = \"empirical\", p50 = \"3ms\", max = \"9ms\" }").unwrap_err();
+        assert_eq!(e.key, "servers.s.service.min");
+        let e = with("{ dist = \"empirical\", min = \"1ms\", p97 = \"3ms\", max = \"9ms\" }")
+            .unwrap_err();
+        assert!(e.key.ends_with("p97"), "{}", e.key);
     }
 
     #[test]

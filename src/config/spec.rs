@@ -143,6 +143,69 @@ pub enum DistSpec {
         min: Dur,
         max: Dur,
     },
+    /// Measured quantiles (from `min` to `max`), sampled by linear
+    /// interpolation between them: never beyond what was measured.
+    Empirical(Box<Quantiles>),
+}
+
+/// Quantiles of a measured distribution: `(probability, value)` pairs with
+/// both ascending, the first at 0 (`min`), the last at 1 (`max`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantiles {
+    points: [(f64, Dur); Quantiles::KEYS.len()],
+    len: usize,
+}
+
+impl Quantiles {
+    /// The keys a measured distribution may give, with their probability.
+    pub const KEYS: [(&'static str, f64); 13] = [
+        ("min", 0.0),
+        ("p1", 0.01),
+        ("p5", 0.05),
+        ("p10", 0.10),
+        ("p25", 0.25),
+        ("p50", 0.50),
+        ("p75", 0.75),
+        ("p90", 0.90),
+        ("p95", 0.95),
+        ("p99", 0.99),
+        ("p99_9", 0.999),
+        ("p99_99", 0.9999),
+        ("max", 1.0),
+    ];
+
+    /// From the given `(probability, value)` pairs, ascending in both (the
+    /// reader checks it), `min` first and `max` last.
+    pub fn new(given: &[(f64, Dur)]) -> Quantiles {
+        let mut points = [(0.0, Dur::ZERO); Quantiles::KEYS.len()];
+        points[..given.len()].copy_from_slice(given);
+        Quantiles {
+            points,
+            len: given.len(),
+        }
+    }
+
+    pub fn points(&self) -> &[(f64, Dur)] {
+        &self.points[..self.len]
+    }
+
+    pub fn min(&self) -> Dur {
+        self.points[0].1
+    }
+
+    pub fn max(&self) -> Dur {
+        self.points[self.len - 1].1
+    }
+
+    /// The value at probability `u` in [0, 1): linear between the two
+    /// quantiles around it.
+    pub fn at(&self, u: f64) -> Dur {
+        let p = self.points();
+        let i = p.partition_point(|&(q, _)| q <= u).clamp(1, p.len() - 1);
+        let ((q0, v0), (q1, v1)) = (p[i - 1], p[i]);
+        let f = if q1 > q0 { (u - q0) / (q1 - q0) } else { 0.0 };
+        Dur(v0.0 + ((v1.0 - v0.0) as f64 * f.clamp(0.0, 1.0)).round() as u64)
+    }
 }
 
 #[derive(Clone, Debug)]

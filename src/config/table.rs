@@ -1128,7 +1128,16 @@ impl Sources {
             };
         }
         let mut r = Reader::new(self, path, &[item]);
-        let kind = r.string_enum("dist", &["constant", "exponential", "lognormal", "uniform"])?;
+        let kind = r.string_enum(
+            "dist",
+            &[
+                "constant",
+                "exponential",
+                "lognormal",
+                "uniform",
+                "empirical",
+            ],
+        )?;
         let d = match kind {
             "constant" => DistSpec::Constant(r.duration("value")?),
             "exponential" => DistSpec::Exponential {
@@ -1145,6 +1154,7 @@ impl Sources {
                 }
                 DistSpec::LogNormal { median, p99 }
             }
+            "empirical" => DistSpec::Empirical(Box::new(quantiles(&mut r)?)),
             _ => {
                 let min = r.duration("min")?;
                 let max = r.duration("max")?;
@@ -1188,6 +1198,32 @@ impl Sources {
         };
         Ok(LatencySpec { base, jitter })
     }
+}
+
+/// `{ dist = "empirical", min = ..., p50 = ..., ..., max = ... }`: measured
+/// quantiles, `min` and `max` required, each not below the one before.
+fn quantiles(r: &mut Reader<'_>) -> Result<crate::config::spec::Quantiles, ConfigError> {
+    use crate::config::spec::Quantiles;
+    let mut given: Vec<(f64, Dur, &'static str)> = Vec::new();
+    for (key, q) in Quantiles::KEYS {
+        let v = match key {
+            "min" | "max" => Some(r.duration(key)?),
+            _ => r.duration_opt(key)?,
+        };
+        if let Some(v) = v {
+            if let Some(&(_, before, bkey)) = given.last()
+                && v < before
+            {
+                return Err(r.error_at(
+                    key,
+                    format!("{key} ({v}) must not be below {bkey} ({before}): quantiles ascend"),
+                ));
+            }
+            given.push((q, v, key));
+        }
+    }
+    let pairs: Vec<(f64, Dur)> = given.iter().map(|&(q, v, _)| (q, v)).collect();
+    Ok(Quantiles::new(&pairs))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ fn span(d: &DistSpec) -> (Dur, Dur) {
         DistSpec::Uniform { min, max } => (min, max),
         DistSpec::Exponential { mean } => (Dur::ZERO, Dur((mean.0 as f64 * 4.6) as u64)),
         DistSpec::LogNormal { median, p99 } => (median, p99),
+        DistSpec::Empirical(ref q) => (q.min(), q.max()),
     }
 }
 
