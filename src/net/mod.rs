@@ -152,6 +152,25 @@ impl Network {
         l.sample(&mut self.rng)
     }
 
+    /// The jitter-free latencies of the network, the default first (the
+    /// most used), then the links' in increasing order: the delays whose
+    /// hops the event queue keeps in FIFO lanes.
+    pub fn constant_latencies(&self) -> Vec<Dur> {
+        let mut links: Vec<Dur> = self
+            .links
+            .values()
+            .filter_map(|&(l, _)| l.constant())
+            .collect();
+        links.sort();
+        let mut all: Vec<Dur> = self.latency.constant().into_iter().collect();
+        for d in links {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        all
+    }
+
     /// Whether the next packet from `from` to `to` is lost at random.
     #[inline]
     pub fn lost(&mut self, from: HostId, to: HostId) -> bool {
