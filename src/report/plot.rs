@@ -1183,7 +1183,7 @@ mod tests {
             vec![],
         );
         rec.record(0, t(0.5), t(0.6), crate::metrics::Outcome::Ok(200));
-        rec.timeline.close();
+        rec.close();
         let r = RunResult {
             recorder: rec,
             faults: vec![],
