@@ -326,7 +326,7 @@ fn bucket_bins(r: &RunResult, lo: u64, hi: u64) -> Vec<Bin> {
             x0: a.max(lo) as f64 / 1e9,
             x1: z.min(hi) as f64 / 1e9,
             ok: b.ok as f64 / span,
-            failed: b.failed.iter().sum::<u64>() as f64 / span,
+            failed: tl.failed(i).iter().sum::<u64>() as f64 / span,
             lat: (b.latency.count > 0).then_some((b.latency.p50_ms, b.latency.p99_ms)),
         });
     }

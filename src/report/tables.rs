@@ -52,8 +52,9 @@ pub fn write_timeline_csv<W: std::io::Write>(
         rec.push(secs(i as i128 * tl.width.0 as i128, dec));
         rec.push(b.started.to_string());
         rec.push(b.ok.to_string());
-        rec.push(b.failed.iter().sum::<u64>().to_string());
-        rec.extend(b.failed.iter().map(u64::to_string));
+        let failed = tl.failed(i);
+        rec.push(failed.iter().sum::<u64>().to_string());
+        rec.extend(failed.iter().map(u64::to_string));
         if b.latency.count == 0 {
             rec.extend(["", "", ""].map(String::from));
         } else {
