@@ -66,6 +66,10 @@ pub struct Network {
     loss: f64,
     /// `[[network.links]]` overrides, both directions.
     links: HashMap<(HostId, HostId), (Latency, f64)>,
+    /// Every hop's latency, when all are the same and jitter-free: the
+    /// common case answered without a lookup or a match (measured: 3 % of
+    /// bench-steady's instructions went to `delay`).
+    uniform: Option<Dur>,
     any_loss: bool,
     pub same_subnet: bool,
     pub arp_timeout: Dur,
@@ -109,6 +113,7 @@ impl Network {
                 })
                 .collect(),
             partitions: Vec::new(),
+            uniform: latency.constant().filter(|_| links.is_empty()),
             any_loss: spec.loss > 0.0 || links.values().any(|&(_, p)| p > 0.0),
             latency,
             loss: spec.loss,
@@ -142,6 +147,9 @@ impl Network {
     /// One-way latency of the next packet from `from` to `to`.
     #[inline]
     pub fn delay(&mut self, from: HostId, to: HostId) -> Dur {
+        if let Some(d) = self.uniform {
+            return d;
+        }
         let l = if self.links.is_empty() {
             self.latency
         } else {
