@@ -67,6 +67,38 @@ impl Histogram {
         self.min_us = self.min_us.min(us);
     }
 
+    /// Adds `o`'s values: the histogram of both sets of values, exactly
+    /// (counts add, extremes combine).
+    pub fn merge(&mut self, o: &Histogram) {
+        debug_assert_eq!(self.sub_bits, o.sub_bits);
+        for (c, oc) in self.counts.iter_mut().zip(&o.counts) {
+            *c += oc;
+        }
+        self.total += o.total;
+        self.sum_us += o.sum_us;
+        self.max_us = self.max_us.max(o.max_us);
+        self.min_us = self.min_us.min(o.min_us);
+    }
+
+    /// Takes `o`'s values, a subset of these, out again: exactly what
+    /// recording the rest alone would have given. Counts subtract; the
+    /// extremes of the rest, which counts cannot tell, are `min` and `max`
+    /// (tracked by the caller).
+    pub fn remove(&mut self, o: &Histogram, min: Dur, max: Dur) {
+        debug_assert_eq!(self.sub_bits, o.sub_bits);
+        for (c, oc) in self.counts.iter_mut().zip(&o.counts) {
+            *c -= oc;
+        }
+        self.total -= o.total;
+        self.sum_us -= o.sum_us;
+        let empty = Histogram::new(0);
+        (self.min_us, self.max_us) = if self.total == 0 {
+            (empty.min_us, empty.max_us)
+        } else {
+            (min.0 / 1_000, max.0 / 1_000)
+        };
+    }
+
     pub fn count(&self) -> u64 {
         self.total
     }
@@ -141,5 +173,34 @@ mod tests {
         }
         assert_eq!(h.max_ms(), 1000.0);
         assert!((h.mean_ms() - 500.5).abs() < 1e-9);
+    }
+
+    /// The recorder sums segments and takes the failed requests out again:
+    /// both must give exactly what recording each set alone gives.
+    #[test]
+    fn merge_and_remove_give_exactly_the_histogram_of_the_set() {
+        use rand::Rng;
+        let mut rng = crate::engine::rng::stream(3, "histogram");
+        let (mut all, mut failed, mut ok) =
+            (Histogram::new(5), Histogram::new(5), Histogram::new(5));
+        let (mut ok_min, mut ok_max) = (Dur(u64::MAX), Dur::ZERO);
+        let mut halves = [Histogram::new(5), Histogram::new(5)];
+        for i in 0..10_000 {
+            let d = Dur(rng.random_range(0..5_000_000_000));
+            halves[i % 2].record(d);
+            if rng.random_range(0..10) == 0 {
+                failed.record(d);
+            } else {
+                ok.record(d);
+                (ok_min, ok_max) = (ok_min.min(d), ok_max.max(d));
+            }
+        }
+        all.merge(&halves[0]);
+        all.merge(&halves[1]);
+        let mut rest = all.clone();
+        rest.remove(&failed, ok_min, ok_max);
+        assert_eq!(rest, ok);
+        rest.remove(&ok, Dur(u64::MAX), Dur::ZERO);
+        assert_eq!(rest, Histogram::new(5), "nothing left: an empty histogram");
     }
 }

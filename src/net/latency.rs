@@ -27,6 +27,14 @@ impl Latency {
         }
     }
 
+    /// The latency, when it has no jitter.
+    pub fn constant(&self) -> Option<Dur> {
+        match *self {
+            Latency::Constant(d) => Some(d),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub fn sample(&self, rng: &mut Rng) -> Dur {
         match *self {

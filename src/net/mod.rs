@@ -66,6 +66,10 @@ pub struct Network {
     loss: f64,
     /// `[[network.links]]` overrides, both directions.
     links: HashMap<(HostId, HostId), (Latency, f64)>,
+    /// Every hop's latency, when all are the same and jitter-free: the
+    /// common case answered without a lookup or a match (measured: 3 % of
+    /// bench-steady's instructions went to `delay`).
+    uniform: Option<Dur>,
     any_loss: bool,
     pub same_subnet: bool,
     pub arp_timeout: Dur,
@@ -109,6 +113,7 @@ impl Network {
                 })
                 .collect(),
             partitions: Vec::new(),
+            uniform: latency.constant().filter(|_| links.is_empty()),
             any_loss: spec.loss > 0.0 || links.values().any(|&(_, p)| p > 0.0),
             latency,
             loss: spec.loss,
@@ -142,6 +147,9 @@ impl Network {
     /// One-way latency of the next packet from `from` to `to`.
     #[inline]
     pub fn delay(&mut self, from: HostId, to: HostId) -> Dur {
+        if let Some(d) = self.uniform {
+            return d;
+        }
         let l = if self.links.is_empty() {
             self.latency
         } else {
@@ -150,6 +158,25 @@ impl Network {
                 .map_or(self.latency, |&(l, _)| l)
         };
         l.sample(&mut self.rng)
+    }
+
+    /// The jitter-free latencies of the network, the default first (the
+    /// most used), then the links' in increasing order: the delays whose
+    /// hops the event queue keeps in FIFO lanes.
+    pub fn constant_latencies(&self) -> Vec<Dur> {
+        let mut links: Vec<Dur> = self
+            .links
+            .values()
+            .filter_map(|&(l, _)| l.constant())
+            .collect();
+        links.sort();
+        let mut all: Vec<Dur> = self.latency.constant().into_iter().collect();
+        for d in links {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        all
     }
 
     /// Whether the next packet from `from` to `to` is lost at random.

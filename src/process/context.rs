@@ -86,8 +86,13 @@ impl<'a> Ctx<'a> {
             kind,
             retx: 0,
         };
-        self.queue
-            .schedule(at.max(self.now) + d, Event::Deliver(msg));
+        // Leaving now, it arrives a hop after now: the hop's lane (if the
+        // latency is constant). A later departure goes through the heap.
+        if at <= self.now {
+            self.queue.schedule_after(d, Event::Deliver(msg));
+        } else {
+            self.queue.schedule(at + d, Event::Deliver(msg));
+        }
     }
 
     /// [`Ctx::send_at`] to an address: a node, or the holder of a VIP as
@@ -126,7 +131,7 @@ impl<'a> Ctx<'a> {
         match resolved {
             Some(to) => {
                 let d = self.net.delay(me, self.hosts[to as usize]);
-                self.queue.schedule(self.now + d, Event::Deliver(msg));
+                self.queue.schedule_after(d, Event::Deliver(msg));
             }
             None => self.queue.schedule(at, Event::Depart(msg)),
         }
@@ -148,7 +153,7 @@ impl<'a> Ctx<'a> {
                     from: me,
                     to,
                 });
-                self.queue.schedule(self.now + d, garp);
+                self.queue.schedule_after(d, garp);
             }
         }
     }

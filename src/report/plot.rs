@@ -31,6 +31,10 @@ const CAPTION_H: i32 = 40;
 /// Rows of mark labels at most; a label that fits in none is left out (its
 /// line is still drawn).
 const MAX_LABEL_ROWS: usize = 8;
+/// Most bins the whole-run chart draws (a 1,280-pixel chart shows no more):
+/// beyond, consecutive buckets share a bin, so a year at 1 s buckets does
+/// not write a 3.6 GB SVG. The shipped experiments stay below (3,600).
+const MAX_TIMELINE_BINS: usize = 20_000;
 const LABEL_ROW_H: i32 = 20;
 
 /// The embedded font's family name (registered by [`register_font`]).
@@ -126,13 +130,12 @@ impl PlotData {
     fn timeline(r: &RunResult) -> PlotData {
         let end = run_end(r);
         let bins = bucket_bins(r, 0, end);
-        PlotData::new(
-            r,
-            format!("{} — seed {}", r.experiment, r.seed),
-            0,
-            end,
-            bins,
-        )
+        let k = bins.len().div_ceil(MAX_TIMELINE_BINS).max(1);
+        let mut title = format!("{} — seed {}", r.experiment, r.seed);
+        if k > 1 {
+            title += &format!(", {k} buckets a bin");
+        }
+        PlotData::new(r, title, 0, end, coarsen(bins, k))
     }
 
     /// The zoomed panel of fault action `i` (not a recovery).
@@ -323,11 +326,41 @@ fn bucket_bins(r: &RunResult, lo: u64, hi: u64) -> Vec<Bin> {
             x0: a.max(lo) as f64 / 1e9,
             x1: z.min(hi) as f64 / 1e9,
             ok: b.ok as f64 / span,
-            failed: b.failed.iter().sum::<u64>() as f64 / span,
+            failed: tl.failed(i).iter().sum::<u64>() as f64 / span,
             lat: (b.latency.count > 0).then_some((b.latency.p50_ms, b.latency.p99_ms)),
         });
     }
     bins
+}
+
+/// Every `k` consecutive bins as one: rates over the bins' span; latency
+/// the median of their p50s and the highest of their p99s (a spike in one
+/// bucket stays in sight).
+fn coarsen(bins: Vec<Bin>, k: usize) -> Vec<Bin> {
+    if k <= 1 {
+        return bins;
+    }
+    bins.chunks(k)
+        .map(|c| {
+            let (x0, x1) = (c[0].x0, c[c.len() - 1].x1);
+            let rate = |f: fn(&Bin) -> f64| {
+                c.iter().map(|b| f(b) * (b.x1 - b.x0)).sum::<f64>() / (x1 - x0)
+            };
+            let mut p50: Vec<f64> = c.iter().filter_map(|b| b.lat.map(|l| l.0)).collect();
+            p50.sort_by(f64::total_cmp);
+            let p99 = c
+                .iter()
+                .filter_map(|b| b.lat.map(|l| l.1))
+                .fold(0f64, f64::max);
+            Bin {
+                x0,
+                x1,
+                ok: rate(|b| b.ok),
+                failed: rate(|b| b.failed),
+                lat: (!p50.is_empty()).then(|| (p50[p50.len() / 2], p99)),
+            }
+        })
+        .collect()
 }
 
 /// Bins of `width` ns over [lo, hi) from the request history (every request
@@ -1184,7 +1217,7 @@ mod tests {
             vec![],
         );
         rec.record(0, t(0.5), t(0.6), crate::metrics::Outcome::Ok(200));
-        rec.timeline.close();
+        rec.close();
         let r = RunResult {
             recorder: rec,
             faults: vec![],
@@ -1289,5 +1322,61 @@ mod tests {
         close(&bins[0], 10.0, 10.0);
         close(&bins[2], 300.0, 300.0);
         close(&bins[3], 10.0, 300.0);
+    }
+
+    #[test]
+    fn coarsened_bins_keep_rates_over_their_span_and_latency_spikes() {
+        let bin = |x0: f64, x1: f64, ok: f64, lat: Option<(f64, f64)>| Bin {
+            x0,
+            x1,
+            ok,
+            failed: ok / 10.0,
+            lat,
+        };
+        let bins = vec![
+            bin(0.0, 1.0, 10.0, Some((1.0, 2.0))),
+            bin(1.0, 2.0, 20.0, None),
+            bin(2.0, 3.0, 30.0, Some((3.0, 9.0))),
+            bin(3.0, 4.0, 40.0, Some((2.0, 4.0))),
+            bin(4.0, 4.5, 50.0, None),
+        ];
+        let c = coarsen(bins, 2);
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            (c[0].x0, c[0].x1, c[0].ok, c[0].lat),
+            (0.0, 2.0, 15.0, Some((1.0, 2.0)))
+        );
+        assert_eq!(
+            (c[1].ok, c[1].failed, c[1].lat),
+            (35.0, 3.5, Some((3.0, 9.0)))
+        );
+        assert_eq!(
+            (c[2].x0, c[2].x1, c[2].ok, c[2].lat),
+            (4.0, 4.5, 50.0, None)
+        );
+    }
+
+    #[test]
+    fn a_long_run_draws_a_bounded_number_of_bins() {
+        use crate::engine::{Dur, SimTime};
+        let n = 2 * MAX_TIMELINE_BINS as u64 + 1;
+        let mut rec = crate::metrics::Recorder::new(
+            SimTime::ZERO,
+            SimTime(Dur::S * n),
+            Dur::from_secs(1),
+            vec![],
+        );
+        rec.record(0, t(0.5), t(0.6), crate::metrics::Outcome::Ok(200));
+        rec.close();
+        let r = RunResult {
+            recorder: rec,
+            faults: vec![],
+            duration: Dur::from_secs(n),
+            ..sample()
+        };
+        let d = PlotData::timeline(&r);
+        // 40,001 buckets, three a bin: 13,334 bins of two points each.
+        assert_eq!(d.ok.len(), 2 * n.div_ceil(3) as usize);
+        assert!(d.title.ends_with(", 3 buckets a bin"), "{}", d.title);
     }
 }

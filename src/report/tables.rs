@@ -29,12 +29,22 @@ fn decimals_for(width: Dur) -> u32 {
 /// requests issued in the bucket (by their outcome), the latency cells
 /// describe the requests that ended in it (empty when none did).
 pub fn timeline_csv(r: &RunResult) -> String {
-    let tl = &r.recorder.timeline;
     let mut w = csv::Writer::from_writer(Vec::new());
+    write_timeline_csv(r, &mut w).expect("CSV into memory");
+    finish(w)
+}
+
+/// [`timeline_csv`] into `w` row by row: a day at 1 s buckets is 6 MB of
+/// CSV that need not sit in memory while the file is written.
+pub fn write_timeline_csv<W: std::io::Write>(
+    r: &RunResult,
+    w: &mut csv::Writer<W>,
+) -> csv::Result<()> {
+    let tl = &r.recorder.timeline;
     let mut header = vec!["t_s", "started", "ok", "failed"];
     header.extend(FAILURE_KINDS);
     header.extend(["p50_ms", "p99_ms", "max_ms"]);
-    w.write_record(&header).expect("CSV into memory");
+    w.write_record(&header)?;
     let dec = decimals_for(tl.width);
     let mut rec: Vec<String> = Vec::with_capacity(header.len());
     for (i, b) in tl.buckets.iter().enumerate() {
@@ -42,8 +52,9 @@ pub fn timeline_csv(r: &RunResult) -> String {
         rec.push(secs(i as i128 * tl.width.0 as i128, dec));
         rec.push(b.started.to_string());
         rec.push(b.ok.to_string());
-        rec.push(b.failed.iter().sum::<u64>().to_string());
-        rec.extend(b.failed.iter().map(u64::to_string));
+        let failed = tl.failed(i);
+        rec.push(failed.iter().sum::<u64>().to_string());
+        rec.extend(failed.iter().map(u64::to_string));
         if b.latency.count == 0 {
             rec.extend(["", "", ""].map(String::from));
         } else {
@@ -51,9 +62,10 @@ pub fn timeline_csv(r: &RunResult) -> String {
             rec.push(format!("{:.3}", b.latency.p99_ms));
             rec.push(format!("{:.3}", b.latency.max_ms));
         }
-        w.write_record(&rec).expect("CSV into memory");
+        w.write_record(&rec)?;
     }
-    finish(w)
+    w.flush()?;
+    Ok(())
 }
 
 /// `t_s,component,subject,event,detail`: every state change, with its

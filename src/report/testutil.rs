@@ -43,7 +43,7 @@ pub(crate) fn sample_with(extra: &[(u64, u64, Outcome)]) -> RunResult {
     for (client, s, e, o) in reqs {
         rec.record(client, t(s), t(e), o);
     }
-    rec.timeline.close();
+    rec.close();
     rec.event(t(3_000), "faults", "s2", EventKind::Fault, "kill");
     let detail = "Layer4 connection problem, info: \"Connection refused\", check duration: 0ms";
     rec.event(t(4_500), "lb", "s2", EventKind::MarkedDown, detail);

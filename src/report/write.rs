@@ -5,7 +5,7 @@
 use super::RunResult;
 use super::plot::{fault_plot_files, fault_plots, timeline_plot};
 use super::summary::{summary_json, summary_text};
-use super::tables::{events_csv, timeline_csv};
+use super::tables::{events_csv, write_timeline_csv};
 use crate::output::{Claim, OutputDir, OutputError};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -66,7 +66,13 @@ pub fn write_files(r: &RunResult, dir: &Path) -> Result<(), ReportError> {
     };
     text("summary.txt", summary_text(r))?;
     text("summary.json", summary_json(r))?;
-    text("timeline.csv", timeline_csv(r))?;
+    let p = dir.join("timeline.csv");
+    let file = fs::File::create(&p).map_err(ReportError::io(&p))?;
+    write_timeline_csv(
+        r,
+        &mut csv::Writer::from_writer(std::io::BufWriter::new(file)),
+    )
+    .map_err(|e| ReportError::io(&p)(e.into()))?;
     text("events.csv", events_csv(r))?;
     timeline_plot(r, &dir.join("timeline.png"), &dir.join("timeline.svg"))?;
     fault_plots(r, dir)

@@ -109,6 +109,9 @@ pub(super) fn build(spec: &ExperimentSpec, seed: u64) -> Sim {
         rec.history = Some(History::with_data(names, data, origin));
     }
     let mut queue = EventQueue::new();
+    for d in net.constant_latencies() {
+        queue.add_lane(d);
+    }
     // Fault actions first: at an instant shared with other events they apply
     // before anything else happens at that instant.
     for (i, a) in actions.iter().enumerate() {

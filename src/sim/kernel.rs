@@ -120,8 +120,7 @@ impl Sim {
             peer: NO_PEER,
             retx: 0,
         };
-        self.queue
-            .schedule(self.queue.now() + d, Event::Deliver(back));
+        self.queue.schedule_after(d, Event::Deliver(back));
     }
 
     /// The message did not arrive. TCP retransmits it while the sender's
@@ -382,8 +381,7 @@ impl Sim {
             peer: NO_PEER,
             retx: 0,
         };
-        self.queue
-            .schedule(self.queue.now() + d, Event::Deliver(msg));
+        self.queue.schedule_after(d, Event::Deliver(msg));
     }
 
     /// A process starts: at the beginning (booted `boot` ago), or afresh

@@ -85,14 +85,10 @@ impl Sim {
     /// when nothing is left to do before the end.
     pub fn run_until(&mut self, until: SimTime) -> bool {
         let until = (self.origin + crate::engine::Dur(until.0)).min(self.engine_end);
-        while let Some(t) = self.queue.peek_time() {
-            if t > until {
-                return t <= self.engine_end;
-            }
-            let (_, ev) = self.queue.pop().expect("peeked");
+        while let Some((_, ev)) = self.queue.pop_until(until) {
             self.dispatch(ev);
         }
-        false
+        self.queue.peek_time().is_some_and(|t| t <= self.engine_end)
     }
 
     /// Runs to the end.

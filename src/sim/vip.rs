@@ -21,8 +21,7 @@ impl Sim {
             Some(to) => {
                 let d = self.net.delay(fh, self.hosts_of[to as usize]);
                 let msg = Msg { to, ..msg };
-                self.queue
-                    .schedule(self.queue.now() + d, Event::Deliver(msg));
+                self.queue.schedule_after(d, Event::Deliver(msg));
             }
             None => self.not_delivered(
                 Msg {
