@@ -763,7 +763,10 @@ impl Patroni {
                     self.probe(ctx);
                 }
             }
-            PatroniMsg::Wal { pos, op, .. } if from == self.following => {
+            PatroniMsg::Wal { timeline, pos, op } if from == self.following => {
+                // A standby follows its primary's timeline switch
+                // (recovery_target_timeline = 'latest').
+                self.timeline = self.timeline.max(timeline);
                 let len = self.log.len() as u32;
                 if pos == len + 1 {
                     self.log.push(op);
