@@ -1,6 +1,7 @@
 //! `hasim import FILE...`: real configuration files in, an experiment file
 //! out. Each format has its reader (`haproxy.rs`, `nginx.rs`, `patroni.rs`,
-//! `galera.rs`, `etcd.rs`, `redis.rs` for redis.conf and sentinel.conf) that turns a file into the parts of a topology —
+//! `galera.rs`, `etcd.rs`, `redis.rs` for redis.conf and sentinel.conf,
+//! `keepalived.rs`, `proxysql.rs` with `libconfig.rs`) that turns a file into the parts of a topology —
 //! balancers with their servers, database clusters — each value with the
 //! file and line it came from; [`compose`] links the parts (nginx in front of
 //! apps that call HAProxy, HAProxy in front of a database cluster) and
@@ -15,8 +16,10 @@ mod compose;
 mod etcd;
 mod galera;
 mod haproxy;
+mod keepalived;
 mod nginx;
 mod patroni;
+mod proxysql;
 mod redis;
 mod time;
 pub mod writer;
@@ -180,6 +183,9 @@ pub struct Found {
     pub balancers: Vec<Balancer>,
     pub clusters: Vec<Cluster>,
     pub warnings: Vec<Warning>,
+    /// keepalived's VIPs, and the keepalived.conf files (one per host).
+    pub vips: Vec<keepalived::Vip>,
+    pub vip_hosts: Vec<Origin>,
 }
 
 impl Found {
@@ -219,6 +225,8 @@ pub enum Format {
     Etcd,
     Redis,
     Sentinel,
+    Keepalived,
+    Proxysql,
 }
 
 /// Tells the format by the file's name, then by its content.
@@ -236,6 +244,12 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     if name.contains("patroni") {
         return Some(Format::Patroni);
     }
+    if name.contains("keepalived") {
+        return Some(Format::Keepalived);
+    }
+    if name.contains("proxysql") {
+        return Some(Format::Proxysql);
+    }
     if name.contains("sentinel") || text.contains("sentinel monitor ") {
         return Some(Format::Sentinel);
     }
@@ -251,6 +265,14 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
         || text.contains("--heartbeat-interval")
     {
         return Some(Format::Etcd);
+    }
+    if text.contains("vrrp_instance") {
+        return Some(Format::Keepalived);
+    }
+    if text.contains("mysql_servers")
+        && (text.contains("mysql_variables") || text.contains("hostgroup"))
+    {
+        return Some(Format::Proxysql);
     }
     let lines = || {
         text.lines()
@@ -307,14 +329,16 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     let mut etcd_flags = Vec::new();
     let mut redis_files = Vec::new();
     let mut sentinels = Vec::new();
+    let mut ka_hosts = Vec::new();
     for path in files {
         let text = read(path)?;
         let file = path.display().to_string();
         let format = detect(path, &text).ok_or_else(|| ImportError::File {
             file: file.clone(),
             message: "cannot tell its format: hasim imports haproxy.cfg, nginx.conf, \
-                      patroni.yml, a Galera my.cnf (wsrep_* settings) and etcd's flags \
-                      (a systemd unit or a file of --flags); name the file after its product \
+                      patroni.yml, a Galera my.cnf (wsrep_* settings), etcd's flags \
+                      (a systemd unit or a file of --flags), redis.conf, sentinel.conf, \
+                      keepalived.conf and proxysql.cnf; name the file after its product \
                       (e.g. haproxy.cfg)"
                 .into(),
         })?;
@@ -326,6 +350,8 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
             Format::Etcd => etcd_flags.push(etcd::read(&file, &text, &mut found)?),
             Format::Redis => redis_files.push(redis::read_redis(&file, &text, &mut found)?),
             Format::Sentinel => sentinels.push(redis::read_sentinel(&file, &text, &mut found)?),
+            Format::Keepalived => ka_hosts.push(keepalived::read(&file, &text, &mut found)?),
+            Format::Proxysql => proxysql::read(&file, &text, &mut found)?,
         }
     }
     let etcd = etcd::cluster(etcd_flags, &patroni, &mut found);
@@ -359,6 +385,8 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     if let Some(c) = redis::cluster("sentinel", sentinels, &mut found) {
         found.clusters.push(c);
     }
+    found.vips = keepalived::vips(&ka_hosts, &mut found);
+    found.vip_hosts = ka_hosts.iter().map(|h| h.at.clone()).collect();
     let toml = compose::experiment(&mut found, files, opts)?;
     if let Err(e) = crate::config::parse(&toml, "imported.toml") {
         return Err(ImportError::Invalid(explain(&e, &toml, files)));
