@@ -52,7 +52,11 @@ pub fn experiment(
     files: &[PathBuf],
     opts: &Options,
 ) -> Result<String, ImportError> {
-    if found.balancers.is_empty() && found.clusters.is_empty() && found.vips.is_empty() {
+    if found.balancers.is_empty()
+        && found.clusters.is_empty()
+        && found.vips.is_empty()
+        && found.proxies.is_empty()
+    {
         return Err(ImportError::File {
             file: files
                 .iter()
@@ -144,6 +148,11 @@ pub fn experiment(
         let l = linked[0];
         linked.iter_mut().for_each(|x| *x = l);
     }
+    let proxy_names: Vec<String> = found
+        .proxies
+        .iter()
+        .map(|_| names.claim("proxysql"))
+        .collect();
     let vip_names: Vec<String> = found
         .vips
         .iter()
@@ -221,6 +230,10 @@ pub fn experiment(
     let entry = match vip_names.first() {
         Some(v) if dup || (front.is_none() && found.clusters.is_empty()) => v.clone(),
         _ => entry,
+    };
+    let (entry, to_db) = match proxy_names.first() {
+        Some(p) if front.is_none() => (p.clone(), true),
+        _ => (entry, to_db),
     };
     let library = (front.is_none() && sentinel.is_some()).then_some("redis-sentinel");
     doc.tables.push(clients(opts, &entry, to_db, library)?);
@@ -357,6 +370,73 @@ pub fn experiment(
         }
     }
     doc.tables.extend(servers_out);
+
+    // ProxySQL over the Galera cluster its mysql_servers name.
+    for (pi, p) in found.proxies.iter().enumerate() {
+        let mut t = Table::new(format!("balancers.{}", proxy_names[pi]));
+        let addrs: Vec<String> = p
+            .servers
+            .iter()
+            .map(|s| match s.port {
+                Some(port) => format!("{}:{port}", s.address),
+                None => s.address.clone(),
+            })
+            .collect();
+        t.comment.push(format!("ProxySQL ({})", p.at));
+        t.set("type", Val::str("proxysql", ""));
+        let hosts: BTreeSet<&str> = p.servers.iter().map(|s| s.address.as_str()).collect();
+        let galeras: Vec<usize> = (0..found.clusters.len())
+            .filter(|&i| found.clusters[i].kind == "galera")
+            .collect();
+        let by_hosts = galeras.iter().copied().find(|&i| {
+            let m: BTreeSet<&str> = found.clusters[i]
+                .members
+                .iter()
+                .map(|m| super::host_of(m))
+                .collect();
+            m == hosts
+        });
+        let by_count = galeras
+            .iter()
+            .copied()
+            .find(|&i| found.clusters[i].members.len() == hosts.len());
+        let sat = p.servers_at.clone().unwrap_or_else(|| p.at.clone());
+        let (ci, note) = match (by_hosts, by_count, galeras.first()) {
+            (Some(i), _, _) => (
+                i,
+                format!("{sat}: mysql_servers {} are its members", addrs.join(", ")),
+            ),
+            (None, Some(i), _) => (
+                i,
+                format!(
+                    "{sat}: mysql_servers {}: as many as its members (ASSUMED: the same nodes)",
+                    addrs.join(", ")
+                ),
+            ),
+            (None, None, Some(&i)) => {
+                found.warnings.push(super::Warning {
+                    at: sat.clone(),
+                    text: format!(
+                        "mysql_servers ({}) do not match the Galera cluster's members ({}): ProxySQL is linked to it anyway (ASSUMED)",
+                        addrs.join(", "),
+                        found.clusters[i].members.join(", ")
+                    ),
+                });
+                (
+                    i,
+                    format!("{sat}: ASSUMED: the one Galera cluster imported"),
+                )
+            }
+            (None, None, None) => {
+                unreachable!("a placeholder Galera cluster is added with ProxySQL")
+            }
+        };
+        t.set("galera", Val::str(&cl_names[ci], note));
+        for (k, v) in &p.keys.keys {
+            t.set(k, v.clone());
+        }
+        doc.tables.push(t);
+    }
 
     // VIPs.
     if n_hosts > 0 && !dup {

@@ -17,6 +17,7 @@ mod etcd;
 mod galera;
 mod haproxy;
 mod keepalived;
+mod libconfig;
 mod nginx;
 mod patroni;
 mod proxysql;
@@ -186,6 +187,8 @@ pub struct Found {
     /// keepalived's VIPs, and the keepalived.conf files (one per host).
     pub vips: Vec<keepalived::Vip>,
     pub vip_hosts: Vec<Origin>,
+    /// ProxySQL instances (one per proxysql.cnf).
+    pub proxies: Vec<proxysql::Proxy>,
 }
 
 impl Found {
@@ -355,8 +358,29 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
         }
     }
     let etcd = etcd::cluster(etcd_flags, &patroni, &mut found);
-    if let Some(c) = galera::cluster(galera, &mut found) {
-        found.clusters.push(c);
+    match galera::cluster(galera, &mut found) {
+        Some(c) => found.clusters.push(c),
+        None => {
+            // ProxySQL's backends without their my.cnf: placeholders.
+            if let Some(p) = found.proxies.first() {
+                let n = p.servers.len().max(3);
+                let at = p.servers_at.clone().unwrap_or_else(|| p.at.clone());
+                let mut members: Vec<String> =
+                    p.servers.iter().map(|s| s.address.clone()).collect();
+                members.extend((members.len() + 1..=n).map(|i| format!("node {i}")));
+                found.clusters.push(Cluster {
+                    kind: "galera",
+                    at: at.clone(),
+                    members,
+                    count_note: format!(
+                        "PLACEHOLDER: ProxySQL's mysql_servers ({at}); give each node's my.cnf"
+                    ),
+                    ports: vec![3306],
+                    keys: Table::new(""),
+                    subtables: Vec::new(),
+                });
+            }
+        }
     }
     if let Some(c) = etcd {
         found.clusters.push(c);
