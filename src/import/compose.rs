@@ -394,7 +394,7 @@ pub fn experiment(
                 .iter()
                 .map(|m| super::host_of(m))
                 .collect();
-            m == hosts
+            !hosts.is_empty() && hosts.is_subset(&m)
         });
         let by_count = galeras
             .iter()

@@ -566,7 +566,7 @@ vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_i
         assert_eq!(k("track_script"), "true");
         assert_eq!(
             i.keys.get("priority").unwrap().note,
-            "ka.conf:18: priority 150"
+            "ka.conf:17: priority 150"
         );
         let s = i.script.as_ref().unwrap();
         assert_eq!(s.get("interval").unwrap().toml, "\"2s\"");
@@ -575,8 +575,8 @@ vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_i
         let w: Vec<String> = f.warnings.iter().map(|w| w.to_string()).collect();
         for needle in [
             "ka.conf:3: global_defs `router_id LVS_DEVEL`",
-            "ka.conf:16: vrrp_instance VI_1 `interface eth0`",
-            "ka.conf:20: vrrp_instance VI_1 `authentication { ... }`",
+            "ka.conf:15: vrrp_instance VI_1 `interface eth0`",
+            "ka.conf:19: vrrp_instance VI_1 `authentication",
         ] {
             assert!(
                 w.iter().any(|x| x.starts_with(needle)),

@@ -224,8 +224,8 @@ mysql_galera_hostgroups =\n(\n  { writer_hostgroup=10, backup_writer_hostgroup=1
         for needle in [
             "proxysql.cnf:1: `datadir`: not modelled",
             "proxysql.cnf:4: mysql_variables `threads = 4`",
-            "proxysql.cnf:13: mysql_servers `max_connections = 200`",
-            "proxysql.cnf:19: mysql_galera_hostgroups `max_transactions_behind = 100`",
+            "proxysql.cnf:12: mysql_servers `max_connections = 200`",
+            "proxysql.cnf:18: mysql_galera_hostgroups `max_transactions_behind = 100`",
         ] {
             assert!(
                 w.iter().any(|x| x.starts_with(needle)),
