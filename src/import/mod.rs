@@ -589,6 +589,19 @@ mod tests {
             Some(Format::Sentinel)
         );
         assert_eq!(d("sentinel.conf", ""), Some(Format::Sentinel));
+        assert_eq!(d("lb1/keepalived.conf", ""), Some(Format::Keepalived));
+        assert_eq!(
+            d("vrrp.conf", "vrrp_instance VI_1 {\n}\n"),
+            Some(Format::Keepalived)
+        );
+        assert_eq!(d("proxysql.cnf", ""), Some(Format::Proxysql));
+        assert_eq!(
+            d(
+                "p.cnf",
+                "mysql_servers = (\n { address=\"a\", hostgroup=1 }\n)\n"
+            ),
+            Some(Format::Proxysql)
+        );
     }
 
     #[test]
