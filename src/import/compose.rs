@@ -10,7 +10,14 @@
 //!   app instances that call HAProxy (the field reports' nginx -> apps ->
 //!   HAProxy -> database);
 //! - any other server is a plain `[servers.NAME]` with a placeholder
-//!   service time.
+//!   service time;
+//! - keepalived: with one balancer imported, it is duplicated per
+//!   keepalived.conf (`lb1`, `lb2`..., ASSUMED: one per host) and listens on
+//!   the VIP, which the clients target; otherwise the listeners are
+//!   placeholder servers;
+//! - ProxySQL links to the Galera cluster whose members include its
+//!   `mysql_servers` addresses (else the one with as many members, ASSUMED).
+//!   Without a my.cnf, its servers are a placeholder Galera cluster.
 
 use super::writer::{Doc, Table, Val, quote};
 use super::{BalancerKind, Found, ImportError, Options};
