@@ -10,7 +10,14 @@
 //!   app instances that call HAProxy (the field reports' nginx -> apps ->
 //!   HAProxy -> database);
 //! - any other server is a plain `[servers.NAME]` with a placeholder
-//!   service time.
+//!   service time;
+//! - keepalived: with one balancer imported, it is duplicated per
+//!   keepalived.conf (`lb1`, `lb2`..., ASSUMED: one per host) and listens on
+//!   the VIP, which the clients target; otherwise the listeners are
+//!   placeholder servers;
+//! - ProxySQL links to the Galera cluster whose members include its
+//!   `mysql_servers` addresses (else the one with as many members, ASSUMED).
+//!   Without a my.cnf, its servers are a placeholder Galera cluster.
 
 use super::writer::{Doc, Table, Val, quote};
 use super::{BalancerKind, Found, ImportError, Options};
@@ -52,7 +59,11 @@ pub fn experiment(
     files: &[PathBuf],
     opts: &Options,
 ) -> Result<String, ImportError> {
-    if found.balancers.is_empty() && found.clusters.is_empty() {
+    if found.balancers.is_empty()
+        && found.clusters.is_empty()
+        && found.vips.is_empty()
+        && found.proxies.is_empty()
+    {
         return Err(ImportError::File {
             file: files
                 .iter()
@@ -64,6 +75,20 @@ pub fn experiment(
         });
     }
     let mut names = Names(BTreeSet::new());
+    // keepalived: one host per keepalived.conf (two at least), the listener
+    // on each the one imported balancer, duplicated per host (ASSUMED).
+    let n_hosts = if found.vips.is_empty() {
+        0
+    } else {
+        found.vip_hosts.len().max(2)
+    };
+    let dup = n_hosts > 0 && found.balancers.len() == 1;
+    if dup {
+        let b = found.balancers[0].clone();
+        for _ in 1..n_hosts {
+            found.balancers.push(b.clone());
+        }
+    }
     // Balancer names: `haproxy`, `nginx` when a product has one.
     let count = |k: BalancerKind| found.balancers.iter().filter(|b| b.kind == k).count();
     let (nh, nn) = (count(BalancerKind::Haproxy), count(BalancerKind::Nginx));
@@ -75,13 +100,22 @@ pub fn experiment(
                 BalancerKind::Haproxy => ("haproxy", nh),
                 BalancerKind::Nginx => ("nginx", nn),
             };
-            if n == 1 {
+            if dup {
+                String::new()
+            } else if n == 1 {
                 names.claim(product)
             } else {
                 names.claim(&format!("{product}-{}", super::node_name(&b.name)))
             }
         })
         .collect();
+    let bal_names: Vec<String> = if dup {
+        (1..=n_hosts)
+            .map(|i| names.claim(&format!("lb{i}")))
+            .collect()
+    } else {
+        bal_names
+    };
     let cl_names: Vec<String> = found
         .clusters
         .iter()
@@ -117,6 +151,27 @@ pub fn experiment(
             linked[bi] = Some(ci);
         }
     }
+    if dup {
+        let l = linked[0];
+        linked.iter_mut().for_each(|x| *x = l);
+    }
+    let proxy_names: Vec<String> = found
+        .proxies
+        .iter()
+        .map(|_| names.claim("proxysql"))
+        .collect();
+    let vip_names: Vec<String> = found
+        .vips
+        .iter()
+        .map(|v| names.claim(&super::node_name(&v.name).to_ascii_lowercase()))
+        .collect();
+    let listeners: Vec<String> = if dup {
+        bal_names.clone()
+    } else {
+        (1..=n_hosts)
+            .map(|i| names.claim(&format!("lb{i}")))
+            .collect()
+    };
     // nginx -> apps -> the one HAProxy.
     let haproxies: Vec<usize> = (0..found.balancers.len())
         .filter(|&i| found.balancers[i].kind == BalancerKind::Haproxy)
@@ -177,6 +232,16 @@ pub fn experiment(
             ),
         },
     };
+    // Clients target the VIP when it moves between the balancers (or
+    // between placeholder listeners, with nothing else to target).
+    let entry = match vip_names.first() {
+        Some(v) if dup || (front.is_none() && found.clusters.is_empty()) => v.clone(),
+        _ => entry,
+    };
+    let (entry, to_db) = match proxy_names.first() {
+        Some(p) if front.is_none() => (p.clone(), true),
+        _ => (entry, to_db),
+    };
     let library = (front.is_none() && sentinel.is_some()).then_some("redis-sentinel");
     doc.tables.push(clients(opts, &entry, to_db, library)?);
 
@@ -195,6 +260,19 @@ pub fn experiment(
             b.name,
             b.at
         ));
+        if dup {
+            let file = &found.vip_hosts.get(bi).map_or_else(
+                || "the peer's keepalived.conf (not given)".to_string(),
+                |o| o.file.clone(),
+            );
+            t.comment.push(format!(
+                "ASSUMED: one {} per keepalived.conf, on its host: this is the one beside {file}",
+                match b.kind {
+                    BalancerKind::Haproxy => "HAProxy",
+                    BalancerKind::Nginx => "nginx",
+                }
+            ));
+        }
         t.set("preset", Val::str(b.kind.preset(), ""));
         let server_names: Vec<String>;
         let mut renamed: Vec<String> = Vec::new();
@@ -300,6 +378,148 @@ pub fn experiment(
     }
     doc.tables.extend(servers_out);
 
+    // ProxySQL over the Galera cluster its mysql_servers name.
+    for (pi, p) in found.proxies.iter().enumerate() {
+        let mut t = Table::new(format!("balancers.{}", proxy_names[pi]));
+        let addrs: Vec<String> = p
+            .servers
+            .iter()
+            .map(|s| match s.port {
+                Some(port) => format!("{}:{port}", s.address),
+                None => s.address.clone(),
+            })
+            .collect();
+        t.comment.push(format!("ProxySQL ({})", p.at));
+        t.set("type", Val::str("proxysql", ""));
+        let hosts: BTreeSet<&str> = p.servers.iter().map(|s| s.address.as_str()).collect();
+        let galeras: Vec<usize> = (0..found.clusters.len())
+            .filter(|&i| found.clusters[i].kind == "galera")
+            .collect();
+        let by_hosts = galeras.iter().copied().find(|&i| {
+            let m: BTreeSet<&str> = found.clusters[i]
+                .members
+                .iter()
+                .map(|m| super::host_of(m))
+                .collect();
+            !hosts.is_empty() && hosts.is_subset(&m)
+        });
+        let by_count = galeras
+            .iter()
+            .copied()
+            .find(|&i| found.clusters[i].members.len() == hosts.len());
+        let sat = p.servers_at.clone().unwrap_or_else(|| p.at.clone());
+        let (ci, note) = match (by_hosts, by_count, galeras.first()) {
+            (Some(i), _, _) => (
+                i,
+                format!("{sat}: mysql_servers {} are its members", addrs.join(", ")),
+            ),
+            (None, Some(i), _) => (
+                i,
+                format!(
+                    "{sat}: mysql_servers {}: as many as its members (ASSUMED: the same nodes)",
+                    addrs.join(", ")
+                ),
+            ),
+            (None, None, Some(&i)) => {
+                found.warnings.push(super::Warning {
+                    at: sat.clone(),
+                    text: format!(
+                        "mysql_servers ({}) do not match the Galera cluster's members ({}): ProxySQL is linked to it anyway (ASSUMED)",
+                        addrs.join(", "),
+                        found.clusters[i].members.join(", ")
+                    ),
+                });
+                (
+                    i,
+                    format!("{sat}: ASSUMED: the one Galera cluster imported"),
+                )
+            }
+            (None, None, None) => {
+                unreachable!("a placeholder Galera cluster is added with ProxySQL")
+            }
+        };
+        t.set("galera", Val::str(&cl_names[ci], note));
+        for (k, v) in &p.keys.keys {
+            t.set(k, v.clone());
+        }
+        doc.tables.push(t);
+    }
+
+    // VIPs.
+    if n_hosts > 0 && !dup {
+        let why = if found.balancers.is_empty() {
+            "no balancer was imported".to_string()
+        } else {
+            format!(
+                "{} balancers were imported, so which one keepalived runs beside is not known",
+                found.balancers.len()
+            )
+        };
+        for (i, l) in listeners.iter().enumerate() {
+            let mut st = Table::new(format!("servers.{l}"));
+            st.comment.push(format!(
+                "{PLACEHOLDER}: what keepalived runs beside on the host of {} ({why})",
+                found
+                    .vip_hosts
+                    .get(i)
+                    .map_or("the peer's keepalived.conf (not given)", |o| o
+                        .file
+                        .as_str())
+            ));
+            st.set(
+                "service",
+                Val::new(
+                    "{ dist = \"lognormal\", median = \"2ms\", p99 = \"20ms\" }",
+                    format!("{PLACEHOLDER}: its service time"),
+                ),
+            );
+            doc.tables.push(st);
+        }
+        if let Some(o) = found.vip_hosts.first() {
+            found.warnings.push(super::Warning {
+                at: o.clone(),
+                text: format!("keepalived's listeners are placeholder servers: {why}"),
+            });
+        }
+    }
+    for (vi, v) in found.vips.iter().enumerate() {
+        let name = &vip_names[vi];
+        let mut t = Table::new(format!("vips.{name}"));
+        t.comment.push(format!(
+            "keepalived vrrp_instance `{}` ({}): virtual_ipaddress {}",
+            v.name,
+            v.at,
+            if v.addresses.is_empty() {
+                "none".to_string()
+            } else {
+                v.addresses.join(", ")
+            }
+        ));
+        t.set("type", Val::str("keepalived", ""));
+        for (k, x) in &v.keys.keys {
+            t.set(k, x.clone());
+        }
+        doc.tables.push(t);
+        if let Some(s) = &v.script {
+            let mut st = s.clone();
+            st.path = format!("vips.{name}.vrrp_script");
+            doc.tables.push(st);
+        }
+        for (hi, keys) in &v.on {
+            let l = &listeners[*hi];
+            let mut st = keys.clone();
+            st.path = format!("vips.{name}.on.{l}");
+            st.comment.push(match found.vip_hosts.get(*hi) {
+                Some(o) => format!(
+                    "the keepalived of {}, beside {l} (ASSUMED: on its host)",
+                    o.file
+                ),
+                None => format!("{PLACEHOLDER}: the peer's keepalived, beside {l}"),
+            });
+            doc.tables.push(st);
+        }
+    }
+
     // Databases.
     for (ci, c) in found.clusters.iter().enumerate() {
         let name = &cl_names[ci];
@@ -366,6 +586,7 @@ pub fn experiment(
     if opts.faults.is_empty() {
         let target = first_backend
             .or_else(|| members.iter().flatten().next().cloned())
+            .or_else(|| listeners.first().cloned())
             .unwrap_or_default();
         let mut f = Table::new("faults");
         f.array = true;

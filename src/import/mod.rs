@@ -1,6 +1,7 @@
 //! `hasim import FILE...`: real configuration files in, an experiment file
 //! out. Each format has its reader (`haproxy.rs`, `nginx.rs`, `patroni.rs`,
-//! `galera.rs`, `etcd.rs`, `redis.rs` for redis.conf and sentinel.conf) that turns a file into the parts of a topology —
+//! `galera.rs`, `etcd.rs`, `redis.rs` for redis.conf and sentinel.conf,
+//! `keepalived.rs`, `proxysql.rs` with `libconfig.rs`) that turns a file into the parts of a topology —
 //! balancers with their servers, database clusters — each value with the
 //! file and line it came from; [`compose`] links the parts (nginx in front of
 //! apps that call HAProxy, HAProxy in front of a database cluster) and
@@ -15,8 +16,11 @@ mod compose;
 mod etcd;
 mod galera;
 mod haproxy;
+mod keepalived;
+mod libconfig;
 mod nginx;
 mod patroni;
+mod proxysql;
 mod redis;
 mod time;
 pub mod writer;
@@ -180,6 +184,11 @@ pub struct Found {
     pub balancers: Vec<Balancer>,
     pub clusters: Vec<Cluster>,
     pub warnings: Vec<Warning>,
+    /// keepalived's VIPs, and the keepalived.conf files (one per host).
+    pub vips: Vec<keepalived::Vip>,
+    pub vip_hosts: Vec<Origin>,
+    /// ProxySQL instances (one per proxysql.cnf).
+    pub proxies: Vec<proxysql::Proxy>,
 }
 
 impl Found {
@@ -219,6 +228,8 @@ pub enum Format {
     Etcd,
     Redis,
     Sentinel,
+    Keepalived,
+    Proxysql,
 }
 
 /// Tells the format by the file's name, then by its content.
@@ -236,6 +247,12 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     if name.contains("patroni") {
         return Some(Format::Patroni);
     }
+    if name.contains("keepalived") {
+        return Some(Format::Keepalived);
+    }
+    if name.contains("proxysql") {
+        return Some(Format::Proxysql);
+    }
     if name.contains("sentinel") || text.contains("sentinel monitor ") {
         return Some(Format::Sentinel);
     }
@@ -251,6 +268,14 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
         || text.contains("--heartbeat-interval")
     {
         return Some(Format::Etcd);
+    }
+    if text.contains("vrrp_instance") {
+        return Some(Format::Keepalived);
+    }
+    if text.contains("mysql_servers")
+        && (text.contains("mysql_variables") || text.contains("hostgroup"))
+    {
+        return Some(Format::Proxysql);
     }
     let lines = || {
         text.lines()
@@ -307,14 +332,16 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     let mut etcd_flags = Vec::new();
     let mut redis_files = Vec::new();
     let mut sentinels = Vec::new();
+    let mut ka_hosts = Vec::new();
     for path in files {
         let text = read(path)?;
         let file = path.display().to_string();
         let format = detect(path, &text).ok_or_else(|| ImportError::File {
             file: file.clone(),
             message: "cannot tell its format: hasim imports haproxy.cfg, nginx.conf, \
-                      patroni.yml, a Galera my.cnf (wsrep_* settings) and etcd's flags \
-                      (a systemd unit or a file of --flags); name the file after its product \
+                      patroni.yml, a Galera my.cnf (wsrep_* settings), etcd's flags \
+                      (a systemd unit or a file of --flags), redis.conf, sentinel.conf, \
+                      keepalived.conf and proxysql.cnf; name the file after its product \
                       (e.g. haproxy.cfg)"
                 .into(),
         })?;
@@ -326,11 +353,34 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
             Format::Etcd => etcd_flags.push(etcd::read(&file, &text, &mut found)?),
             Format::Redis => redis_files.push(redis::read_redis(&file, &text, &mut found)?),
             Format::Sentinel => sentinels.push(redis::read_sentinel(&file, &text, &mut found)?),
+            Format::Keepalived => ka_hosts.push(keepalived::read(&file, &text, &mut found)?),
+            Format::Proxysql => proxysql::read(&file, &text, &mut found)?,
         }
     }
     let etcd = etcd::cluster(etcd_flags, &patroni, &mut found);
-    if let Some(c) = galera::cluster(galera, &mut found) {
-        found.clusters.push(c);
+    match galera::cluster(galera, &mut found) {
+        Some(c) => found.clusters.push(c),
+        None => {
+            // ProxySQL's backends without their my.cnf: placeholders.
+            if let Some(p) = found.proxies.first() {
+                let n = p.servers.len().max(3);
+                let at = p.servers_at.clone().unwrap_or_else(|| p.at.clone());
+                let mut members: Vec<String> =
+                    p.servers.iter().map(|s| s.address.clone()).collect();
+                members.extend((members.len() + 1..=n).map(|i| format!("node {i}")));
+                found.clusters.push(Cluster {
+                    kind: "galera",
+                    at: at.clone(),
+                    members,
+                    count_note: format!(
+                        "PLACEHOLDER: ProxySQL's mysql_servers ({at}); give each node's my.cnf"
+                    ),
+                    ports: vec![3306],
+                    keys: Table::new(""),
+                    subtables: Vec::new(),
+                });
+            }
+        }
     }
     if let Some(c) = etcd {
         found.clusters.push(c);
@@ -359,6 +409,8 @@ pub fn import(files: &[PathBuf], opts: &Options) -> Result<Imported, ImportError
     if let Some(c) = redis::cluster("sentinel", sentinels, &mut found) {
         found.clusters.push(c);
     }
+    found.vips = keepalived::vips(&ka_hosts, &mut found);
+    found.vip_hosts = ka_hosts.iter().map(|h| h.at.clone()).collect();
     let toml = compose::experiment(&mut found, files, opts)?;
     if let Err(e) = crate::config::parse(&toml, "imported.toml") {
         return Err(ImportError::Invalid(explain(&e, &toml, files)));
@@ -537,6 +589,19 @@ mod tests {
             Some(Format::Sentinel)
         );
         assert_eq!(d("sentinel.conf", ""), Some(Format::Sentinel));
+        assert_eq!(d("lb1/keepalived.conf", ""), Some(Format::Keepalived));
+        assert_eq!(
+            d("vrrp.conf", "vrrp_instance VI_1 {\n}\n"),
+            Some(Format::Keepalived)
+        );
+        assert_eq!(d("proxysql.cnf", ""), Some(Format::Proxysql));
+        assert_eq!(
+            d(
+                "p.cnf",
+                "mysql_servers = (\n { address=\"a\", hostgroup=1 }\n)\n"
+            ),
+            Some(Format::Proxysql)
+        );
     }
 
     #[test]

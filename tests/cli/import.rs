@@ -266,6 +266,109 @@ fn galera_and_haproxy_import_and_run() {
 }
 
 #[test]
+fn keepalived_pair_and_haproxy_import_and_run() {
+    let dir = scratch_dir("import", "keepalived");
+    let (toml, err) = import_and_run(
+        &dir,
+        &[
+            "keepalived/keepalived-lb1.conf",
+            "keepalived/keepalived-lb2.conf",
+            "keepalived/haproxy.cfg",
+        ],
+        &[],
+    );
+    every_value_is_annotated(&toml);
+    for want in [
+        // The one HAProxy, once per keepalived host, and clients on the VIP.
+        "ASSUMED: one HAProxy per keepalived.conf, on its host",
+        "[balancers.lb1]",
+        "[balancers.lb2]",
+        "target = \"vi_1\"",
+        "[vips.vi_1]\ntype = \"keepalived\"",
+        "advert_int = \"1s\"",
+        "keepalived-lb1.conf:30: advert_int 1 (and every other host's file)",
+        "[vips.vi_1.vrrp_script]\ninterval = \"2s\"",
+        "weight = -60",
+        "track_script = true",
+        "[vips.vi_1.on.lb1]\nstate = \"MASTER\"",
+        "priority = 150",
+        "[vips.vi_1.on.lb2]\nstate = \"BACKUP\"",
+        "keepalived-lb2.conf:29: priority 100",
+    ] {
+        assert!(toml.contains(want), "no `{want}` in:\n{toml}");
+    }
+    for want in [
+        "keepalived-lb1.conf:27: vrrp_instance VI_1 `interface eth0`: not modelled",
+        "keepalived-lb1.conf:33: vrrp_instance VI_1 `authentication …`: not modelled",
+        "keepalived-lb2.conf:43: vrrp_instance VI_1 `notify_master",
+        "keepalived-lb1.conf:12: global_defs `router_id LVS_DEVEL`: not modelled",
+    ] {
+        assert!(err.contains(want), "no `{want}` in {err}");
+    }
+    assert!(
+        !err.contains("1111"),
+        "the auth_pass is not repeated: {err}"
+    );
+    // One host's file alone: a PLACEHOLDER peer and placeholder listeners.
+    let dir = scratch_dir("import", "keepalived-one");
+    let (toml, _) = import_and_run(&dir, &["keepalived/keepalived-lb1.conf"], &[]);
+    assert!(
+        toml.contains("PLACEHOLDER: the peer's keepalived.conf was not given"),
+        "{toml}"
+    );
+    assert!(toml.contains("[servers.lb2]"), "{toml}");
+}
+
+#[test]
+fn proxysql_and_galera_import_and_run() {
+    let dir = scratch_dir("import", "proxysql");
+    let (toml, err) = import_and_run(
+        &dir,
+        &[
+            "proxysql/proxysql.cnf",
+            "proxysql/galera1.cnf",
+            "proxysql/galera2.cnf",
+            "proxysql/galera3.cnf",
+        ],
+        &[],
+    );
+    every_value_is_annotated(&toml);
+    for want in [
+        "[balancers.proxysql]\ntype = \"proxysql\"",
+        "galera = \"galera\"",
+        "mysql_servers 10.0.2.11:3306, 10.0.2.12:3306, 10.0.2.13:3306 are its members",
+        "monitor_galera_healthcheck_interval = \"2s\"",
+        "proxysql.cnf:36: monitor_galera_healthcheck_interval=2000",
+        "connect_timeout_server = \"3s\"",
+        "monitor_ping_interval = \"10s\"",
+        "shun_on_failures = 5",
+        "writer_is_also_reader = 2",
+        "target = \"proxysql\"",
+        "[databases.galera]\ntype = \"galera\"\ncount = 3",
+    ] {
+        assert!(toml.contains(want), "no `{want}` in:\n{toml}");
+    }
+    for want in [
+        "proxysql.cnf:16: mysql_variables `threads = 4`: not modelled",
+        "proxysql.cnf:32: mysql_variables `monitor_connect_interval = 60000`: not modelled",
+        "proxysql.cnf:48: mysql_servers `max_connections = 100`: not modelled",
+        "proxysql.cnf:63: mysql_galera_hostgroups `max_transactions_behind = 100`: not modelled",
+        "proxysql.cnf:78: `mysql_query_rules`: not modelled",
+        "proxysql.cnf:8: `admin_variables`: not modelled",
+    ] {
+        assert!(err.contains(want), "no `{want}` in {err}");
+    }
+    assert!(!err.contains("app-password"), "{err}");
+    // proxysql.cnf alone: its servers are a PLACEHOLDER Galera cluster.
+    let dir = scratch_dir("import", "proxysql-alone");
+    let (toml, _) = import_and_run(&dir, &["proxysql/proxysql.cnf"], &[]);
+    assert!(
+        toml.contains("PLACEHOLDER: ProxySQL's mysql_servers"),
+        "{toml}"
+    );
+}
+
+#[test]
 fn redis_sentinel_and_haproxy_import_and_run() {
     let dir = scratch_dir("import", "redis");
     let (toml, err) = import_and_run(
@@ -436,6 +539,38 @@ fn bad_input_exits_2_names_file_and_line_and_writes_nothing() {
     refused(
         &["import", "my.cnf", "-o", "out.toml"],
         "error: my.cnf:2: wsrep_provider_options: `evs.suspect_timeout`: expected an ISO 8601 duration",
+    );
+    write(
+        "keepalived.conf",
+        "vrrp_instance VI_1 {\n    state MASTER\n    priority high\n}\n",
+    );
+    refused(
+        &["import", "keepalived.conf", "-o", "out.toml"],
+        "error: keepalived.conf:3: `priority` expects a whole number, found `high`",
+    );
+    write(
+        "keepalived.conf",
+        "vrrp_instance VI_1 {\n    state MASTER\n",
+    );
+    refused(
+        &["import", "keepalived.conf", "-o", "out.toml"],
+        "error: keepalived.conf:1: the `{` opened here is never closed",
+    );
+    write(
+        "proxysql.cnf",
+        "mysql_servers =\n(\n  { address=\"10.0.0.1\", port=3306 },\n  { address= }\n)\n",
+    );
+    refused(
+        &["import", "proxysql.cnf", "-o", "out.toml"],
+        "error: proxysql.cnf:4: expected a value, found `}`",
+    );
+    write(
+        "proxysql.cnf",
+        "mysql_variables =\n{\n  shun_on_failures = \"many\"\n}\n",
+    );
+    refused(
+        &["import", "proxysql.cnf", "-o", "out.toml"],
+        "error: proxysql.cnf:3: `shun_on_failures` expects a whole number, found `many`",
     );
     write("notes.txt", "hello\n");
     refused(

@@ -1,5 +1,6 @@
 //! Fuzz target: `hasim import`'s readers (haproxy.cfg, nginx.conf,
-//! patroni.yml, a Galera my.cnf, etcd flags, redis.conf, sentinel.conf). Any text is imported or
+//! patroni.yml, a Galera my.cnf, etcd flags, redis.conf, sentinel.conf,
+//! keepalived.conf, proxysql.cnf). Any text is imported or
 //! refused with an error naming the file — never a panic, never a hang; an
 //! import that succeeds is an experiment the loader accepts (import checks
 //! it before returning).
@@ -104,4 +105,24 @@ fn fuzz_import_etcd() {
         "tests/fixtures/import/report-5",
     ];
     target("etcd.service", &d, &[".service"], 200);
+}
+
+#[test]
+fn fuzz_import_keepalived() {
+    target(
+        "keepalived.conf",
+        &["tests/fixtures/import/keepalived"],
+        &[".conf"],
+        300,
+    );
+}
+
+#[test]
+fn fuzz_import_proxysql() {
+    target(
+        "proxysql.cnf",
+        &["tests/fixtures/import/proxysql"],
+        &["proxysql.cnf"],
+        300,
+    );
 }
