@@ -20,7 +20,7 @@ pub enum Sampler {
 
 impl Sampler {
     pub fn new(spec: &DistSpec) -> Sampler {
-        match spec.clone() {
+        match *spec {
             DistSpec::Constant(d) => Sampler::Constant(d),
             DistSpec::Exponential { mean } => Sampler::Exponential(
                 Exp::new(1.0 / mean.0.max(1) as f64).expect("mean > 0 validated"),
@@ -31,7 +31,7 @@ impl Sampler {
                 Sampler::LogNormal(LogNormal::new(mu, sigma).expect("sigma >= 0 validated"))
             }
             DistSpec::Uniform { min, max } => Sampler::Uniform(min, max),
-            DistSpec::Empirical(q) => Sampler::Empirical(q),
+            DistSpec::Empirical(ref q) => Sampler::Empirical(q.clone()),
         }
     }
 
