@@ -156,8 +156,16 @@ pub(crate) fn build(
         ));
     }
     let cold_start = ex.bool_opt("cold_start")?.unwrap_or(false);
-    let aligned = ex.bool_opt("aligned")?.unwrap_or(false);
+    let aligned = ex.bool_opt("aligned")?;
     let warm_up = ex.duration_opt("warm_up")?;
+    if cold_start && aligned == Some(false) {
+        return Err(ex.error_at(
+            "aligned",
+            "a cold start boots every process at 0, so their timers are aligned: \
+             drop `aligned = false` or `cold_start = true`",
+        ));
+    }
+    let aligned = aligned.unwrap_or(false);
     if cold_start && warm_up.is_some() {
         return Err(ex.error_at(
             "warm_up",

@@ -165,6 +165,9 @@ fn the_warm_up_is_each_products_formation_summed_or_as_given() {
     )
     .expect_err("a cold start has no warm-up");
     assert_eq!((e.key.as_str(), e.line), ("experiment.warm_up", 4));
+    let e = hasim::config::parse(&patroni("cold_start = true\naligned = false"), "start.toml")
+        .expect_err("a cold start is aligned");
+    assert_eq!((e.key.as_str(), e.line), ("experiment.aligned", 4));
 }
 
 #[test]
