@@ -537,3 +537,29 @@ fn hosts_of_a_group_name_one_host_per_member() {
         .collect();
     assert_eq!(hosts, ["vm1", "vm2", "vm1"]);
 }
+
+#[test]
+fn ramping_client_refuses_constant_keys() {
+    let closed = BASE.replace(
+        "type = \"open\"\ntarget = \"lb\"\nrate = 100",
+        "type = \"closed\"\ntarget = \"lb\"\nstages = [{ duration = \"10s\", target = 5 }]\nvus = 5",
+    );
+    let e = refuse(&closed);
+    assert_says(
+        &e,
+        8,
+        "clients.web.vus",
+        "a ramping client gives `start_vus` and `stages`",
+    );
+    let long = BASE.replace(
+        "type = \"open\"\ntarget = \"lb\"\nrate = 100",
+        "type = \"closed\"\ntarget = \"lb\"\nstart = \"5s\"\nstages = [{ duration = \"30s\", target = 5 }]",
+    );
+    let e = refuse(&long);
+    assert_says(
+        &e,
+        8,
+        "clients.web.stages",
+        "start (5s) + the stages (30s) end after the experiment (30s)",
+    );
+}

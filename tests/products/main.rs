@@ -7,6 +7,7 @@
 mod common;
 
 mod balancers;
+mod clients;
 mod config_example;
 mod etcd;
 mod formulas;

@@ -77,14 +77,73 @@ pub enum Arrivals {
     Poisson,
 }
 
-/// k6 constant-vus: each virtual user runs `iteration` again and again.
+/// k6 constant-vus (or ramping-vus with `ramp`): each virtual user runs
+/// `iteration` again and again.
 #[derive(Clone, Debug)]
 pub struct ClosedLoopSpec {
+    /// The most VUs that ever run (constant-vus: all of them, always).
     pub vus: u32,
+    /// ramping-vus: how many run when.
+    pub ramp: Option<RampSpec>,
     pub iteration: Vec<StepSpec>,
     /// Each virtual user keeps its connection open between requests (k6's
     /// default; `noConnectionReuse` turns it off).
     pub keep_alive: bool,
+}
+
+/// k6's ramping-vus executor: `startVUs`, `stages`, `gracefulRampDown`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RampSpec {
+    pub start_vus: u32,
+    /// (duration, target VUs at its end), ramped linearly.
+    pub stages: Vec<(Dur, u32)>,
+    /// A VU ramped down finishes its iteration within this, or is interrupted.
+    pub graceful_ramp_down: Dur,
+}
+
+impl RampSpec {
+    /// Σ stage durations: the executor's length.
+    pub fn length(&self) -> Dur {
+        Dur(self.stages.iter().map(|s| s.0.0).sum())
+    }
+
+    /// The VU count k6 plans, as (offset from start, VUs) at each change:
+    /// `getRawExecutionSteps` of lib/executor/ramping_vus.go on one
+    /// instance. Ramping up, VU `u` starts at `end - d·(to-u)/(to-from)`;
+    /// ramping down, VU `u` stops at `end - d·(u-1-to)/(from-to)` (integer
+    /// nanoseconds, as k6 divides its time.Duration).
+    pub fn schedule(&self) -> Vec<(Dur, u32)> {
+        let mut steps = vec![(Dur::ZERO, self.start_vus)];
+        let mut add = |at: Dur, vus: u32| {
+            if steps.last().is_some_and(|s| s.1 != vus) {
+                steps.push((at, vus));
+            }
+        };
+        let mut from = self.start_vus as i128;
+        let mut end = 0u64;
+        for &(d, target) in &self.stages {
+            end += d.0;
+            let to = target as i128;
+            if to == from {
+                continue;
+            }
+            if d.0 == 0 {
+                add(Dur(end), target);
+            } else if to > from {
+                for u in from + 1..=to {
+                    let back = (d.0 as i128 * (to - u) / (to - from)) as u64;
+                    add(Dur(end - back), u as u32);
+                }
+            } else {
+                for u in (to + 1..=from).rev() {
+                    let back = (d.0 as i128 * (u - 1 - to) / (from - to)) as u64;
+                    add(Dur(end - back), (u - 1) as u32);
+                }
+            }
+            from = to;
+        }
+        steps
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +161,20 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
     let timeout = r.positive_duration("timeout")?;
     let (target, library) = library(r, cx, timeout)?;
     let start = r.duration_opt("start")?.unwrap_or(Dur::ZERO);
+    let ramp = if kind == "closed" && r.has("stages") {
+        Some(ramp(r)?)
+    } else {
+        for k in ["start_vus", "graceful_ramp_down"] {
+            if r.set_here(k) {
+                r.reject(k, &format!("`{k}` applies to a ramping client (`stages`)"))?;
+            }
+            r.has(k);
+        }
+        if kind == "open" {
+            r.reject("stages", "`stages` only applies to type = \"closed\" (ramping VUs); an open loop takes `rate_steps`")?;
+        }
+        None
+    };
     if start >= duration {
         return Err(r.error_at(
             "start",
@@ -111,7 +184,26 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
             ),
         ));
     }
-    let stop = r.duration_opt("stop")?.unwrap_or(duration);
+    let stop = match &ramp {
+        Some(ramp) => {
+            r.reject(
+                "stop",
+                "a ramping client ends after its `stages` (k6's ramping-vus has no stop)",
+            )?;
+            let stop = start + ramp.length();
+            if stop > duration {
+                return Err(r.error_at(
+                    "stages",
+                    format!(
+                        "start ({start}) + the stages ({}) end after the experiment ({duration})",
+                        ramp.length()
+                    ),
+                ));
+            }
+            stop
+        }
+        None => r.duration_opt("stop")?.unwrap_or(duration),
+    };
     if stop <= start {
         return Err(r.error_at(
             "stop",
@@ -221,7 +313,13 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
             "method",
             "a closed client gives the method per step: iteration = [{ request = \"POST\" }]",
         )?;
-        let vus = r.u32_range("vus", 1, 1_000_000)?;
+        let vus = match &ramp {
+            Some(ramp) => {
+                r.reject("vus", "a ramping client gives `start_vus` and `stages` (k6 ramping-vus); `vus` is constant-vus")?;
+                ramp.stages.iter().map(|s| s.1).fold(ramp.start_vus, u32::max)
+            }
+            None => r.u32_range("vus", 1, MAX_VUS)?,
+        };
         let keep_alive = r.bool("keep_alive")?;
         let mut iteration = Vec::new();
         if r.has("iteration") {
@@ -265,6 +363,7 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<Client
         }
         LoadSpec::Closed(ClosedLoopSpec {
             vus,
+            ramp,
             iteration,
             keep_alive,
         })
@@ -333,6 +432,38 @@ fn library<'a>(
     })
 }
 
+/// Most virtual users a closed client may run.
+const MAX_VUS: u32 = 1_000_000;
+
+/// `stages = [{ duration, target }, ...]` with `start_vus` and
+/// `graceful_ramp_down` (k6 ramping-vus; defaults 1 and 30s in models/k6.toml).
+fn ramp(r: &mut Reader) -> Result<RampSpec, ConfigError> {
+    let start_vus = r.u32_range("start_vus", 0, MAX_VUS)?;
+    let graceful_ramp_down = r.duration("graceful_ramp_down")?;
+    let mut stages = Vec::new();
+    for mut s in r.array_of_tables("stages")? {
+        let d = s.duration("duration")?;
+        let target = s.u32_range("target", 0, MAX_VUS)?;
+        s.finish()?;
+        stages.push((d, target));
+    }
+    if stages.is_empty() {
+        return Err(r.error_at("stages", "at least one stage: stages = [{ duration = \"30s\", target = 10 }]"));
+    }
+    if stages.iter().all(|s| s.1 == 0) && start_vus == 0 {
+        // k6's Validate: "either startVUs or one of the stages' target values must be greater than 0".
+        return Err(r.error_at("stages", "either start_vus or one of the stages' targets must be greater than 0"));
+    }
+    if stages.iter().all(|s| s.0 == Dur::ZERO) {
+        return Err(r.error_at("stages", "the stages last no time at all: give a stage a duration"));
+    }
+    Ok(RampSpec {
+        start_vus,
+        stages,
+        graceful_ramp_down,
+    })
+}
+
 fn method(s: &str) -> Method {
     if s == "POST" {
         Method::Post
@@ -366,3 +497,93 @@ const TRACE_ROW_BYTES: u64 = 60;
 /// Most requests the open-loop clients may issue in a run: operations are
 /// numbered in 32 bits.
 const MAX_REQUESTS: f64 = u32::MAX as f64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// k6's own expectation for one instance (lib/executor/ramping_vus_test.go,
+    /// TestRampingVUsExecutionTupleTests): startVUs 4 and 14 stages, with
+    /// zero-length stages that jump and stages that keep the count.
+    #[test]
+    fn ramp_schedule_is_k6s() {
+        let s = |d: u64, n: u32| (Dur::from_secs(d), n);
+        let ramp = RampSpec {
+            start_vus: 4,
+            stages: vec![
+                s(2, 6),
+                s(5, 1),
+                s(4, 5),
+                s(4, 1),
+                s(3, 4),
+                s(2, 4),
+                s(0, 1),
+                s(3, 1),
+                s(0, 5),
+                s(3, 5),
+                s(0, 0),
+                s(2, 2),
+                s(2, 0),
+                s(4, 4),
+            ],
+            graceful_ramp_down: Dur::from_secs(30),
+        };
+        let want: Vec<(Dur, u32)> = [
+            (0, 4),
+            (1, 5),
+            (2, 6),
+            (3, 5),
+            (4, 4),
+            (5, 3),
+            (6, 2),
+            (7, 1),
+            (8, 2),
+            (9, 3),
+            (10, 4),
+            (11, 5),
+            (12, 4),
+            (13, 3),
+            (14, 2),
+            (15, 1),
+            (16, 2),
+            (17, 3),
+            (18, 4),
+            (20, 1),
+            (23, 5),
+            (26, 0),
+            (27, 1),
+            (28, 2),
+            (29, 1),
+            (30, 0),
+            (31, 1),
+            (32, 2),
+            (33, 3),
+            (34, 4),
+        ]
+        .iter()
+        .map(|&(t, n)| s(t, n))
+        .collect();
+        assert_eq!(ramp.schedule(), want);
+        assert_eq!(ramp.length(), Dur::from_secs(34));
+    }
+
+    /// 0 -> 3 VUs in 1 s: k6 starts them at 1/3 s, 2/3 s and 1 s (the
+    /// offset rounded up to the nanosecond, as `end - d*(to-u)/diff`).
+    #[test]
+    fn ramp_up_spreads_starts_evenly() {
+        let ramp = RampSpec {
+            start_vus: 0,
+            stages: vec![(Dur::from_secs(1), 3)],
+            graceful_ramp_down: Dur::from_secs(30),
+        };
+        assert_eq!(
+            ramp.schedule(),
+            vec![
+                (Dur::ZERO, 0),
+                (Dur(333_333_334), 1),
+                (Dur(666_666_667), 2),
+                (Dur::from_secs(1), 3)
+            ]
+        );
+    }
+}

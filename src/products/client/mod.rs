@@ -28,8 +28,13 @@ const ARRIVAL_HORIZON: Dur = Dur::from_secs(1);
 pub enum ClientTimer {
     /// Open loop: the next batch of arrivals is due.
     Arrival,
-    /// Closed loop: virtual user `vu` starts (or ends a sleep).
-    VuWake { vu: u32 },
+    /// Closed loop: virtual user `vu` ends a sleep (`epoch`: unless it
+    /// was interrupted since).
+    VuWake { vu: u32, epoch: u32 },
+    /// Ramping VUs: the next change of the planned VU count is due.
+    Ramp,
+    /// Ramping VUs: `vu`'s graceful ramp-down (of `epoch`) is over.
+    RampDownOver { vu: u32, epoch: u32 },
     /// The wake-up of the request deadlines.
     Timeout,
     /// A timer of the client's library.
@@ -68,7 +73,16 @@ enum Load {
     Closed {
         steps: Vec<Step>,
         vus: Vec<Vu>,
+        ramp: Option<Ramp>,
     },
+}
+
+/// A ramping client's plan: (instant, VUs planned from then on).
+#[derive(Clone)]
+struct Ramp {
+    schedule: Vec<(SimTime, u32)>,
+    next: usize,
+    graceful_ramp_down: Dur,
 }
 
 #[derive(Clone)]
@@ -81,6 +95,24 @@ enum Step {
 struct Vu {
     step: usize,
     done_in_step: u32,
+    state: VuState,
+    /// Counts interruptions: a wake-up of an earlier epoch is stale.
+    epoch: u32,
+    /// Its request in flight, if any.
+    current: Option<CallRef>,
+}
+
+/// k6's VU handle states, as ramping-vus drives them (lib/executor/vu_handle.go).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum VuState {
+    /// Not planned: no iteration.
+    #[default]
+    Idle,
+    /// Running iterations.
+    Running,
+    /// Ramped down: finishes its iteration, then idles (or is interrupted
+    /// when the graceful ramp-down ends first).
+    Draining,
 }
 
 /// A virtual user's kept connection (k6 reuses it between requests). Its
@@ -146,6 +178,15 @@ impl Client {
                     })
                     .collect(),
                 vus: vec![Vu::default(); c.vus as usize],
+                ramp: c.ramp.as_ref().map(|r| Ramp {
+                    schedule: r
+                        .schedule()
+                        .into_iter()
+                        .map(|(d, n)| (start + d, n))
+                        .collect(),
+                    next: 0,
+                    graceful_ramp_down: r.graceful_ramp_down,
+                }),
             },
         };
         Client {
@@ -189,6 +230,9 @@ impl Client {
         }));
         if let Some(h) = ctx.history() {
             h.begin(op, self.id, at, !idempotent);
+        }
+        if let Load::Closed { vus, .. } = &mut self.load {
+            vus[vu as usize].current = Some(call);
         }
         match self.kept.get_mut(vu as usize) {
             Some(k) => {
@@ -282,18 +326,24 @@ impl Client {
 
     /// Runs a virtual user's script until it waits (a request or a sleep).
     fn advance_vu(&mut self, ctx: &mut Ctx, rng: &mut Rng, v: u32, request_done: bool) {
-        let Load::Closed { steps, vus } = &mut self.load else {
+        let Load::Closed { steps, vus, .. } = &mut self.load else {
             return;
         };
         let vu = &mut vus[v as usize];
         if request_done {
             vu.done_in_step += 1;
+            vu.current = None;
         }
         loop {
             if vu.step >= steps.len() {
-                // Iteration over: k6 starts the next one at once, until `stop`.
+                // Iteration over: k6 starts the next one at once, until
+                // `stop`; a ramped-down VU stops here.
                 vu.step = 0;
                 vu.done_in_step = 0;
+                if vu.state == VuState::Draining {
+                    vu.state = VuState::Idle;
+                    return;
+                }
                 if ctx.now >= self.stop {
                     return;
                 }
@@ -315,12 +365,93 @@ impl Client {
                     if vu.done_in_step == 0 {
                         vu.done_in_step = 1;
                         let d = s.sample(rng);
-                        ctx.at(ctx.now + d, ClientTimer::VuWake { vu: v });
+                        let epoch = vu.epoch;
+                        ctx.at(ctx.now + d, ClientTimer::VuWake { vu: v, epoch });
                         return;
                     }
                     vu.step += 1;
                     vu.done_in_step = 0;
                 }
+            }
+        }
+    }
+
+    /// constant-vus: every VU runs from the start.
+    fn start_constant_vus(&mut self, ctx: &mut Ctx) {
+        let Load::Closed { vus, .. } = &mut self.load else {
+            return;
+        };
+        for (v, vu) in vus.iter_mut().enumerate() {
+            vu.state = VuState::Running;
+            let (vu, epoch) = (v as u32, vu.epoch);
+            ctx.at(self.start, ClientTimer::VuWake { vu, epoch });
+        }
+    }
+
+    /// Ramping VUs: the planned count changes now. VUs below it run (a
+    /// draining one simply carries on, as k6 reuses it), those at or above
+    /// it drain; then the next change is armed.
+    fn ramp(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        let Load::Closed {
+            vus,
+            ramp: Some(ramp),
+            ..
+        } = &mut self.load
+        else {
+            return;
+        };
+        let planned = ramp.schedule[ramp.next].1 as usize;
+        ramp.next += 1;
+        if let Some(&(at, _)) = ramp.schedule.get(ramp.next) {
+            ctx.at(at, ClientTimer::Ramp);
+        }
+        let grace = ramp.graceful_ramp_down;
+        let mut starting = Vec::new();
+        for (v, vu) in vus.iter_mut().enumerate() {
+            match (v < planned, vu.state) {
+                (true, VuState::Idle) => {
+                    vu.state = VuState::Running;
+                    starting.push(v as u32);
+                }
+                (true, VuState::Draining) => vu.state = VuState::Running,
+                (false, VuState::Running) => {
+                    vu.state = VuState::Draining;
+                    let (vu, epoch) = (v as u32, vu.epoch);
+                    ctx.at(ctx.now + grace, ClientTimer::RampDownOver { vu, epoch });
+                }
+                _ => {}
+            }
+        }
+        for v in starting {
+            self.advance_vu(ctx, rng, v, false);
+        }
+    }
+
+    /// The graceful ramp-down of `v` is over: a VU still in its iteration
+    /// is interrupted (k6 cancels the iteration's context). Its request in
+    /// flight is abandoned — the connection closed, nothing recorded, the
+    /// write's fate left open in the history — and a sleep is cut short.
+    fn interrupt(&mut self, ctx: &mut Ctx, v: u32, epoch: u32) {
+        let Load::Closed { vus, .. } = &mut self.load else {
+            return;
+        };
+        let vu = &mut vus[v as usize];
+        if vu.state != VuState::Draining || vu.epoch != epoch {
+            return;
+        }
+        vu.state = VuState::Idle;
+        vu.epoch = vu.epoch.wrapping_add(1);
+        vu.step = 0;
+        vu.done_in_step = 0;
+        let Some(call) = vu.current.take() else {
+            return;
+        };
+        // A library holding it lets go of nothing: the call is gone below.
+        self.abandon_connection(ctx, call);
+        if let Some(c) = self.calls.remove(call.slot, call.generation) {
+            let now = ctx.now;
+            if let Some(h) = ctx.history() {
+                h.end(c.op, now, Outcome::Timeout);
             }
         }
     }
@@ -379,11 +510,8 @@ impl Process for Client {
                 };
                 ctx.at(first, ClientTimer::Arrival);
             }
-            Load::Closed { vus, .. } => {
-                for v in 0..vus.len() as u32 {
-                    ctx.at(self.start, ClientTimer::VuWake { vu: v });
-                }
-            }
+            Load::Closed { ramp: Some(_), .. } => ctx.at(self.start, ClientTimer::Ramp),
+            Load::Closed { .. } => self.start_constant_vus(ctx),
         }
     }
 
@@ -415,7 +543,15 @@ impl Process for Client {
                     ctx.at(at, ClientTimer::Arrival);
                 }
             }
-            ClientTimer::VuWake { vu } => self.advance_vu(ctx, rng, vu, false),
+            ClientTimer::VuWake { vu, epoch } => {
+                if let Load::Closed { vus, .. } = &self.load
+                    && vus[vu as usize].epoch == epoch
+                {
+                    self.advance_vu(ctx, rng, vu, false);
+                }
+            }
+            ClientTimer::Ramp => self.ramp(ctx, rng),
+            ClientTimer::RampDownOver { vu, epoch } => self.interrupt(ctx, vu, epoch),
             ClientTimer::Driver(t) => {
                 let mut released = Vec::new();
                 self.driver.on_timer(ctx, rng, t, &mut released);
@@ -560,14 +696,28 @@ pub fn describe(o: &mut String, c: &config::ClientSpec) {
                 c.timeout
             )
         }
-        LoadSpec::Closed(l) => writeln!(
-            o,
-            "-> {} closed loop, {} VUs, {} steps per iteration, timeout {}, keep-alive {}",
-            c.target,
-            l.vus,
-            l.iteration.len(),
-            c.timeout,
-            l.keep_alive
-        ),
+        LoadSpec::Closed(l) => {
+            let vus = match &l.ramp {
+                None => format!("{} VUs", l.vus),
+                Some(r) => {
+                    let stages: Vec<String> =
+                        r.stages.iter().map(|(d, n)| format!("{n} in {d}")).collect();
+                    format!(
+                        "ramping VUs from {} to {} (graceful ramp-down {})",
+                        r.start_vus,
+                        stages.join(", then "),
+                        r.graceful_ramp_down
+                    )
+                }
+            };
+            writeln!(
+                o,
+                "-> {} closed loop, {vus}, {} steps per iteration, timeout {}, keep-alive {}",
+                c.target,
+                l.iteration.len(),
+                c.timeout,
+                l.keep_alive
+            )
+        }
     };
 }
