@@ -133,6 +133,68 @@ fn haproxy_timeout_check_does_not_shorten_a_check_below_the_connect_bound() {
     assert_within(&d.down, 10.0, 12.0, "down");
 }
 
+/// 2.6.12, HTTP check, stopped server: the check connects, and its new
+/// expiry (connect + `timeout check`) is seen at the event loop's next
+/// wake-up. Under traffic the loop wakes every few ms: d = 500 ms, so
+/// detection = U(0, inter) + 3 x 0.5 + 2 x 2 = 5.5 .. 7.5 s.
+#[test]
+fn haproxy_timeout_check_under_traffic_ends_a_check_at_its_expiry() {
+    let o = [
+        ("faults.0.kind", "\"stop\""),
+        ("balancers.lb.option_httpchk", "\"GET /health\""),
+        ("balancers.lb.timeout_connect", "\"5s\""),
+        ("balancers.lb.timeout_check", "\"500ms\""),
+    ];
+    let d = detections(&o, 2000);
+    assert_within(&d.down, 5.5, 7.52, "down");
+}
+
+/// The same idle (one server, a request every 20 s): only the `default`
+/// resolvers task wakes the loop, once a second, so a check lasts from
+/// 500 ms to 1.5 s (measured here with nbthread 1: 501..1002 ms) — never
+/// the 2 s of the task's place in the timer tree, and not always 500 ms.
+#[test]
+fn haproxy_timeout_check_when_idle_waits_for_the_resolvers_tick() {
+    let o: Vec<(String, String)> = [
+        ("faults.0.kind", "\"stop\""),
+        ("faults.0.target", "\"s1\""),
+        ("servers.s.count", "1"),
+        ("clients.load.rate", "0.05"),
+        ("balancers.lb.option_httpchk", "\"GET /health\""),
+        ("balancers.lb.timeout_connect", "\"5s\""),
+        ("balancers.lb.timeout_check", "\"500ms\""),
+        // The DOWN message shows the first failing check's duration.
+        ("balancers.lb.default_server.fall", "1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let spec = parse_with_overrides(BASE, "formula.toml", &o).unwrap_or_else(|e| panic!("{e}"));
+    // Each seed boots the process at another uptime: another phase of the
+    // checks against the resolvers task.
+    let durations: Vec<u64> = (1..=12)
+        .map(|seed| {
+            let mut sim = Sim::new(&spec, seed);
+            sim.run();
+            let r = sim.finish();
+            let d = r.faults[0].detected.as_ref().expect("detected");
+            let ms = d
+                .detail
+                .split("check duration: ")
+                .nth(1)
+                .expect("a duration");
+            let digits: String = ms.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().expect("ms")
+        })
+        .collect();
+    assert!(
+        durations.iter().all(|d| (500..=1502).contains(d)),
+        "{durations:?}"
+    );
+    assert!(durations.iter().any(|d| *d > 600), "{durations:?}");
+    assert!(durations.iter().any(|d| *d < 600), "{durations:?}");
+}
+
 #[test]
 fn haproxy_http_check_detects_a_stopped_process_by_l7_timeout() {
     let o = [

@@ -8,6 +8,36 @@ use crate::process::{Boot, CallRef, Ctx, MsgKind, Req, ReqKind, TimerKey};
 use crate::products::haproxy::config::{HaproxyServerSpec, Observe, OnError};
 use rand::Rng as _;
 
+/// HAProxy 2.6's scheduler, as far as `timeout check` depends on it. When a
+/// check's connection completes, tcpcheck_eval_connect (src/tcpcheck.c)
+/// moves the task's expiry to now + `timeout check` but does not requeue the
+/// task: it stays in the timer tree at start + C. Only a later pass of
+/// wake_expired_tasks (src/task.c) — at the next wake-up of the event loop
+/// for any reason — sees the earlier expiry and wakes or requeues it (fixed
+/// upstream by 7c788f098, 2025, which requeues on I/O; not in 2.6.12).
+/// An idle process still wakes once a second: the task of the `default`
+/// resolvers section every 2.6 creates from resolv.conf
+/// (resolvers_create_default, `timeout resolve` 1 s). Measured here with
+/// strace on Debian's 2.6.12: epoll_wait timeouts of 1001 ms when idle, and
+/// a failing check's duration equal to the first wake-up after connect +
+/// `timeout check` (docs/haproxy-timeout-check.md).
+#[derive(Clone, Copy, Default)]
+pub struct LoopWakes {
+    /// Checks connected since the loop last woke (their expiry not yet seen).
+    unseen: u32,
+    /// The resolvers task's phase: it runs at `phase + k s`.
+    resolvers_phase: SimTime,
+    /// A `ResolversTick` is pending.
+    tick_armed: bool,
+}
+
+/// Period of the `default` resolvers task: it re-arms at its run + 1 s
+/// (`timeout resolve`), and the poller, which sleeps whole milliseconds
+/// plus one (compute_poll_timeout), runs it a millisecond late: 1001 ms
+/// between runs, as strace showed. The drift keeps it from locking onto
+/// the checks' own period.
+pub const RESOLVERS_TICK: Dur = Dur::from_ms(1001);
+
 #[derive(Clone, Copy)]
 pub struct CheckConfig {
     pub http: bool,
@@ -41,6 +71,8 @@ pub struct CheckState {
     pub consecutive_errors: u32,
     pub started: SimTime,
     pub connected_at: Option<SimTime>,
+    /// The task was requeued (or woken) after its connection completed.
+    pub expiry_seen: bool,
 }
 
 impl CheckState {
@@ -66,6 +98,7 @@ impl CheckState {
             consecutive_errors: 0,
             started: SimTime::ZERO,
             connected_at: None,
+            expiry_seen: false,
         }
     }
 
@@ -144,6 +177,7 @@ impl Haproxy {
     /// the smallest interval of at least 1 s among all checks; a process
     /// booted before the run is at the same place of that cycle (`boot`).
     pub(super) fn schedule_first_checks(&mut self, ctx: &mut Ctx, boot: Boot) {
+        self.wakes.resolvers_phase = ctx.now + boot.first(Dur::ZERO, RESOLVERS_TICK);
         let checked: Vec<usize> = (0..self.servers.len())
             .filter(|&i| self.servers[i].check.enabled)
             .collect();
@@ -177,6 +211,7 @@ impl Haproxy {
         c.in_flight = true;
         c.started = ctx.now;
         c.connected_at = None;
+        c.expiry_seen = false;
         let call = CallRef {
             slot: CHECK_BIT | i as u32,
             generation: c.seq,
@@ -216,7 +251,12 @@ impl Haproxy {
         }
         match kind {
             MsgKind::Established if !self.checks.http => self.check_done(ctx, rng, i, None),
-            MsgKind::Established => c.connected_at = Some(ctx.now),
+            MsgKind::Established => {
+                c.connected_at = Some(ctx.now);
+                if self.checks.timeout_check.is_some() {
+                    self.connected_unseen(ctx);
+                }
+            }
             MsgKind::Response { status } if (200..400).contains(&status) => {
                 self.check_done(ctx, rng, i, None)
             }
@@ -242,6 +282,52 @@ impl Haproxy {
             | MsgKind::Wire(_)
             | MsgKind::DbError(_) => {}
         }
+    }
+
+    /// A check connected: its new expiry waits for the loop's next wake-up;
+    /// an idle loop is woken by the resolvers task at the latest.
+    fn connected_unseen(&mut self, ctx: &mut Ctx) {
+        let w = &mut self.wakes;
+        w.unseen += 1;
+        if !w.tick_armed {
+            w.tick_armed = true;
+            let since = ctx.now.since(w.resolvers_phase).0 % RESOLVERS_TICK.0;
+            ctx.at(ctx.now + Dur(RESOLVERS_TICK.0 - since), HaproxyTimer::ResolversTick);
+        }
+    }
+
+    /// The event loop woke (any event of this process): every check whose
+    /// connection completed since is seen at its `timeout check` expiry —
+    /// failed now if that has passed, else requeued there.
+    pub(super) fn loop_woke(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if self.wakes.unseen == 0 {
+            return;
+        }
+        self.wakes.unseen = 0;
+        let Some(tchk) = self.checks.timeout_check else {
+            return;
+        };
+        for i in 0..self.servers.len() {
+            let c = &mut self.servers[i].check;
+            let Some(conn) = c.connected_at.filter(|_| c.in_flight && !c.expiry_seen) else {
+                continue;
+            };
+            c.expiry_seen = true;
+            if conn + tchk <= ctx.now {
+                self.check_done(ctx, rng, i, Some(Failure::L7Tout));
+            } else {
+                let wake = HaproxyTimer::CheckTimeout {
+                    server: i as u32,
+                    seq: c.seq,
+                };
+                ctx.at(conn + tchk, wake);
+            }
+        }
+    }
+
+    /// The resolvers task ran (an event of its own: the loop woke).
+    pub(super) fn resolvers_tick(&mut self) {
+        self.wakes.tick_armed = false;
     }
 
     /// The check task wakes at start + C (§2): L4 timeout if the handshake

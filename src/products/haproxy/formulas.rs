@@ -10,6 +10,7 @@ use crate::config::spec::{ExperimentSpec, FaultKind};
 use crate::engine::Dur;
 use crate::faults::FaultAction;
 use crate::products::haproxy::config::{HaproxyServerSpec, HaproxySpec};
+use crate::products::haproxy::checks::RESOLVERS_TICK;
 use crate::report::CheckTiming;
 use crate::report::FormulaRange;
 
@@ -51,8 +52,9 @@ fn check_detection(
         return Some(FormulaRange { lo, hi, formula });
     }
     let d = failing_check(a.kind(), http, c, h.timeout_check, spec)?.max(rtt);
-    // A reply that never comes: 2.6.12 may honour a shorter `timeout check`
-    // (docs/haproxy-timeout-check.md), so the range starts from it.
+    // A reply that never comes: a loop wake-up before connect + `timeout
+    // check` ends it then (docs/haproxy-timeout-check.md), so the range
+    // starts from it.
     let d_lo = match (a.kind(), h.timeout_check) {
         (FaultKind::Stop, Some(t)) if http => t.min(d),
         _ => d,
@@ -81,7 +83,15 @@ fn failing_check(
 ) -> Option<Dur> {
     match kind {
         FaultKind::Kill => Some(Dur::ZERO),
-        FaultKind::Stop if http => Some(c.max(tchk.unwrap_or(Dur::ZERO))),
+        // An unanswered HTTP check ends at the loop's first wake-up after
+        // connect + `timeout check`: at most one resolvers tick later, and
+        // never after the task's place in the tree, start + C (checks.rs
+        // LoopWakes); this is the longest.
+        FaultKind::Stop if http => Some(match tchk {
+            Some(t) if t < c => c.min(t + RESOLVERS_TICK),
+            Some(t) => t,
+            None => c,
+        }),
         FaultKind::Stop => None,
         FaultKind::Blackhole | FaultKind::Partition => Some(c),
         FaultKind::PowerOff if spec.network.same_subnet => Some(c.min(spec.network.arp_timeout)),

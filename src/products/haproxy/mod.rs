@@ -7,7 +7,7 @@
 //! (`timeouts.rs`).
 
 mod balance;
-mod checks;
+pub(crate) mod checks;
 pub mod describe;
 pub mod formulas;
 mod kept;
@@ -49,6 +49,8 @@ pub enum HaproxyTimer {
     CheckTimeout { server: u32, seq: u32 },
     /// The `slowstart` weight of server `server` is recomputed.
     Warmup { server: u32 },
+    /// The `default` resolvers task runs (wakes an idle event loop).
+    ResolversTick,
 }
 
 impl From<HaproxyTimer> for Timer {
@@ -154,6 +156,7 @@ pub struct Haproxy {
     /// `timeout client` (and in tcp mode `timeout server`, the shorter wins).
     timeout_idle: Option<Dur>,
     pub(super) checks: checks::CheckConfig,
+    pub(super) wakes: checks::LoopWakes,
 }
 
 impl Haproxy {
@@ -220,6 +223,7 @@ impl Haproxy {
                 timeout_connect: spec.timeout_connect,
                 spread: spec.spread_checks,
             },
+            wakes: checks::LoopWakes::default(),
         };
         h.refresh_candidates();
         h
@@ -563,6 +567,7 @@ impl Process for Haproxy {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
+        self.loop_woke(ctx, rng);
         // Replies to HAProxy's own calls carry HAProxy's references; a
         // client's Connect/Request/Close carries the client's (whose bits may
         // look alike).
@@ -616,7 +621,9 @@ impl Process for Haproxy {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: HaproxyTimer) {
+        self.loop_woke(ctx, rng);
         match t {
+            HaproxyTimer::ResolversTick => self.resolvers_tick(),
             HaproxyTimer::ConnectDeadline => self.connect_expired(ctx),
             HaproxyTimer::ResponseDeadline => self.response_expired(ctx),
             HaproxyTimer::QueueDeadline => self.queue_expired(ctx),
