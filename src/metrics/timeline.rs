@@ -46,6 +46,11 @@ pub struct Timeline {
     /// Latencies of the bucket still open, and its index.
     working: Histogram,
     open: usize,
+    /// The open bucket's instants [lo, hi) in ns (the last bucket's `hi` is
+    /// `u64::MAX`: it takes everything later): most requests start and end
+    /// in it, found without the two 64-bit divisions of [`Timeline::index`].
+    open_lo: u64,
+    open_hi: u64,
 }
 
 impl Timeline {
@@ -56,13 +61,17 @@ impl Timeline {
             latency: BucketLatency::default(),
             started: 0,
         };
-        Timeline {
+        let mut t = Timeline {
             width,
             buckets: vec![empty; n],
             failures: BTreeMap::new(),
             working: Histogram::new(5),
             open: 0,
-        }
+            open_lo: 0,
+            open_hi: 0,
+        };
+        (t.open_lo, t.open_hi) = t.bounds(0);
+        t
     }
 
     #[inline]
@@ -70,15 +79,27 @@ impl Timeline {
         ((t.0 / self.width.0) as usize).min(self.buckets.len() - 1)
     }
 
+    /// The instants [lo, hi) in ns that [`Timeline::index`] maps to `i`.
+    fn bounds(&self, i: usize) -> (u64, u64) {
+        let lo = i as u64 * self.width.0;
+        if i + 1 >= self.buckets.len() {
+            (lo, u64::MAX)
+        } else {
+            (lo, lo + self.width.0)
+        }
+    }
+
     /// Records a request that ended at `end` (never earlier than the last one).
     #[inline]
     pub fn record(&mut self, start: SimTime, end: SimTime, latency: Dur, outcome: Outcome) {
-        let s = self.index(start);
-        let e = self.index(end);
-        if e != self.open {
-            self.close();
-            self.open = e;
+        if !(self.open_lo..self.open_hi).contains(&end.0) {
+            self.open_at(self.index(end));
         }
+        let s = if (self.open_lo..self.open_hi).contains(&start.0) {
+            self.open
+        } else {
+            self.index(start)
+        };
         self.working.record(latency);
         let b = &mut self.buckets[s];
         b.started += 1;
@@ -86,6 +107,17 @@ impl Timeline {
             None => b.ok += 1,
             Some(k) => self.failures.entry(s).or_insert([0; KIND_COUNT])[k] += 1,
         }
+    }
+
+    /// Closes the open bucket and opens bucket `e` (a request ended there).
+    #[cold]
+    #[inline(never)]
+    fn open_at(&mut self, e: usize) {
+        if e != self.open {
+            self.close();
+            self.open = e;
+        }
+        (self.open_lo, self.open_hi) = self.bounds(e);
     }
 
     /// Requests issued in bucket `i` that failed, by kind.
@@ -138,5 +170,46 @@ mod tests {
         assert_eq!((b[2].latency.count, b[2].latency.max_ms), (1, 7.0));
         assert_eq!((t.failed(0)[2], t.failed(2)[2]), (1, 0));
         assert_eq!((b[0].started, b[0].ok), (101, 100));
+    }
+
+    #[test]
+    fn the_open_buckets_bounds_find_the_buckets_divisions_find() {
+        // 2.5 buckets of 1 s: the last one (from 2 s) takes everything later.
+        let mut t = Timeline::new(SimTime(2_500_000_000), Dur::from_secs(1));
+        let ends = [
+            0,
+            999_999_999,
+            1_000_000_000,
+            1_500_000_000,
+            2_000_000_000,
+            9_000_000_000,
+        ];
+        for (k, &end) in ends.iter().enumerate() {
+            for start in [
+                0,
+                999_999_999,
+                1_000_000_000,
+                1_999_999_999,
+                2_000_000_000,
+                5_000_000_000,
+            ] {
+                if start > end {
+                    continue;
+                }
+                let (s, e) = (t.index(SimTime(start)), t.index(SimTime(end)));
+                let before = t.buckets[s].started;
+                t.record(
+                    SimTime(start),
+                    SimTime(end),
+                    Dur(end - start),
+                    Outcome::Ok(200),
+                );
+                assert_eq!(t.buckets[s].started, before + 1, "start {start} end {end}");
+                assert_eq!(t.open, e, "end {end} ({k})");
+                assert_eq!((t.open_lo, t.open_hi), t.bounds(e));
+            }
+        }
+        assert_eq!(t.bounds(2), (2_000_000_000, u64::MAX));
+        assert_eq!(t.buckets.iter().map(|b| b.started).sum::<u64>(), 20);
     }
 }

@@ -344,7 +344,7 @@ mod tests {
         let (mut n, v) = net();
         n.vips.claim(v, 1);
         n.vips.claim(v, 0);
-        n.hosts[0].blackholed = true;
+        n.set_blackholed(0, true);
         assert_eq!(n.resolve(v, 1, T0), Some(11));
         assert_eq!(n.resolve(v, 2, T0), Some(11));
         n.vips.host_down(1);

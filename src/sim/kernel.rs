@@ -133,7 +133,7 @@ impl Sim {
     #[inline(never)]
     fn dropped(&mut self, msg: Msg) {
         let th = self.hosts_of[msg.to as usize];
-        let arp_fails = msg.vip.is_none() && !self.net.hosts[th as usize].powered;
+        let arp_fails = msg.vip.is_none() && !self.net.hosts[th as usize].powered();
         self.not_delivered(msg, arp_fails);
     }
 
@@ -144,7 +144,7 @@ impl Sim {
         let fh = self.hosts_of[msg.from as usize];
         let sender = &self.nodes[msg.from as usize];
         if matches!(sender.state, ProcState::Killed | ProcState::Off)
-            || !self.net.hosts[fh as usize].powered
+            || !self.net.hosts[fh as usize].powered()
         {
             return;
         }
@@ -270,11 +270,11 @@ impl Sim {
                 }
                 Fault::Blackhole => {
                     let h = self.host_id(t);
-                    self.net.hosts[h as usize].blackholed = !a.recover;
+                    self.net.set_blackholed(h, !a.recover);
                 }
                 Fault::PowerOff => {
                     let h = self.host_id(t);
-                    self.net.hosts[h as usize].powered = a.recover;
+                    self.net.set_powered(h, a.recover);
                     if !a.recover {
                         self.net.vips.host_down(h);
                         self.net.vips.track(self.queue.now());
