@@ -14,6 +14,7 @@ mod galera;
 mod keepalive;
 mod mysql;
 mod patroni;
+mod patroni_crash;
 mod patroni_versions;
 mod pools;
 mod readme_example;

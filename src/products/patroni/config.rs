@@ -85,6 +85,9 @@ pub struct PatroniSpec {
     pub promote_time: DistSpec,
     pub start_time: DistSpec,
     pub stop_time: DistSpec,
+    /// Crash recovery in single-user mode after PostgreSQL died as a primary
+    /// (ha.py `_handle_crash_recovery`): the port stays closed meanwhile.
+    pub crash_recovery_time: DistSpec,
 }
 
 pub(crate) fn read<'a>(
@@ -183,6 +186,7 @@ pub(crate) fn read<'a>(
         promote_time: r.dist("promote_time")?,
         start_time: r.dist("start_time")?,
         stop_time: r.dist("stop_time")?,
+        crash_recovery_time: r.dist("crash_recovery_time")?,
     })
 }
 

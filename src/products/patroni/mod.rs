@@ -88,6 +88,8 @@ impl From<PatroniTimer> for Timer {
 /// What PostgreSQL finished ([`PatroniTimer::Pg`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PgStep {
+    /// Crash recovery in single-user mode finished (a clean shutdown).
+    Recovered,
     Started,
     Stopped,
     Promoted,
@@ -266,6 +268,7 @@ struct Cfg {
     promote: Sampler,
     start: Sampler,
     stop: Sampler,
+    crash_recovery: Sampler,
 }
 
 #[derive(Clone)]
@@ -301,6 +304,12 @@ pub struct Patroni {
     /// the cycle lasts until PostgreSQL has stopped.
     demote_blocking: bool,
     pg_down_since: SimTime,
+    /// pg_control says "in production": PostgreSQL died as a primary and
+    /// has not been through crash recovery since.
+    crashed_in_production: bool,
+    /// Crash recovery in single-user mode is running (`postgres --single`:
+    /// no listening socket, so the port stays closed).
+    recovering: bool,
     following: u32,
     stream_ok: bool,
     rewinding: Option<(u32, u32)>,
@@ -398,6 +407,7 @@ impl Patroni {
             promote: Sampler::new(&p.promote_time),
             start: Sampler::new(&p.start_time),
             stop: Sampler::new(&p.stop_time),
+            crash_recovery: Sampler::new(&p.crash_recovery_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -425,6 +435,8 @@ impl Patroni {
             stop_due: false,
             demote_blocking: false,
             pg_down_since: SimTime::ZERO,
+            crashed_in_production: false,
+            recovering: false,
             following: if bootstrap { NONE } else { ids.members[0] },
             stream_ok: false,
             rewinding: None,
@@ -611,6 +623,8 @@ impl Patroni {
         self.pg_frozen = false;
         self.promoting = false;
         self.shutdown_wait.clear();
+        self.crashed_in_production |= self.role == Role::Primary;
+        self.recovering = false;
         self.pg_down_since = ctx.now;
         if self.demote_blocking {
             self.demote_blocking = false;
@@ -627,8 +641,18 @@ impl Patroni {
 
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
+            PgStep::Recovered => {
+                // ensure_clean_shutdown() returned: the async executor
+                // wakes the HA loop, whose next recover() starts PostgreSQL.
+                self.pg_timer = None;
+                self.recovering = false;
+                self.crashed_in_production = false;
+                ctx.log(self.me, EventKind::Info, "crash recovery finished");
+                self.wake(ctx);
+            }
             PgStep::Started => {
                 self.pg = Pg::Running;
+                self.crashed_in_production = false;
                 if self.role == Role::Replica {
                     ctx.log(
                         self.me,
@@ -1360,12 +1384,31 @@ impl Patroni {
     /// PostgreSQL not running while Patroni is: restart it (in place for a
     /// lock holder within primary_start_timeout).
     fn postgres_health(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if self.pg != Pg::Down {
+        if self.pg != Pg::Down || self.recovering {
             return;
         }
-        if self.has_lock && self.role == Role::Primary {
-            let down = ctx.now.since(self.pg_down_since);
-            if self.cfg.primary_start_timeout.is_zero() || down >= self.cfg.primary_start_timeout {
+        let holder = self.has_lock && self.role == Role::Primary;
+        let down = ctx.now.since(self.pg_down_since);
+        let fail_over = holder
+            && (self.cfg.primary_start_timeout.is_zero() || down >= self.cfg.primary_start_timeout);
+        if self.crashed_in_production && !fail_over {
+            // ha.py recover(): pg_control says "in production" and pg_rewind
+            // is usable (the model's assumption), so _handle_crash_recovery()
+            // runs rewind.py ensure_clean_shutdown(): `postgres --single`,
+            // which opens no port: clients keep being refused until the
+            // start that follows.
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "doing crash recovery in a single user mode",
+            );
+            self.recovering = true;
+            let at = ctx.now + self.cfg.crash_recovery.sample(rng);
+            ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Recovered));
+            return;
+        }
+        if holder {
+            if fail_over {
                 ctx.log(
                     self.me,
                     EventKind::Info,
@@ -1378,8 +1421,9 @@ impl Patroni {
                     EventKind::Info,
                     "starting as readonly because i had the session lock",
                 );
-                // Crash recovery, start read-only; promoted at the next
-                // cycle (woken when the start finishes).
+                // Start read-only (after the crash recovery above, if it
+                // died as a primary); promoted at the next cycle (woken when
+                // the start finishes).
                 self.pg_start(ctx, rng, Role::Replica);
                 self.role = Role::Replica;
             }
@@ -1395,7 +1439,6 @@ impl Patroni {
         self.lock_valid_until = SimTime::ZERO;
         if self.role == Role::Primary && matches!(self.pg, Pg::Running | Pg::Starting) {
             ctx.log(self.me, EventKind::Demoted, why.to_string());
-            // demote('offline'): fast stop, start as a standby of nobody.
             // demote('offline') after a DCS error: a fast stop run by the
             // HA loop itself (ha.py `demote`, async_req=False), so the cycle
             // lasts as long as the shutdown; demote('immediate-nolock') when
@@ -1832,6 +1875,7 @@ impl Patroni {
         self.cycle_running = false;
         self.demote_blocking = false;
         self.shutdown_wait.clear();
+        self.recovering = false;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);

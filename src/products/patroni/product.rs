@@ -105,6 +105,10 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
         ("promote_time", crate::process::dist::describe(&p.promote_time)),
         ("start_time", crate::process::dist::describe(&p.start_time)),
         ("stop_time", crate::process::dist::describe(&p.stop_time)),
+        (
+            "crash_recovery_time",
+            crate::process::dist::describe(&p.crash_recovery_time),
+        ),
     ]
 }
 
