@@ -15,6 +15,7 @@ mod keepalive;
 mod mysql;
 mod patroni;
 mod patroni_crash;
+mod patroni_switchover;
 mod patroni_versions;
 mod pools;
 mod readme_example;

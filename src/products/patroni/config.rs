@@ -88,6 +88,9 @@ pub struct PatroniSpec {
     /// Crash recovery in single-user mode after PostgreSQL died as a primary
     /// (ha.py `_handle_crash_recovery`): the port stays closed meanwhile.
     pub crash_recovery_time: DistSpec,
+    /// `patronictl switchover`'s own time until its `POST /switchover`
+    /// reaches the leader's REST API (start-up, configuration, DCS read).
+    pub patronictl_time: DistSpec,
 }
 
 pub(crate) fn read<'a>(
@@ -187,6 +190,7 @@ pub(crate) fn read<'a>(
         start_time: r.dist("start_time")?,
         stop_time: r.dist("stop_time")?,
         crash_recovery_time: r.dist("crash_recovery_time")?,
+        patronictl_time: r.dist("patronictl_time")?,
     })
 }
 

@@ -60,6 +60,9 @@ pub enum PatroniTimer {
     DcsRetry { id: u32 },
     /// The REST poll of the other members timed out.
     Poll,
+    /// `patronictl switchover` reaches the REST API (`POST /switchover`)
+    /// after the client's own start-up (`patronictl_time`).
+    SwitchoverRequest { candidate: u32 },
     /// Has the watchdog been pinged within `ttl - safety_margin`? One is
     /// armed at each lock update and several are pending at once, each
     /// checking the latest update when it fires: they carry Patroni's `life`
@@ -90,6 +93,8 @@ impl From<PatroniTimer> for Timer {
 pub enum PgStep {
     /// Crash recovery in single-user mode finished (a clean shutdown).
     Recovered,
+    /// ha.py `demote()`: the `time.sleep(2)` after releasing the key is over.
+    Released,
     Started,
     Stopped,
     Promoted,
@@ -136,6 +141,8 @@ impl From<PatroniMsg> for MsgKind {
 
 /// `Ha.fetch_node_status()`: the REST poll of one member, no retry.
 pub const REST_POLL_TIMEOUT: Dur = Dur(2 * Dur::S);
+/// ha.py `demote()`: `time.sleep(2)` after releasing the leader key.
+const RELEASE_PAUSE: Dur = Dur(2 * Dur::S);
 /// `Retry(max_delay=1)`: pause after a DCS error reply before retrying.
 const DCS_RETRY_PAUSE: Dur = Dur(Dur::S);
 
@@ -269,6 +276,7 @@ struct Cfg {
     start: Sampler,
     stop: Sampler,
     crash_recovery: Sampler,
+    patronictl: Sampler,
 }
 
 #[derive(Clone)]
@@ -310,6 +318,12 @@ pub struct Patroni {
     /// Crash recovery in single-user mode is running (`postgres --single`:
     /// no listening socket, so the port stays closed).
     recovering: bool,
+    /// `demote()` sleeps 2 s after releasing the key before it starts
+    /// PostgreSQL as a replica.
+    release_pause: bool,
+    /// The poll under way is the switchover's check of its candidate
+    /// (`is_failover_possible`), not the leader race.
+    poll_for_switchover: Option<u32>,
     following: u32,
     stream_ok: bool,
     rewinding: Option<(u32, u32)>,
@@ -408,6 +422,7 @@ impl Patroni {
             start: Sampler::new(&p.start_time),
             stop: Sampler::new(&p.stop_time),
             crash_recovery: Sampler::new(&p.crash_recovery_time),
+            patronictl: Sampler::new(&p.patronictl_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -437,6 +452,8 @@ impl Patroni {
             pg_down_since: SimTime::ZERO,
             crashed_in_production: false,
             recovering: false,
+            release_pause: false,
+            poll_for_switchover: None,
             following: if bootstrap { NONE } else { ids.members[0] },
             stream_ok: false,
             rewinding: None,
@@ -625,6 +642,7 @@ impl Patroni {
         self.shutdown_wait.clear();
         self.crashed_in_production |= self.role == Role::Primary;
         self.recovering = false;
+        self.release_pause = false;
         self.pg_down_since = ctx.now;
         if self.demote_blocking {
             self.demote_blocking = false;
@@ -641,6 +659,11 @@ impl Patroni {
 
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
+            PgStep::Released => {
+                self.pg_timer = None;
+                self.release_pause = false;
+                self.pg_start(ctx, rng, Role::Replica);
+            }
             PgStep::Recovered => {
                 // ensure_clean_shutdown() returned: the async executor
                 // wakes the HA loop, whose next recover() starts PostgreSQL.
@@ -1286,7 +1309,13 @@ impl Patroni {
             self.propose(ctx, DcsOp::DeleteLeader { owner }, Purpose::Release);
         }
         self.following = NONE;
-        self.pg_start(ctx, rng, Role::Replica);
+        // ha.py demote() with release (graceful, immediate):
+        // `time.sleep(2)  # Give a time to somebody to take the leader lock`,
+        // then it starts PostgreSQL as a replica.
+        self.release_pause = true;
+        let at = ctx.now + RELEASE_PAUSE;
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Released));
+        let _ = rng;
     }
 
     fn release_sync_waiters(&mut self, ctx: &mut Ctx) {
@@ -1384,7 +1413,7 @@ impl Patroni {
     /// PostgreSQL not running while Patroni is: restart it (in place for a
     /// lock holder within primary_start_timeout).
     fn postgres_health(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if self.pg != Pg::Down || self.recovering {
+        if self.pg != Pg::Down || self.recovering || self.release_pause {
             return;
         }
         let holder = self.has_lock && self.role == Role::Primary;
@@ -1478,21 +1507,22 @@ impl Patroni {
             self.switchover = None;
             let cand = self.switchover_candidate(c);
             if cand != NONE {
-                ctx.log(
-                    self.me,
-                    EventKind::Demoted,
-                    format!(
-                        "manual failover: demoting myself, candidate {}",
-                        ctx.name_of(cand)
-                    ),
-                );
+                // api.py do_POST_switchover wrote /failover; the woken loop's
+                // process_manual_failover_from_leader() asks the candidate's
+                // REST API first (is_failover_possible -> fetch_nodes_statuses,
+                // 2 s timeout), in the cycle, before demoting.
                 let f = Failover {
                     leader: self.me,
                     candidate: cand,
                 };
                 self.propose(ctx, DcsOp::PutFailover(f), Purpose::Failover);
                 self.cache.failover = cand;
-                self.pg_stop(ctx, rng, AfterStop::ReleaseThenReplica, StopMode::Fast);
+                self.poll_for_switchover = Some(cand);
+                self.poll_epoch = self.poll_epoch.wrapping_add(1);
+                self.poll.clear();
+                self.poll_member(ctx, self.member_index(cand));
+                let at = ctx.now + REST_POLL_TIMEOUT;
+                ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
             } else {
                 ctx.log(self.me, EventKind::Info, "switchover: no healthy candidate");
             }
@@ -1728,7 +1758,66 @@ impl Patroni {
         ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
     }
 
-    fn poll_answer(&mut self, ctx: &mut Ctx, call: CallRef, status: Option<MemberStatus>) {
+    /// Asks member `i`'s REST API for its status (one poll call).
+    fn poll_member(&mut self, ctx: &mut Ctx, i: usize) {
+        let m = self.members[i];
+        self.poll.push(PollResult {
+            node: m,
+            done: false,
+            status: None,
+        });
+        ctx.send(
+            m,
+            CallRef {
+                slot: i as u32,
+                generation: self.poll_epoch,
+            },
+            MsgKind::Connect(Req::once(ReqKind::HttpCheck, true)),
+        );
+    }
+
+    /// The switchover candidate answered (or did not): demote('graceful')
+    /// if it runs as a replica, else give up and clear /failover (ha.py
+    /// "manual failover: no healthy members found, failover is not possible").
+    fn switchover_checked(&mut self, ctx: &mut Ctx, rng: &mut Rng, cand: u32) {
+        let healthy = std::mem::take(&mut self.poll)
+            .iter()
+            .any(|p| p.node == cand && p.status.is_some_and(|s| s.running && s.replica));
+        self.poll_epoch = self.poll_epoch.wrapping_add(1);
+        if let Some(k) = self.poll_timer.take() {
+            ctx.cancel(k);
+        }
+        let still = self.has_lock && self.pg == Pg::Running && self.role == Role::Primary;
+        if healthy && still && !self.promoting {
+            ctx.log(
+                self.me,
+                EventKind::Demoted,
+                format!(
+                    "manual failover: demoting myself, candidate {}",
+                    ctx.name_of(cand)
+                ),
+            );
+            self.pg_stop(ctx, rng, AfterStop::ReleaseThenReplica, StopMode::Fast);
+        } else {
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "manual failover: no healthy members found, failover is not possible",
+            );
+            self.cache.failover = NONE;
+            let clear = DcsOp::PutFailover(Failover::EMPTY);
+            self.propose(ctx, clear, Purpose::Failover);
+        }
+        self.cycle_end(ctx);
+    }
+
+    fn poll_answer(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        call: CallRef,
+        status: Option<MemberStatus>,
+    ) {
         if call.generation != self.poll_epoch || self.poll.is_empty() {
             return;
         }
@@ -1743,7 +1832,15 @@ impl Patroni {
             };
         }
         if self.poll.iter().all(|p| p.done) {
-            self.race_decide(ctx);
+            self.poll_done(ctx, rng);
+        }
+    }
+
+    /// Every polled member answered or the poll timed out.
+    fn poll_done(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        match self.poll_for_switchover.take() {
+            Some(cand) => self.switchover_checked(ctx, rng, cand),
+            None => self.race_decide(ctx),
         }
     }
 
@@ -1876,6 +1973,8 @@ impl Patroni {
         self.demote_blocking = false;
         self.shutdown_wait.clear();
         self.recovering = false;
+        self.release_pause = false;
+        self.poll_for_switchover = None;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);
@@ -1966,7 +2065,7 @@ impl crate::process::Process for Patroni {
                 }
             }
             MsgKind::Refused | MsgKind::Unreachable if self.patroni == Proc::Alive => {
-                self.poll_answer(ctx, msg.call, None);
+                self.poll_answer(ctx, rng, msg.call, None);
             }
             MsgKind::Wire(Wire::Patroni(PatroniMsg::Status {
                 running,
@@ -1978,7 +2077,7 @@ impl crate::process::Process for Patroni {
                     replica,
                     wal,
                 };
-                self.poll_answer(ctx, msg.call, Some(st));
+                self.poll_answer(ctx, rng, msg.call, Some(st));
             }
             // A stopped or killed Patroni does not poll.
             MsgKind::Wire(Wire::Patroni(PatroniMsg::Status { .. })) => {}
@@ -2029,11 +2128,18 @@ impl crate::process::Process for Patroni {
                     self.dcs_send(ctx, k);
                 }
             }
+            PatroniTimer::SwitchoverRequest { candidate } => {
+                if self.patroni == Proc::Alive && self.has_lock {
+                    ctx.log(self.me, EventKind::Info, "switchover requested");
+                    self.switchover = Some(candidate);
+                    self.wake(ctx);
+                }
+            }
             PatroniTimer::Poll => {
                 for p in &mut self.poll {
                     p.done = true;
                 }
-                self.race_decide(ctx);
+                self.poll_done(ctx, rng);
             }
             PatroniTimer::Watchdog { life } => {
                 let deadline =
@@ -2073,11 +2179,11 @@ impl crate::process::Process for Patroni {
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
         match a {
             Admin::Action { name, candidate } if name == SWITCHOVER.name => {
-                if self.patroni == Proc::Alive && self.has_lock {
-                    ctx.log(self.me, EventKind::Info, "switchover requested");
-                    self.switchover = Some(candidate.unwrap_or(NONE));
-                    self.wake(ctx);
-                }
+                // patronictl starts, reads its configuration and the cluster,
+                // then POSTs /switchover to the leader: the client's own time.
+                let candidate = candidate.unwrap_or(NONE);
+                let at = ctx.now + self.cfg.patronictl.sample(rng);
+                ctx.at(at, PatroniTimer::SwitchoverRequest { candidate });
             }
             Admin::Action { name, .. } if name == RESTART.name => {
                 if self.patroni != Proc::Alive || self.pg != Pg::Running {

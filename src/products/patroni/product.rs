@@ -109,6 +109,10 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
             "crash_recovery_time",
             crate::process::dist::describe(&p.crash_recovery_time),
         ),
+        (
+            "patronictl_time",
+            crate::process::dist::describe(&p.patronictl_time),
+        ),
     ]
 }
 
