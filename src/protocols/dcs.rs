@@ -58,9 +58,15 @@ pub enum DcsOp {
     CreateLeader { lease: u32 },
     /// Delete the leader key if its owner is `owner`.
     DeleteLeader { owner: NodeId },
-    /// Re-bind the leader key to `lease` if the lease's node owns it (a
-    /// restarted Patroni with a new lease: etcd3.py `_update_leader`).
+    /// Patroni 3.0.3+ etcd3.py `_update_leader` (PR #2693): a transaction
+    /// binding the leader key to `lease` if the key's value is the lease's
+    /// node, else creating it if absent; it fails when another member holds
+    /// the key.
     UpdateLeader { lease: u32 },
+    /// Patroni 3.0.2 etcd3.py `_update_leader`: a plain put of the leader key
+    /// as the lease's node, bound to `lease`, with no compare: it overwrites
+    /// whoever holds the key. Fails only when the lease is unknown.
+    PutLeader { lease: u32 },
     /// `/optime/leader`: the primary's WAL position (writes).
     PutOptime { optime: u32 },
     /// `/failover` ([`Failover::EMPTY`] clears it).

@@ -554,11 +554,22 @@ impl Etcd {
                 }
             }
             DcsOp::UpdateLeader { lease } => match self.kv.leases.iter().find(|l| l.id == lease) {
-                Some(l) if self.kv.leader == l.node => {
+                Some(l) if self.kv.leader == l.node || self.kv.leader == NONE => {
+                    self.kv.leader = l.node;
                     self.kv.leader_lease = lease;
                     (DcsResult::Ok, 0)
                 }
-                _ => (DcsResult::Fail, self.kv.leader),
+                Some(_) => (DcsResult::Fail, self.kv.leader),
+                None => (DcsResult::Fail, NONE),
+            },
+            DcsOp::PutLeader { lease } => match self.kv.leases.iter().find(|l| l.id == lease) {
+                Some(l) => {
+                    self.kv.leader = l.node;
+                    self.kv.leader_lease = lease;
+                    (DcsResult::Ok, 0)
+                }
+                // A put bound to an unknown lease: "requested lease not found".
+                None => (DcsResult::Fail, NONE),
             },
             DcsOp::PutOptime { optime } => {
                 self.kv.optime = optime;
@@ -605,6 +616,20 @@ impl Etcd {
 
     /// A client request (direct or forwarded).
     fn client_request(&mut self, ctx: &mut Ctx, client: NodeId, call: CallRef, req: DcsRequest) {
+        if req == DcsRequest::Read {
+            if self.watchers.contains(&client) {
+                // The client's watch is open on this member: Patroni reads
+                // the cluster from its watch-fed cache (etcd3.py KVCache,
+                // `get_cluster` returns `_kv_cache.copy()` while the cache is
+                // ready), i.e. what this member applied and streamed, leader
+                // or not. A member cut off from its quorum streams nothing
+                // new: the view stays stale while the watch connection lives.
+                return self.send_state(ctx, client);
+            }
+            // The first read builds the cache (a linearizable range through
+            // the leader, KVCache._build_cache) and opens the watch here.
+            self.watchers.push(client);
+        }
         if self.role != Role::Leader {
             if self.leader == NONE || self.leader == self.me {
                 self.held.push((client, call, req, ctx.now));
@@ -640,12 +665,7 @@ impl Etcd {
                     None => ctx.send(client, call, resp(DcsResult::Fail, 0)),
                 }
             }
-            DcsRequest::Read => {
-                if !self.watchers.contains(&client) {
-                    self.watchers.push(client);
-                }
-                self.send_state(ctx, client);
-            }
+            DcsRequest::Read => self.send_state(ctx, client),
         }
     }
 

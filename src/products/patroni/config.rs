@@ -11,8 +11,56 @@ use crate::engine::Dur;
 
 pub use crate::products::patroni::WatchdogMode;
 
+/// `version`: the Patroni release whose mechanisms the model follows. Not a
+/// number the model computes with: each variant switches a code path the
+/// releases differ in (see [`Version::unconditional_leader_put`],
+/// [`Version::adjusts_timeouts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// 3.0.2 (Debian 12's `patroni` 3.0.2-1): etcd3 `_update_leader` puts the
+    /// leader key unconditionally once it holds a new lease.
+    V3_0_2,
+    /// 3.0.3: `_update_leader` is a transaction (PR #2693); the timeouts are
+    /// still taken as given.
+    V3_0_3,
+    /// 3.3: the transaction, and since 3.2.0 `loop_wait`, `retry_timeout`,
+    /// `ttl` adjusted to their minimums and to `loop_wait + 2 x retry_timeout
+    /// <= ttl` (config.py `_validate_and_adjust_timeouts`).
+    V3_3,
+}
+
+impl Version {
+    pub const NAMES: &'static [&'static str] = &["3.0.2", "3.0.3", "3.3"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Version::V3_0_2 => "3.0.2",
+            Version::V3_0_3 => "3.0.3",
+            Version::V3_3 => "3.3",
+        }
+    }
+
+    /// v3.0.2 patroni/dcs/etcd3.py `_update_leader`: after the forced lease
+    /// refresh, when the lease differs from the one the cached cluster view
+    /// gives the leader key, `self._client.put(self.leader_path, self._name,
+    /// self._lease)`, a put with no compare: it overwrites whoever holds the
+    /// key. v3.0.3 (commit 1c7bf2f5, PR #2693) replaced it with
+    /// `txn(compare value == name -> put, else txn(create_revision == 0 -> put))`.
+    pub fn unconditional_leader_put(self) -> bool {
+        self == Version::V3_0_2
+    }
+
+    /// 3.2.0 (docs/releases.rst, "Enforce loop_wait + 2*retry_timeout <= ttl
+    /// rule and hard-code minimal possible values"); before it the values are
+    /// used as given.
+    pub fn adjusts_timeouts(self) -> bool {
+        self == Version::V3_3
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PatroniSpec {
+    pub version: Version,
     /// The etcd members Patroni talks to (`dcs = "NAME"` of an etcd cluster).
     pub dcs: Vec<String>,
     pub ttl: Dur,
@@ -37,6 +85,12 @@ pub struct PatroniSpec {
     pub promote_time: DistSpec,
     pub start_time: DistSpec,
     pub stop_time: DistSpec,
+    /// Crash recovery in single-user mode after PostgreSQL died as a primary
+    /// (ha.py `_handle_crash_recovery`): the port stays closed meanwhile.
+    pub crash_recovery_time: DistSpec,
+    /// `patronictl switchover`'s own time until its `POST /switchover`
+    /// reaches the leader's REST API (start-up, configuration, DCS read).
+    pub patronictl_time: DistSpec,
 }
 
 pub(crate) fn read<'a>(
@@ -48,9 +102,32 @@ pub(crate) fn read<'a>(
         .ok_or_else(|| r.missing("dcs", "the etcd cluster Patroni uses, e.g. dcs = \"etcd\""))?;
     let at = r.item("dcs").expect("read above").at.clone();
     let dcs = ctx.cluster_ref(name, &at, &r.key_path("dcs"), "etcd")?;
-    let ttl = r.positive_duration("ttl")?;
-    let loop_wait = r.positive_duration("loop_wait")?;
-    let retry_timeout = r.positive_duration("retry_timeout")?;
+    let version = match r.string_enum("version", Version::NAMES)? {
+        "3.0.2" => Version::V3_0_2,
+        "3.0.3" => Version::V3_0_3,
+        _ => Version::V3_3,
+    };
+    let mut ttl = r.positive_duration("ttl")?;
+    let mut loop_wait = r.positive_duration("loop_wait")?;
+    let mut retry_timeout = r.positive_duration("retry_timeout")?;
+    if version.adjusts_timeouts() {
+        let given = (ttl, loop_wait, retry_timeout);
+        (ttl, loop_wait, retry_timeout) = adjust_timeouts(ttl, loop_wait, retry_timeout);
+        if given != (ttl, loop_wait, retry_timeout) {
+            ctx.warn(
+                r,
+                "ttl",
+                format!(
+                    "Patroni {} adjusts ttl / loop_wait / retry_timeout {} / {} / {} to {ttl} / {loop_wait} / \
+                     {retry_timeout} (minimums 20s / 1s / 3s and loop_wait + 2 x retry_timeout <= ttl)",
+                    version.name(),
+                    given.0,
+                    given.1,
+                    given.2
+                ),
+            );
+        }
+    }
     if loop_wait + retry_timeout.times(2) > ttl {
         // Patroni 3.0.2 accepts it (3.2.0 enforces the rule): simulate it,
         // and say what it risks.
@@ -91,6 +168,7 @@ pub(crate) fn read<'a>(
     let wal_sender_timeout = r.positive_duration("wal_sender_timeout")?;
     let wal_per_write = r.u64_opt("wal_per_write")?.unwrap_or(128).max(1);
     Ok(PatroniSpec {
+        version,
         dcs,
         ttl,
         loop_wait,
@@ -111,7 +189,29 @@ pub(crate) fn read<'a>(
         promote_time: r.dist("promote_time")?,
         start_time: r.dist("start_time")?,
         stop_time: r.dist("stop_time")?,
+        crash_recovery_time: r.dist("crash_recovery_time")?,
+        patronictl_time: r.dist("patronictl_time")?,
     })
+}
+
+/// Patroni 3.2+ config.py `_validate_and_adjust_timeouts`: each value raised
+/// to its minimum (`loop_wait` 1 s, `retry_timeout` 3 s, `ttl` 20 s), then
+/// `loop_wait` reduced, and `retry_timeout` too when `loop_wait` is already
+/// 1 s, until `loop_wait + 2 x retry_timeout <= ttl`. Patroni's values are
+/// whole seconds: `(ttl - 1) // 2` rounds down to one.
+pub fn adjust_timeouts(ttl: Dur, loop_wait: Dur, retry_timeout: Dur) -> (Dur, Dur, Dur) {
+    let one = Dur::from_secs(1);
+    let loop_wait = loop_wait.max(one);
+    let retry_timeout = retry_timeout.max(Dur::from_secs(3));
+    let ttl = ttl.max(Dur::from_secs(20));
+    if one + retry_timeout.times(2) > ttl {
+        let secs = (ttl.0 - one.0) / 2 / Dur::S;
+        (ttl, one, Dur::from_secs(secs))
+    } else if loop_wait + retry_timeout.times(2) > ttl {
+        (ttl, ttl.saturating_sub(retry_timeout.times(2)), retry_timeout)
+    } else {
+        (ttl, loop_wait, retry_timeout)
+    }
 }
 
 /// A Patroni tag given as the list of members that carry it: `key = [...]`.
@@ -144,4 +244,29 @@ fn tagged<'a>(
         out.push(s.to_string());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u64) -> Dur {
+        Dur::from_secs(n)
+    }
+
+    #[test]
+    fn timeouts_are_adjusted_as_config_py_does_from_3_2() {
+        // The defaults pass unchanged.
+        assert_eq!(adjust_timeouts(s(30), s(10), s(10)), (s(30), s(10), s(10)));
+        // ttl raised to 20 s; loop_wait reduced to ttl - 2 x retry_timeout.
+        assert_eq!(adjust_timeouts(s(10), s(2), s(5)), (s(20), s(2), s(5)));
+        assert_eq!(adjust_timeouts(s(30), s(15), s(10)), (s(30), s(10), s(10)));
+        // retry_timeout too large even with loop_wait 1: (ttl - 1) // 2.
+        assert_eq!(adjust_timeouts(s(20), s(10), s(10)), (s(20), s(1), s(9)));
+        // Minimums.
+        assert_eq!(
+            adjust_timeouts(s(25), Dur::from_ms(500), s(1)),
+            (s(25), s(1), s(3))
+        );
+    }
 }

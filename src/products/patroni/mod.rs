@@ -60,6 +60,9 @@ pub enum PatroniTimer {
     DcsRetry { id: u32 },
     /// The REST poll of the other members timed out.
     Poll,
+    /// `patronictl switchover` reaches the REST API (`POST /switchover`)
+    /// after the client's own start-up (`patronictl_time`).
+    SwitchoverRequest { candidate: u32 },
     /// Has the watchdog been pinged within `ttl - safety_margin`? One is
     /// armed at each lock update and several are pending at once, each
     /// checking the latest update when it fires: they carry Patroni's `life`
@@ -88,6 +91,10 @@ impl From<PatroniTimer> for Timer {
 /// What PostgreSQL finished ([`PatroniTimer::Pg`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PgStep {
+    /// Crash recovery in single-user mode finished (a clean shutdown).
+    Recovered,
+    /// ha.py `demote()`: the `time.sleep(2)` after releasing the key is over.
+    Released,
     Started,
     Stopped,
     Promoted,
@@ -103,6 +110,9 @@ pub enum PatroniMsg {
     /// Standby -> primary: I have `flushed` writes (also the status a
     /// streaming standby sends each cycle).
     WalAck { flushed: u32 },
+    /// Primary -> standby: the shutdown checkpoint of a fast shutdown is at
+    /// `len`; the standby confirms with [`PatroniMsg::WalAck`].
+    ShutdownCheckpoint { len: u32 },
     /// Standby -> primary: stream to me; I have `len` writes, the last
     /// being `last`.
     StreamStart { len: u32, last: Option<u32> },
@@ -131,6 +141,8 @@ impl From<PatroniMsg> for MsgKind {
 
 /// `Ha.fetch_node_status()`: the REST poll of one member, no retry.
 pub const REST_POLL_TIMEOUT: Dur = Dur(2 * Dur::S);
+/// ha.py `demote()`: `time.sleep(2)` after releasing the leader key.
+const RELEASE_PAUSE: Dur = Dur(2 * Dur::S);
 /// `Retry(max_delay=1)`: pause after a DCS error reply before retrying.
 const DCS_RETRY_PAUSE: Dur = Dur(Dur::S);
 
@@ -155,6 +167,18 @@ enum Proc {
     Dead,
 }
 
+/// `pg_ctl stop -m MODE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StopMode {
+    /// A shutdown checkpoint that every connected standby must confirm
+    /// (PostgreSQL walsender.c `WalSndDone`: a walsender exits once the
+    /// standby flushed everything sent, or when `wal_sender_timeout` ends it).
+    Fast,
+    /// No checkpoint, no wait for walsenders (Patroni's
+    /// `demote('immediate-nolock')`).
+    Immediate,
+}
+
 /// What follows a PostgreSQL stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AfterStop {
@@ -170,6 +194,10 @@ enum AfterStop {
 enum Purpose {
     Grant,
     UpdateLock,
+    /// `_update_leader` found its lease gone: a new lease, then the leader
+    /// key written as the version does ([`Cfg::unconditional_put`]).
+    Regrant,
+    UpdateLockPut,
     Rebind,
     Optime,
     Touch,
@@ -226,6 +254,8 @@ const NO_KEYS: DcsState = DcsState {
 
 #[derive(Clone)]
 struct Cfg {
+    /// Patroni 3.0.2's plain put of the leader key (`config::Version`).
+    unconditional_put: bool,
     ttl: Dur,
     loop_wait: Dur,
     retry_timeout: Dur,
@@ -245,6 +275,8 @@ struct Cfg {
     promote: Sampler,
     start: Sampler,
     stop: Sampler,
+    crash_recovery: Sampler,
+    patronictl: Sampler,
 }
 
 #[derive(Clone)]
@@ -269,7 +301,29 @@ pub struct Patroni {
     /// The pending start, stop or promotion.
     pg_timer: Option<TimerKey>,
     after_stop: AfterStop,
+    /// A fast shutdown waits for its walsenders: each connected standby must
+    /// confirm the shutdown checkpoint (WAL position `shutdown_lsn`) or be
+    /// silent for `wal_sender_timeout` (its deadline here).
+    shutdown_wait: Vec<(NodeId, SimTime)>,
+    shutdown_lsn: u32,
+    /// The stop's own time (`stop_time`) is over.
+    stop_due: bool,
+    /// `demote('offline')` runs in the HA loop itself (async_req=False):
+    /// the cycle lasts until PostgreSQL has stopped.
+    demote_blocking: bool,
     pg_down_since: SimTime,
+    /// pg_control says "in production": PostgreSQL died as a primary and
+    /// has not been through crash recovery since.
+    crashed_in_production: bool,
+    /// Crash recovery in single-user mode is running (`postgres --single`:
+    /// no listening socket, so the port stays closed).
+    recovering: bool,
+    /// `demote()` sleeps 2 s after releasing the key before it starts
+    /// PostgreSQL as a replica.
+    release_pause: bool,
+    /// The poll under way is the switchover's check of its candidate
+    /// (`is_failover_possible`), not the leader race.
+    poll_for_switchover: Option<u32>,
     following: u32,
     stream_ok: bool,
     rewinding: Option<(u32, u32)>,
@@ -347,6 +401,7 @@ impl Patroni {
             .map(|m| p.nofailover.contains(m))
             .collect();
         let cfg = Cfg {
+            unconditional_put: p.version.unconditional_leader_put(),
             ttl: p.ttl,
             loop_wait: p.loop_wait,
             retry_timeout: p.retry_timeout,
@@ -366,6 +421,8 @@ impl Patroni {
             promote: Sampler::new(&p.promote_time),
             start: Sampler::new(&p.start_time),
             stop: Sampler::new(&p.stop_time),
+            crash_recovery: Sampler::new(&p.crash_recovery_time),
+            patronictl: Sampler::new(&p.patronictl_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -388,7 +445,15 @@ impl Patroni {
             pg_epoch: 0,
             pg_timer: None,
             after_stop: AfterStop::Restart,
+            shutdown_wait: Vec::new(),
+            shutdown_lsn: 0,
+            stop_due: false,
+            demote_blocking: false,
             pg_down_since: SimTime::ZERO,
+            crashed_in_production: false,
+            recovering: false,
+            release_pause: false,
+            poll_for_switchover: None,
             following: if bootstrap { NONE } else { ids.members[0] },
             stream_ok: false,
             rewinding: None,
@@ -437,6 +502,7 @@ impl Patroni {
         self.rebind = true;
         self.forget_calls(ctx);
         self.cycle_running = false;
+        self.demote_blocking = false;
         self.wake_pending = false;
         let at = ctx.now + first;
         ctx.rearm(&mut self.cycle_timer, at, PatroniTimer::Cycle);
@@ -497,17 +563,31 @@ impl Patroni {
         ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
     }
 
-    fn pg_stop(&mut self, ctx: &mut Ctx, rng: &mut Rng, then: AfterStop) {
+    fn pg_stop(&mut self, ctx: &mut Ctx, rng: &mut Rng, then: AfterStop, mode: StopMode) {
         if matches!(self.pg, Pg::Down | Pg::Stopping) {
             return;
         }
-        // Fast shutdown: sessions are terminated; walsenders deliver the
-        // shutdown checkpoint (everything committed) to connected standbys.
+        // Sessions are terminated; the walsenders deliver what was committed.
         self.flush_wal(ctx);
         self.sessions.close_all(ctx);
         self.in_service.clear();
         self.held.clear();
         self.waiting_sync.clear();
+        self.shutdown_wait.clear();
+        self.stop_due = false;
+        if mode == StopMode::Fast && self.role == Role::Primary && !self.promoting {
+            // The shutdown checkpoint goes to each connected standby; the
+            // postmaster exits once every walsender has it confirmed or has
+            // timed out (wal_sender_timeout after the standby's last reply).
+            let len = self.log.len() as u32;
+            self.shutdown_lsn = len;
+            for s in &self.standbys {
+                let deadline = s.last_seen + self.cfg.wal_sender_timeout;
+                self.shutdown_wait.push((s.node, deadline));
+                let m = PatroniMsg::ShutdownCheckpoint { len };
+                ctx.send(s.node, CallRef::default(), m.into());
+            }
+        }
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         self.pg = Pg::Stopping;
         self.after_stop = then;
@@ -515,6 +595,39 @@ impl Patroni {
         let d = self.cfg.stop.sample(rng);
         let at = ctx.now + d;
         ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Stopped));
+    }
+
+    /// The stop's own time is over, or a walsender finished: the postmaster
+    /// exits once both hold.
+    fn stop_progress(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if self.pg != Pg::Stopping || !self.stop_due {
+            return;
+        }
+        let now = ctx.now;
+        self.shutdown_wait.retain(|&(_, deadline)| deadline > now);
+        if let Some(d) = self.shutdown_wait.iter().map(|w| w.1).min() {
+            return ctx.rearm(&mut self.pg_timer, d, PatroniTimer::Pg(PgStep::Stopped));
+        }
+        if let Some(k) = self.pg_timer.take() {
+            ctx.cancel(k);
+        }
+        self.pg = Pg::Down;
+        self.standbys.clear();
+        match self.after_stop {
+            AfterStop::Restart => {
+                let role = self.role;
+                self.pg_start(ctx, rng, role);
+            }
+            AfterStop::StartReplica => {
+                self.following = NONE;
+                self.pg_start(ctx, rng, Role::Replica);
+            }
+            AfterStop::ReleaseThenReplica => self.release_lock_and_restart_as_replica(ctx, rng),
+        }
+        if self.demote_blocking {
+            self.demote_blocking = false;
+            self.cycle_end(ctx);
+        }
     }
 
     /// PostgreSQL dies (SIGKILL of the postmaster, watchdog reset).
@@ -526,7 +639,15 @@ impl Patroni {
         self.pg = Pg::Down;
         self.pg_frozen = false;
         self.promoting = false;
+        self.shutdown_wait.clear();
+        self.crashed_in_production |= self.role == Role::Primary;
+        self.recovering = false;
+        self.release_pause = false;
         self.pg_down_since = ctx.now;
+        if self.demote_blocking {
+            self.demote_blocking = false;
+            self.cycle_end(ctx);
+        }
         self.sessions.reset_all(ctx);
         self.in_service.clear();
         self.held.clear();
@@ -538,8 +659,23 @@ impl Patroni {
 
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
+            PgStep::Released => {
+                self.pg_timer = None;
+                self.release_pause = false;
+                self.pg_start(ctx, rng, Role::Replica);
+            }
+            PgStep::Recovered => {
+                // ensure_clean_shutdown() returned: the async executor
+                // wakes the HA loop, whose next recover() starts PostgreSQL.
+                self.pg_timer = None;
+                self.recovering = false;
+                self.crashed_in_production = false;
+                ctx.log(self.me, EventKind::Info, "crash recovery finished");
+                self.wake(ctx);
+            }
             PgStep::Started => {
                 self.pg = Pg::Running;
+                self.crashed_in_production = false;
                 if self.role == Role::Replica {
                     ctx.log(
                         self.me,
@@ -552,21 +688,9 @@ impl Patroni {
                 self.wake(ctx);
             }
             PgStep::Stopped => {
-                self.pg = Pg::Down;
-                self.standbys.clear();
-                match self.after_stop {
-                    AfterStop::Restart => {
-                        let role = self.role;
-                        self.pg_start(ctx, rng, role);
-                    }
-                    AfterStop::StartReplica => {
-                        self.following = NONE;
-                        self.pg_start(ctx, rng, Role::Replica);
-                    }
-                    AfterStop::ReleaseThenReplica => {
-                        self.release_lock_and_restart_as_replica(ctx, rng)
-                    }
-                }
+                self.pg_timer = None;
+                self.stop_due = true;
+                self.stop_progress(ctx, rng);
             }
             PgStep::Promoted => {
                 self.promoting = false;
@@ -713,7 +837,19 @@ impl Patroni {
         ctx.send(self.following, CallRef::default(), m.into());
     }
 
-    fn on_replication(&mut self, ctx: &mut Ctx, from: NodeId, m: PatroniMsg) {
+    fn on_replication(&mut self, ctx: &mut Ctx, rng: &mut Rng, from: NodeId, m: PatroniMsg) {
+        if self.pg == Pg::Stopping
+            && !self.pg_frozen
+            && let PatroniMsg::WalAck { flushed } = m
+        {
+            // A walsender of the fast shutdown got its standby's flush.
+            let lsn = self.shutdown_lsn;
+            if flushed >= lsn {
+                self.shutdown_wait.retain(|w| w.0 != from);
+                self.stop_progress(ctx, rng);
+            }
+            return;
+        }
         if self.pg != Pg::Running || self.pg_frozen {
             return;
         }
@@ -743,6 +879,13 @@ impl Patroni {
                 self.update_writable(ctx);
             }
             PatroniMsg::StreamOk { .. } if from == self.following => self.stream_ok = true,
+            PatroniMsg::ShutdownCheckpoint { .. }
+                if from == self.following && self.role == Role::Replica =>
+            {
+                let flushed = self.log.len() as u32;
+                let m = PatroniMsg::WalAck { flushed };
+                ctx.send(from, CallRef::default(), m.into());
+            }
             PatroniMsg::Diverged { len } if from == self.following && self.rewinding.is_none() => {
                 let hi = len.min(self.log.len() as u32);
                 self.rewinding = Some((0, hi));
@@ -991,20 +1134,53 @@ impl Patroni {
                         ctx,
                         rng,
                         "demoting self because DCS is not accessible and I was a leader",
+                        true,
                     );
                     self.cycle_end(ctx);
                 }
                 DcsResult::Fail => {
-                    // The lease is gone: the key expired under us.
+                    // The lease is gone (it expired while we were cut off):
+                    // `_do_refresh_lease(force=True)` grants a new one, then
+                    // `_update_leader` writes the key with it, since the
+                    // view this cycle read gives the key our old lease.
                     self.lease = NONE;
-                    self.lose_lock(
-                        ctx,
-                        rng,
-                        "demoting self because I do not have the lock and I was a leader",
-                    );
-                    self.cycle_end(ctx);
+                    let secs = (self.cfg.ttl.0 / Dur::S).max(2);
+                    let grant = DcsOp::Grant {
+                        node: self.me,
+                        ttl_secs: u32::try_from(secs).unwrap_or(u32::MAX),
+                    };
+                    self.propose(ctx, grant, Purpose::Regrant);
                 }
             },
+            Purpose::Regrant => {
+                if result == DcsResult::Ok {
+                    self.lease = value;
+                    self.rebind = false;
+                    let op = self.leader_put(value);
+                    self.propose(ctx, op, Purpose::UpdateLockPut);
+                } else {
+                    self.lock_update_failed(ctx, rng, result);
+                }
+            }
+            Purpose::UpdateLockPut => {
+                if result == DcsResult::Ok {
+                    if self.cfg.unconditional_put && !self.has_lock {
+                        ctx.log(
+                            self.me,
+                            EventKind::Info,
+                            "leader key written with a new lease (3.0.2: a put without compare)",
+                        );
+                    }
+                    self.has_lock = true;
+                    self.cache.leader = self.me;
+                    self.last_lock_update = self.cycle_started;
+                    self.lock_valid_until = self.cycle_started + self.cfg.ttl;
+                    self.arm_watchdog(ctx);
+                    self.leader_actions(ctx, rng);
+                } else {
+                    self.lock_update_failed(ctx, rng, result);
+                }
+            }
             Purpose::Rebind => {
                 if result == DcsResult::Ok {
                     self.rebind = false;
@@ -1021,6 +1197,7 @@ impl Patroni {
                             ctx,
                             rng,
                             "demoting self because DCS is not accessible and I was a leader",
+                            true,
                         );
                     }
                     self.cycle_end(ctx);
@@ -1083,6 +1260,45 @@ impl Patroni {
         }
     }
 
+    /// `_update_leader`'s write of the leader key bound to `lease`, as the
+    /// version does it: 3.0.2 a put without compare, 3.0.3+ the transaction.
+    fn leader_put(&self, lease: u32) -> DcsOp {
+        if self.cfg.unconditional_put {
+            DcsOp::PutLeader { lease }
+        } else {
+            DcsOp::UpdateLeader { lease }
+        }
+    }
+
+    /// `update_lock()` returned False (the key is another member's) or
+    /// raised (DCS error): demote, or for a replica just do not promote.
+    fn lock_update_failed(&mut self, ctx: &mut Ctx, rng: &mut Rng, result: DcsResult) {
+        if result == DcsResult::Err {
+            if !self.has_lock && self.role == Role::Replica {
+                ctx.log(
+                    self.me,
+                    EventKind::Info,
+                    "Error communicating with DCS: failed to update leader lock, not promoting",
+                );
+            } else {
+                self.lose_lock(
+                    ctx,
+                    rng,
+                    "demoting self because DCS is not accessible and I was a leader",
+                    true,
+                );
+            }
+        } else {
+            self.lose_lock(
+                ctx,
+                rng,
+                "demoting self because I do not have the lock and I was a leader",
+                false,
+            );
+        }
+        self.cycle_end(ctx);
+    }
+
     /// Deletes the leader key if held, then starts postgres as a replica
     /// following nobody yet.
     fn release_lock_and_restart_as_replica(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
@@ -1093,7 +1309,13 @@ impl Patroni {
             self.propose(ctx, DcsOp::DeleteLeader { owner }, Purpose::Release);
         }
         self.following = NONE;
-        self.pg_start(ctx, rng, Role::Replica);
+        // ha.py demote() with release (graceful, immediate):
+        // `time.sleep(2)  # Give a time to somebody to take the leader lock`,
+        // then it starts PostgreSQL as a replica.
+        self.release_pause = true;
+        let at = ctx.now + RELEASE_PAUSE;
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Released));
+        let _ = rng;
     }
 
     fn release_sync_waiters(&mut self, ctx: &mut Ctx) {
@@ -1160,12 +1382,22 @@ impl Patroni {
                 self.stream_start(ctx);
             }
         }
+        if self.has_lock && self.cache.leader != NONE && self.cache.leader != self.me {
+            // The watch shows another member's name in the key (a 3.0.2 put
+            // over ours): `has_lock()` reads the cluster view, so this cycle
+            // takes the non-holder path and demotes (ha.py
+            // process_healthy_cluster: "demoting self because I do not have
+            // the lock and I was a leader").
+            self.has_lock = false;
+            self.lock_valid_until = SimTime::ZERO;
+        }
         self.postgres_health(ctx, rng);
         if self.has_lock {
             // update_lock(): lease keepalive, then /optime/leader.
             let lease = self.lease;
             if self.rebind {
-                self.propose(ctx, DcsOp::UpdateLeader { lease }, Purpose::Rebind);
+                let op = self.leader_put(lease);
+                self.propose(ctx, op, Purpose::Rebind);
             }
             self.dcs_call(ctx, DcsRequest::Keepalive { lease }, Purpose::UpdateLock);
             let optime = self.log.len() as u32;
@@ -1181,12 +1413,31 @@ impl Patroni {
     /// PostgreSQL not running while Patroni is: restart it (in place for a
     /// lock holder within primary_start_timeout).
     fn postgres_health(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if self.pg != Pg::Down {
+        if self.pg != Pg::Down || self.recovering || self.release_pause {
             return;
         }
-        if self.has_lock && self.role == Role::Primary {
-            let down = ctx.now.since(self.pg_down_since);
-            if self.cfg.primary_start_timeout.is_zero() || down >= self.cfg.primary_start_timeout {
+        let holder = self.has_lock && self.role == Role::Primary;
+        let down = ctx.now.since(self.pg_down_since);
+        let fail_over = holder
+            && (self.cfg.primary_start_timeout.is_zero() || down >= self.cfg.primary_start_timeout);
+        if self.crashed_in_production && !fail_over {
+            // ha.py recover(): pg_control says "in production" and pg_rewind
+            // is usable (the model's assumption), so _handle_crash_recovery()
+            // runs rewind.py ensure_clean_shutdown(): `postgres --single`,
+            // which opens no port: clients keep being refused until the
+            // start that follows.
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "doing crash recovery in a single user mode",
+            );
+            self.recovering = true;
+            let at = ctx.now + self.cfg.crash_recovery.sample(rng);
+            ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Recovered));
+            return;
+        }
+        if holder {
+            if fail_over {
                 ctx.log(
                     self.me,
                     EventKind::Info,
@@ -1199,8 +1450,9 @@ impl Patroni {
                     EventKind::Info,
                     "starting as readonly because i had the session lock",
                 );
-                // Crash recovery, start read-only; promoted at the next
-                // cycle (woken when the start finishes).
+                // Start read-only (after the crash recovery above, if it
+                // died as a primary); promoted at the next cycle (woken when
+                // the start finishes).
                 self.pg_start(ctx, rng, Role::Replica);
                 self.role = Role::Replica;
             }
@@ -1210,14 +1462,22 @@ impl Patroni {
         }
     }
 
-    fn lose_lock(&mut self, ctx: &mut Ctx, rng: &mut Rng, why: &str) {
+    fn lose_lock(&mut self, ctx: &mut Ctx, rng: &mut Rng, why: &str, offline: bool) {
         let was = self.has_lock;
         self.has_lock = false;
         self.lock_valid_until = SimTime::ZERO;
         if self.role == Role::Primary && matches!(self.pg, Pg::Running | Pg::Starting) {
             ctx.log(self.me, EventKind::Demoted, why.to_string());
-            // demote('offline'): fast stop, start as a standby of nobody.
-            self.pg_stop(ctx, rng, AfterStop::StartReplica);
+            // demote('offline') after a DCS error: a fast stop run by the
+            // HA loop itself (ha.py `demote`, async_req=False), so the cycle
+            // lasts as long as the shutdown; demote('immediate-nolock') when
+            // the key is gone: an immediate stop in the async executor.
+            if offline {
+                self.pg_stop(ctx, rng, AfterStop::StartReplica, StopMode::Fast);
+                self.demote_blocking = self.pg == Pg::Stopping;
+            } else {
+                self.pg_stop(ctx, rng, AfterStop::StartReplica, StopMode::Immediate);
+            }
         } else if was {
             ctx.log(self.me, EventKind::Info, why.to_string());
         }
@@ -1247,21 +1507,22 @@ impl Patroni {
             self.switchover = None;
             let cand = self.switchover_candidate(c);
             if cand != NONE {
-                ctx.log(
-                    self.me,
-                    EventKind::Demoted,
-                    format!(
-                        "manual failover: demoting myself, candidate {}",
-                        ctx.name_of(cand)
-                    ),
-                );
+                // api.py do_POST_switchover wrote /failover; the woken loop's
+                // process_manual_failover_from_leader() asks the candidate's
+                // REST API first (is_failover_possible -> fetch_nodes_statuses,
+                // 2 s timeout), in the cycle, before demoting.
                 let f = Failover {
                     leader: self.me,
                     candidate: cand,
                 };
                 self.propose(ctx, DcsOp::PutFailover(f), Purpose::Failover);
                 self.cache.failover = cand;
-                self.pg_stop(ctx, rng, AfterStop::ReleaseThenReplica);
+                self.poll_for_switchover = Some(cand);
+                self.poll_epoch = self.poll_epoch.wrapping_add(1);
+                self.poll.clear();
+                self.poll_member(ctx, self.member_index(cand));
+                let at = ctx.now + REST_POLL_TIMEOUT;
+                ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
             } else {
                 ctx.log(self.me, EventKind::Info, "switchover: no healthy candidate");
             }
@@ -1392,7 +1653,8 @@ impl Patroni {
             // failed to update leader lock in DCS".
             let lease = self.lease;
             if self.rebind {
-                self.propose(ctx, DcsOp::UpdateLeader { lease }, Purpose::Rebind);
+                let op = self.leader_put(lease);
+                self.propose(ctx, op, Purpose::Rebind);
             }
             let keepalive = DcsRequest::Keepalive { lease };
             return self.dcs_call(ctx, keepalive, Purpose::UpdateLock);
@@ -1404,7 +1666,7 @@ impl Patroni {
                     EventKind::Demoted,
                     "demoting self because I do not have the lock and I was a leader",
                 );
-                self.pg_stop(ctx, rng, AfterStop::StartReplica);
+                self.pg_stop(ctx, rng, AfterStop::StartReplica, StopMode::Immediate);
                 self.following = leader;
             } else {
                 self.follow(ctx, rng, leader);
@@ -1496,7 +1758,66 @@ impl Patroni {
         ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
     }
 
-    fn poll_answer(&mut self, ctx: &mut Ctx, call: CallRef, status: Option<MemberStatus>) {
+    /// Asks member `i`'s REST API for its status (one poll call).
+    fn poll_member(&mut self, ctx: &mut Ctx, i: usize) {
+        let m = self.members[i];
+        self.poll.push(PollResult {
+            node: m,
+            done: false,
+            status: None,
+        });
+        ctx.send(
+            m,
+            CallRef {
+                slot: i as u32,
+                generation: self.poll_epoch,
+            },
+            MsgKind::Connect(Req::once(ReqKind::HttpCheck, true)),
+        );
+    }
+
+    /// The switchover candidate answered (or did not): demote('graceful')
+    /// if it runs as a replica, else give up and clear /failover (ha.py
+    /// "manual failover: no healthy members found, failover is not possible").
+    fn switchover_checked(&mut self, ctx: &mut Ctx, rng: &mut Rng, cand: u32) {
+        let healthy = std::mem::take(&mut self.poll)
+            .iter()
+            .any(|p| p.node == cand && p.status.is_some_and(|s| s.running && s.replica));
+        self.poll_epoch = self.poll_epoch.wrapping_add(1);
+        if let Some(k) = self.poll_timer.take() {
+            ctx.cancel(k);
+        }
+        let still = self.has_lock && self.pg == Pg::Running && self.role == Role::Primary;
+        if healthy && still && !self.promoting {
+            ctx.log(
+                self.me,
+                EventKind::Demoted,
+                format!(
+                    "manual failover: demoting myself, candidate {}",
+                    ctx.name_of(cand)
+                ),
+            );
+            self.pg_stop(ctx, rng, AfterStop::ReleaseThenReplica, StopMode::Fast);
+        } else {
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "manual failover: no healthy members found, failover is not possible",
+            );
+            self.cache.failover = NONE;
+            let clear = DcsOp::PutFailover(Failover::EMPTY);
+            self.propose(ctx, clear, Purpose::Failover);
+        }
+        self.cycle_end(ctx);
+    }
+
+    fn poll_answer(
+        &mut self,
+        ctx: &mut Ctx,
+        rng: &mut Rng,
+        call: CallRef,
+        status: Option<MemberStatus>,
+    ) {
         if call.generation != self.poll_epoch || self.poll.is_empty() {
             return;
         }
@@ -1511,7 +1832,15 @@ impl Patroni {
             };
         }
         if self.poll.iter().all(|p| p.done) {
-            self.race_decide(ctx);
+            self.poll_done(ctx, rng);
+        }
+    }
+
+    /// Every polled member answered or the poll timed out.
+    fn poll_done(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        match self.poll_for_switchover.take() {
+            Some(cand) => self.switchover_checked(ctx, rng, cand),
+            None => self.race_decide(ctx),
         }
     }
 
@@ -1548,14 +1877,19 @@ impl Patroni {
     }
 
     fn cycle_end(&mut self, ctx: &mut Ctx) {
-        if !self.cycle_running {
+        if !self.cycle_running || self.demote_blocking {
             return;
         }
         // Requests still out (the race) end the cycle when answered.
         if self.reqs.iter().any(|r| {
             matches!(
                 r.purpose,
-                Purpose::Acquire | Purpose::UpdateLock | Purpose::Read | Purpose::Grant
+                Purpose::Acquire
+                    | Purpose::UpdateLock
+                    | Purpose::Regrant
+                    | Purpose::UpdateLockPut
+                    | Purpose::Read
+                    | Purpose::Grant
             )
         }) || !self.poll.is_empty()
         {
@@ -1636,6 +1970,11 @@ impl Patroni {
         self.rewinding = None;
         self.sync_standby = NONE;
         self.cycle_running = false;
+        self.demote_blocking = false;
+        self.shutdown_wait.clear();
+        self.recovering = false;
+        self.release_pause = false;
+        self.poll_for_switchover = None;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);
@@ -1726,7 +2065,7 @@ impl crate::process::Process for Patroni {
                 }
             }
             MsgKind::Refused | MsgKind::Unreachable if self.patroni == Proc::Alive => {
-                self.poll_answer(ctx, msg.call, None);
+                self.poll_answer(ctx, rng, msg.call, None);
             }
             MsgKind::Wire(Wire::Patroni(PatroniMsg::Status {
                 running,
@@ -1738,11 +2077,11 @@ impl crate::process::Process for Patroni {
                     replica,
                     wal,
                 };
-                self.poll_answer(ctx, msg.call, Some(st));
+                self.poll_answer(ctx, rng, msg.call, Some(st));
             }
             // A stopped or killed Patroni does not poll.
             MsgKind::Wire(Wire::Patroni(PatroniMsg::Status { .. })) => {}
-            MsgKind::Wire(Wire::Patroni(m)) => self.on_replication(ctx, msg.from, m),
+            MsgKind::Wire(Wire::Patroni(m)) => self.on_replication(ctx, rng, msg.from, m),
             MsgKind::Wire(Wire::Dcs(m)) if self.patroni == Proc::Alive => match m {
                 DcsMsg::Resp { result, value } => {
                     self.on_dcs_resp(ctx, rng, msg.call, result, value)
@@ -1789,11 +2128,18 @@ impl crate::process::Process for Patroni {
                     self.dcs_send(ctx, k);
                 }
             }
+            PatroniTimer::SwitchoverRequest { candidate } => {
+                if self.patroni == Proc::Alive && self.has_lock {
+                    ctx.log(self.me, EventKind::Info, "switchover requested");
+                    self.switchover = Some(candidate);
+                    self.wake(ctx);
+                }
+            }
             PatroniTimer::Poll => {
                 for p in &mut self.poll {
                     p.done = true;
                 }
-                self.race_decide(ctx);
+                self.poll_done(ctx, rng);
             }
             PatroniTimer::Watchdog { life } => {
                 let deadline =
@@ -1833,11 +2179,11 @@ impl crate::process::Process for Patroni {
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
         match a {
             Admin::Action { name, candidate } if name == SWITCHOVER.name => {
-                if self.patroni == Proc::Alive && self.has_lock {
-                    ctx.log(self.me, EventKind::Info, "switchover requested");
-                    self.switchover = Some(candidate.unwrap_or(NONE));
-                    self.wake(ctx);
-                }
+                // patronictl starts, reads its configuration and the cluster,
+                // then POSTs /switchover to the leader: the client's own time.
+                let candidate = candidate.unwrap_or(NONE);
+                let at = ctx.now + self.cfg.patronictl.sample(rng);
+                ctx.at(at, PatroniTimer::SwitchoverRequest { candidate });
             }
             Admin::Action { name, .. } if name == RESTART.name => {
                 if self.patroni != Proc::Alive || self.pg != Pg::Running {
@@ -1848,7 +2194,7 @@ impl crate::process::Process for Patroni {
                     EventKind::Info,
                     "restarting postgres (patronictl restart)",
                 );
-                self.pg_stop(ctx, rng, AfterStop::Restart);
+                self.pg_stop(ctx, rng, AfterStop::Restart, StopMode::Fast);
             }
             Admin::Process {
                 process,

@@ -17,7 +17,18 @@ impl Product for Patroni {
     type Spec = PatroniSpec;
     const TYPE: &'static str = "patroni";
     const SECTIONS: &'static [Section] = &[Section::Database];
-    const PRESETS: &'static [Preset] = &[crate::preset!("patroni-3.0")];
+    /// One preset per release whose mechanisms differ (`version`), and
+    /// `patroni-3.0`, the name experiment files used before: Debian 12's 3.0.2.
+    const PRESETS: &'static [Preset] = &[
+        crate::preset!("patroni-3.0.2"),
+        crate::preset!("patroni-3.0.3"),
+        crate::preset!("patroni-3.3"),
+        Preset {
+            name: "patroni-3.0",
+            file: "models/patroni-3.0.2.toml",
+            text: include_str!("../../../models/patroni-3.0.2.toml"),
+        },
+    ];
     const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = true;
     const ERRORS: &'static [DbErrorCode] = super::errors::CODES;
@@ -66,6 +77,7 @@ impl Product for Patroni {
 fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     vec![
+        ("version", p.version.name().to_string()),
         ("dcs", list(&p.dcs)),
         ("ttl", p.ttl.to_string()),
         ("loop_wait", p.loop_wait.to_string()),
@@ -93,6 +105,14 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
         ("promote_time", crate::process::dist::describe(&p.promote_time)),
         ("start_time", crate::process::dist::describe(&p.start_time)),
         ("stop_time", crate::process::dist::describe(&p.stop_time)),
+        (
+            "crash_recovery_time",
+            crate::process::dist::describe(&p.crash_recovery_time),
+        ),
+        (
+            "patronictl_time",
+            crate::process::dist::describe(&p.patronictl_time),
+        ),
     ]
 }
 

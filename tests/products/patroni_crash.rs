@@ -1,0 +1,141 @@
+//! PostgreSQL's postmaster killed under Patroni (issue 10 point 5): the
+//! leader keeps the key and restarts it in place (ha.py `recover()`): first
+//! crash recovery in single-user mode (`_handle_crash_recovery` ->
+//! rewind.py `ensure_clean_shutdown`, `postgres --single`: no listening
+//! socket, the port stays closed), then a start as read-only (57P03 "the
+//! database system is starting up" while it starts), then the promotion
+//! (25006 read-only until it is done). HAProxy keeps the server UP
+//! (`/primary` answers 200 while Patroni holds the lock) and retries each
+//! refused connect `retries` times, one second apart.
+
+use hasim::metrics::EventKind;
+use hasim::report::RunResult;
+use hasim::sim::Sim;
+
+const RATE: f64 = 50.0;
+const KILL: f64 = 40.0;
+const LOOP_WAIT: f64 = 10.0;
+const CRASH_RECOVERY: f64 = 1.0;
+const START: f64 = 1.5;
+const PROMOTE: f64 = 1.0;
+/// HAProxy: `retries = 2`, a refused connect retried after 1 s.
+const RETRY_SPAN: f64 = 2.0;
+
+const TEXT: &str = r#"
+[experiment]
+duration = "70s"
+[network]
+latency = "0.1ms"
+[clients.app]
+type = "open"
+target = "lb"
+rate = 50
+method = "POST"
+timeout = "5s"
+start = "20s"
+[balancers.lb]
+preset = "haproxy-2.6"
+mode = "tcp"
+servers = ["pg"]
+timeout_connect = "4s"
+retries = 2
+option_httpchk = "GET /primary"
+on_marked_down = "shutdown-sessions"
+[balancers.lb.default_server]
+check = true
+inter = "3s"
+fall = 3
+rise = 2
+[databases.etcd]
+type = "etcd"
+[databases.pg]
+type = "patroni"
+preset = "patroni-3.0.2"
+count = 3
+dcs = "etcd"
+[[faults]]
+kind = "kill"
+process = "postgres"
+target = "pg1"
+at = "40s"
+"#;
+
+fn first(r: &RunResult, what: &str) -> f64 {
+    r.recorder
+        .events
+        .iter()
+        .find(|e| e.component == "pg1" && e.detail.contains(what))
+        .unwrap_or_else(|| panic!("no `{what}`"))
+        .at
+        .as_secs_f64()
+}
+
+fn code(r: &RunResult, kind: &str, code: &str) -> f64 {
+    crate::common::db_codes(r, kind)
+        .into_iter()
+        .find(|(c, _)| c == code)
+        .map_or(0.0, |(_, n)| n as f64)
+}
+
+fn near(got: f64, want: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= 0.15 * want + 3.0,
+        "{what}: {got}, formula {want:.1}"
+    );
+}
+
+#[test]
+fn a_killed_postmaster_keeps_its_port_closed_through_crash_recovery_then_starts_and_promotes() {
+    let spec = hasim::config::parse(TEXT, "crash.toml").unwrap();
+    for seed in 1..=4 {
+        let mut sim = Sim::new(&spec, seed);
+        sim.run();
+        let r = sim.finish();
+        // Noticed at the next HA cycle, within loop_wait of the kill.
+        let d = first(&r, "crash recovery in a single user mode");
+        assert!(
+            (KILL..=KILL + LOOP_WAIT + 0.01).contains(&d),
+            "seed {seed}: {d}"
+        );
+        let recovered = first(&r, "crash recovery finished");
+        assert!(
+            (recovered - (d + CRASH_RECOVERY)).abs() < 1e-6,
+            "seed {seed}"
+        );
+        // The async executor wakes the loop: it starts at once.
+        let readonly = first(&r, "starting as readonly because i had the session lock");
+        assert!((readonly - recovered).abs() < 0.01, "seed {seed}");
+        let started = first(&r, "started as a read-only replica");
+        assert!((started - (readonly + START)).abs() < 0.01, "seed {seed}");
+        let promoted = r
+            .recorder
+            .events
+            .iter()
+            .find(|e| e.component == "pg1" && e.kind == EventKind::Promoted)
+            .unwrap()
+            .at
+            .as_secs_f64();
+        assert!((promoted - (started + PROMOTE)).abs() < 0.01, "seed {seed}");
+        // What the clients saw. A request issued at t is refused at t,
+        // t + 1, t + 2 until the port opens at `recovered`: those issued
+        // before recovered - 2 s fail "closed" (HAProxy's SC); the rest
+        // reach PostgreSQL while it starts (57P03) or, once started, before
+        // the promotion is done (25006).
+        let closed = crate::common::kind(&r, "closed") as f64;
+        near(
+            closed,
+            RATE * (recovered - RETRY_SPAN - KILL).max(0.0),
+            &format!("seed {seed}: closed"),
+        );
+        let starting = code(&r, "db_not_ready", "57P03");
+        near(
+            starting,
+            RATE * (START + RETRY_SPAN.min(recovered - KILL)),
+            &format!("seed {seed}: 57P03"),
+        );
+        let read_only = code(&r, "db_read_only", "25006");
+        near(read_only, RATE * PROMOTE, &format!("seed {seed}: 25006"));
+        let h = r.history.unwrap();
+        assert!(h.lost.is_empty() && h.split_brain_secs() == 0.0);
+    }
+}
