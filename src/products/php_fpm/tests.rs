@@ -156,3 +156,21 @@ fn dynamic_forks_at_a_rate_doubling_each_second_up_to_max_children() {
     // 20 in parallel for 1 s at 100 ms each (+ a 1 ms fork first).
     assert!((180..=200).contains(&r.recorder.requests), "{}", r.recorder.requests);
 }
+
+#[test]
+fn a_child_that_served_max_requests_is_replaced_after_a_fork() {
+    // One child, 1 ms a request, a fork takes 100 ms: recycling after every
+    // request leaves ~1 s / 101 ms requests; never recycling, ~1 s / 1.2 ms.
+    let served = |max_requests: u32| {
+        let pool = format!(
+            "service = \"1ms\"\npm.style = \"static\"\npm.max_children = 1\n\
+             pm.max_requests = {max_requests}"
+        );
+        let text = closed(1, "1s", &pool, "").replace("spawn_time = \"1ms\"", "spawn_time = \"100ms\"");
+        run(&text).recorder.requests
+    };
+    let (recycled, kept) = (served(1), served(0));
+    assert!((9..=10).contains(&recycled), "recycled every request: {recycled}");
+    // 1 s / (1 ms + a 0.2 ms round trip) = 833.
+    assert!((800..=840).contains(&kept), "never recycled: {kept}");
+}
