@@ -2,6 +2,11 @@
 //! applied, in order ([`DataLog`]), and which node's data counts at the end
 //! of a run ([`authoritative`]).
 
+/// The operation id of a request that is no client operation (an app's
+/// session read or write): a database applies it like any other, and the
+/// write history judges nothing of it.
+pub const UNTRACKED: u32 = u32::MAX;
+
 /// The writes a node holds, in the order it applied them: its data. Writes
 /// are named by the client operation that made them.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +39,11 @@ impl DataLog {
     }
 
     pub fn push(&mut self, op: u32) {
+        if op == UNTRACKED {
+            // In the log (offsets count it), not in the membership bits.
+            self.entries.push(op);
+            return;
+        }
         let (w, b) = (op as usize / 64, op % 64);
         if self.present.len() <= w {
             self.present.resize(w + 1, 0);
@@ -46,6 +56,9 @@ impl DataLog {
     /// rejoining node discarding what the cluster never had).
     pub fn truncate(&mut self, len: usize) {
         for &op in &self.entries[len.min(self.entries.len())..] {
+            if op == UNTRACKED {
+                continue;
+            }
             self.present[op as usize / 64] &= !(1 << (op % 64));
         }
         self.entries.truncate(len);

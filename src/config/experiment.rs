@@ -777,8 +777,8 @@ impl<'a> Builder<'a> {
                     &item.at,
                     &path,
                     format!(
-                        "`{name}` is a VIP; only clients send to VIPs so far: {role} must \
-                         name a node"
+                        "`{name}` is a VIP; only clients and apps send to VIPs so far: {role} \
+                         must name a node"
                     ),
                 ));
             }
@@ -829,6 +829,9 @@ impl<'a> Builder<'a> {
             )),
             (Some(_), Some(found)) => Ok(found),
             (None, None) => {
+                if let Some(p) = candidates.iter().find(|p| p.default_in.contains(&sec)) {
+                    return Ok((p, &p.presets[0]));
+                }
                 let quoted: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
                 let example = candidates[0].presets[0].name;
                 Err(r.missing(
@@ -1084,6 +1087,11 @@ impl<'a> Builder<'a> {
         for (i, (n, at)) in names.iter().enumerate() {
             let p = format!("{path}[{i}]");
             for s in self.resolve_nodes(n, at, &p, BACKENDS, "a balancer's servers", true)? {
+                if s == r.path().rsplit('.').next().unwrap_or_default() {
+                    return Err(self
+                        .src
+                        .error(at, &p, format!("`{s}` is this balancer itself")));
+                }
                 if servers.contains(&s) {
                     return Err(self.src.error(
                         at,

@@ -76,8 +76,14 @@ pub(crate) const FAULTABLE: &[Section] = &[
     Section::Database,
     Section::Vip,
 ];
-/// Sections a balancer may balance over.
-pub(crate) const BACKENDS: &[Section] = &[Section::App, Section::Server, Section::Database];
+/// Sections a balancer may balance over (a balancer too: HAProxy in front
+/// of nginx, report 4).
+pub(crate) const BACKENDS: &[Section] = &[
+    Section::Balancer,
+    Section::App,
+    Section::Server,
+    Section::Database,
+];
 
 /// The experiment as one product's reader sees it while it reads one table.
 pub struct ReadCx<'b, 'a> {
@@ -125,7 +131,7 @@ impl<'b, 'a> ReadCx<'b, 'a> {
         key: &'static str,
         role: &str,
     ) -> Result<String, ConfigError> {
-        let vip_ok = self.section == Section::Client;
+        let vip_ok = matches!(self.section, Section::Client | Section::App);
         self.b.single_target(r, key, SERVING, role, vip_ok)
     }
 

@@ -107,6 +107,15 @@ impl<T> Slab<T> {
             .collect()
     }
 
+    /// (slot, generation, value) of every live entry, in slot order
+    /// (deterministic), without allocating.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, u32, &T)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.value.as_ref().map(|v| (i as u32, e.generation, v)))
+    }
+
     /// Live values in slot order (deterministic).
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|e| e.value.as_ref())

@@ -29,6 +29,10 @@ impl AccessLog {
     /// Balancer `via` tried `server` for operation `op` (`None`: no server
     /// was available) and the try ended `state`.
     pub fn log(&mut self, op: u32, via: NodeId, server: Option<NodeId>, state: &str) {
+        if op == crate::data::UNTRACKED {
+            // No client will take it (an app's session call).
+            return;
+        }
         let list = self.entries.entry(op).or_default();
         let i = match list.iter().position(|(v, _)| *v == via) {
             Some(i) => i,

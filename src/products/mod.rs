@@ -242,6 +242,7 @@ products! {
     Sentinel(sentinel::Sentinel),
     Keepalived(keepalived::Keepalived),
     Proxysql(proxysql::Proxysql),
+    PhpFpm(php_fpm::PhpFpm),
 }
 
 /// What building one node's model needs from the rest of the graph.

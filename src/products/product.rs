@@ -70,6 +70,12 @@ pub trait Product: Process + Sized {
         Self::TYPE
     }
 
+    /// The sections in which a table that names no `type` (nor a preset)
+    /// is this product, though other products share the section: the one
+    /// the section meant before they came (`[apps.NAME]` is the generic
+    /// app). At most one product per section.
+    const DEFAULT_IN: &'static [Section] = &[];
+
     /// Operator actions it accepts as faults (`kind = "switchover"`), which
     /// reach its model as [`crate::process::Admin::Action`].
     const ACTIONS: &'static [&'static Action] = &[];
@@ -139,6 +145,7 @@ pub struct ProductInfo {
     pub sections: &'static [Section],
     pub presets: &'static [Preset],
     pub holds_client_data: bool,
+    pub default_in: &'static [Section],
     pub example: &'static str,
     pub actions: &'static [&'static Action],
     pub processes: &'static [&'static str],
@@ -156,6 +163,7 @@ impl ProductInfo {
             sections: P::SECTIONS,
             presets: P::PRESETS,
             holds_client_data: P::HOLDS_CLIENT_DATA,
+            default_in: P::DEFAULT_IN,
             example: P::EXAMPLE,
             actions: P::ACTIONS,
             processes: P::PROCESSES,

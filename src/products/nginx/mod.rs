@@ -489,6 +489,11 @@ impl Process for Nginx {
 
     fn on_message(&mut self, ctx: &mut Ctx, rng: &mut Rng, msg: Msg) {
         match msg.kind {
+            // Checked by a balancer in front of it (report 4's HAProxy):
+            // answered by the worker, from a location of its own.
+            MsgKind::Connect(req) if req.kind == crate::process::ReqKind::HttpCheck => {
+                ctx.send(msg.from, msg.call, MsgKind::Response { status: 200 });
+            }
             MsgKind::Connect(req) => self.accept(ctx, rng, msg.from, msg.call, req),
             MsgKind::Response { status } => self.on_response(ctx, msg.call, status),
             // An SQL error is no HTTP response: nginx's `invalid_header`,

@@ -5,7 +5,8 @@ use crate::config::ConfigError;
 use crate::config::read::{ReadCx, Section};
 use crate::config::spec::DistSpec;
 use crate::config::table::Reader;
-use crate::engine::Dur;
+pub use crate::protocols::calls::{CallSpec, ConnectionMode};
+use crate::protocols::calls::read_calls;
 
 /// A plain server or an app instance, as its section declares it.
 #[derive(Clone, Debug)]
@@ -44,34 +45,16 @@ pub struct AppSpec {
     pub calls: Vec<CallSpec>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectionMode {
-    /// A new TCP connection per call.
-    PerRequest,
-    /// A pool of at most `size` connections; a call waits for a free one.
-    Pool { size: u32 },
-}
-
-#[derive(Clone, Debug)]
-pub struct CallSpec {
-    pub target: String,
-    /// Calls per incoming request, made one after the other.
-    pub count: u32,
-    /// The driver's connect timeout and read timeout.
-    pub connect_timeout: Dur,
-    pub timeout: Dur,
-    pub connection: ConnectionMode,
-    /// Status the app answers when this call fails (500 by default).
-    pub error_status: u16,
-}
-
 /// Reads a `[servers.NAME]` or `[apps.NAME]` table over its preset.
 pub(crate) fn read<'a>(
     r: &mut Reader<'a>,
     cx: &ReadCx<'_, 'a>,
 ) -> Result<BackendSpec, ConfigError> {
     let sec = cx.section();
-    r.reject("type", &format!("{} have no `type`", sec.key()))?;
+    if sec == Section::Server {
+        r.reject("type", &format!("{} have no `type`", sec.key()))?;
+    }
+    // `[apps.NAME] type = "server"` was read choosing the product.
     let server = ServerSpec {
         workers: r.u32_min("workers", 1)?,
         queue_limit: r.u32_min_opt("queue_limit", 0)?,
@@ -86,42 +69,6 @@ pub(crate) fn read<'a>(
         )?;
         return Ok(BackendSpec::Server(server));
     }
-    let own = cx.members();
-    let mut calls = Vec::new();
-    for mut c in r.array_of_tables("calls")? {
-        let target = cx.target(&mut c, "target", "a call's target")?;
-        if own.contains(&target) {
-            return Err(c.error_at("target", format!("`{target}` would call itself")));
-        }
-        let call = CallSpec {
-            target,
-            count: c.u32_min_opt("count", 1)?.unwrap_or(1),
-            connect_timeout: c
-                .positive_duration_opt("connect_timeout")?
-                .unwrap_or(call_defaults::CONNECT_TIMEOUT),
-            timeout: c
-                .positive_duration_opt("timeout")?
-                .unwrap_or(call_defaults::TIMEOUT),
-            connection: match c.u32_min_opt("pool", 1)? {
-                Some(size) => ConnectionMode::Pool { size },
-                None => ConnectionMode::PerRequest,
-            },
-            error_status: c
-                .u32_range_opt("error_status", 100, 599)?
-                .map(|s| s as u16)
-                .unwrap_or(call_defaults::ERROR_STATUS),
-        };
-        c.finish()?;
-        calls.push(call);
-    }
+    let calls = read_calls(r, cx, None)?;
     Ok(BackendSpec::App(AppSpec { server, calls }))
-}
-
-/// Defaults of an app's `[[apps.NAME.calls]]` entry: a generic database or
-/// HTTP driver; no product default applies.
-mod call_defaults {
-    use crate::engine::Dur;
-    pub const CONNECT_TIMEOUT: Dur = Dur::from_secs(5);
-    pub const TIMEOUT: Dur = Dur::from_secs(30);
-    pub const ERROR_STATUS: u16 = 500;
 }

@@ -1,10 +1,9 @@
 //! A process with a pool of worker threads and a FIFO queue: a plain backend,
-//! or an app instance when it has downstream calls (see [`super::app`]).
+//! or an app instance when it has downstream calls (see
+//! [`crate::protocols::calls`]).
 //! Health checks are answered by the process's event loop without a worker.
 //! Connections may be kept open for further requests (`Req::keep`, a client's
 //! pool): one request at a time on each.
-
-pub mod app;
 
 pub mod config;
 mod product;
@@ -15,7 +14,7 @@ use crate::process::dist::Sampler;
 use crate::process::{CallRef, Ctx, Msg, MsgKind, NodeId, ReqKind};
 use crate::products::Timer;
 use crate::products::server::config::ServerSpec;
-use app::Downstream;
+use crate::protocols::calls::{Downstream, Progress, Wake};
 use std::collections::VecDeque;
 
 /// A server's timers, and an app's (its downstream calls' deadlines).
@@ -35,6 +34,19 @@ impl From<ServerTimer> for Timer {
     }
 }
 
+/// The app's calls wake through the server's timers.
+#[derive(Clone, Copy)]
+pub struct AppWake;
+
+impl Wake for AppWake {
+    fn connect(call: u32) -> Timer {
+        ServerTimer::ConnectDeadline { call }.into()
+    }
+    fn read(call: u32) -> Timer {
+        ServerTimer::ReadDeadline { call }.into()
+    }
+}
+
 #[derive(Clone)]
 pub struct Server {
     workers: u32,
@@ -46,7 +58,7 @@ pub struct Server {
     /// Accepted connections, each with its request in progress if any.
     pub(super) inbound: Slab<Inbound>,
     /// Calls to other services made by each request (an app instance).
-    pub(super) downstream: Option<Downstream>,
+    pub(super) downstream: Option<Downstream<AppWake>>,
 }
 
 #[derive(Clone, Copy)]
@@ -60,16 +72,13 @@ pub(super) struct Inbound {
     pub working: bool,
     /// The caller closed the connection while its request was in service.
     pub closing: bool,
-    /// Index of the downstream call in progress, and calls left of it.
-    pub step: u16,
-    pub left: u32,
-    /// The client operation and its kind, passed on to downstream calls.
-    pub op: u32,
-    pub idempotent: bool,
+    /// The downstream call in progress, and the client operation and its
+    /// kind, passed on to downstream calls.
+    pub calls: Progress,
 }
 
 impl Server {
-    pub fn new(spec: &ServerSpec, downstream: Option<Downstream>) -> Server {
+    pub fn new(spec: &ServerSpec, downstream: Option<Downstream<AppWake>>) -> Server {
         Server {
             workers: spec.workers,
             busy: 0,
@@ -127,7 +136,7 @@ impl Server {
         match ok {
             Err(status) => self.reply(ctx, rng, me, status),
             Ok(()) => {
-                if d.next(ctx, me, inb) {
+                if d.next(ctx, me, &mut inb.calls) {
                     self.reply(ctx, rng, me, 200);
                 }
             }
@@ -196,10 +205,12 @@ impl Process for Server {
                         active: true,
                         working: false,
                         closing: false,
-                        step: 0,
-                        left: 0,
-                        op: req.op,
-                        idempotent: req.idempotent,
+                        calls: Progress {
+                            step: 0,
+                            left: 0,
+                            op: req.op,
+                            idempotent: req.idempotent,
+                        },
                     };
                     let me = CallRef::new(self.inbound.insert(inb));
                     self.start_request(ctx, rng, me);
@@ -210,8 +221,8 @@ impl Process for Server {
                     let inb = self.inbound.get_mut(me.slot, me.generation).expect("found");
                     if !inb.active {
                         inb.active = true;
-                        inb.op = req.op;
-                        inb.idempotent = req.idempotent;
+                        inb.calls.op = req.op;
+                        inb.calls.idempotent = req.idempotent;
                         self.start_request(ctx, rng, me);
                     }
                 }
@@ -242,7 +253,7 @@ impl Process for Server {
             ServerTimer::ServiceDone { request: me } => match self.downstream.as_mut() {
                 Some(d) if d.has_calls() => {
                     if let Some(inb) = self.inbound.get_mut(me.slot, me.generation) {
-                        d.begin(ctx, me, inb);
+                        d.begin(ctx, me, &mut inb.calls);
                     }
                 }
                 _ => self.reply(ctx, rng, me, 200),
@@ -284,5 +295,18 @@ pub fn describe(o: &mut String, s: &config::ServerSpec) {
         s.workers,
         crate::process::dist::describe(&s.service),
         s.backlog
+    );
+}
+
+/// `--dry-run`: an app as the experiment resolved it.
+pub fn describe_app(o: &mut String, a: &config::AppSpec) {
+    use std::fmt::Write;
+    let calls = crate::protocols::calls::describe_calls(&a.calls);
+    let _ = writeln!(
+        o,
+        "{} workers, service {}, calls {}",
+        a.server.workers,
+        crate::process::dist::describe(&a.server.service),
+        calls.join(", ")
     );
 }

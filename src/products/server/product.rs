@@ -2,7 +2,7 @@
 //! `[apps.NAME]` (one that also calls downstream services).
 
 use super::Server;
-use super::app::{self, CallCfg, Downstream};
+use crate::protocols::calls::{CallCfg, Downstream};
 use super::config::{self, BackendSpec};
 use crate::engine::Dur;
 use crate::config::read::{ReadCx, Section};
@@ -18,6 +18,8 @@ impl Product for Server {
     const PRESETS: &'static [Preset] = &[crate::preset!("server")];
     const EXAMPLE: &'static str = include_str!("example.toml");
     const HOLDS_CLIENT_DATA: bool = false;
+    /// `[apps.NAME]` and `[servers.NAME]` without a `type` are this product.
+    const DEFAULT_IN: &'static [Section] = &[Section::Server, Section::App];
 
     fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<BackendSpec, ConfigError> {
         config::read(r, cx)
@@ -27,7 +29,7 @@ impl Product for Server {
         match spec {
             BackendSpec::Server(s) => (Server::new(s, None), s.backlog),
             BackendSpec::App(a) => {
-                let calls = a.calls.iter().map(|c| CallCfg::new(c, (cx.id)(&c.target)));
+                let calls = a.calls.iter().map(|c| CallCfg::new(c, cx.addr(&c.target)));
                 let app = Server::new(&a.server, Some(Downstream::new(calls.collect())));
                 (app, a.server.backlog)
             }
@@ -37,7 +39,7 @@ impl Product for Server {
     fn describe(o: &mut String, _node: &NodeSpec, spec: &BackendSpec) {
         match spec {
             BackendSpec::Server(s) => super::describe(o, s),
-            BackendSpec::App(a) => app::describe(o, a),
+            BackendSpec::App(a) => super::describe_app(o, a),
         }
     }
 

@@ -1,8 +1,9 @@
-//! The downstream calls of an app instance: each request, after its own
-//! service time, calls other services (e.g. a database through HAProxy) one
-//! after the other, holding its worker meanwhile (thread per request). A failed
-//! call turns into the app's error answer (500 by default), as a real stack
-//! propagates a DB error.
+//! The downstream calls of an app: each request calls other services (e.g. a
+//! database through HAProxy) one after the other, holding its worker
+//! meanwhile (thread per request, or a php-fpm child). A failed call turns
+//! into the app's error answer (500 by default), as a real stack propagates
+//! a DB error. Spoken by the generic app (`server`) and by `php-fpm`; each
+//! names its own timers through [`Wake`].
 //!
 //! Without `pool` every call opens a connection of its own. With `pool = N`
 //! the app keeps up to N connections open to the target and reuses them, the
@@ -13,12 +14,106 @@
 //! bound to the server chosen when it was opened — which is why existing pool
 //! connections to a dead database hang until a timeout.
 
-use super::Inbound;
-use super::ServerTimer;
+use crate::config::ConfigError;
+use crate::config::read::ReadCx;
+use crate::config::table::Reader;
 use crate::engine::{DeadlineFifo, Dur, SimTime, Slab};
 use crate::process::{Addr, CallRef, Ctx, Msg, MsgKind, NO_PEER, Req};
-use crate::products::server::config::{CallSpec, ConnectionMode};
+use crate::products::Timer;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
+
+/// The timers a product wakes its calls' deadlines with: its own timer
+/// enum's variants for call kind `call` (static dispatch: a type, no
+/// function pointer).
+pub trait Wake {
+    /// The wake-up of the connect deadlines of call kind `call`.
+    fn connect(call: u32) -> Timer;
+    /// The wake-up of the read deadlines of call kind `call`.
+    fn read(call: u32) -> Timer;
+}
+
+/// Where a request stands in its calls: the kind in progress and how many
+/// of it are left, and what it passes on (the client operation, GET/POST).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub step: u16,
+    pub left: u32,
+    pub op: u32,
+    pub idempotent: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionMode {
+    /// A new TCP connection per call.
+    PerRequest,
+    /// A pool of at most `size` connections; a call waits for a free one.
+    Pool { size: u32 },
+}
+
+/// One `[[apps.NAME.calls]]` entry.
+#[derive(Clone, Debug)]
+pub struct CallSpec {
+    pub target: String,
+    /// Calls per incoming request, made one after the other.
+    pub count: u32,
+    /// The driver's connect timeout and read timeout.
+    pub connect_timeout: Dur,
+    pub timeout: Dur,
+    pub connection: ConnectionMode,
+    /// Status the app answers when this call fails (500 by default).
+    pub error_status: u16,
+}
+
+/// Reads an app's `[[apps.NAME.calls]]`; `pool` is refused with `no_pool`
+/// when the product cannot share connections between its workers.
+pub fn read_calls<'a>(
+    r: &mut Reader<'a>,
+    cx: &ReadCx<'_, 'a>,
+    no_pool: Option<&str>,
+) -> Result<Vec<CallSpec>, ConfigError> {
+    let own = cx.members();
+    let mut calls = Vec::new();
+    for mut c in r.array_of_tables("calls")? {
+        let target = cx.target(&mut c, "target", "a call's target")?;
+        if own.contains(&target) {
+            return Err(c.error_at("target", format!("`{target}` would call itself")));
+        }
+        if let Some(why) = no_pool {
+            c.reject("pool", why)?;
+        }
+        let call = CallSpec {
+            target,
+            count: c.u32_min_opt("count", 1)?.unwrap_or(1),
+            connect_timeout: c
+                .positive_duration_opt("connect_timeout")?
+                .unwrap_or(call_defaults::CONNECT_TIMEOUT),
+            timeout: c
+                .positive_duration_opt("timeout")?
+                .unwrap_or(call_defaults::TIMEOUT),
+            connection: match c.u32_min_opt("pool", 1)? {
+                Some(size) => ConnectionMode::Pool { size },
+                None => ConnectionMode::PerRequest,
+            },
+            error_status: c
+                .u32_range_opt("error_status", 100, 599)?
+                .map(|s| s as u16)
+                .unwrap_or(call_defaults::ERROR_STATUS),
+        };
+        c.finish()?;
+        calls.push(call);
+    }
+    Ok(calls)
+}
+
+/// Defaults of an app's `[[apps.NAME.calls]]` entry: a generic database or
+/// HTTP driver; no product default applies.
+mod call_defaults {
+    use crate::engine::Dur;
+    pub const CONNECT_TIMEOUT: Dur = Dur::from_secs(5);
+    pub const TIMEOUT: Dur = Dur::from_secs(30);
+    pub const ERROR_STATUS: u16 = 500;
+}
 
 #[derive(Clone)]
 pub struct CallCfg {
@@ -29,6 +124,12 @@ pub struct CallCfg {
     pub timeout: Dur,
     pub pool: Option<u32>,
     pub error_status: u16,
+    /// Reads (`Some(true)`) or writes (`Some(false)`) whatever the client's
+    /// request is (a session's GET and SET); `None`: as the client's request.
+    pub idempotent: Option<bool>,
+    /// The client operation passed on (`false`: the call is not one of the
+    /// client's operations the write history judges, e.g. a session).
+    pub pass_op: bool,
 }
 
 impl CallCfg {
@@ -43,6 +144,8 @@ impl CallCfg {
                 ConnectionMode::Pool { size } => Some(size),
             },
             error_status: spec.error_status,
+            idempotent: None,
+            pass_op: true,
         }
     }
 }
@@ -61,7 +164,7 @@ struct Out {
 }
 
 #[derive(Clone)]
-pub struct Downstream {
+pub struct Downstream<W: Wake> {
     cfgs: Vec<CallCfg>,
     /// Calls in flight, and the pools' connections (kept between calls).
     out: Slab<Out>,
@@ -72,6 +175,7 @@ pub struct Downstream {
     idle: Vec<Vec<CallRef>>,
     open: Vec<u32>,
     waiting: Vec<VecDeque<Work>>,
+    wake: PhantomData<W>,
 }
 
 /// A request of the app that needs a downstream call.
@@ -83,7 +187,7 @@ struct Work {
 }
 
 impl Work {
-    fn of(inbound: CallRef, inb: &Inbound) -> Work {
+    fn of(inbound: CallRef, inb: &Progress) -> Work {
         Work {
             inbound,
             op: inb.op,
@@ -94,8 +198,12 @@ impl Work {
 
 type Ended = (CallRef, Result<(), u16>);
 
-impl Downstream {
-    pub fn new(cfgs: Vec<CallCfg>) -> Downstream {
+/// The client operation id a call that is not a client operation carries:
+/// beyond every operation the write history holds, so it judges nothing.
+pub const NO_OP: u32 = crate::data::UNTRACKED;
+
+impl<W: Wake> Downstream<W> {
+    pub fn new(cfgs: Vec<CallCfg>) -> Downstream<W> {
         let n = cfgs.len();
         Downstream {
             cfgs,
@@ -105,6 +213,7 @@ impl Downstream {
             idle: vec![Vec::new(); n],
             open: vec![0; n],
             waiting: vec![VecDeque::new(); n],
+            wake: PhantomData,
         }
     }
 
@@ -112,15 +221,38 @@ impl Downstream {
         !self.cfgs.is_empty()
     }
 
+    /// How many call kinds there are.
+    pub fn kinds(&self) -> usize {
+        self.cfgs.len()
+    }
+
     /// First call of request `me`.
-    pub(super) fn begin(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Inbound) {
-        inb.step = 0;
-        inb.left = self.cfgs[0].count;
-        self.issue(ctx, Work::of(me, inb), 0);
+    pub fn begin(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Progress) {
+        self.begin_step(ctx, me, inb, 0);
+    }
+
+    /// First call of kind `step` for request `me` (a product that does
+    /// work between its kinds of calls drives them one kind at a time,
+    /// with [`Downstream::next_in_step`]).
+    pub fn begin_step(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Progress, step: u16) {
+        inb.step = step;
+        inb.left = self.cfgs[step as usize].count;
+        self.issue(ctx, Work::of(me, inb), step as usize);
+    }
+
+    /// The current call succeeded; issues the next one of the same kind.
+    /// True when the kind's calls are all done.
+    pub fn next_in_step(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Progress) -> bool {
+        inb.left -= 1;
+        if inb.left == 0 {
+            return true;
+        }
+        self.issue(ctx, Work::of(me, inb), inb.step as usize);
+        false
     }
 
     /// The current call succeeded; issues the next one. True when all are done.
-    pub(super) fn next(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Inbound) -> bool {
+    pub fn next(&mut self, ctx: &mut Ctx, me: CallRef, inb: &mut Progress) -> bool {
         inb.left -= 1;
         while inb.left == 0 {
             inb.step += 1;
@@ -139,9 +271,10 @@ impl Downstream {
         let cfg = &self.cfgs[i];
         let me = w.inbound;
         // A call reads or writes as the client's request does (GET / POST).
+        let op = if cfg.pass_op { w.op } else { NO_OP };
         let req = Req {
             keep: cfg.pool.is_some(),
-            ..Req::work(w.idempotent, w.op)
+            ..Req::work(cfg.idempotent.unwrap_or(w.idempotent), op)
         };
         if let Some(conn) = self.idle[i].pop() {
             let o = self
@@ -178,11 +311,11 @@ impl Downstream {
         let cfg = &self.cfgs[i];
         if connecting {
             let at = ctx.now + cfg.connect_timeout;
-            let wake = ServerTimer::ConnectDeadline { call: i as u32 };
+            let wake = W::connect(i as u32);
             ctx.arm_with(&mut self.connect_deadlines[i], at, conn, wake);
         }
         let at = ctx.now + cfg.timeout;
-        let wake = ServerTimer::ReadDeadline { call: i as u32 };
+        let wake = W::read(i as u32);
         ctx.arm_with(&mut self.read_deadlines[i], at, conn, wake);
     }
 
@@ -249,10 +382,10 @@ impl Downstream {
     /// The wake-up of the connect (`connect`) or read deadlines of call `i`.
     pub fn on_timer(&mut self, ctx: &mut Ctx, i: usize, connect: bool) -> Vec<Ended> {
         let expired = if connect {
-            let wake = ServerTimer::ConnectDeadline { call: i as u32 };
+            let wake = W::connect(i as u32);
             ctx.expire_with(&mut self.connect_deadlines[i], wake)
         } else {
-            let wake = ServerTimer::ReadDeadline { call: i as u32 };
+            let wake = W::read(i as u32);
             ctx.expire_with(&mut self.read_deadlines[i], wake)
         };
         let timeout = self.cfgs[i].timeout;
@@ -291,14 +424,34 @@ impl Downstream {
             .get(call.slot, call.generation)
             .is_some_and(|o| o.busy)
     }
+
+    /// Request `me` is abandoned (its worker process was killed): the
+    /// kernel closes its call's connection — FIN once established, the
+    /// SYN's retransmissions stop before. Per-request connections only: a
+    /// pooled one outlives its request. Rare (a kill), so it scans.
+    pub fn abandon(&mut self, ctx: &mut Ctx, me: CallRef) {
+        let mine: Option<CallRef> = self.out.iter().find_map(|(slot, generation, o)| {
+            (o.busy && o.inbound == me).then_some(CallRef { slot, generation })
+        });
+        let Some(conn) = mine else { return };
+        let o = *self.out.get(conn.slot, conn.generation).expect("found");
+        let i = o.cfg as usize;
+        debug_assert!(
+            self.cfgs[i].pool.is_none(),
+            "only per-request calls are abandoned"
+        );
+        if o.established_at <= ctx.now {
+            ctx.send_addr(ctx.now, self.cfgs[i].target, conn, o.peer, MsgKind::Close);
+        }
+        self.out.remove(conn.slot, conn.generation);
+        self.open[i] -= 1;
+        self.serve_waiting(ctx, i);
+    }
 }
 
-/// `--dry-run`: an app as the experiment resolved it.
-pub fn describe(o: &mut String, a: &super::config::AppSpec) {
-    use crate::products::server::config::ConnectionMode;
-    use std::fmt::Write;
-    let calls: Vec<String> = a
-        .calls
+/// `--dry-run`: an app's calls, one phrase each.
+pub fn describe_calls(calls: &[CallSpec]) -> Vec<String> {
+    calls
         .iter()
         .map(|c| {
             let conn = match c.connection {
@@ -310,12 +463,5 @@ pub fn describe(o: &mut String, a: &super::config::AppSpec) {
                 c.target, c.count, c.connect_timeout, c.timeout, c.error_status
             )
         })
-        .collect();
-    let _ = writeln!(
-        o,
-        "{} workers, service {}, calls {}",
-        a.server.workers,
-        crate::process::dist::describe(&a.server.service),
-        calls.join(", ")
-    );
+        .collect()
 }
