@@ -242,6 +242,7 @@ products! {
     Sentinel(sentinel::Sentinel),
     Keepalived(keepalived::Keepalived),
     Proxysql(proxysql::Proxysql),
+    Glusterfs(glusterfs::Glusterfs),
 }
 
 /// What building one node's model needs from the rest of the graph.

@@ -11,6 +11,7 @@ mod config_example;
 mod etcd;
 mod formulas;
 mod galera;
+mod glusterfs;
 mod keepalive;
 mod mysql;
 mod patroni;

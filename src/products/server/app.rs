@@ -29,6 +29,9 @@ pub struct CallCfg {
     pub timeout: Dur,
     pub pool: Option<u32>,
     pub error_status: u16,
+    /// `op`: the call reads (idempotent) or writes whatever the request
+    /// does; `None` passes the request's kind on.
+    pub idempotent: Option<bool>,
 }
 
 impl CallCfg {
@@ -43,6 +46,7 @@ impl CallCfg {
                 ConnectionMode::Pool { size } => Some(size),
             },
             error_status: spec.error_status,
+            idempotent: spec.op.map(|o| o == super::config::CallOp::Read),
         }
     }
 }
@@ -141,7 +145,7 @@ impl Downstream {
         // A call reads or writes as the client's request does (GET / POST).
         let req = Req {
             keep: cfg.pool.is_some(),
-            ..Req::work(w.idempotent, w.op)
+            ..Req::work(cfg.idempotent.unwrap_or(w.idempotent), w.op)
         };
         if let Some(conn) = self.idle[i].pop() {
             let o = self
@@ -305,8 +309,9 @@ pub fn describe(o: &mut String, a: &super::config::AppSpec) {
                 ConnectionMode::PerRequest => "a connection per call".to_string(),
                 ConnectionMode::Pool { size } => format!("pool of {size}"),
             };
+            let op = c.op.map(|o| format!(", op {}", o.name())).unwrap_or_default();
             format!(
-                "{} x{} ({conn}, connect timeout {}, timeout {}, error {})",
+                "{} x{} ({conn}, connect timeout {}, timeout {}, error {}{op})",
                 c.target, c.count, c.connect_timeout, c.timeout, c.error_status
             )
         })

@@ -63,6 +63,26 @@ pub struct CallSpec {
     pub connection: ConnectionMode,
     /// Status the app answers when this call fails (500 by default).
     pub error_status: u16,
+    /// `op = "read" | "write"`: what the call does, whatever the client's
+    /// request was (a session file written on every GET); absent, it reads
+    /// or writes as the request does.
+    pub op: Option<CallOp>,
+}
+
+/// A call's `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOp {
+    Read,
+    Write,
+}
+
+impl CallOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallOp::Read => "read",
+            CallOp::Write => "write",
+        }
+    }
 }
 
 /// Reads a `[servers.NAME]` or `[apps.NAME]` table over its preset.
@@ -110,6 +130,9 @@ pub(crate) fn read<'a>(
                 .u32_range_opt("error_status", 100, 599)?
                 .map(|s| s as u16)
                 .unwrap_or(call_defaults::ERROR_STATUS),
+            op: c
+                .string_enum_opt("op", &["read", "write"])?
+                .map(|o| if o == "read" { CallOp::Read } else { CallOp::Write }),
         };
         c.finish()?;
         calls.push(call);
