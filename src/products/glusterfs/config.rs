@@ -76,7 +76,7 @@ pub struct MountSpec {
     pub heal_entry_time: Dur,
 }
 
-const MOUNT_KEYS: &[&'static str] = &[
+const MOUNT_KEYS: &[&str] = &[
     "ping_timeout",
     "quorum_type",
     "quorum_count",

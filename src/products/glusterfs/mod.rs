@@ -531,15 +531,13 @@ impl Mount {
     }
 
     /// A message from brick `b` on its current connection.
-    fn from_brick(&mut self, ctx: &mut Ctx, b: usize, msg: Msg) {
+    fn on_brick_message(&mut self, ctx: &mut Ctx, b: usize, msg: Msg) {
         match msg.kind {
             MsgKind::Response { .. } if self.bricks[b].link == Link::Connecting => {
                 self.connected(ctx, b)
             }
-            MsgKind::Refused | MsgKind::Unreachable => {
-                if self.bricks[b].link == Link::Connecting {
-                    self.bricks[b].link = Link::Down;
-                }
+            MsgKind::Refused | MsgKind::Unreachable if self.bricks[b].link == Link::Connecting => {
+                self.bricks[b].link = Link::Down;
             }
             MsgKind::Reset | MsgKind::Closed => {
                 self.disconnect(ctx, b, "disconnected from the brick (connection reset)".into())
@@ -589,7 +587,7 @@ impl Mount {
             && !matches!(msg.kind, MsgKind::Connect(_) | MsgKind::Request(_) | MsgKind::Close);
         if brick_msg {
             if msg.call.generation == self.bricks[b].conn {
-                self.from_brick(ctx, b, msg);
+                self.on_brick_message(ctx, b, msg);
             }
             return;
         }
