@@ -243,6 +243,7 @@ products! {
     Keepalived(keepalived::Keepalived),
     Proxysql(proxysql::Proxysql),
     PhpFpm(php_fpm::PhpFpm),
+    Glusterfs(glusterfs::Glusterfs),
 }
 
 /// What building one node's model needs from the rest of the graph.

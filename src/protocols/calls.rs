@@ -63,6 +63,26 @@ pub struct CallSpec {
     pub connection: ConnectionMode,
     /// Status the app answers when this call fails (500 by default).
     pub error_status: u16,
+    /// `op = "read" | "write"`: what the call does, whatever the client's
+    /// request was (a session file written on every GET); absent, it reads
+    /// or writes as the request does.
+    pub op: Option<CallOp>,
+}
+
+/// A call's `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOp {
+    Read,
+    Write,
+}
+
+impl CallOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallOp::Read => "read",
+            CallOp::Write => "write",
+        }
+    }
 }
 
 /// Reads an app's `[[apps.NAME.calls]]`; `pool` is refused with `no_pool`
@@ -99,6 +119,13 @@ pub fn read_calls<'a>(
                 .u32_range_opt("error_status", 100, 599)?
                 .map(|s| s as u16)
                 .unwrap_or(call_defaults::ERROR_STATUS),
+            op: c.string_enum_opt("op", &["read", "write"])?.map(|o| {
+                if o == "read" {
+                    CallOp::Read
+                } else {
+                    CallOp::Write
+                }
+            }),
         };
         c.finish()?;
         calls.push(call);
@@ -144,7 +171,7 @@ impl CallCfg {
                 ConnectionMode::Pool { size } => Some(size),
             },
             error_status: spec.error_status,
-            idempotent: None,
+            idempotent: spec.op.map(|o| o == CallOp::Read),
             pass_op: true,
         }
     }
@@ -458,8 +485,11 @@ pub fn describe_calls(calls: &[CallSpec]) -> Vec<String> {
                 ConnectionMode::PerRequest => "a connection per call".to_string(),
                 ConnectionMode::Pool { size } => format!("pool of {size}"),
             };
+            let op =
+                c.op.map(|o| format!(", op {}", o.name()))
+                    .unwrap_or_default();
             format!(
-                "{} x{} ({conn}, connect timeout {}, timeout {}, error {})",
+                "{} x{} ({conn}, connect timeout {}, timeout {}, error {}{op})",
                 c.target, c.count, c.connect_timeout, c.timeout, c.error_status
             )
         })

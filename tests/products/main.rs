@@ -13,6 +13,7 @@ mod etcd;
 mod formulas;
 mod full_stack;
 mod galera;
+mod glusterfs;
 mod keepalive;
 mod mysql;
 mod patroni;
