@@ -2,6 +2,7 @@
 //! is a `[vips.NAME]` with one `[vips.NAME.on.LISTENER]` per host's file:
 //! `state`, `priority`, `advert_int`, `nopreempt`, `preempt_delay`,
 //! `garp_master_delay`, `garp_master_repeat`, `garp_master_refresh`,
+//! `higher_prio_send_advert`,
 //! `version` (or global_defs' `vrrp_version`), and the `vrrp_script` its
 //! `track_script` names (`interval`, `timeout`, `fall`, `rise`, `weight`).
 //! Blocks of words in braces with `#`/`!` comments, as keepalived's own
@@ -347,6 +348,14 @@ pub fn read(file: &str, text: &str, found: &mut Found) -> Result<Host, ImportErr
                     keys.set(&d.words[0], Val::new(seconds(file, d)?, note));
                 }
                 "nopreempt" => keys.set("nopreempt", Val::new("true", note)),
+                "higher_prio_send_advert" => {
+                    // A bare keyword means true (vrrp_parser.c check_true_false).
+                    let on = d
+                        .words
+                        .get(1)
+                        .is_none_or(|w| w != "false" && w != "off" && w != "no");
+                    keys.set("higher_prio_send_advert", Val::new(on.to_string(), note));
+                }
                 "preempt" => keys.set("nopreempt", Val::new("false", note)),
                 "virtual_ipaddress" => {
                     for a in d.block.as_deref().unwrap_or(&[]) {

@@ -37,6 +37,9 @@ pub struct InstanceSpec {
     pub garp_master_repeat: u32,
     /// GARPs re-sent this often while MASTER (zero: never).
     pub garp_master_refresh: Dur,
+    /// A MASTER that hears a better advert sends its own before it steps
+    /// down (`higher_prio_send_advert`, vrrp.c vrrp_state_master_rx).
+    pub higher_prio_send_advert: bool,
     /// `track_script`: the `vrrp_script` checking the listener (`killall -0`).
     pub script: Option<ScriptSpec>,
 }
@@ -154,6 +157,7 @@ fn instance<'a>(
     let garp_master_delay = r.duration("garp_master_delay")?;
     let garp_master_repeat = r.u32_range("garp_master_repeat", 1, 10_000)?;
     let garp_master_refresh = r.duration("garp_master_refresh")?;
+    let higher_prio_send_advert = r.bool("higher_prio_send_advert")?;
     let track = r.bool("track_script")?;
     let mut s = r.sub("vrrp_script")?;
     let interval = s.positive_duration("interval")?;
@@ -175,6 +179,7 @@ fn instance<'a>(
         garp_master_delay,
         garp_master_repeat,
         garp_master_refresh,
+        higher_prio_send_advert,
         script: track.then_some(ScriptSpec {
             interval,
             timeout,

@@ -320,6 +320,13 @@ impl Keepalived {
                 if a.priority == 0 {
                     self.send_adverts(ctx, mine);
                 } else if self.beats(a.priority, rank) {
+                    // vrrp_state_master_rx: with higher_prio_send_advert the
+                    // MASTER first adverts its own (lower) priority, so a
+                    // better master that had been cut off answers with its
+                    // GARPs and the clients' ARP entries follow it back.
+                    if self.i.higher_prio_send_advert {
+                        self.send_adverts(ctx, mine);
+                    }
                     if self.i.version == 3 {
                         self.master_adver_int = Dur::from_ms(a.adver_int_cs as u64 * 10);
                     }

@@ -103,6 +103,9 @@ impl Product for Keepalived {
             ", garp_master_delay {}, garp_master_repeat {}",
             i.garp_master_delay, i.garp_master_repeat
         );
+        if i.higher_prio_send_advert {
+            let _ = write!(o, ", higher_prio_send_advert");
+        }
         if let Some(s) = i.script {
             let _ = write!(
                 o,
