@@ -596,6 +596,23 @@ vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_i
     }
 
     #[test]
+    fn higher_prio_send_advert_bare_or_with_a_value() {
+        for (line, want) in [
+            ("higher_prio_send_advert", "true"),
+            ("higher_prio_send_advert false", "false"),
+        ] {
+            let conf = CONF.replace(
+                "    advert_int 1\n",
+                &format!("    advert_int 1\n    {line}\n"),
+            );
+            let mut f = Found::default();
+            let h = read("ka.conf", &conf, &mut f).unwrap();
+            let v = h.instances[0].keys.get("higher_prio_send_advert").unwrap();
+            assert_eq!(v.toml, want, "{line}");
+        }
+    }
+
+    #[test]
     fn scripts_that_are_not_liveness_checks_are_warned() {
         assert!(is_liveness("killall -0 haproxy"));
         assert!(is_liveness("/usr/bin/pidof nginx"));
