@@ -1201,6 +1201,7 @@ impl<'a> Builder<'a> {
             "stop",
             "blackhole",
             "power-off",
+            "link-down",
             "partition",
             "slow",
         ];
@@ -1215,6 +1216,9 @@ impl<'a> Builder<'a> {
             "stop" => FaultKind::Stop,
             "blackhole" => FaultKind::Blackhole,
             "power-off" => FaultKind::PowerOff,
+            "link-down" => FaultKind::LinkDown {
+                carries_traffic: true,
+            },
             "partition" => FaultKind::Partition,
             "slow" => FaultKind::Slow,
             action => FaultKind::Action(
@@ -1268,7 +1272,7 @@ impl<'a> Builder<'a> {
             };
             for (name, at, p) in refs {
                 let resolved = match kind {
-                    FaultKind::Blackhole | FaultKind::PowerOff => {
+                    FaultKind::Blackhole | FaultKind::PowerOff | FaultKind::LinkDown { .. } => {
                         self.resolve_hosts(name, at, &p)?
                     }
                     _ => self.resolve_nodes(
@@ -1295,6 +1299,25 @@ impl<'a> Builder<'a> {
             1.0
         };
         let process = self.fault_process(f, kind, &targets)?;
+        let interface = if let FaultKind::LinkDown { .. } = kind {
+            let name = f.string_opt("interface")?;
+            let name = name.unwrap_or(crate::net::HOST_INTERFACE);
+            crate::net::IfName::new(name).ok_or_else(|| {
+                f.error_at(
+                    "interface",
+                    format!(
+                        "an interface name as Linux takes it (1 to 15 bytes, no '/', ':' or \
+                         space): got {name:?}"
+                    ),
+                )
+            })?
+        } else {
+            f.reject(
+                "interface",
+                "`interface` only applies to kind = \"link-down\"",
+            )?;
+            crate::net::IfName::host()
+        };
         if let FaultKind::Action(action) = kind {
             for k in ["recover_at", "recover_after", "mtbf"] {
                 f.reject(k, &format!("a {kind_s} has no recovery: it ends by itself"))?;
@@ -1309,6 +1332,7 @@ impl<'a> Builder<'a> {
             FaultKind::Stop => Fault::Stop { process },
             FaultKind::Blackhole => Fault::Blackhole,
             FaultKind::PowerOff => Fault::PowerOff,
+            FaultKind::LinkDown { .. } => Fault::LinkDown { interface },
             FaultKind::Partition => Fault::Partition { groups, one_way },
             FaultKind::Slow => Fault::Slow { factor },
             FaultKind::Action(action) => Fault::Action { action, candidate },

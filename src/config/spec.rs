@@ -246,6 +246,11 @@ pub enum Fault {
     /// Power off: processes die silently; on a shared subnet, connects fail
     /// with EHOSTUNREACH after the ARP timeout.
     PowerOff,
+    /// `ip link set IFACE down`: the host's network interface
+    /// ([`crate::net::HOST_INTERFACE`]) cuts it off both ways, as a blackhole,
+    /// and the daemons on the host see the link go (netlink); another name
+    /// carries nothing hasim models, only what tracks it notices.
+    LinkDown { interface: crate::net::IfName },
     /// Hosts split in groups; `one_way` drops only from group 0 to the
     /// others.
     Partition {
@@ -269,6 +274,11 @@ pub enum FaultKind {
     Stop,
     Blackhole,
     PowerOff,
+    /// `carries_traffic`: the host's own interface (a cut like a
+    /// blackhole); otherwise only the daemons tracking the link notice.
+    LinkDown {
+        carries_traffic: bool,
+    },
     Partition,
     Slow,
     Action(&'static crate::faults::Action),
@@ -281,6 +291,9 @@ impl Fault {
             Fault::Stop { .. } => FaultKind::Stop,
             Fault::Blackhole => FaultKind::Blackhole,
             Fault::PowerOff => FaultKind::PowerOff,
+            Fault::LinkDown { interface } => FaultKind::LinkDown {
+                carries_traffic: *interface == crate::net::IfName::host(),
+            },
             Fault::Partition { .. } => FaultKind::Partition,
             Fault::Slow { .. } => FaultKind::Slow,
             Fault::Action { action, .. } => FaultKind::Action(action),
@@ -304,6 +317,7 @@ impl FaultKind {
             FaultKind::Stop => "stop",
             FaultKind::Blackhole => "blackhole",
             FaultKind::PowerOff => "power-off",
+            FaultKind::LinkDown { .. } => "link-down",
             FaultKind::Partition => "partition",
             FaultKind::Slow => "slow",
             FaultKind::Action(a) => a.name,

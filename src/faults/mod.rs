@@ -55,6 +55,7 @@ impl FaultAction {
             FaultKind::Stop => "continue",
             FaultKind::Blackhole => "unblackhole",
             FaultKind::PowerOff => "power-on",
+            FaultKind::LinkDown { .. } => "link-up",
             FaultKind::Partition => "heal",
             FaultKind::Slow => "unslow",
             FaultKind::Action(a) => a.name,
@@ -83,6 +84,9 @@ impl FaultAction {
         let mut l = format!("{} {}", self.verb(), self.targets.join(" "));
         if let Some(p) = self.what.process() {
             l.push_str(&format!(" ({p})"));
+        }
+        if let Fault::LinkDown { interface } = &self.what {
+            l.push_str(&format!(" ({interface})"));
         }
         if let Fault::Slow { factor } = self.what
             && !self.recover

@@ -2,7 +2,8 @@
 //! is a `[vips.NAME]` with one `[vips.NAME.on.LISTENER]` per host's file:
 //! `state`, `priority`, `advert_int`, `nopreempt`, `preempt_delay`,
 //! `garp_master_delay`, `garp_master_repeat`, `garp_master_refresh`,
-//! `higher_prio_send_advert`,
+//! `higher_prio_send_advert`, `dont_track_primary`, `track_interface`
+//! (the instance's `interface` is hasim's host interface, eth0),
 //! `version` (or global_defs' `vrrp_version`), and the `vrrp_script` its
 //! `track_script` names (`interval`, `timeout`, `fall`, `rise`, `weight`).
 //! Blocks of words in braces with `#`/`!` comments, as keepalived's own
@@ -201,6 +202,28 @@ fn num(file: &str, s: &Stmt, i: usize) -> Result<u64, ImportError> {
     })
 }
 
+/// `track_interface` entries as `{ "NAME" = WEIGHT, ... }`, the
+/// instance's own `interface` renamed to the host interface hasim models.
+fn tracked_links(links: &[(String, i64, String)], own: Option<&str>) -> Val {
+    let host = crate::net::HOST_INTERFACE;
+    let mut entries = Vec::new();
+    let mut notes = Vec::new();
+    for (name, weight, note) in links {
+        let name = match Some(name.as_str()) == own {
+            true => host,
+            false => name.as_str(),
+        };
+        entries.push(format!("\"{name}\" = {weight}"));
+        notes.push(note.clone());
+    }
+    if let Some(own) = own.filter(|o| *o != host) {
+        notes.push(format!(
+            "the instance's interface {own} is the host's interface {host} here"
+        ));
+    }
+    Val::new(format!("{{ {} }}", entries.join(", ")), notes.join("; "))
+}
+
 fn int(file: &str, s: &Stmt, i: usize) -> Result<i64, ImportError> {
     let v = s.words.get(i).map(String::as_str).unwrap_or("");
     v.parse().map_err(|_| {
@@ -321,6 +344,8 @@ pub fn read(file: &str, text: &str, found: &mut Found) -> Result<Host, ImportErr
         }
         let mut script = None;
         let mut addresses = Vec::new();
+        let mut own_interface: Option<String> = None;
+        let mut links: Vec<(String, i64, String)> = Vec::new();
         for d in s.block.as_deref().unwrap_or(&[]) {
             let dat = Origin::new(file, d.line);
             let note = format!("{dat}: {}", d.text());
@@ -357,6 +382,22 @@ pub fn read(file: &str, text: &str, found: &mut Found) -> Result<Host, ImportErr
                     keys.set("higher_prio_send_advert", Val::new(on.to_string(), note));
                 }
                 "preempt" => keys.set("nopreempt", Val::new("false", note)),
+                "interface" if d.words.len() == 2 => own_interface = Some(d.words[1].clone()),
+                "dont_track_primary" => keys.set("dont_track_primary", Val::new("true", note)),
+                "track_interface" => {
+                    for t in d.block.as_deref().unwrap_or(&[]) {
+                        let tat = Origin::new(file, t.line);
+                        let weight = match t.words.get(1).map(String::as_str) {
+                            None => 0,
+                            Some("weight") if t.words.len() == 3 => int(file, t, 2)?,
+                            Some(_) => {
+                                found.warn(tat, format!("track_interface `{}`: only `NAME` or `NAME weight W` is modelled; not imported", t.text()));
+                                continue;
+                            }
+                        };
+                        links.push((t.words[0].clone(), weight, format!("{tat}: {}", t.text())));
+                    }
+                }
                 "virtual_ipaddress" => {
                     for a in d.block.as_deref().unwrap_or(&[]) {
                         addresses.push(a.words[0].clone());
@@ -418,6 +459,12 @@ pub fn read(file: &str, text: &str, found: &mut Found) -> Result<Host, ImportErr
                     format!("vrrp_instance {name} `{}`: not modelled", d.text()),
                 ),
             }
+        }
+        if !links.is_empty() {
+            keys.set(
+                "track_interface",
+                tracked_links(&links, own_interface.as_deref()),
+            );
         }
         instances.push(Instance {
             name,
@@ -584,7 +631,6 @@ vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_i
         let w: Vec<String> = f.warnings.iter().map(|w| w.to_string()).collect();
         for needle in [
             "ka.conf:3: global_defs `router_id LVS_DEVEL`",
-            "ka.conf:15: vrrp_instance VI_1 `interface eth0`",
             "ka.conf:19: vrrp_instance VI_1 `authentication",
         ] {
             assert!(
@@ -593,6 +639,34 @@ vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_i
             );
         }
         assert!(!w.iter().any(|x| x.contains("s3cret")));
+    }
+
+    #[test]
+    fn track_interface_and_dont_track_primary() {
+        let conf = "vrrp_instance VI_1 {\n    interface ens192\n    priority 150\n    dont_track_primary\n\
+    track_interface {\n        ens192 weight -30\n        ens224\n        bond0 weight 10 reverse\n    }\n}\n";
+        let mut f = Found::default();
+        let h = read("ka.conf", conf, &mut f).unwrap();
+        let k = |key: &str| h.instances[0].keys.get(key).unwrap().clone();
+        assert_eq!(k("dont_track_primary").toml, "true");
+        let t = k("track_interface");
+        assert_eq!(t.toml, "{ \"eth0\" = -30, \"ens224\" = 0 }");
+        assert!(
+            t.note.contains("ka.conf:6: ens192 weight -30"),
+            "{}",
+            t.note
+        );
+        assert!(
+            t.note.contains("ens192 is the host's interface eth0"),
+            "{}",
+            t.note
+        );
+        let w: Vec<String> = f.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            w.iter()
+                .any(|x| x.starts_with("ka.conf:8: track_interface `bond0 weight 10 reverse`")),
+            "{w:#?}"
+        );
     }
 
     #[test]

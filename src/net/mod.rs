@@ -32,6 +32,61 @@ use std::collections::HashMap;
 
 pub type HostId = u32;
 
+/// The name of a host's one network interface: every connection hasim
+/// models goes through it. A `link-down` fault may name another interface,
+/// which carries nothing modelled: only the daemons tracking it notice.
+pub const HOST_INTERFACE: &str = "eth0";
+
+/// An interface name as Linux bounds it (IFNAMSIZ: 15 bytes and a NUL),
+/// kept inline so a link event is a plain value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IfName {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl IfName {
+    /// `None` unless 1 to 15 bytes without '/', whitespace or ':' (what
+    /// the kernel's dev_valid_name accepts, less the alias colon).
+    pub fn new(name: &str) -> Option<IfName> {
+        let ok = (1..=15).contains(&name.len())
+            && name != "."
+            && name != ".."
+            && !name
+                .bytes()
+                .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace());
+        ok.then(|| {
+            let mut bytes = [0; 15];
+            bytes[..name.len()].copy_from_slice(name.as_bytes());
+            IfName {
+                len: name.len() as u8,
+                bytes,
+            }
+        })
+    }
+
+    /// The host's own interface, [`HOST_INTERFACE`].
+    pub fn host() -> IfName {
+        IfName::new(HOST_INTERFACE).expect("a valid name")
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).expect("built from a str")
+    }
+}
+
+impl std::fmt::Debug for IfName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for IfName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Host {
     pub name: String,
@@ -39,6 +94,8 @@ pub struct Host {
     powered: bool,
     /// Every packet to or from it is dropped ([`Network::set_blackholed`]).
     blackholed: bool,
+    /// Its interfaces whose link is down ([`Network::set_link`]).
+    links_down: Vec<IfName>,
 }
 
 impl Host {
@@ -50,6 +107,16 @@ impl Host {
     #[inline]
     pub fn blackholed(&self) -> bool {
         self.blackholed
+    }
+
+    /// Whether the link of interface `name` is up.
+    pub fn link_up(&self, name: IfName) -> bool {
+        !self.links_down.contains(&name)
+    }
+
+    /// Nothing gets in or out: blackholed, or its interface's link down.
+    fn cut_off(&self) -> bool {
+        self.blackholed || !self.link_up(IfName::host())
     }
 }
 
@@ -126,6 +193,7 @@ impl Network {
                     name: name.clone(),
                     powered: true,
                     blackholed: false,
+                    links_down: Vec::new(),
                 })
                 .collect(),
             partitions: Vec::new(),
@@ -218,8 +286,8 @@ impl Network {
         let (f, t) = (&self.hosts[from as usize], &self.hosts[to as usize]);
         f.powered
             && t.powered
-            && !f.blackholed
-            && !t.blackholed
+            && !f.cut_off()
+            && !t.cut_off()
             && !self.partitions.iter().any(|p| p.blocks(from, to))
     }
 
@@ -280,9 +348,19 @@ impl Network {
         self.refresh();
     }
 
+    /// The link of interface `name` of host `h` goes up (`true`) or down.
+    pub fn set_link(&mut self, h: HostId, name: IfName, up: bool) {
+        let down = &mut self.hosts[h as usize].links_down;
+        down.retain(|&l| l != name);
+        if !up {
+            down.push(name);
+        }
+        self.refresh();
+    }
+
     fn refresh(&mut self) {
         self.whole =
-            self.partitions.is_empty() && self.hosts.iter().all(|h| h.powered && !h.blackholed);
+            self.partitions.is_empty() && self.hosts.iter().all(|h| h.powered && !h.cut_off());
     }
 
     /// A random draw in [0, 1) from the network's stream (jitter of timers).

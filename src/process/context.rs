@@ -58,6 +58,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether the link of this host's interface `name` is up (what a
+    /// daemon reads from netlink when it starts).
+    pub fn link_up(&self, name: crate::net::IfName) -> bool {
+        self.net.hosts[self.hosts[self.me as usize] as usize].link_up(name)
+    }
+
     /// Sends a message to `to`; it arrives after the link's latency.
     #[inline]
     pub fn send(&mut self, to: NodeId, call: CallRef, kind: MsgKind) {

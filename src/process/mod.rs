@@ -11,7 +11,7 @@ pub mod dist;
 mod msg;
 pub mod timer;
 
-pub use crate::net::{Addr, VipId};
+pub use crate::net::{Addr, IfName, VipId};
 pub use context::Ctx;
 pub use db_error::{DbError, DbErrorCode, Meaning};
 pub use msg::{CallRef, Event, Msg, MsgKind, NO_PEER, NodeId, Req, ReqKind};
@@ -45,6 +45,9 @@ pub enum Admin {
         stop: bool,
         recover: bool,
     },
+    /// The link of interface `interface` on this node's host went down or
+    /// came up (a netlink RTM_NEWLINK; daemons that track no link ignore it).
+    Link { interface: IfName, up: bool },
 }
 
 /// How long a process had been running when the run starts it: a periodic

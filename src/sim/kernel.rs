@@ -272,6 +272,14 @@ impl Sim {
                     let h = self.host_id(t);
                     self.net.set_blackholed(h, !a.recover);
                 }
+                Fault::LinkDown { interface } => {
+                    let (h, up) = (self.host_id(t), a.recover);
+                    self.net.set_link(h, *interface, up);
+                    let interface = *interface;
+                    for n in self.nodes_on(h) {
+                        self.admin(n, Admin::Link { interface, up });
+                    }
+                }
                 Fault::PowerOff => {
                     let h = self.host_id(t);
                     self.net.set_powered(h, a.recover);
@@ -279,10 +287,7 @@ impl Sim {
                         self.net.vips.host_down(h);
                         self.net.vips.track(self.queue.now());
                     }
-                    let on_host: Vec<NodeId> = (0..self.nodes.len() as u32)
-                        .filter(|&n| self.hosts_of[n as usize] == h)
-                        .collect();
-                    for n in on_host {
+                    for n in self.nodes_on(h) {
                         if a.recover {
                             self.start_process(n, Boot::FRESH);
                         } else {
@@ -293,6 +298,13 @@ impl Sim {
                 Fault::Partition { .. } => unreachable!("handled above"),
             }
         }
+    }
+
+    /// The nodes on host `h`, in node order.
+    fn nodes_on(&self, h: crate::net::HostId) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32)
+            .filter(|&n| self.hosts_of[n as usize] == h)
+            .collect()
     }
 
     /// An operator's action on a running database node (a dead or stopped

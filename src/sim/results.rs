@@ -162,7 +162,13 @@ pub fn breakdowns(spec: &ExperimentSpec, actions: &[FaultAction]) -> Vec<crate::
             !a.recover
                 && matches!(
                     a.kind(),
-                    FaultKind::Kill | FaultKind::PowerOff | FaultKind::Stop | FaultKind::Blackhole
+                    FaultKind::Kill
+                        | FaultKind::PowerOff
+                        | FaultKind::Stop
+                        | FaultKind::Blackhole
+                        | FaultKind::LinkDown {
+                            carries_traffic: true
+                        }
                 )
         })
         .map(|a| subjects(spec, a))

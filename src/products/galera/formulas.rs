@@ -29,8 +29,19 @@ pub fn detection(
         return Some(None);
     }
     match a.kind() {
-        FaultKind::Kill | FaultKind::Stop | FaultKind::Blackhole | FaultKind::PowerOff | FaultKind::Partition => {}
-        FaultKind::Slow | FaultKind::Action(_) => return Some(None),
+        FaultKind::Kill
+        | FaultKind::Stop
+        | FaultKind::Blackhole
+        | FaultKind::LinkDown {
+            carries_traffic: true,
+        }
+        | FaultKind::PowerOff
+        | FaultKind::Partition => {}
+        FaultKind::LinkDown {
+            carries_traffic: false,
+        }
+        | FaultKind::Slow
+        | FaultKind::Action(_) => return Some(None),
     }
     // The peer's last message came at most one keepalive before the fault
     // (at the fault itself under write traffic); the check that suspects

@@ -41,7 +41,13 @@ pub fn detection(
             hi: rtt,
             formula: "connection reset by the brick's kernel: one hop".into(),
         },
-        FaultKind::Blackhole | FaultKind::PowerOff | FaultKind::Stop | FaultKind::Partition => {
+        FaultKind::Blackhole
+        | FaultKind::LinkDown {
+            carries_traffic: true,
+        }
+        | FaultKind::PowerOff
+        | FaultKind::Stop
+        | FaultKind::Partition => {
             match ping_window(m.ping_timeout) {
                 Some((lo, hi)) => FormulaRange {
                     lo,
@@ -54,7 +60,11 @@ pub fn detection(
                 None => return Some(None),
             }
         }
-        FaultKind::Slow | FaultKind::Action(_) => return Some(None),
+        FaultKind::LinkDown {
+            carries_traffic: false,
+        }
+        | FaultKind::Slow
+        | FaultKind::Action(_) => return Some(None),
     };
     Some(Some(range))
 }

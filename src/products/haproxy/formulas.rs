@@ -94,6 +94,7 @@ fn failing_check(
         }),
         FaultKind::Stop => None,
         FaultKind::Blackhole | FaultKind::Partition => Some(c),
+        FaultKind::LinkDown { carries_traffic } => carries_traffic.then_some(c),
         FaultKind::PowerOff if spec.network.same_subnet => Some(c.min(spec.network.arp_timeout)),
         FaultKind::PowerOff => Some(c),
         FaultKind::Slow | FaultKind::Action(_) => None,

@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::config::read::ReadCx;
 use crate::config::table::Reader;
 use crate::engine::Dur;
+use crate::net::IfName;
 
 /// The VIP and its instances, in member order. Every member node holds the
 /// whole list and finds its own by name (a node's peers are the others).
@@ -42,6 +43,21 @@ pub struct InstanceSpec {
     pub higher_prio_send_advert: bool,
     /// `track_script`: the `vrrp_script` checking the listener (`killall -0`).
     pub script: Option<ScriptSpec>,
+    /// The links this instance follows: its own interface (the host's,
+    /// [`crate::net::HOST_INTERFACE`]) with weight 0 unless `dont_track_primary`, and
+    /// each `track_interface` entry.
+    pub tracked: Vec<TrackedInterface>,
+    pub dont_track_primary: bool,
+}
+
+/// One tracked interface: while its link is down a weight of 0 puts the
+/// instance in FAULT, a negative one is added to the priority; a positive
+/// one is added while it is up (keepalived_netlink.c
+/// process_if_status_change).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrackedInterface {
+    pub name: IfName,
+    pub weight: i32,
 }
 
 /// `vrrp_script`: run every `interval`, a run longer than `timeout` fails;
@@ -166,6 +182,8 @@ fn instance<'a>(
     let rise = s.u32_range("rise", 1, 1000)?;
     let weight = s.int_range_opt("weight", -253, 253)?.unwrap_or(0) as i32;
     s.finish()?;
+    let dont_track_primary = r.bool("dont_track_primary")?;
+    let tracked = tracked_interfaces(r, dont_track_primary)?;
     Ok(InstanceSpec {
         node,
         listener,
@@ -187,5 +205,57 @@ fn instance<'a>(
             rise,
             weight,
         }),
+        tracked,
+        dont_track_primary,
     })
+}
+
+/// `track_interface = { eth1 = 0, bond0 = -20 }` (name = weight, 0 for
+/// FAULT) and the instance's own interface. vrrp.c add_vrrp_to_interface
+/// merges an interface tracked twice: an unweighted entry wins, so the own
+/// interface keeps FAULT unless `dont_track_primary`, and then its weight
+/// (if listed) is the `track_interface` one.
+fn tracked_interfaces(
+    r: &mut Reader<'_>,
+    dont_track_primary: bool,
+) -> Result<Vec<TrackedInterface>, ConfigError> {
+    let mut out = Vec::new();
+    if !dont_track_primary {
+        out.push(TrackedInterface {
+            name: IfName::host(),
+            weight: 0,
+        });
+    }
+    let Some(item) = r.item("track_interface") else {
+        return Ok(out);
+    };
+    let path = r.key_path("track_interface");
+    let Some(tab) = item.as_table() else {
+        return Err(r.src.error(
+            &item.at,
+            &path,
+            format!(
+                "expected a table of interface = weight, e.g. {{ eth1 = 0, bond0 = -20 }}, \
+                 found {}",
+                item.val.describe()
+            ),
+        ));
+    };
+    for (k, v) in &tab.entries {
+        let p = format!("{path}.{}", k.name);
+        let name = IfName::new(&k.name).ok_or_else(|| {
+            r.src.error(
+                &k.at,
+                &p,
+                "an interface name as Linux takes it (1 to 15 bytes, no '/', ':' or space)",
+            )
+        })?;
+        let weight = r.src.as_int_range(v, &p, -253, 253)? as i32;
+        match out.iter_mut().find(|t| t.name == name) {
+            // The own interface, tracked unweighted: FAULT stays.
+            Some(_) => {}
+            None => out.push(TrackedInterface { name, weight }),
+        }
+    }
+    Ok(out)
 }

@@ -29,12 +29,18 @@
 //!   once. At start (and restart) the daemon removes the VIP from its host.
 //! - SIGKILL leaves the VIP on the host (keepalived -9 does not clean up);
 //!   `restart` is a clean stop (priority-0 advert, VIP removed) and start.
-//! - No `track_interface`, sync groups, unicast peers or authentication.
+//! - `track_interface` and the instance's own interface follow the links of
+//!   `link-down` faults at once (netlink; no `interface_up_down_delays`
+//!   debounce). The instance runs on the host's one interface, eth0:
+//!   `interface` is not a key. A FAULT counts its causes (a weight-0 script
+//!   KO, each weight-0 link down) and ends when the last clears
+//!   (vrrp_track.c down_instance, vrrp_scheduler.c try_up_instance).
+//! - No sync groups, unicast peers or authentication.
 
 mod config;
 mod product;
 
-pub use config::{InstanceSpec, KeepalivedSpec, ScriptSpec};
+pub use config::{InstanceSpec, KeepalivedSpec, ScriptSpec, TrackedInterface};
 
 use crate::engine::{Dur, Rng, SimTime};
 use crate::metrics::EventKind;
@@ -42,6 +48,7 @@ use crate::process::{
     Boot,
     Admin, CallRef, Ctx, Msg, MsgKind, NodeId, Process, Req, ReqKind, TimerKey, VipId,
 };
+use crate::net::IfName;
 use crate::products::Wire;
 
 /// A VRRP advertisement: the sender's effective priority (0: it stops
@@ -78,7 +85,8 @@ impl From<KeepalivedTimer> for crate::products::Timer {
 pub enum State {
     Backup,
     Master,
-    /// A `weight 0` script is KO: no VIP, no adverts, deaf to adverts.
+    /// A `weight 0` script is KO or a tracked link is down: no VIP, no
+    /// adverts, deaf to adverts.
     Fault,
 }
 
@@ -94,6 +102,8 @@ pub struct Keepalived {
     pub state: State,
     master_adver_int: Dur,
     down: Option<TimerKey>,
+    /// When the armed master-down timer runs out (a priority change moves it).
+    down_at: SimTime,
     advert: Option<TimerKey>,
     garp: Option<TimerKey>,
     script: Option<TimerKey>,
@@ -104,6 +114,8 @@ pub struct Keepalived {
     master_seen: Option<NodeId>,
     preempting: bool,
     script_ok: bool,
+    /// Per tracked interface (`i.tracked`), whether its link is down.
+    links_down: Vec<bool>,
     fails: u32,
     successes: u32,
     /// The script run in progress, by number.
@@ -132,6 +144,7 @@ impl Keepalived {
             state: State::Backup,
             master_adver_int: i.advert_int,
             down: None,
+            down_at: SimTime::ZERO,
             advert: None,
             garp: None,
             script: None,
@@ -139,6 +152,7 @@ impl Keepalived {
             master_seen: None,
             preempting: false,
             script_ok: true,
+            links_down: vec![false; i.tracked.len()],
             fails: 0,
             successes: 0,
             run: None,
@@ -149,18 +163,33 @@ impl Keepalived {
     }
 
     /// The priority adverts carry: the configured one moved by the
-    /// script's weight (an owner's 255 stays), within 1..254.
+    /// script's and the tracked links' weights (an owner's 255 stays),
+    /// within 1..254 (vrrp_track.c vrrp_set_effective_priority).
     pub fn effective_priority(&self) -> u8 {
         let base = self.i.priority;
         if base == 255 {
             return 255;
         }
-        let w = match self.i.script {
-            Some(s) if s.weight > 0 && self.script_ok => s.weight,
-            Some(s) if s.weight < 0 && !self.script_ok => s.weight,
+        let moved = |weight: i32, ok: bool| match weight {
+            w if w > 0 && ok => w,
+            w if w < 0 && !ok => w,
             _ => 0,
         };
-        (base as i32 + w).clamp(1, 254) as u8
+        let script = self.i.script.map_or(0, |s| moved(s.weight, self.script_ok));
+        let links: i32 = (self.i.tracked.iter().zip(&self.links_down))
+            .map(|(t, &down)| moved(t.weight, !down))
+            .sum();
+        (base as i32 + script + links).clamp(1, 254) as u8
+    }
+
+    /// How many causes hold the instance in FAULT (vrrp->num_script_if_fault):
+    /// a weight-0 script that is KO, each weight-0 link that is down.
+    fn faults(&self) -> usize {
+        let script = self.i.script.is_some_and(|s| s.weight == 0 && !self.script_ok);
+        let links = (self.i.tracked.iter().zip(&self.links_down))
+            .filter(|(t, down)| t.weight == 0 && **down)
+            .count();
+        usize::from(script) + links
     }
 
     fn advert(&self, priority: u8) -> MsgKind {
@@ -178,8 +207,82 @@ impl Keepalived {
     }
 
     fn arm_down(&mut self, ctx: &mut Ctx, after: Dur) {
-        let at = ctx.now + after;
+        self.arm_down_at(ctx, ctx.now + after);
+    }
+
+    fn arm_down_at(&mut self, ctx: &mut Ctx, at: SimTime) {
+        self.down_at = at;
         ctx.rearm(&mut self.down, at, KeepalivedTimer::MasterDown);
+    }
+
+    /// The effective priority moved from `before`: a BACKUP's running
+    /// master-down timer moves by the change of its skew
+    /// (vrrp_set_effective_priority); a MASTER's next advert carries it.
+    fn priority_changed(&mut self, ctx: &mut Ctx, before: u8) {
+        let now = self.effective_priority();
+        if now == before || self.state != State::Backup || self.down.is_none() {
+            return;
+        }
+        let old = self.i.master_down(before, self.master_adver_int);
+        let new = self.i.master_down(now, self.master_adver_int);
+        let at = match new >= old {
+            true => self.down_at + new.saturating_sub(old),
+            false => SimTime(self.down_at.0.saturating_sub(old.saturating_sub(new).0)),
+        };
+        self.arm_down_at(ctx, at.max(ctx.now));
+    }
+
+    /// A cause of FAULT appeared (`down_instance`): on the first, a MASTER
+    /// resigns (priority-0 advert, VIP removed) and a BACKUP stops its timer.
+    fn fault_began(&mut self, ctx: &mut Ctx, why: &str) {
+        if self.faults() != 1 || self.state == State::Fault {
+            return;
+        }
+        self.resign(ctx);
+        self.state = State::Fault;
+        let me = ctx.me;
+        ctx.log(me, EventKind::Info, format!("VRRP: entering FAULT ({why})"));
+    }
+
+    /// A cause of FAULT cleared (`try_up_instance`): after the last, BACKUP
+    /// with a full master-down timer (vrrp_state_leave_fault).
+    fn fault_ended(&mut self, ctx: &mut Ctx) {
+        if self.faults() != 0 || self.state != State::Fault {
+            return;
+        }
+        self.state = State::Backup;
+        self.master_adver_int = self.i.advert_int;
+        self.preempt_time = (!self.i.preempt_delay.is_zero()).then(|| ctx.now + self.i.preempt_delay);
+        let after = self.i.master_down(self.effective_priority(), self.i.advert_int);
+        self.enter_backup(ctx, after);
+        let me = ctx.me;
+        ctx.log(me, EventKind::Info, "VRRP: leaving FAULT, entering BACKUP");
+    }
+
+    /// Netlink reports interface `name` down or up.
+    fn link_changed(&mut self, ctx: &mut Ctx, name: IfName, up: bool) {
+        let Some(k) = self.i.tracked.iter().position(|t| t.name == name) else {
+            return;
+        };
+        if self.links_down[k] != up {
+            return;
+        }
+        let before = self.effective_priority();
+        self.links_down[k] = !up;
+        if self.i.tracked[k].weight != 0 {
+            let me = ctx.me;
+            let detail = format!(
+                "VRRP: {name} {}: priority {before} -> {}",
+                if up { "up" } else { "down" },
+                self.effective_priority()
+            );
+            ctx.log(me, EventKind::Info, detail);
+            self.priority_changed(ctx, before);
+        } else if up {
+            self.fault_ended(ctx);
+        } else {
+            self.fault_began(ctx, &format!("{name} down"));
+        }
     }
 
     fn cancel(ctx: &mut Ctx, slot: &mut Option<TimerKey>) {
@@ -254,6 +357,17 @@ impl Keepalived {
 
     fn init(&mut self, ctx: &mut Ctx) {
         ctx.release_vip(self.vip);
+        // initialise_interface_tracking_priorities: the links as netlink
+        // reports them at start; one down and unweighted means FAULT.
+        for (t, down) in self.i.tracked.iter().zip(&mut self.links_down) {
+            *down = !ctx.link_up(t.name);
+        }
+        if self.faults() > 0 {
+            self.state = State::Fault;
+            let me = ctx.me;
+            ctx.log(me, EventKind::Info, "VRRP: entering FAULT (a tracked link is down)");
+            return;
+        }
         self.master_adver_int = self.i.advert_int;
         self.preempt_time = (!self.i.preempt_delay.is_zero()).then(|| ctx.now + self.i.preempt_delay);
         if self.i.master && self.i.priority == 255 {
@@ -371,13 +485,9 @@ impl Keepalived {
             if !self.script_ok && self.successes >= s.rise {
                 self.script_ok = true;
                 ctx.log(listener, EventKind::MarkedUp, "vrrp_script OK");
-                if self.state == State::Fault {
-                    // vrrp_fault -> init state BACKUP.
-                    self.state = State::Backup;
-                    self.preempt_time =
-                        (!self.i.preempt_delay.is_zero()).then(|| ctx.now + self.i.preempt_delay);
-                    let after = self.i.master_down(self.effective_priority(), self.i.advert_int);
-                    self.enter_backup(ctx, after);
+                match s.weight {
+                    0 => self.fault_ended(ctx),
+                    _ => self.priority_changed(ctx, before),
                 }
             }
         } else {
@@ -393,9 +503,9 @@ impl Keepalived {
                     ),
                 };
                 ctx.log(listener, EventKind::MarkedDown, detail);
-                if s.weight == 0 {
-                    self.resign(ctx);
-                    self.state = State::Fault;
+                match s.weight {
+                    0 => self.fault_began(ctx, "vrrp_script KO"),
+                    _ => self.priority_changed(ctx, before),
                 }
             }
         }
@@ -490,6 +600,12 @@ impl Process for Keepalived {
     /// `restart`: a clean stop (priority-0 advert, VIP removed), then a
     /// start in BACKUP.
     fn admin(&mut self, ctx: &mut Ctx, rng: &mut Rng, a: Admin) {
+        if let Admin::Link { interface, up } = a {
+            if self.booted {
+                self.link_changed(ctx, interface, up);
+            }
+            return;
+        }
         if let Admin::Action { name, .. } = a
             && name == crate::faults::RESTART.name
         {

@@ -3,7 +3,8 @@
 use super::config::{self, InstanceSpec, KeepalivedSpec};
 use super::Keepalived;
 use crate::config::read::{ReadCx, Section};
-use crate::config::spec::{ExperimentSpec, FaultKind, NodeSpec};
+use crate::config::spec::{ExperimentSpec, Fault, FaultKind, NodeSpec};
+use crate::net::IfName;
 use crate::config::table::Reader;
 use crate::config::{ConfigError, Preset};
 use crate::faults::{Action, FaultAction, RESTART};
@@ -113,6 +114,20 @@ impl Product for Keepalived {
                 i.listener, s.interval, s.timeout, s.fall, s.rise, s.weight
             );
         }
+        let links: Vec<String> = (i.tracked.iter())
+            .map(|t| match t.weight {
+                0 => format!("{} (FAULT)", t.name),
+                w => format!("{} (weight {w})", t.name),
+            })
+            .collect();
+        match links.is_empty() {
+            true => {
+                let _ = write!(o, ", tracks no link");
+            }
+            false => {
+                let _ = write!(o, ", tracks {}", links.join(", "));
+            }
+        }
         let _ = writeln!(o);
     }
 
@@ -154,6 +169,9 @@ pub fn detection(
         FaultKind::Kill | FaultKind::Stop | FaultKind::Slow | FaultKind::Action(_) => &a.targets,
         _ => subjects,
     };
+    if let Fault::LinkDown { interface } = a.what {
+        return link_detection(spec, node, own, a, interface);
+    }
     if a.recover {
         return preemption(node, own, me, a, subjects);
     }
@@ -256,4 +274,88 @@ fn preemption(
         hi: d + full,
         formula,
     }))
+}
+
+/// What a link going down (or up) on the targeted hosts does to this
+/// daemon, by how each instance tracks `interface`
+/// (keepalived_netlink.c process_if_status_change):
+/// - down, as the BACKUP of a higher-priority instance that loses it: the
+///   host's own interface takes the host off the network (its priority-0
+///   advert is lost, the down timer runs out: [(k-1)A + skew, kA + skew]);
+///   another interface tracked unweighted sends the priority-0 advert
+///   (skew); weighted, the priority drops and, if below ours, we stop
+///   accepting the adverts ([(k-1)A + skew, kA + skew]);
+/// - up, as the higher-priority instance itself: out of FAULT into BACKUP
+///   with a full Master_Down_Interval (vrrp_state_leave_fault), or its
+///   priority back, its running timer moved by the skew's change.
+fn link_detection(
+    spec: &ExperimentSpec,
+    node: &NodeSpec,
+    own: &KeepalivedSpec,
+    a: &FaultAction,
+    interface: IfName,
+) -> Option<Option<FormulaRange>> {
+    let (my_rank, me) = own.own(&node.name);
+    let hop = spec.network.latency.base;
+    let struck = |n: &str| spec.nodes.get(n).is_some_and(|s| a.targets.contains(&s.host));
+    let weight = |i: &InstanceSpec| i.tracked.iter().find(|t| t.name == interface).map(|t| t.weight);
+    let k = me.down_timer_adverts as u64;
+    let a_int = me.advert_int;
+    let timer = |skew: Dur, formula: String| {
+        Some(Some(FormulaRange {
+            lo: a_int.times(k - 1) + skew,
+            hi: a_int.times(k) + skew + hop,
+            formula,
+        }))
+    };
+    if a.recover {
+        let lower = own.instances.iter().any(|i| i.node != node.name && i.priority < me.priority);
+        if !struck(&node.name) || !lower || me.nopreempt || !me.preempt_delay.is_zero() {
+            return None;
+        }
+        return match weight(me)? {
+            0 => {
+                let full = me.master_down(me.priority, a_int);
+                Some(Some(FormulaRange {
+                    lo: full,
+                    hi: full,
+                    formula: "kA + skew (out of FAULT into BACKUP)".to_string(),
+                }))
+            }
+            _ => timer(
+                me.skew(me.priority, a_int),
+                format!("U({}A, {k}A) + skew (priority back)", k - 1),
+            ),
+        };
+    }
+    if struck(&node.name) {
+        return None;
+    }
+    let (rank, master) = own
+        .instances
+        .iter()
+        .enumerate()
+        .find(|(_, i)| i.node != node.name && struck(&i.node) && i.priority > me.priority)?;
+    let skew = me.skew(me.priority, a_int);
+    let silent = format!("U({}A, {k}A) + skew, skew={skew}", k - 1);
+    if interface == IfName::host() {
+        return timer(skew, silent);
+    }
+    match weight(master)? {
+        0 => Some(Some(FormulaRange {
+            lo: skew + hop,
+            hi: skew + hop,
+            formula: "skew after the priority-0 advert (FAULT)".to_string(),
+        })),
+        w => {
+            let up = if w > 0 { w } else { 0 };
+            let down = if w < 0 { w } else { 0 };
+            let lowered = (i32::from(master.priority) - up + down).clamp(1, 254) as u8;
+            let beaten = lowered < me.priority || (lowered == me.priority && my_rank < rank);
+            if !beaten || me.nopreempt || !me.preempt_delay.is_zero() {
+                return None;
+            }
+            timer(skew, silent)
+        }
+    }
 }

@@ -281,3 +281,137 @@ fn higher_prio_send_advert_closes_the_black_hole_after_a_split_brain() {
         assert!(timeouts(true, seed) < 10, "seed {seed}: still a black hole");
     }
 }
+
+fn link_fault(target: &str, interface: Option<&str>, at: u64, recover: Option<u64>) -> String {
+    let mut s = fault("link-down", target, at, recover);
+    if let Some(i) = interface {
+        s += &format!("interface = \"{i}\"\n");
+    }
+    s
+}
+
+fn infos<'a>(r: &'a RunResult, node: &str) -> Vec<&'a StateEvent> {
+    (r.recorder.events.iter())
+        .filter(|e| e.kind == EventKind::Info && e.component == node)
+        .collect()
+}
+
+/// `ip link set eth0 down` on the MASTER's host: keepalived sees it at once
+/// (netlink) and enters FAULT, removing the VIP, so unlike a blackhole
+/// nobody else holds the address while the host is cut off; the BACKUP
+/// hears nothing (the priority-0 advert cannot leave) and takes over when
+/// its timer runs out. Back up, the MASTER leaves FAULT for BACKUP with a
+/// full Master_Down_Interval and preempts when it runs out.
+#[test]
+fn a_link_down_faults_the_master_and_link_up_preempts_after_a_full_timer() {
+    let r = run(&pair("", "", &link_fault("lb1", None, 20, Some(40))));
+    let info = infos(&r, "web-lb1");
+    let fault_at = info.iter().find(|e| e.detail.contains("entering FAULT (eth0 down)"));
+    assert_eq!(fault_at.map(|e| e.at.0), Some(20 * S), "{info:?}");
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert_eq!(t[1].component, "web-lb2");
+    let took = t[1].at.0 - 20 * S;
+    assert!((2609 * MS..=3610 * MS).contains(&took), "{took}");
+    let f = &r.faults[0];
+    let formula = f.formula_detect.as_ref().expect("a formula");
+    assert!(formula.lo.0 <= took && took <= formula.hi.0, "{formula:?}");
+    // Only the hop of the failback's advert (lb2 steps down when it hears it).
+    let two = &r.recorder.two_holders;
+    assert!(two.iter().all(|x| (x.to - x.from).0 <= 100_000), "{two:?}");
+    let left = info.iter().find(|e| e.detail.contains("leaving FAULT"));
+    assert_eq!(left.map(|e| e.at.0), Some(40 * S));
+    // kA + skew(150) = 3 s + 414.0625 ms after the link came back.
+    assert_eq!(t[2].component, "web-lb1");
+    assert_eq!(t[2].at.0, 40 * S + 3_414_062_000);
+    let back = r.faults[1].formula_detect.as_ref().expect("a formula");
+    assert_eq!((back.lo.0, back.hi.0), (3_414_062_000, 3_414_062_000));
+    assert_eq!(r.faults[0].label, "link-down lb1 (eth0)");
+    assert_eq!(r.faults[1].label, "link-up lb1 (eth0)");
+
+    // The same cut as a blackhole: lb1 stays MASTER, two holders for 17 s.
+    let r = run(&pair("", "", &fault("blackhole", "lb1", 20, Some(40))));
+    let two = &r.recorder.two_holders;
+    assert!(two.iter().any(|x| (x.to - x.from).0 > 16 * S), "{two:?}");
+}
+
+#[test]
+fn dont_track_primary_leaves_the_vip_on_a_cut_off_host() {
+    let r = run(&pair("", "dont_track_primary = true", &link_fault("lb1", None, 20, Some(40))));
+    assert!(infos(&r, "web-lb1").iter().all(|e| !e.detail.contains("FAULT")));
+    let two = &r.recorder.two_holders;
+    assert_eq!(two.len(), 1, "{two:?}");
+    assert!(two[0].to.0 >= 40 * S, "until the link is back: {:?}", two[0]);
+}
+
+/// An uplink tracked without a weight: FAULT, and the priority-0 advert
+/// leaves on eth0, so the BACKUP takes over after its skew alone; the
+/// host's traffic is not touched.
+#[test]
+fn an_unweighted_tracked_uplink_hands_over_after_the_skew() {
+    let lb1 = "track_interface = { eth1 = 0 }";
+    let r = run(&pair("", lb1, &link_fault("lb1", Some("eth1"), 20, Some(40))));
+    let t = takeovers(&r);
+    assert_eq!(t[1].component, "web-lb2");
+    assert_eq!(t[1].at.0, 20 * S + 100_000 + 609_375_000);
+    let formula = r.faults[0].formula_detect.as_ref().expect("a formula");
+    assert_eq!(formula.lo.0, 609_375_000 + 100_000);
+    assert_eq!(t[2].component, "web-lb1");
+    assert_eq!(t[2].at.0, 40 * S + 3_414_062_000);
+    // Another interface nobody tracks changes nothing.
+    let r = run(&pair("", "", &link_fault("lb1", Some("eth1"), 20, Some(40))));
+    assert_eq!(takeovers(&r).len(), 1);
+    assert!(r.faults[0].formula_detect.is_none());
+}
+
+/// Weighted: 150 - 60 = 90 < 100, so lb2 stops accepting lb1's adverts and
+/// takes over when its timer runs out; back up, lb1's 150 makes it discard
+/// lb2's adverts and its own timer (moved by the skew's change) runs out.
+#[test]
+fn a_weighted_tracked_uplink_moves_the_priority() {
+    let lb1 = "track_interface = { eth1 = -60 }";
+    let r = run(&pair("", lb1, &link_fault("lb1", Some("eth1"), 20, Some(40))));
+    let note = infos(&r, "web-lb1");
+    assert!(note.iter().any(|e| e.detail.contains("eth1 down: priority 150 -> 90")), "{note:?}");
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert_eq!(t[1].component, "web-lb2");
+    let took = t[1].at.0 - 20 * S;
+    let f = r.faults[0].formula_detect.as_ref().expect("a formula");
+    assert!(f.lo.0 <= took && took <= f.hi.0, "{took} {f:?}");
+    assert_eq!(t[2].component, "web-lb1");
+    let back = t[2].at.0 - 40 * S;
+    let f = r.faults[1].formula_detect.as_ref().expect("a formula");
+    assert!(f.lo.0 <= back && back <= f.hi.0, "{back} {f:?}");
+    assert!(r.recorder.two_holders.iter().all(|x| (x.to - x.from).0 <= 200_000));
+}
+
+/// A daemon (re)started while its link is down starts in FAULT
+/// (initialise_interface_tracking_priorities) and claims nothing until the
+/// link returns.
+#[test]
+fn a_daemon_started_with_its_link_down_starts_in_fault() {
+    let faults = link_fault("lb1", None, 20, Some(40)) + &fault("kill", "web-lb1", 25, Some(30));
+    let r = run(&pair("", "", &faults));
+    let t = takeovers(&r);
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert!(infos(&r, "web-lb1").iter().any(|e| e.at.0 == 30 * S && e.detail.contains("FAULT")));
+    assert_eq!(t[2].at.0, 40 * S + 3_414_062_000);
+}
+
+#[test]
+fn bad_link_input_is_refused_with_file_line_and_key() {
+    let err = |text: &str| parse(text, "ka.toml").expect_err("refused");
+    let e = err(&pair("", "track_interface = [\"eth1\"]", ""));
+    assert_eq!(e.key, "vips.web.on.lb1.track_interface");
+    assert!(e.message.contains("interface = weight"), "{}", e.message);
+    let e = err(&pair("", "track_interface = { eth1 = 300 }", ""));
+    assert_eq!(e.key, "vips.web.on.lb1.track_interface.eth1");
+    let e = err(&pair("", "track_interface = { eth1 = \"x\" }", ""));
+    assert_eq!(e.key, "vips.web.on.lb1.track_interface.eth1");
+    let e = err(&pair("", "", &link_fault("lb1", Some("averyveryverylongname"), 20, None)));
+    assert_eq!(e.key, "faults[0].interface");
+    let e = err(&pair("", "", &(fault("blackhole", "lb1", 20, None) + "interface = \"eth0\"\n")));
+    assert_eq!(e.key, "faults[0].interface");
+    assert!(e.message.contains("link-down"), "{}", e.message);
+}

@@ -28,11 +28,20 @@ pub fn detection(
     let rtt = spec.network.latency.base.times(2);
     let (t, what) = match a.kind() {
         FaultKind::Stop => (x.proxy_read_timeout, "proxy_read_timeout"),
-        FaultKind::Blackhole | FaultKind::Partition => {
+        FaultKind::Blackhole
+        | FaultKind::LinkDown {
+            carries_traffic: true,
+        }
+        | FaultKind::Partition => {
             (x.proxy_connect_timeout, "proxy_connect_timeout")
         }
         FaultKind::Kill => (rtt, "RTT"),
-        FaultKind::PowerOff | FaultKind::Slow | FaultKind::Action(_) => {
+        FaultKind::PowerOff
+        | FaultKind::LinkDown {
+            carries_traffic: false,
+        }
+        | FaultKind::Slow
+        | FaultKind::Action(_) => {
             return None;
         }
     };

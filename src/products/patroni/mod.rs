@@ -2264,7 +2264,7 @@ impl crate::process::Process for Patroni {
                 }
             },
             // Validation lets through only what `product.rs` declares.
-            Admin::Action { .. } | Admin::Process { .. } => {}
+            Admin::Action { .. } | Admin::Process { .. } | Admin::Link { .. } => {}
         }
     }
 

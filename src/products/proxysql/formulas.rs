@@ -28,7 +28,12 @@ pub fn detection(
             hi: inter + rtt,
             formula: "shunned by traffic, or the next Galera check: <= interval + RTT".into(),
         },
-        FaultKind::Blackhole | FaultKind::PowerOff | FaultKind::Stop => {
+        FaultKind::Blackhole
+        | FaultKind::LinkDown {
+            carries_traffic: true,
+        }
+        | FaultKind::PowerOff
+        | FaultKind::Stop => {
             let n = x.monitor_galera_healthcheck_max_timeout_count;
             FormulaRange {
                 lo: crate::engine::Dur::ZERO,
@@ -40,7 +45,12 @@ pub fn detection(
         }
         // A partition between Galera nodes: the minority's clustercheck
         // answers 503 once it leaves the Primary Component.
-        FaultKind::Partition | FaultKind::Slow | FaultKind::Action(_) => return Some(None),
+        FaultKind::Partition
+        | FaultKind::LinkDown {
+            carries_traffic: false,
+        }
+        | FaultKind::Slow
+        | FaultKind::Action(_) => return Some(None),
     };
     Some(Some(range))
 }
