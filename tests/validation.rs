@@ -174,3 +174,21 @@ fn redis_cluster_stop_nt5000_matches_the_real_redis_measured_here() {
     let p = check_case("redis-cluster-stop-nt5000");
     assert!(p.is_empty(), "{p:#?}");
 }
+
+#[test]
+fn keepalived_link_down_of_its_own_interface_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-link-own");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn keepalived_unweighted_tracked_uplink_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-link-uplink");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn keepalived_weighted_tracked_uplink_matches_the_real_keepalived_measured_here() {
+    let p = check_case("keepalived-link-weight");
+    assert!(p.is_empty(), "{p:#?}");
+}

@@ -112,6 +112,8 @@ pub struct Keepalived {
     /// The daemon whose adverts this BACKUP accepted last, and whether it
     /// advertised a lower priority than ours (we then preempt it).
     master_seen: Option<NodeId>,
+    /// The priority of that daemon's last accepted advert.
+    master_prio: u8,
     preempting: bool,
     script_ok: bool,
     /// Per tracked interface (`i.tracked`), whether its link is down.
@@ -150,6 +152,7 @@ impl Keepalived {
             script: None,
             preempt_time: None,
             master_seen: None,
+            master_prio: 0,
             preempting: false,
             script_ok: true,
             links_down: vec![false; i.tracked.len()],
@@ -401,6 +404,7 @@ impl Keepalived {
                 if a.priority == 0 {
                     let skew = self.i.skew(mine, self.master_adver_int);
                     self.master_seen = Some(from);
+                    self.master_prio = 0;
                     self.preempting = false;
                     self.arm_down(ctx, skew);
                     return;
@@ -412,6 +416,7 @@ impl Keepalived {
                         self.master_adver_int = Dur::from_ms(a.adver_int_cs as u64 * 10);
                     }
                     self.master_seen = Some(from);
+                    self.master_prio = a.priority;
                     self.preempting = false;
                     let after = self.i.master_down(mine, self.master_adver_int);
                     self.arm_down(ctx, after);
@@ -425,9 +430,12 @@ impl Keepalived {
                 }
                 else {
                     // A lower priority advert, preempting: discarded, the
-                    // down timer keeps running.
+                    // down timer keeps running. The takeover is about us
+                    // (our return) unless this master's own priority fell
+                    // (its tracked link or script).
+                    let fell = self.master_seen == Some(from) && a.priority < self.master_prio;
                     self.master_seen = Some(from);
-                    self.preempting = true;
+                    self.preempting = !fell;
                 }
             }
             State::Master => {
