@@ -145,3 +145,54 @@ fn nginx_drops_a_gone_clients_request_unless_it_ignores_client_aborts() {
     // commits for a client long gone.
     assert_eq!(failed_but_committed(&on), failed(&on, "load"));
 }
+
+/// Frontend `maxconn 1`, held 2 s by a patient client's write: 10 impatient
+/// POSTs wait in the kernel's listen backlog and give up after 1 s.
+fn haproxy_backlog(option: &str) -> String {
+    format!(
+        r#"
+[experiment]
+duration = "40s"
+[clients.patient]
+type = "open"
+target = "lb"
+rate = 0.1
+arrivals = "constant"
+method = "POST"
+timeout = "60s"
+stop = "1s"
+[clients.load]
+type = "open"
+target = "lb"
+rate = 10
+arrivals = "constant"
+method = "POST"
+timeout = "1s"
+start = "100ms"
+stop = "1.05s"
+[balancers.lb]
+preset = "haproxy-2.6"
+mode = "http"
+servers = ["db"]
+maxconn = 1
+backlog = 20
+{option}
+[databases.db]
+type = "mysql"
+service = "2s"
+"#
+    )
+}
+
+#[test]
+fn a_gone_clients_connection_in_the_listen_backlog_is_accepted_with_its_fin() {
+    let plain = run(&haproxy_backlog(""));
+    let abort = run(&haproxy_backlog("option_abortonclose = true"));
+    assert_eq!(failed(&plain, "load"), 10);
+    assert_eq!(failed(&abort, "load"), 10);
+    // Accepted once the patient's write is done, request and FIN read
+    // together: without the option each is still forwarded and commits...
+    assert_eq!(failed_but_committed(&plain), 10);
+    // ...with it each is aborted before it connects (CC).
+    assert_eq!(failed_but_committed(&abort), 0);
+}
