@@ -175,6 +175,105 @@ fn redis_cluster_stop_nt5000_matches_the_real_redis_measured_here() {
     assert!(p.is_empty(), "{p:#?}");
 }
 
+/// A figure of a case without a fault: its key in the measured file, how
+/// to read it from a run, and whether it is a count.
+type Figure = (&'static str, fn(&RunResult) -> f64, bool);
+
+/// The `load` client's failed requests.
+fn load_failed(r: &RunResult) -> f64 {
+    client(r, "load").failed as f64
+}
+
+fn client<'a>(r: &'a RunResult, name: &str) -> &'a hasim::metrics::ClientStats {
+    r.recorder.clients.iter().find(|c| c.name == name).unwrap()
+}
+
+fn failed_but_committed(r: &RunResult) -> f64 {
+    r.history.as_ref().map_or(0, |h| h.failed_committed) as f64
+}
+
+fn patient_p50_ms(r: &RunResult) -> f64 {
+    client(r, "patient").ok_latency.quantile_ms(0.5)
+}
+
+fn patient_max_ms(r: &RunResult) -> f64 {
+    client(r, "patient").ok_latency.max_ms()
+}
+
+/// The cases about clients that give up (no fault): each figure predicted
+/// per seed must fall in the measured range, widened as `accepted` says
+/// (latencies in ms, widened by 10% or 300 ms).
+fn check_figures(id: &str, figures: &[Figure]) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validation");
+    let case: toml::Table =
+        std::fs::read_to_string(dir.join("measured").join(format!("{id}.toml")))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let spec = hasim::config::load(&dir.join(format!("{id}.toml"))).unwrap();
+    let trials = case["measured"]["trials"].as_integer().unwrap() as u64;
+    let mut problems = Vec::new();
+    for seed in 1..=trials {
+        let mut sim = Sim::new(&spec, seed);
+        sim.run();
+        let r = sim.finish();
+        for &(key, read, is_count) in figures {
+            let values = measured(&case, key).unwrap_or_else(|| panic!("{id}: {key} measured"));
+            let got = read(&r);
+            let range = if is_count {
+                accepted(&values, true)
+            } else {
+                // Milliseconds: the 0.3 s floor of the rule is 300 ms here.
+                let s: Vec<f64> = values.iter().map(|v| v / 1000.0).collect();
+                accepted(&s, false).map(|(lo, hi)| (lo * 1000.0, hi * 1000.0))
+            };
+            println!("{id} seed {seed}: {key} predicted {got:.3}, measured {values:?}");
+            if !range.is_some_and(|(lo, hi)| got >= lo && got <= hi) {
+                problems.push(format!(
+                    "{id} seed {seed}: {key} = {got:.3} outside {range:?}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+const QUEUE_FIGURES: &[Figure] = &[
+    ("requests_failed", load_failed, true),
+    ("failed_but_committed", failed_but_committed, true),
+    ("patient_latency_ms_p50", patient_p50_ms, false),
+    ("patient_latency_ms_max", patient_max_ms, false),
+];
+
+#[test]
+fn haproxy_queue_client_gone_matches_the_real_haproxy_measured_here() {
+    let p = check_figures("haproxy-queue-client-gone", QUEUE_FIGURES);
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn haproxy_queue_abortonclose_matches_the_real_haproxy_measured_here() {
+    let p = check_figures("haproxy-queue-abortonclose", QUEUE_FIGURES);
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+const NGINX_ABORT_FIGURES: &[Figure] = &[
+    ("requests_failed", load_failed, true),
+    ("failed_but_committed", failed_but_committed, true),
+];
+
+#[test]
+fn nginx_client_gone_matches_the_real_nginx_measured_here() {
+    let p = check_figures("nginx-client-gone", NGINX_ABORT_FIGURES);
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn nginx_ignore_client_abort_matches_the_real_nginx_measured_here() {
+    let p = check_figures("nginx-ignore-client-abort", NGINX_ABORT_FIGURES);
+    assert!(p.is_empty(), "{p:#?}");
+}
+
 #[test]
 fn keepalived_link_down_of_its_own_interface_matches_the_real_keepalived_measured_here() {
     let p = check_case("keepalived-link-own");

@@ -484,6 +484,7 @@ impl Cx<'_> {
         match arg(1) {
             "redispatch" => p.set("option_redispatch", Val::new((!neg).to_string(), note)),
             "allbackups" => p.set("option_allbackups", Val::new((!neg).to_string(), note)),
+            "abortonclose" => p.set("option_abortonclose", Val::new((!neg).to_string(), note)),
             "httpchk" if !neg => {
                 let req = match &w[2..] {
                     [] => "OPTIONS /".to_string(),
@@ -1005,6 +1006,18 @@ mod tests {
                 "{needle} not in {w:#?}"
             );
         }
+    }
+
+    #[test]
+    fn option_abortonclose_and_its_negation() {
+        let f = read(
+            "defaults\n mode http\n option abortonclose\nlisten web\n bind :80\n server s1 10.0.0.1:80\n",
+        );
+        assert_eq!(key(&f.balancers[0].keys, "option_abortonclose"), "true");
+        let f = read(
+            "defaults\n mode http\n option abortonclose\nlisten web\n bind :80\n no option abortonclose\n server s1 10.0.0.1:80\n",
+        );
+        assert_eq!(key(&f.balancers[0].keys, "option_abortonclose"), "false");
     }
 
     #[test]

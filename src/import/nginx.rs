@@ -455,6 +455,15 @@ impl Cx<'_> {
                         .warn(d.at.clone(), format!("`{}`: {m}; not imported", d.text())),
                 }
             }
+            "proxy_ignore_client_abort" => match arg {
+                "on" | "off" => px
+                    .keys
+                    .set(&d.name, Val::new((arg == "on").to_string(), note)),
+                _ => self.found.warn(
+                    d.at.clone(),
+                    format!("`{}`: expected on or off; not imported", d.text()),
+                ),
+            },
             "proxy_next_upstream_tries" => match arg.parse::<u32>() {
                 Ok(n) => px.keys.set(&d.name, Val::new(n.to_string(), note)),
                 Err(_) => self.found.warn(
@@ -738,6 +747,30 @@ mod tests {
         has(&w, "nginx.conf:9: `listen 0.0.0.0:9080`: not modelled");
         has(&w, "nginx.conf:18: `stub_status on`: not modelled");
         has(&w, "nginx.conf:19: `access_log on`: not modelled");
+    }
+
+    #[test]
+    fn proxy_ignore_client_abort_is_on_or_off() {
+        let conf = |v: &str| {
+            format!(
+                "events {{}}\nhttp {{\n  upstream app {{ server a:80; }}\n  server {{\n    \
+                 proxy_ignore_client_abort {v};\n    location / {{ proxy_pass http://app; }}\n  }}\n}}\n"
+            )
+        };
+        let k = |f: &Found| {
+            f.balancers[0]
+                .keys
+                .get("proxy_ignore_client_abort")
+                .map(|v| v.toml.clone())
+        };
+        assert_eq!(k(&read(&conf("on"))).as_deref(), Some("true"));
+        assert_eq!(k(&read(&conf("off"))).as_deref(), Some("false"));
+        let f = read(&conf("yes"));
+        assert_eq!(k(&f), None);
+        has(
+            &warnings(&f),
+            "nginx.conf:5: `proxy_ignore_client_abort yes`: expected on or off",
+        );
     }
 
     #[test]

@@ -563,3 +563,30 @@ fn ramping_client_refuses_constant_keys() {
         "start (5s) + the stages (30s) end after the experiment (30s)",
     );
 }
+
+#[test]
+fn abort_options_want_a_boolean() {
+    // HAProxy's `option abortonclose` is on or off.
+    let text = BASE.replace(
+        "servers = [\"s\"]\n",
+        "servers = [\"s\"]\noption_abortonclose = \"yes\"\n",
+    );
+    let e = refuse(&text);
+    assert_says(
+        &e,
+        12,
+        "balancers.lb.option_abortonclose",
+        "expected true or false, found string \"yes\"",
+    );
+    // nginx's `proxy_ignore_client_abort` likewise.
+    let text = "[experiment]\nduration = \"30s\"\n[clients.web]\ntype = \"open\"\ntarget = \"lb\"\n\
+                rate = 100\n[balancers.lb]\ntype = \"nginx\"\nservers = [\"s\"]\n\
+                proxy_ignore_client_abort = 1\n[servers.s]\nservice = \"5ms\"\n";
+    let e = refuse(text);
+    assert_says(
+        &e,
+        10,
+        "balancers.lb.proxy_ignore_client_abort",
+        "expected true or false, found integer 1",
+    );
+}

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod abort;
 mod balancers;
 mod clients;
 mod config_example;

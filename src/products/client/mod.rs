@@ -462,24 +462,38 @@ impl Client {
         (self.calls.len() as u64, oldest)
     }
 
-    /// A timed-out request's kept connection is closed (k6 drops it).
+    /// A client that gives up closes its socket: a FIN on the request's
+    /// connection, to whatever it is connected to (k6 cancels the request's
+    /// context and drops the connection; python's `asyncio.wait_for` cancels
+    /// the read and the caller's `close()` sends the FIN). What the receiver
+    /// does with it is its own model: HAProxy's `option abortonclose`,
+    /// nginx's `proxy_ignore_client_abort`, a server that runs the request to
+    /// the end anyway. A kept connection is closed with it (k6 drops it); a
+    /// connection of its own is named by the call, the receiver's side being
+    /// unknown (`NO_PEER`). A cluster-aware library's requests are its own
+    /// (their connections are the library's), so only a plain target's are
+    /// closed here.
     fn abandon_connection(&mut self, ctx: &mut Ctx, call: CallRef) {
         let Some(c) = self.calls.get(call.slot, call.generation) else {
             return;
         };
         let Some(k) = self.kept.get_mut(c.vu as usize) else {
+            if self.driver.is_direct() {
+                let to = self.driver.target();
+                ctx.send_addr(ctx.now, to, call, NO_PEER, MsgKind::Close);
+            }
             return;
         };
         if k.current != Some(call) {
             return;
         }
-        if k.peer != NO_PEER {
-            let conn = CallRef {
-                slot: KEEP_BIT | c.vu,
-                generation: k.generation,
-            };
-            ctx.send_addr(ctx.now, self.driver.target(), conn, k.peer, MsgKind::Close);
-        }
+        let conn = CallRef {
+            slot: KEEP_BIT | c.vu,
+            generation: k.generation,
+        };
+        // Before the first answer the receiver's side is not known yet:
+        // the FIN is named by the connection alone.
+        ctx.send_addr(ctx.now, self.driver.target(), conn, k.peer, MsgKind::Close);
         k.open = false;
         k.current = None;
         k.generation = k.generation.wrapping_add(1);

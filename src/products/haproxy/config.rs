@@ -58,6 +58,9 @@ pub struct HaproxySpec {
     pub timeout_check: Option<Dur>,
     pub retries: u32,
     pub redispatch: bool,
+    /// `option abortonclose`: a stream whose client closed is aborted while
+    /// still queued or connecting (abort.rs).
+    pub abortonclose: bool,
     /// `option allbackups`: every UP backup serves, not only the first.
     pub allbackups: bool,
     pub shutdown_sessions_on_marked_down: bool,
@@ -135,6 +138,7 @@ pub(crate) fn read<'a>(
     let timeout_check = r.positive_duration_opt("timeout_check")?;
     let retries = r.u32_min("retries", 0)?;
     let redispatch = r.bool("option_redispatch")?;
+    let abortonclose = r.bool("option_abortonclose")?;
     let allbackups = r.bool("option_allbackups")?;
     let shutdown_sessions_on_marked_down = r
         .string_enum_opt("on_marked_down", &["shutdown-sessions"])?
@@ -241,6 +245,7 @@ pub(crate) fn read<'a>(
         timeout_check,
         retries,
         redispatch,
+        abortonclose,
         allbackups,
         shutdown_sessions_on_marked_down,
         check,

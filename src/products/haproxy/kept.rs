@@ -37,6 +37,17 @@ impl Haproxy {
         }
         self.log_end(ctx, sref, "--");
         let tcp_kept = !self.http && server_peer != NO_PEER;
+        if s.client_gone {
+            // The client closed meanwhile (abort.rs): the answer meets a
+            // closed socket and the session ends, a kept server connection
+            // with it.
+            self.attempts.remove(aref.slot, aref.generation);
+            if tcp_kept && let Some(i) = s.srv {
+                let node = self.servers[i as usize].node;
+                ctx.send_peer(node, aref, server_peer, MsgKind::Close);
+            }
+            return self.end_session(ctx, sref, Some(answer));
+        }
         if !s.req.keep || (!self.http && !tcp_kept) {
             self.attempts.remove(aref.slot, aref.generation);
             return self.end_session(ctx, sref, Some(answer));

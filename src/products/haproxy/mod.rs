@@ -6,6 +6,7 @@
 //! connections (`kept.rs`), `slowstart` (`slowstart.rs`) and the timeouts
 //! (`timeouts.rs`).
 
+mod abort;
 mod balance;
 pub(crate) mod checks;
 pub mod describe;
@@ -103,6 +104,10 @@ struct Session {
     server_peer: u32,
     /// Last activity of a kept connection (for the idle timeout).
     idle_since: SimTime,
+    /// The client closed its side (its FIN came): without `option
+    /// abortonclose` the request is still served, its answer meeting a
+    /// closed socket.
+    client_gone: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -129,8 +134,10 @@ pub struct Haproxy {
     maxconn: u32,
     backlog: u32,
     actconn: u32,
-    /// Connections completed by the kernel, waiting for `actconn < maxconn`.
-    listen_queue: VecDeque<(NodeId, CallRef, Req)>,
+    /// Connections completed by the kernel, waiting for `actconn < maxconn`,
+    /// and whether their client has closed since (its FIN waits in the
+    /// socket: HAProxy reads it with the request once it accepts).
+    listen_queue: VecDeque<(NodeId, CallRef, Req, bool)>,
     timeout_connect: Option<Dur>,
     /// Inactivity bound while waiting for the reply: `timeout server`, and in
     /// tcp mode also `timeout client` (the shorter wins).
@@ -138,6 +145,8 @@ pub struct Haproxy {
     timeout_queue: Option<Dur>,
     retries: u32,
     redispatch: bool,
+    /// `option abortonclose` (see [`Haproxy::client_closed`]).
+    abortonclose: bool,
     allbackups: bool,
     shutdown_sessions: bool,
     pub(super) servers: Vec<Srv>,
@@ -199,6 +208,7 @@ impl Haproxy {
             timeout_queue: spec.timeout_queue.or(spec.timeout_connect),
             retries: spec.retries,
             redispatch: spec.redispatch,
+            abortonclose: spec.abortonclose,
             allbackups: spec.allbackups,
             shutdown_sessions: spec.shutdown_sessions_on_marked_down,
             servers: srvs,
@@ -236,7 +246,14 @@ impl Haproxy {
         }
     }
 
-    fn accept(&mut self, ctx: &mut Ctx, client: NodeId, client_call: CallRef, req: Req) {
+    fn accept(
+        &mut self,
+        ctx: &mut Ctx,
+        client: NodeId,
+        client_call: CallRef,
+        req: Req,
+        client_gone: bool,
+    ) {
         self.actconn += 1;
         let s = Session {
             client,
@@ -248,6 +265,7 @@ impl Haproxy {
             attempt: CallRef::default(),
             server_peer: NO_PEER,
             idle_since: SimTime::ZERO,
+            client_gone,
         };
         let sref = CallRef::new(self.sessions.insert(s));
         self.dispatch(ctx, sref);
@@ -255,14 +273,20 @@ impl Haproxy {
 
     /// Load-balances session `sref` and connects, queues or refuses it.
     fn dispatch(&mut self, ctx: &mut Ctx, sref: CallRef) {
-        let Some(client) = self
+        let Some((client, gone)) = self
             .sessions
             .get(sref.slot, sref.generation)
-            .map(|s| s.client)
+            .map(|s| (s.client, s.client_gone))
         else {
             return;
         };
+        let abort = gone && self.abortonclose;
         match self.pick(client) {
+            // back_try_conn_req(): an assigned stream whose client closed is
+            // aborted before it connects (`back_may_abort_req()`), a queued
+            // one in back_handle_st_que() — see `client_closed`.
+            Pick::Server(_) if abort => self.client_abort(ctx, sref, "CC"),
+            Pick::Queue if abort => self.client_abort(ctx, sref, "CQ"),
             Pick::Server(i) => self.connect(ctx, sref, i),
             Pick::Queue => {
                 self.backend_queue.push_back(sref);
@@ -368,9 +392,11 @@ impl Haproxy {
         let Some(s) = self.sessions.remove(sref.slot, sref.generation) else {
             return;
         };
+        // A turn-around towards the same server keeps its slot (see
+        // `connect_failed`); a redispatched one has no server.
         if matches!(
             s.phase,
-            Phase::Established | Phase::Connecting | Phase::Idle
+            Phase::Established | Phase::Connecting | Phase::Idle | Phase::TurnAround
         ) && let Some(i) = s.srv
         {
             self.release_server(ctx, i as usize);
@@ -381,10 +407,10 @@ impl Haproxy {
         self.actconn -= 1;
         // A freed slot lets the kernel's oldest waiting connection in.
         while self.actconn < self.maxconn {
-            let Some((c, call, req)) = self.listen_queue.pop_front() else {
+            let Some((c, call, req, gone)) = self.listen_queue.pop_front() else {
                 break;
             };
-            self.accept(ctx, c, call, req);
+            self.accept(ctx, c, call, req, gone);
         }
     }
 
@@ -582,21 +608,17 @@ impl Process for Haproxy {
         match msg.kind {
             MsgKind::Connect(req) => {
                 if self.actconn < self.maxconn {
-                    self.accept(ctx, msg.from, msg.call, req);
+                    self.accept(ctx, msg.from, msg.call, req, false);
                 } else {
                     // Not accepted: waits in the kernel's listen queue.
-                    self.listen_queue.push_back((msg.from, msg.call, req));
+                    self.listen_queue.push_back((msg.from, msg.call, req, false));
                 }
             }
             MsgKind::Response { .. } | MsgKind::DbError(_) => {
                 self.server_answered(ctx, msg.call, msg.kind, msg.peer)
             }
             MsgKind::Request(req) => self.client_request(ctx, &msg, req),
-            MsgKind::Close => {
-                if let Some(sref) = self.client_session(&msg) {
-                    self.close_session(ctx, sref, None);
-                }
-            }
+            MsgKind::Close => self.client_closed(ctx, &msg),
             MsgKind::Reset | MsgKind::Closed => {
                 let answer = if self.http {
                     MsgKind::Response { status: 502 }
@@ -678,7 +700,7 @@ impl Process for Haproxy {
             .values()
             .map(|s| (s.client, s.client_call))
             .collect();
-        peers.extend(self.listen_queue.iter().map(|&(c, call, _)| (c, call)));
+        peers.extend(self.listen_queue.iter().map(|&(c, call, _, _)| (c, call)));
         peers
     }
 }

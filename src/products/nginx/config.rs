@@ -33,6 +33,9 @@ pub struct NginxSpec {
     pub proxy_next_upstream_tries: u32,
     /// Zero = unlimited.
     pub proxy_next_upstream_timeout: Dur,
+    /// `proxy_ignore_client_abort`: off = a client's close ends the request
+    /// (499) and the upstream connection with it.
+    pub proxy_ignore_client_abort: bool,
     pub servers: Vec<NginxServerSpec>,
 }
 
@@ -75,6 +78,7 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<NginxS
     let proxy_next_upstream = next_upstream(cx.src(), r)?;
     let proxy_next_upstream_tries = r.u32_min("proxy_next_upstream_tries", 0)?;
     let proxy_next_upstream_timeout = r.duration("proxy_next_upstream_timeout")?;
+    let proxy_ignore_client_abort = r.bool("proxy_ignore_client_abort")?;
     let servers = cx.per_server(r, &servers, |s, name, per_server| {
         let weight = s.u32_range("weight", 1, 1_000_000)?;
         let max_fails = s.u32_min("max_fails", 0)?;
@@ -107,6 +111,7 @@ pub(crate) fn read<'a>(r: &mut Reader<'a>, cx: &ReadCx<'_, 'a>) -> Result<NginxS
         proxy_next_upstream,
         proxy_next_upstream_tries,
         proxy_next_upstream_timeout,
+        proxy_ignore_client_abort,
         servers,
     })
 }

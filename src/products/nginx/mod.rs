@@ -110,6 +110,8 @@ pub struct Nginx {
     next_upstream: NextUpstream,
     tries_limit: u32,
     next_upstream_timeout: Dur,
+    /// `proxy_ignore_client_abort`.
+    ignore_client_abort: bool,
     /// Phase of nginx's seconds clock (`ngx_time()`) relative to the run.
     clock_offset: Dur,
     requests: Slab<Request>,
@@ -158,6 +160,7 @@ impl Nginx {
             next_upstream: spec.proxy_next_upstream,
             tries_limit: spec.proxy_next_upstream_tries,
             next_upstream_timeout: spec.proxy_next_upstream_timeout,
+            ignore_client_abort: spec.proxy_ignore_client_abort,
             clock_offset: Dur(rng.random_range(0..Dur::S)),
             requests: Slab::default(),
             attempts: Slab::default(),
@@ -465,6 +468,48 @@ impl Nginx {
         })
     }
 
+    /// The client closed its connection (`msg` is its FIN). nginx 1.22
+    /// watches the client's connection while it waits for the upstream
+    /// (ngx_http_upstream_init_request() installs
+    /// ngx_http_upstream_rd_check_broken_connection() unless
+    /// `proxy_ignore_client_abort`): on EOF it finalizes the request with
+    /// NGX_HTTP_CLIENT_CLOSED_REQUEST (499 in the log), closing the upstream
+    /// connection — or, between two tries, making no further one
+    /// (ngx_http_upstream_check_broken_connection()). The upstream, which
+    /// may already have the request, decides itself whether to go on. With
+    /// `proxy_ignore_client_abort on` nothing happens: the request goes on,
+    /// tries included, and its answer meets a closed socket.
+    fn client_closed(&mut self, ctx: &mut Ctx, msg: &Msg) {
+        let conn = self.client_conn(msg);
+        let rref = self
+            .requests
+            .iter()
+            .find(|(_, _, r)| match conn {
+                Some(c) => r.conn == Some(c),
+                None => r.client == msg.from && r.client_call == msg.call,
+            })
+            .map(|(slot, generation, _)| CallRef { slot, generation });
+        if let Some(rref) = rref {
+            if self.ignore_client_abort {
+                if let Some(r) = self.requests.get_mut(rref.slot, rref.generation) {
+                    // Its answer has nobody to go to: no kept connection.
+                    r.conn = None;
+                }
+            } else {
+                let r = self.requests.remove(rref.slot, rref.generation).expect("found");
+                if let Some(a) = self.attempts.remove(r.attempt.slot, r.attempt.generation)
+                    && a.established_at <= ctx.now
+                {
+                    ctx.send(self.peers[r.peer as usize].node, r.attempt, MsgKind::Close);
+                }
+                self.log_try(ctx, r, 499);
+            }
+        }
+        if let Some(c) = conn {
+            self.conns.remove(c.slot, c.generation);
+        }
+    }
+
     fn idle_expired(&mut self, ctx: &mut Ctx) {
         for d in ctx.expire_with(&mut self.idle_deadlines, NginxTimer::IdleDeadline) {
             let Some(k) = self.conns.get(d.slot, d.generation).copied() else {
@@ -515,11 +560,7 @@ impl Process for Nginx {
                 // A connection it does not know (closed, or before a restart): RST.
                 None => ctx.send(msg.from, msg.call, MsgKind::Reset),
             },
-            MsgKind::Close => {
-                if let Some(c) = self.client_conn(&msg) {
-                    self.conns.remove(c.slot, c.generation);
-                }
-            }
+            MsgKind::Close => self.client_closed(ctx, &msg),
             MsgKind::Established | MsgKind::Wire(_) => {}
         }
     }
