@@ -350,3 +350,190 @@ fn a_quorum_that_can_never_be_reached_is_refused() {
     );
     assert!(err.contains("no component can ever be Primary"), "{err}");
 }
+
+// ------------------------------------------------- the node cut off alone --
+
+/// The instant (s) of the first event of `kind` about `subject` with `detail`
+/// containing `what`.
+fn event_with(r: &RunResult, kind: &str, subject: &str, what: &str) -> Option<f64> {
+    r.recorder
+        .events
+        .iter()
+        .find(|e| {
+            format!("{:?}", e.kind).eq_ignore_ascii_case(kind)
+                && e.subject == subject
+                && e.detail.contains(what)
+        })
+        .map(|e| e.at.as_secs_f64())
+}
+
+/// g3 cut off alone at 20 s while a client writes to it (its peers' last
+/// messages are the answers to its own write-sets, so both fall silent at
+/// the cut, within one write interval): `evs`/`extra` override the timers.
+fn lone(evs: &str, seed: u64) -> RunResult {
+    let text = format!(
+        r#"
+[experiment]
+duration = "40s"
+[network]
+latency = "0.1ms"
+[clients.w3]
+type = "open"
+target = "g3"
+rate = 20
+arrivals = "constant"
+method = "POST"
+timeout = "30s"
+[databases.g]
+type = "galera"
+count = 3
+[databases.g.evs]
+{evs}
+[[faults]]
+kind = "partition"
+groups = [["g1", "g2"], ["g3"]]
+at = "20s"
+"#
+    );
+    run(&text, seed)
+}
+
+#[test]
+fn the_lone_node_installs_its_non_primary_view_one_join_retransmission_after_gathering() {
+    // evs_proto.cpp: check_inactive() declares both silent peers inactive
+    // at one check and shift_to(S_GATHER) sends a JOIN it does not handle;
+    // handle_retrans_timer() resends and handles it join_retrans_period
+    // later, the consensus of one is reached, INSTALL -> OPERATIONAL, and
+    // pc_proto.cpp finds no quorum (1 of 3). So, from the fault at t0 with
+    // the peers last heard in [t0 - 1/rate, t0]:
+    //   gather  = first check after last + suspect  in (t0 + S - 0.05, t0 + S + P]
+    //   non-Primary = gather + J exactly.
+    let cases = [
+        ("", 5.0, 0.5, 1.0),
+        (
+            "suspect_timeout = \"3s\"\njoin_retrans_period = \"2s\"\ninactive_check_period = \"1s\"\nkeepalive_period = \"1s\"",
+            3.0,
+            1.0,
+            2.0,
+        ),
+        ("join_retrans_period = \"300ms\"", 5.0, 0.5, 0.3),
+    ];
+    for (evs, s, p, j) in cases {
+        for seed in 1..=4 {
+            let r = lone(evs, seed);
+            let gather = event_with(&r, "Info", "g3", "OPERATIONAL -> GATHER")
+                .unwrap_or_else(|| panic!("{evs:?} seed {seed}: no GATHER"))
+                - 20.0;
+            let non_primary = event_at(&r, "QuorumLost", "g3")
+                .unwrap_or_else(|| panic!("{evs:?} seed {seed}: never non-Primary"))
+                - 20.0;
+            assert!(
+                gather > s - 0.05 - 1e-9 && gather <= s + p + 1e-3,
+                "{evs:?} seed {seed}: GATHER at {gather}, formula ({}, {}]",
+                s - 0.05,
+                s + p
+            );
+            assert!(
+                (non_primary - gather - j).abs() < 1e-3,
+                "{evs:?} seed {seed}: non-Primary {non_primary} = GATHER {gather} + {}, want + {j}",
+                non_primary - gather
+            );
+            // The majority keeps a Primary view; never two sides writing.
+            assert!(event_at(&r, "QuorumLost", "g1").is_none());
+            let h = r.history.as_ref().unwrap();
+            assert_eq!(h.split_brain_secs(), 0.0, "{evs:?} seed {seed}");
+            assert!(h.lost.is_empty(), "{evs:?} seed {seed}: {:?}", h.lost);
+        }
+    }
+}
+
+#[test]
+fn the_lone_node_stalls_writes_until_its_view_then_fails_them_with_1180() {
+    let r = lone("", 1);
+    let non_primary = event_at(&r, "QuorumLost", "g3").expect("non-Primary") - 20.0;
+    let codes = common::db_codes(&r, "db_not_ready");
+    let n1180 = codes
+        .iter()
+        .find(|(c, _)| c == "1180")
+        .map_or(0, |(_, n)| *n);
+    // Every write started from the cut to the view hung (20/s).
+    let want = (non_primary * 20.0).round() as u64;
+    assert!(
+        n1180.abs_diff(want) <= 2,
+        "1180: {n1180}, view at {non_primary}: ~{want} expected; {codes:?}"
+    );
+    let n1047 = codes
+        .iter()
+        .find(|(c, _)| c == "1047")
+        .map_or(0, |(_, n)| *n);
+    assert!(n1047 > 150, "{codes:?}");
+}
+
+#[test]
+fn galera_partition_lone_matches_the_real_cluster() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validation");
+    let case: toml::Table =
+        std::fs::read_to_string(dir.join("measured/galera-partition-lone.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let spec = hasim::config::load(&dir.join("galera-partition-lone.toml")).unwrap();
+    let trials = case["measured"]["trials"].as_integer().unwrap() as u64;
+    let mut problems = Vec::new();
+    for seed in 1..=trials {
+        let mut sim = Sim::new(&spec, seed);
+        sim.run();
+        let r = sim.finish();
+        let f = &r.faults[0];
+        let rel = |t: Option<f64>| t.map_or(f64::NAN, |t| t - f.at.as_secs_f64());
+        let codes = common::db_codes(&r, "db_not_ready");
+        let n1180 = codes
+            .iter()
+            .find(|(c, _)| c == "1180")
+            .map_or(0, |(_, n)| *n);
+        let figures = [
+            (
+                "target_gather_logged_s",
+                rel(event_with(&r, "Info", "g3", "OPERATIONAL -> GATHER")),
+                false,
+            ),
+            (
+                "target_nonprimary_logged_s",
+                rel(event_at(&r, "QuorumLost", "g3")),
+                false,
+            ),
+            (
+                "view_size2_logged_s",
+                rel(event_at(&r, "Evicted", "g3")),
+                false,
+            ),
+            ("stalled_commits_failed_1180", n1180 as f64, true),
+            ("requests_failed", r.recorder.failed as f64, true),
+            (
+                "first_failure_s",
+                f.window.first_start.map_or(f64::NAN, |t| t.secs_from(f.at)),
+                false,
+            ),
+        ];
+        for (key, got, is_count) in figures {
+            let values = measured(&case, key);
+            let (lo, hi) = accepted(&values, is_count);
+            println!(
+                "galera-partition-lone seed {seed}: {key} predicted {got:.3}, measured {values:?}"
+            );
+            if !(lo..=hi).contains(&got) {
+                problems.push(format!(
+                    "seed {seed}: {key} = {got:.3} outside {lo:.3}..{hi:.3}"
+                ));
+            }
+        }
+        let h = r.history.as_ref().unwrap();
+        if h.split_brain_secs() > 0.0 {
+            problems.push(format!("seed {seed}: split-brain (measured none)"));
+        }
+        if !h.lost.is_empty() {
+            problems.push(format!("seed {seed}: {} writes lost", h.lost.len()));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

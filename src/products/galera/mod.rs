@@ -18,7 +18,14 @@
 //! last-sent JOIN proposes the same set and had seen every member's JOIN —
 //! so the node that entered GATHER first must resend, at its next
 //! retransmission: the ~1 s membership round of galera.md §2 (in the G1 logs
-//! the view came exactly 1.0 s after the first "suspecting node"). A majority
+//! the view came exactly 1.0 s after the first "suspecting node"). The
+//! inactivity check only sends the JOIN (`shift_to(S_GATHER, true)` ->
+//! `send_join(false)`); consensus is evaluated in `handle_join()`, so a node
+//! cut off alone, which hears no JOIN, installs its one-node view when the
+//! retransmission timer handles its own JOIN (`handle_retrans_timer()` ->
+//! `send_join(true)`): one `evs.join_retrans_period` after it entered GATHER,
+//! or the next one after its last peer was declared (in GATHER the check
+//! sends nothing) — 1.000 s in every trial of galera-partition-lone. A majority
 //! of the view suspecting a node evicts it (`check_suspects`); an expired
 //! `evs.install_timeout` declares the inconsistent nodes inactive, all others
 //! after `evs.max_install_timeouts`. Messages tagged with a view the receiver
@@ -711,6 +718,19 @@ impl Galera {
                 self.seq_ack(ctx, rng, j, upto);
             }
             GcommMsg::Deliver { view, upto } if view == self.view => {
+                // EVS broadcasts every message, so each member's
+                // acknowledgement (its `aru_seq`) reaches every member and
+                // advances its timestamp there (evs_node.cpp `InspectNode`
+                // reads `tstamp`). Here ACKs go to the sequencer only; its
+                // DELIVER says that every member acknowledged, so it stands
+                // for those broadcasts: without it a node written to alone
+                // would hear a non-sequencer peer only by keepalive and
+                // suspect it up to a keepalive period early, where the real
+                // node cut off alone suspected both peers at the same check.
+                let others = self.view_members & self.active & !bit(self.idx) & !bit(j);
+                for m in members_of(others) {
+                    self.last_heard[m] = ctx.now;
+                }
                 self.on_deliver(ctx, rng, upto);
             }
             GcommMsg::Reject { view, op } if view == self.view => {
@@ -811,7 +831,11 @@ impl Galera {
         let was_gathering = self.gather;
         self.enter_gather(ctx);
         self.joins[j] = Some(join);
-        if !was_gathering || !known {
+        // `handle_join()`: a new JOIN goes out when the current one no longer
+        // matches this node's state — here, when an inactivity check since
+        // declared a node inactive (`check_inactive` sends nothing in GATHER).
+        let stale = self.my_join.is_some_and(|m| m.set != self.my_set());
+        if !was_gathering || !known || stale {
             self.send_join(ctx);
         }
         self.check_suspects(ctx);
@@ -884,7 +908,7 @@ impl Galera {
     }
 
     /// `check_inactive()`: every `evs.inactive_check_period`.
-    fn check_inactive(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+    fn check_inactive(&mut self, ctx: &mut Ctx) {
         let mut inactive = 0;
         let mut suspected = 0;
         for j in members_of(self.active) {
@@ -905,10 +929,24 @@ impl Galera {
         if known > 2 && suspected + 1 == known {
             inactive = self.active & !bit(self.idx);
         }
-        if self.declare_inactive(inactive) {
+        // evs_proto.cpp `check_inactive()`: `has_inactive && state() ==
+        // S_OPERATIONAL` -> `shift_to(S_GATHER, true)`, which sends this
+        // node's JOIN (`send_join(false)`) without handling it: consensus is
+        // only looked at in `handle_join()`, for a peer's JOIN or for this
+        // node's own one when `handle_retrans_timer()` resends it
+        // (`send_join(true)`) one `evs.join_retrans_period` later. In GATHER
+        // the check only marks nodes inactive (`set_inactive()`); the next
+        // JOIN carries that. So a node cut off alone, which hears no JOIN,
+        // installs its one-node view at the first JOIN retransmission after
+        // its last peer was declared inactive, not at the check itself.
+        if self.declare_inactive(inactive) && !self.gather {
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "WSREP: evs::proto suspecting node(s), declaring inactive; state change: OPERATIONAL -> GATHER",
+            );
             self.enter_gather(ctx);
             self.send_join(ctx);
-            self.try_consensus(ctx, rng);
         }
     }
 
@@ -1966,7 +2004,7 @@ impl Process for Galera {
             GaleraTimer::InactiveCheck if self.up => {
                 // The oldest live check is the one due (see `check_timers`).
                 self.check_timers.pop_front();
-                self.check_inactive(ctx, rng);
+                self.check_inactive(ctx);
                 let at = ctx.now + self.spec.inactive_check_period;
                 let k = ctx.at_cancellable(at, GaleraTimer::InactiveCheck);
                 self.check_timers.push_back(k);
