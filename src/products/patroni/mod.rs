@@ -95,6 +95,11 @@ pub enum PgStep {
     Recovered,
     /// ha.py `demote()`: the `time.sleep(2)` after releasing the key is over.
     Released,
+    /// The switchover's fast shutdown is over and Patroni's poll of
+    /// pg_controldata (every `STOP_POLLING_INTERVAL`) has seen it.
+    ShutdownSeen,
+    /// The postmaster opened its port: 57P03 until `startup_time` is over.
+    Listening,
     Started,
     Stopped,
     Promoted,
@@ -145,6 +150,11 @@ pub const REST_POLL_TIMEOUT: Dur = Dur(2 * Dur::S);
 const RELEASE_PAUSE: Dur = Dur(2 * Dur::S);
 /// `Retry(max_delay=1)`: pause after a DCS error reply before retrying.
 const DCS_RETRY_PAUSE: Dur = Dur(Dur::S);
+/// postgresql/__init__.py (3.0.2) `STOP_POLLING_INTERVAL = 1`: `_do_stop`
+/// reads pg_controldata once right after signalling the postmaster, then
+/// every second while it runs, and demote's `on_shutdown` releases the key
+/// only when it sees "shut down" (or after the postmaster is gone).
+const STOP_POLLING_INTERVAL: Dur = Dur(Dur::S);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pg {
@@ -274,9 +284,11 @@ struct Cfg {
     repl: Sampler,
     promote: Sampler,
     start: Sampler,
+    startup: Sampler,
     stop: Sampler,
     crash_recovery: Sampler,
     patronictl: Sampler,
+    orphan_reap: Sampler,
 }
 
 #[derive(Clone)]
@@ -293,6 +305,15 @@ pub struct Patroni {
     // ---- PostgreSQL ----
     pg: Pg,
     pg_frozen: bool,
+    /// Starting: the postmaster has opened its port (PostgreSQL
+    /// postmaster.c opens the listen sockets before it forks the startup
+    /// process; until then a connect is refused, then answered 57P03 "the
+    /// database system is starting up" until the startup process reaches a
+    /// consistent state).
+    listening: bool,
+    /// When the running fast shutdown was signalled (the start of
+    /// `_do_stop`'s pg_controldata polls).
+    stop_signalled: SimTime,
     role: Role,
     promoting: bool,
     /// The generation of the PostgreSQL timers that may be several
@@ -312,6 +333,9 @@ pub struct Patroni {
     /// the cycle lasts until PostgreSQL has stopped.
     demote_blocking: bool,
     pg_down_since: SimTime,
+    /// The killed postmaster is a zombie until then (`orphan_reap_time`):
+    /// psutil's `is_running()` still says it runs.
+    pg_reaped_at: SimTime,
     /// pg_control says "in production": PostgreSQL died as a primary and
     /// has not been through crash recovery since.
     crashed_in_production: bool,
@@ -420,9 +444,11 @@ impl Patroni {
             repl: Sampler::new(&p.replication_delay),
             promote: Sampler::new(&p.promote_time),
             start: Sampler::new(&p.start_time),
+            startup: Sampler::new(&p.startup_time),
             stop: Sampler::new(&p.stop_time),
             crash_recovery: Sampler::new(&p.crash_recovery_time),
             patronictl: Sampler::new(&p.patronictl_time),
+            orphan_reap: Sampler::new(&p.orphan_reap_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -436,6 +462,8 @@ impl Patroni {
             timeline: 1,
             pg: Pg::Running,
             pg_frozen: false,
+            listening: false,
+            stop_signalled: SimTime::ZERO,
             role: if bootstrap {
                 Role::Primary
             } else {
@@ -450,6 +478,7 @@ impl Patroni {
             stop_due: false,
             demote_blocking: false,
             pg_down_since: SimTime::ZERO,
+            pg_reaped_at: SimTime::ZERO,
             crashed_in_production: false,
             recovering: false,
             release_pause: false,
@@ -555,12 +584,15 @@ impl Patroni {
     fn pg_start(&mut self, ctx: &mut Ctx, rng: &mut Rng, role: Role) {
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         self.pg = Pg::Starting;
+        self.listening = false;
         self.role = role;
         self.promoting = false;
         self.update_writable(ctx);
+        // Patroni's start (a multiprocessing child, pg_ctl_start's Popen)
+        // and the postmaster's own set-up until it listens: refused.
         let d = self.cfg.start.sample(rng);
         let at = ctx.now + d;
-        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Listening));
     }
 
     fn pg_stop(&mut self, ctx: &mut Ctx, rng: &mut Rng, then: AfterStop, mode: StopMode) {
@@ -590,6 +622,7 @@ impl Patroni {
         }
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         self.pg = Pg::Stopping;
+        self.stop_signalled = ctx.now;
         self.after_stop = then;
         self.update_writable(ctx);
         let d = self.cfg.stop.sample(rng);
@@ -622,7 +655,17 @@ impl Patroni {
                 self.following = NONE;
                 self.pg_start(ctx, rng, Role::Replica);
             }
-            AfterStop::ReleaseThenReplica => self.release_lock_and_restart_as_replica(ctx, rng),
+            AfterStop::ReleaseThenReplica => {
+                // _do_stop polled pg_controldata at the signal and then each
+                // STOP_POLLING_INTERVAL: the key goes at the first poll that
+                // finds the shutdown over.
+                let step = STOP_POLLING_INTERVAL.0;
+                let since = now.since(self.stop_signalled).0;
+                let polls = since.div_ceil(step);
+                let at = self.stop_signalled + Dur(polls * step);
+                self.release_pause = true;
+                ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::ShutdownSeen));
+            }
         }
         if self.demote_blocking {
             self.demote_blocking = false;
@@ -644,6 +687,7 @@ impl Patroni {
         self.recovering = false;
         self.release_pause = false;
         self.pg_down_since = ctx.now;
+        self.pg_reaped_at = ctx.now;
         if self.demote_blocking {
             self.demote_blocking = false;
             self.cycle_end(ctx);
@@ -659,6 +703,16 @@ impl Patroni {
 
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
+            PgStep::ShutdownSeen => {
+                self.pg_timer = None;
+                self.release_pause = false;
+                self.release_lock_and_restart_as_replica(ctx, rng);
+            }
+            PgStep::Listening => {
+                self.listening = true;
+                let at = ctx.now + self.cfg.startup.sample(rng);
+                ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
+            }
             PgStep::Released => {
                 self.pg_timer = None;
                 self.release_pause = false;
@@ -1416,6 +1470,19 @@ impl Patroni {
         if self.pg != Pg::Down || self.recovering || self.release_pause {
             return;
         }
+        if ctx.now < self.pg_reaped_at {
+            // The killed postmaster is still a zombie: is_running() (psutil
+            // Process.is_running, true for a zombie) passes, so
+            // ha.py _run_cycle skips recover(); the leader's update_lock()
+            // refreshes the key, its last_operation() query fails, and the
+            // cycle ends in `except PostgresConnectionException`.
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "Error communicating with PostgreSQL. Will try again later",
+            );
+            return;
+        }
         let holder = self.has_lock && self.role == Role::Primary;
         let down = ctx.now.since(self.pg_down_since);
         let fail_over = holder
@@ -2168,7 +2235,7 @@ impl crate::process::Process for Patroni {
     fn refuses(&self, kind: ReqKind) -> bool {
         match kind {
             ReqKind::HttpCheck => self.patroni == Proc::Dead,
-            _ => self.pg == Pg::Down,
+            _ => self.pg == Pg::Down || (self.pg == Pg::Starting && !self.listening),
         }
     }
 
@@ -2205,6 +2272,9 @@ impl crate::process::Process for Patroni {
                     if self.pg != Pg::Down {
                         ctx.log(self.me, EventKind::Info, "postgres killed");
                         self.pg_crash(ctx);
+                        // An orphan of Patroni's start: a zombie until PID 1
+                        // reaps it.
+                        self.pg_reaped_at = ctx.now + self.cfg.orphan_reap.sample(rng);
                     }
                 }
                 (false, true) => {
