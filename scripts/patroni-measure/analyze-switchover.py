@@ -23,7 +23,7 @@ for d in sorted(glob.glob(os.path.join(sys.argv[1], 'trial-*'))):
     down = first(l, t0, 'database system is shut down')
     rel = first(l, t0, 'Leader key released')
     checks = [ts(x) for x in l if ts(x) and ts(x) >= t0 and 'Got response from ' + C in x]
-    acq = first(cl, t0, 'acquired leader lock')
+    acq = first(cl, t0, 'acquiring leader lock')
     prom = first(cl, t0, 'promoted self to leader by acquiring session lock')
     ready = first(cl, t0, 'database system is ready to accept connections')
     listen = first(l, rel if not math.isnan(rel) else t0, 'listening on IPv4')

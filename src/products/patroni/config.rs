@@ -100,6 +100,10 @@ pub struct PatroniSpec {
     /// its parent is PID 1; until PID 1 reaps it, psutil's `is_running()` is
     /// true for the zombie and the HA loop does not see PostgreSQL down.
     pub orphan_reap_time: DistSpec,
+    /// A member's REST API answering another member's poll (api.py
+    /// `do_GET` /patroni: a query to its PostgreSQL, then the JSON), on top
+    /// of the network round trip.
+    pub rest_time: DistSpec,
 }
 
 pub(crate) fn read<'a>(
@@ -202,6 +206,7 @@ pub(crate) fn read<'a>(
         crash_recovery_time: r.dist("crash_recovery_time")?,
         patronictl_time: r.dist("patronictl_time")?,
         orphan_reap_time: r.dist("orphan_reap_time")?,
+        rest_time: r.dist("rest_time")?,
     })
 }
 

@@ -70,6 +70,8 @@ pub enum PatroniTimer {
     Watchdog { life: u32 },
     /// A client query's service time is over.
     QueryDone(CallRef),
+    /// The REST API answers member `to`'s poll `call` (`rest_time` later).
+    RestAnswer { to: NodeId, call: CallRef },
     /// Primary: send the WAL up to write `upto`. One per commit, so several
     /// are pending: a stop, start, promotion or crash of PostgreSQL (a new
     /// `pg_epoch`, a generation) drops them all.
@@ -289,6 +291,7 @@ struct Cfg {
     crash_recovery: Sampler,
     patronictl: Sampler,
     orphan_reap: Sampler,
+    rest: Sampler,
 }
 
 #[derive(Clone)]
@@ -348,6 +351,10 @@ pub struct Patroni {
     /// The poll under way is the switchover's check of its candidate
     /// (`is_failover_possible`), not the leader race.
     poll_for_switchover: Option<u32>,
+    /// The poll under way is demote's `on_shutdown` check of the candidate
+    /// (ha.py: `is_failover_possible(..., cluster_lsn=checkpoint_location)`)
+    /// before the key is released.
+    poll_for_release: bool,
     following: u32,
     stream_ok: bool,
     rewinding: Option<(u32, u32)>,
@@ -449,6 +456,7 @@ impl Patroni {
             crash_recovery: Sampler::new(&p.crash_recovery_time),
             patronictl: Sampler::new(&p.patronictl_time),
             orphan_reap: Sampler::new(&p.orphan_reap_time),
+            rest: Sampler::new(&p.rest_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -483,6 +491,7 @@ impl Patroni {
             recovering: false,
             release_pause: false,
             poll_for_switchover: None,
+            poll_for_release: false,
             following: if bootstrap { NONE } else { ids.members[0] },
             stream_ok: false,
             rewinding: None,
@@ -704,9 +713,22 @@ impl Patroni {
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
             PgStep::ShutdownSeen => {
+                // on_shutdown: is the candidate still fit (a REST poll, 2 s
+                // timeout)? The key goes either way: released there, or
+                // after the postmaster exits (`if not status['released']`).
                 self.pg_timer = None;
-                self.release_pause = false;
-                self.release_lock_and_restart_as_replica(ctx, rng);
+                let cand = self.cache.failover;
+                if cand != NONE && cand != self.me && self.patroni == Proc::Alive {
+                    self.poll_for_release = true;
+                    self.poll_epoch = self.poll_epoch.wrapping_add(1);
+                    self.poll.clear();
+                    self.poll_member(ctx, self.member_index(cand));
+                    let at = ctx.now + REST_POLL_TIMEOUT;
+                    ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
+                } else {
+                    self.release_pause = false;
+                    self.release_lock_and_restart_as_replica(ctx, rng);
+                }
             }
             PgStep::Listening => {
                 self.listening = true;
@@ -1905,6 +1927,15 @@ impl Patroni {
 
     /// Every polled member answered or the poll timed out.
     fn poll_done(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if std::mem::take(&mut self.poll_for_release) {
+            self.poll.clear();
+            self.poll_epoch = self.poll_epoch.wrapping_add(1);
+            if let Some(k) = self.poll_timer.take() {
+                ctx.cancel(k);
+            }
+            self.release_pause = false;
+            return self.release_lock_and_restart_as_replica(ctx, rng);
+        }
         match self.poll_for_switchover.take() {
             Some(cand) => self.switchover_checked(ctx, rng, cand),
             None => self.race_decide(ctx),
@@ -2042,6 +2073,7 @@ impl Patroni {
         self.recovering = false;
         self.release_pause = false;
         self.poll_for_switchover = None;
+        self.poll_for_release = false;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);
@@ -2059,6 +2091,19 @@ impl Patroni {
             let pg_epoch = self.pg_epoch;
             ctx.at(at, PatroniTimer::Softdog { pg_epoch });
         }
+    }
+
+    /// The REST API's status for member `to`'s poll `call`.
+    fn rest_answer(&mut self, ctx: &mut Ctx, to: NodeId, call: CallRef) {
+        if self.patroni != Proc::Alive {
+            return;
+        }
+        let m = PatroniMsg::Status {
+            running: self.pg == Pg::Running,
+            replica: self.role == Role::Replica || self.promoting,
+            wal: self.log.len() as u32,
+        };
+        ctx.send(to, call, m.into());
     }
 
     /// Tests: this node holds the leader key as far as it knows.
@@ -2115,12 +2160,18 @@ impl crate::process::Process for Patroni {
                     return; // a stopped Patroni does not answer
                 }
                 if self.members.contains(&msg.from) {
-                    let m = PatroniMsg::Status {
-                        running: self.pg == Pg::Running,
-                        replica: self.role == Role::Replica || self.promoting,
-                        wal: self.log.len() as u32,
-                    };
-                    ctx.send(msg.from, msg.call, m.into());
+                    // api.py do_GET /patroni: a query to PostgreSQL, then
+                    // the JSON; `rest_time` on top of the round trip.
+                    let d = self.cfg.rest.sample(rng);
+                    if d.is_zero() {
+                        self.rest_answer(ctx, msg.from, msg.call);
+                    } else {
+                        let t = PatroniTimer::RestAnswer {
+                            to: msg.from,
+                            call: msg.call,
+                        };
+                        ctx.at(ctx.now + d, t);
+                    }
                 } else {
                     let status = self.rest_status(ctx.now, req.op);
                     ctx.send(msg.from, msg.call, MsgKind::Response { status });
@@ -2167,6 +2218,7 @@ impl crate::process::Process for Patroni {
     fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: PatroniTimer) {
         match t {
             PatroniTimer::QueryDone(id) => self.on_query_done(ctx, rng, id),
+            PatroniTimer::RestAnswer { to, call } => self.rest_answer(ctx, to, call),
             PatroniTimer::WalSend { upto, pg_epoch } => {
                 if pg_epoch == self.pg_epoch && self.role == Role::Primary {
                     self.send_wal(ctx, upto)

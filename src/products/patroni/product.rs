@@ -118,6 +118,7 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
             "orphan_reap_time",
             crate::process::dist::describe(&p.orphan_reap_time),
         ),
+        ("rest_time", crate::process::dist::describe(&p.rest_time)),
     ]
 }
 
