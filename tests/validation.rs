@@ -6,6 +6,7 @@
 //! `shared/validation/README.md`). Failed-request counts are widened by 10%.
 
 use hasim::engine::SimTime;
+use hasim::metrics::EventKind;
 use hasim::report::RunResult;
 use hasim::sim::Sim;
 use std::path::Path;
@@ -18,18 +19,31 @@ struct Prediction {
     last_failure_s: f64,
     detected_down_s: f64,
     recovered_up_s: f64,
+    /// A database member took the leader role (Patroni's lock, ...).
+    elected_s: f64,
+    /// A database member was promoted (accepts writes).
+    promoted_s: f64,
 }
 
 fn predict(r: &RunResult) -> Prediction {
     let fault = &r.faults[0];
     let rel = |t: Option<SimTime>, at: SimTime| t.map_or(f64::NAN, |t| t.secs_from(at));
     let recovery = r.faults.iter().find(|f| f.is_recovery);
+    let event = |kind: EventKind| {
+        r.recorder
+            .events
+            .iter()
+            .find(|e| e.kind == kind && e.at >= fault.at)
+            .map_or(f64::NAN, |e| e.at.secs_from(fault.at))
+    };
     Prediction {
         failed: r.recorder.failed as f64,
         first_failure_s: rel(fault.window.first_start, fault.at),
         last_failure_s: rel(fault.window.last_start, fault.at),
         detected_down_s: rel(fault.detected.as_ref().map(|d| d.at), fault.at),
         recovered_up_s: recovery.map_or(f64::NAN, |f| rel(f.detected.as_ref().map(|d| d.at), f.at)),
+        elected_s: event(EventKind::Elected),
+        promoted_s: event(EventKind::Promoted),
     }
 }
 
@@ -82,6 +96,8 @@ fn check_case(id: &str) -> Vec<String> {
             ("last_failure_s", p.last_failure_s, false),
             ("detected_down_s", p.detected_down_s, false),
             ("recovered_up_s", p.recovered_up_s, false),
+            ("elected_s", p.elected_s, false),
+            ("promoted_s", p.promoted_s, false),
         ];
         for (key, got, is_count) in figures {
             let Some(values) = measured(&case, key) else {
@@ -289,5 +305,17 @@ fn keepalived_unweighted_tracked_uplink_matches_the_real_keepalived_measured_her
 #[test]
 fn keepalived_weighted_tracked_uplink_matches_the_real_keepalived_measured_here() {
     let p = check_case("keepalived-link-weight");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn patroni_kill_postmaster_matches_the_real_patroni_measured_here() {
+    let p = check_case("patroni-kill-postmaster");
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn patroni_switchover_matches_the_real_patroni_measured_here() {
+    let p = check_case("patroni-switchover");
     assert!(p.is_empty(), "{p:#?}");
 }

@@ -287,7 +287,8 @@ fn switchover_moves_the_key_in_seconds_and_loses_nothing() {
     let r = sim.finish();
     let e = events(&r, EventKind::Elected, 40.0);
     assert_eq!(e[0].1, "pg3");
-    assert!(e[0].0 - 40.0 < 3.0);
+    // patronictl 1.5-2.6 s, the 0.5 s fast shutdown seen by the 1 s poll.
+    assert!(e[0].0 - 40.0 < 3.7);
     let h = r.history.unwrap();
     assert!(h.lost.is_empty());
     assert_eq!(h.split_brain_secs(), 0.0);

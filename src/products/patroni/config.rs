@@ -83,7 +83,10 @@ pub struct PatroniSpec {
     pub query_time: DistSpec,
     pub replication_delay: DistSpec,
     pub promote_time: DistSpec,
+    /// From Patroni's start of the postmaster until it listens (refused).
     pub start_time: DistSpec,
+    /// From the port opening until it accepts connections (57P03 meanwhile).
+    pub startup_time: DistSpec,
     pub stop_time: DistSpec,
     /// Crash recovery in single-user mode after PostgreSQL died as a primary
     /// (ha.py `_handle_crash_recovery`): the port stays closed meanwhile.
@@ -91,6 +94,16 @@ pub struct PatroniSpec {
     /// `patronictl switchover`'s own time until its `POST /switchover`
     /// reaches the leader's REST API (start-up, configuration, DCS read).
     pub patronictl_time: DistSpec,
+    /// How long the killed postmaster stays a zombie before the host's init
+    /// reaps it. Patroni starts the postmaster from a child that exits
+    /// (postmaster.py `pg_ctl_start`: `os.setsid()`, `subprocess.Popen`), so
+    /// its parent is PID 1; until PID 1 reaps it, psutil's `is_running()` is
+    /// true for the zombie and the HA loop does not see PostgreSQL down.
+    pub orphan_reap_time: DistSpec,
+    /// A member's REST API answering another member's poll (api.py
+    /// `do_GET` /patroni: a query to its PostgreSQL, then the JSON), on top
+    /// of the network round trip.
+    pub rest_time: DistSpec,
 }
 
 pub(crate) fn read<'a>(
@@ -188,9 +201,12 @@ pub(crate) fn read<'a>(
         replication_delay: r.dist("replication_delay")?,
         promote_time: r.dist("promote_time")?,
         start_time: r.dist("start_time")?,
+        startup_time: r.dist("startup_time")?,
         stop_time: r.dist("stop_time")?,
         crash_recovery_time: r.dist("crash_recovery_time")?,
         patronictl_time: r.dist("patronictl_time")?,
+        orphan_reap_time: r.dist("orphan_reap_time")?,
+        rest_time: r.dist("rest_time")?,
     })
 }
 

@@ -70,6 +70,8 @@ pub enum PatroniTimer {
     Watchdog { life: u32 },
     /// A client query's service time is over.
     QueryDone(CallRef),
+    /// The REST API answers member `to`'s poll `call` (`rest_time` later).
+    RestAnswer { to: NodeId, call: CallRef },
     /// Primary: send the WAL up to write `upto`. One per commit, so several
     /// are pending: a stop, start, promotion or crash of PostgreSQL (a new
     /// `pg_epoch`, a generation) drops them all.
@@ -95,6 +97,11 @@ pub enum PgStep {
     Recovered,
     /// ha.py `demote()`: the `time.sleep(2)` after releasing the key is over.
     Released,
+    /// The switchover's fast shutdown is over and Patroni's poll of
+    /// pg_controldata (every `STOP_POLLING_INTERVAL`) has seen it.
+    ShutdownSeen,
+    /// The postmaster opened its port: 57P03 until `startup_time` is over.
+    Listening,
     Started,
     Stopped,
     Promoted,
@@ -145,6 +152,11 @@ pub const REST_POLL_TIMEOUT: Dur = Dur(2 * Dur::S);
 const RELEASE_PAUSE: Dur = Dur(2 * Dur::S);
 /// `Retry(max_delay=1)`: pause after a DCS error reply before retrying.
 const DCS_RETRY_PAUSE: Dur = Dur(Dur::S);
+/// postgresql/__init__.py (3.0.2) `STOP_POLLING_INTERVAL = 1`: `_do_stop`
+/// reads pg_controldata once right after signalling the postmaster, then
+/// every second while it runs, and demote's `on_shutdown` releases the key
+/// only when it sees "shut down" (or after the postmaster is gone).
+const STOP_POLLING_INTERVAL: Dur = Dur(Dur::S);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pg {
@@ -274,9 +286,12 @@ struct Cfg {
     repl: Sampler,
     promote: Sampler,
     start: Sampler,
+    startup: Sampler,
     stop: Sampler,
     crash_recovery: Sampler,
     patronictl: Sampler,
+    orphan_reap: Sampler,
+    rest: Sampler,
 }
 
 #[derive(Clone)]
@@ -293,6 +308,15 @@ pub struct Patroni {
     // ---- PostgreSQL ----
     pg: Pg,
     pg_frozen: bool,
+    /// Starting: the postmaster has opened its port (PostgreSQL
+    /// postmaster.c opens the listen sockets before it forks the startup
+    /// process; until then a connect is refused, then answered 57P03 "the
+    /// database system is starting up" until the startup process reaches a
+    /// consistent state).
+    listening: bool,
+    /// When the running fast shutdown was signalled (the start of
+    /// `_do_stop`'s pg_controldata polls).
+    stop_signalled: SimTime,
     role: Role,
     promoting: bool,
     /// The generation of the PostgreSQL timers that may be several
@@ -312,6 +336,9 @@ pub struct Patroni {
     /// the cycle lasts until PostgreSQL has stopped.
     demote_blocking: bool,
     pg_down_since: SimTime,
+    /// The killed postmaster is a zombie until then (`orphan_reap_time`):
+    /// psutil's `is_running()` still says it runs.
+    pg_reaped_at: SimTime,
     /// pg_control says "in production": PostgreSQL died as a primary and
     /// has not been through crash recovery since.
     crashed_in_production: bool,
@@ -324,6 +351,10 @@ pub struct Patroni {
     /// The poll under way is the switchover's check of its candidate
     /// (`is_failover_possible`), not the leader race.
     poll_for_switchover: Option<u32>,
+    /// The poll under way is demote's `on_shutdown` check of the candidate
+    /// (ha.py: `is_failover_possible(..., cluster_lsn=checkpoint_location)`)
+    /// before the key is released.
+    poll_for_release: bool,
     following: u32,
     stream_ok: bool,
     rewinding: Option<(u32, u32)>,
@@ -420,9 +451,12 @@ impl Patroni {
             repl: Sampler::new(&p.replication_delay),
             promote: Sampler::new(&p.promote_time),
             start: Sampler::new(&p.start_time),
+            startup: Sampler::new(&p.startup_time),
             stop: Sampler::new(&p.stop_time),
             crash_recovery: Sampler::new(&p.crash_recovery_time),
             patronictl: Sampler::new(&p.patronictl_time),
+            orphan_reap: Sampler::new(&p.orphan_reap_time),
+            rest: Sampler::new(&p.rest_time),
         };
         let bootstrap = idx == 0;
         Patroni {
@@ -436,6 +470,8 @@ impl Patroni {
             timeline: 1,
             pg: Pg::Running,
             pg_frozen: false,
+            listening: false,
+            stop_signalled: SimTime::ZERO,
             role: if bootstrap {
                 Role::Primary
             } else {
@@ -450,10 +486,12 @@ impl Patroni {
             stop_due: false,
             demote_blocking: false,
             pg_down_since: SimTime::ZERO,
+            pg_reaped_at: SimTime::ZERO,
             crashed_in_production: false,
             recovering: false,
             release_pause: false,
             poll_for_switchover: None,
+            poll_for_release: false,
             following: if bootstrap { NONE } else { ids.members[0] },
             stream_ok: false,
             rewinding: None,
@@ -555,12 +593,15 @@ impl Patroni {
     fn pg_start(&mut self, ctx: &mut Ctx, rng: &mut Rng, role: Role) {
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         self.pg = Pg::Starting;
+        self.listening = false;
         self.role = role;
         self.promoting = false;
         self.update_writable(ctx);
+        // Patroni's start (a multiprocessing child, pg_ctl_start's Popen)
+        // and the postmaster's own set-up until it listens: refused.
         let d = self.cfg.start.sample(rng);
         let at = ctx.now + d;
-        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
+        ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Listening));
     }
 
     fn pg_stop(&mut self, ctx: &mut Ctx, rng: &mut Rng, then: AfterStop, mode: StopMode) {
@@ -590,6 +631,7 @@ impl Patroni {
         }
         self.pg_epoch = self.pg_epoch.wrapping_add(1);
         self.pg = Pg::Stopping;
+        self.stop_signalled = ctx.now;
         self.after_stop = then;
         self.update_writable(ctx);
         let d = self.cfg.stop.sample(rng);
@@ -622,7 +664,17 @@ impl Patroni {
                 self.following = NONE;
                 self.pg_start(ctx, rng, Role::Replica);
             }
-            AfterStop::ReleaseThenReplica => self.release_lock_and_restart_as_replica(ctx, rng),
+            AfterStop::ReleaseThenReplica => {
+                // _do_stop polled pg_controldata at the signal and then each
+                // STOP_POLLING_INTERVAL: the key goes at the first poll that
+                // finds the shutdown over.
+                let step = STOP_POLLING_INTERVAL.0;
+                let since = now.since(self.stop_signalled).0;
+                let polls = since.div_ceil(step);
+                let at = self.stop_signalled + Dur(polls * step);
+                self.release_pause = true;
+                ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::ShutdownSeen));
+            }
         }
         if self.demote_blocking {
             self.demote_blocking = false;
@@ -644,6 +696,7 @@ impl Patroni {
         self.recovering = false;
         self.release_pause = false;
         self.pg_down_since = ctx.now;
+        self.pg_reaped_at = ctx.now;
         if self.demote_blocking {
             self.demote_blocking = false;
             self.cycle_end(ctx);
@@ -659,6 +712,29 @@ impl Patroni {
 
     fn on_pg_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, step: PgStep) {
         match step {
+            PgStep::ShutdownSeen => {
+                // on_shutdown: is the candidate still fit (a REST poll, 2 s
+                // timeout)? The key goes either way: released there, or
+                // after the postmaster exits (`if not status['released']`).
+                self.pg_timer = None;
+                let cand = self.cache.failover;
+                if cand != NONE && cand != self.me && self.patroni == Proc::Alive {
+                    self.poll_for_release = true;
+                    self.poll_epoch = self.poll_epoch.wrapping_add(1);
+                    self.poll.clear();
+                    self.poll_member(ctx, self.member_index(cand));
+                    let at = ctx.now + REST_POLL_TIMEOUT;
+                    ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
+                } else {
+                    self.release_pause = false;
+                    self.release_lock_and_restart_as_replica(ctx, rng);
+                }
+            }
+            PgStep::Listening => {
+                self.listening = true;
+                let at = ctx.now + self.cfg.startup.sample(rng);
+                ctx.rearm(&mut self.pg_timer, at, PatroniTimer::Pg(PgStep::Started));
+            }
             PgStep::Released => {
                 self.pg_timer = None;
                 self.release_pause = false;
@@ -1416,6 +1492,19 @@ impl Patroni {
         if self.pg != Pg::Down || self.recovering || self.release_pause {
             return;
         }
+        if ctx.now < self.pg_reaped_at {
+            // The killed postmaster is still a zombie: is_running() (psutil
+            // Process.is_running, true for a zombie) passes, so
+            // ha.py _run_cycle skips recover(); the leader's update_lock()
+            // refreshes the key, its last_operation() query fails, and the
+            // cycle ends in `except PostgresConnectionException`.
+            ctx.log(
+                self.me,
+                EventKind::Info,
+                "Error communicating with PostgreSQL. Will try again later",
+            );
+            return;
+        }
         let holder = self.has_lock && self.role == Role::Primary;
         let down = ctx.now.since(self.pg_down_since);
         let fail_over = holder
@@ -1838,6 +1927,15 @@ impl Patroni {
 
     /// Every polled member answered or the poll timed out.
     fn poll_done(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
+        if std::mem::take(&mut self.poll_for_release) {
+            self.poll.clear();
+            self.poll_epoch = self.poll_epoch.wrapping_add(1);
+            if let Some(k) = self.poll_timer.take() {
+                ctx.cancel(k);
+            }
+            self.release_pause = false;
+            return self.release_lock_and_restart_as_replica(ctx, rng);
+        }
         match self.poll_for_switchover.take() {
             Some(cand) => self.switchover_checked(ctx, rng, cand),
             None => self.race_decide(ctx),
@@ -1975,6 +2073,7 @@ impl Patroni {
         self.recovering = false;
         self.release_pause = false;
         self.poll_for_switchover = None;
+        self.poll_for_release = false;
         self.life = life.wrapping_add(1);
         self.pg_epoch = pg_epoch.wrapping_add(1);
         self.poll_epoch = poll_epoch.wrapping_add(1);
@@ -1992,6 +2091,19 @@ impl Patroni {
             let pg_epoch = self.pg_epoch;
             ctx.at(at, PatroniTimer::Softdog { pg_epoch });
         }
+    }
+
+    /// The REST API's status for member `to`'s poll `call`.
+    fn rest_answer(&mut self, ctx: &mut Ctx, to: NodeId, call: CallRef) {
+        if self.patroni != Proc::Alive {
+            return;
+        }
+        let m = PatroniMsg::Status {
+            running: self.pg == Pg::Running,
+            replica: self.role == Role::Replica || self.promoting,
+            wal: self.log.len() as u32,
+        };
+        ctx.send(to, call, m.into());
     }
 
     /// Tests: this node holds the leader key as far as it knows.
@@ -2048,12 +2160,18 @@ impl crate::process::Process for Patroni {
                     return; // a stopped Patroni does not answer
                 }
                 if self.members.contains(&msg.from) {
-                    let m = PatroniMsg::Status {
-                        running: self.pg == Pg::Running,
-                        replica: self.role == Role::Replica || self.promoting,
-                        wal: self.log.len() as u32,
-                    };
-                    ctx.send(msg.from, msg.call, m.into());
+                    // api.py do_GET /patroni: a query to PostgreSQL, then
+                    // the JSON; `rest_time` on top of the round trip.
+                    let d = self.cfg.rest.sample(rng);
+                    if d.is_zero() {
+                        self.rest_answer(ctx, msg.from, msg.call);
+                    } else {
+                        let t = PatroniTimer::RestAnswer {
+                            to: msg.from,
+                            call: msg.call,
+                        };
+                        ctx.at(ctx.now + d, t);
+                    }
                 } else {
                     let status = self.rest_status(ctx.now, req.op);
                     ctx.send(msg.from, msg.call, MsgKind::Response { status });
@@ -2100,6 +2218,7 @@ impl crate::process::Process for Patroni {
     fn on_timer(&mut self, ctx: &mut Ctx, rng: &mut Rng, t: PatroniTimer) {
         match t {
             PatroniTimer::QueryDone(id) => self.on_query_done(ctx, rng, id),
+            PatroniTimer::RestAnswer { to, call } => self.rest_answer(ctx, to, call),
             PatroniTimer::WalSend { upto, pg_epoch } => {
                 if pg_epoch == self.pg_epoch && self.role == Role::Primary {
                     self.send_wal(ctx, upto)
@@ -2168,7 +2287,7 @@ impl crate::process::Process for Patroni {
     fn refuses(&self, kind: ReqKind) -> bool {
         match kind {
             ReqKind::HttpCheck => self.patroni == Proc::Dead,
-            _ => self.pg == Pg::Down,
+            _ => self.pg == Pg::Down || (self.pg == Pg::Starting && !self.listening),
         }
     }
 
@@ -2205,6 +2324,9 @@ impl crate::process::Process for Patroni {
                     if self.pg != Pg::Down {
                         ctx.log(self.me, EventKind::Info, "postgres killed");
                         self.pg_crash(ctx);
+                        // An orphan of Patroni's start: a zombie until PID 1
+                        // reaps it.
+                        self.pg_reaped_at = ctx.now + self.cfg.orphan_reap.sample(rng);
                     }
                 }
                 (false, true) => {

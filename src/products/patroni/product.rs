@@ -104,6 +104,7 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
         ("replication_delay", crate::process::dist::describe(&p.replication_delay)),
         ("promote_time", crate::process::dist::describe(&p.promote_time)),
         ("start_time", crate::process::dist::describe(&p.start_time)),
+        ("startup_time", crate::process::dist::describe(&p.startup_time)),
         ("stop_time", crate::process::dist::describe(&p.stop_time)),
         (
             "crash_recovery_time",
@@ -113,6 +114,11 @@ fn settings(p: &PatroniSpec) -> Vec<(&'static str, String)> {
             "patronictl_time",
             crate::process::dist::describe(&p.patronictl_time),
         ),
+        (
+            "orphan_reap_time",
+            crate::process::dist::describe(&p.orphan_reap_time),
+        ),
+        ("rest_time", crate::process::dist::describe(&p.rest_time)),
     ]
 }
 
