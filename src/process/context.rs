@@ -93,11 +93,12 @@ impl<'a> Ctx<'a> {
             retx: 0,
         };
         // Leaving now, it arrives a hop after now: the hop's lane (if the
-        // latency is constant). A later departure goes through the heap.
+        // latency is constant). A later departure is an open-loop client's
+        // batch of arrivals, in time order: the queue's sorted lane.
         if at <= self.now {
             self.queue.schedule_after(d, Event::Deliver(msg));
         } else {
-            self.queue.schedule(at + d, Event::Deliver(msg));
+            self.queue.schedule_sorted(at + d, Event::Deliver(msg));
         }
     }
 
