@@ -49,7 +49,7 @@ fn the_readme_vip_example_parses_and_runs() {
         + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let text = format!(
-        "[experiment]\nduration = \"40s\"\n[clients.c]\ntype = \"open\"\ntarget = \"vip\"\nrate = 10\n\
+        "[experiment]\nduration = \"80s\"\n[clients.c]\ntype = \"open\"\ntarget = \"vip\"\nrate = 10\n\
          [balancers.lb1]\ntype = \"haproxy\"\nservers = [\"s\"]\n\
          [balancers.lb2]\ntype = \"haproxy\"\nservers = [\"s\"]\n[servers.s]\nservice = \"1ms\"\n{}",
         &readme[start..end]
@@ -62,4 +62,17 @@ fn the_readme_vip_example_parses_and_runs() {
     let f = &r.faults[0];
     let d = f.detected.as_ref().expect("lb2 took over");
     assert_eq!(d.by, "vip-lb2");
+    // lb1 preempted back; its link going down at 60 s is a FAULT, and lb2
+    // takes over when its master-down timer runs out.
+    let f = &r.faults[1];
+    let d = f.detected.as_ref().expect("lb2 took over again");
+    assert_eq!(d.by, "vip-lb2");
+    let took = d.at.secs_from(f.at);
+    assert!((2.6..=3.7).contains(&took), "{took}");
+    assert!(
+        r.recorder
+            .two_holders
+            .iter()
+            .all(|x| (x.to - x.from).0 < 1_000_000)
+    );
 }
