@@ -189,8 +189,8 @@ pub struct PhpFpm {
     conns: Slab<Conn>,
     /// Connections no child has accepted yet, in arrival order.
     accept_queue: VecDeque<CallRef>,
-    /// Connections in the queue that are still wanted (the caller may
-    /// have closed some).
+    /// Connections in the accept queue, those whose caller closed too (the
+    /// kernel keeps them until a child accepts them).
     queued: u32,
 }
 
@@ -605,16 +605,16 @@ impl Process for PhpFpm {
                     .conns
                     .iter()
                     .find(|(_, _, c)| c.caller == msg.from && c.call == msg.call)
-                    .map(|(s, g, c)| (CallRef::new((s, g)), c.phase));
-                match found {
-                    Some((me, Phase::Queued)) => {
-                        self.conns.remove(me.slot, me.generation);
-                        self.queued -= 1;
-                    }
-                    Some((me, _)) => {
-                        self.conns.get_mut(me.slot, me.generation).expect("found").closing = true;
-                    }
-                    None => {}
+                    .map(|(s, g, _)| CallRef::new((s, g)));
+                // Even a connection no child has accepted yet holds the
+                // whole FastCGI request in its receive buffer, ahead of the
+                // FIN: it keeps its place in the accept queue, and the child
+                // that accepts it reads the request (fastcgi.c
+                // fcgi_read_request) and runs the script; PHP notices the
+                // gone caller only when it writes output (main.c
+                // php_handle_aborted_connection from the SAPI's write).
+                if let Some(me) = found {
+                    self.conns.get_mut(me.slot, me.generation).expect("found").closing = true;
                 }
             }
             _ => {
