@@ -720,11 +720,7 @@ impl Patroni {
                 let cand = self.cache.failover;
                 if cand != NONE && cand != self.me && self.patroni == Proc::Alive {
                     self.poll_for_release = true;
-                    self.poll_epoch = self.poll_epoch.wrapping_add(1);
-                    self.poll.clear();
-                    self.poll_member(ctx, self.member_index(cand));
-                    let at = ctx.now + REST_POLL_TIMEOUT;
-                    ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
+                    self.poll_candidate(ctx, cand);
                 } else {
                     self.release_pause = false;
                     self.release_lock_and_restart_as_replica(ctx, rng);
@@ -1607,11 +1603,7 @@ impl Patroni {
                 self.propose(ctx, DcsOp::PutFailover(f), Purpose::Failover);
                 self.cache.failover = cand;
                 self.poll_for_switchover = Some(cand);
-                self.poll_epoch = self.poll_epoch.wrapping_add(1);
-                self.poll.clear();
-                self.poll_member(ctx, self.member_index(cand));
-                let at = ctx.now + REST_POLL_TIMEOUT;
-                ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
+                self.poll_candidate(ctx, cand);
             } else {
                 ctx.log(self.me, EventKind::Info, "switchover: no healthy candidate");
             }
@@ -1848,6 +1840,16 @@ impl Patroni {
     }
 
     /// Asks member `i`'s REST API for its status (one poll call).
+    /// A fresh round of REST polls: the candidate's alone, answered within
+    /// REST_POLL_TIMEOUT.
+    fn poll_candidate(&mut self, ctx: &mut Ctx, cand: NodeId) {
+        self.poll_epoch = self.poll_epoch.wrapping_add(1);
+        self.poll.clear();
+        self.poll_member(ctx, self.member_index(cand));
+        let at = ctx.now + REST_POLL_TIMEOUT;
+        ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
+    }
+
     fn poll_member(&mut self, ctx: &mut Ctx, i: usize) {
         let m = self.members[i];
         self.poll.push(PollResult {
