@@ -196,3 +196,43 @@ fn a_gone_clients_connection_in_the_listen_backlog_is_accepted_with_its_fin() {
     // ...with it each is aborted before it connects (CC).
     assert_eq!(failed_but_committed(&abort), 0);
 }
+
+/// One php-fpm child (static), each script a 2 s write: 2 POSTs/s whose
+/// clients give up after 1 s wait in the pool's accept queue, and their
+/// closes reach it before any child accepted them.
+fn php_queue() -> &'static str {
+    r#"
+[experiment]
+duration = "60s"
+[clients.load]
+type = "open"
+target = "php"
+rate = 2
+arrivals = "constant"
+method = "POST"
+timeout = "1s"
+stop = "5s"
+[apps.php]
+type = "php-fpm"
+service = "1ms"
+pm.style = "static"
+pm.max_children = 1
+[[apps.php.calls]]
+target = "db"
+timeout = "60s"
+[databases.db]
+type = "mysql"
+service = "2s"
+"#
+}
+
+/// The FastCGI request sits in the connection's buffer ahead of the FIN:
+/// the child that accepts a closed connection reads it and runs the script
+/// (fastcgi.c fcgi_read_request; PHP notices a gone caller only on output),
+/// so every gone client's write still commits, one child at a time.
+#[test]
+fn php_fpm_runs_the_script_of_a_connection_closed_in_its_accept_queue() {
+    let r = run(php_queue());
+    assert_eq!(failed(&r, "load"), 10);
+    assert_eq!(failed_but_committed(&r), 10);
+}
