@@ -23,7 +23,9 @@ const PROMOTE: f64 = 1.0;
 /// HAProxy: `retries = 2`, a refused connect retried after 1 s.
 const RETRY_SPAN: f64 = 2.0;
 
-const TEXT: &str = r#"
+/// Three Patroni 3.0.2 members on one etcd behind HAProxy (tcp, `GET
+/// /primary`), 50 POSTs/s from 20 s; a test appends its fault.
+pub(crate) const PATRONI_BEHIND_HAPROXY: &str = r#"
 [experiment]
 duration = "70s"
 [network]
@@ -55,12 +57,13 @@ type = "patroni"
 preset = "patroni-3.0.2"
 count = 3
 dcs = "etcd"
-[[faults]]
-kind = "kill"
-process = "postgres"
-target = "pg1"
-at = "40s"
 "#;
+
+fn text() -> String {
+    format!(
+        "{PATRONI_BEHIND_HAPROXY}[[faults]]\nkind = \"kill\"\nprocess = \"postgres\"\ntarget = \"pg1\"\nat = \"40s\"\n"
+    )
+}
 
 fn first(r: &RunResult, what: &str) -> f64 {
     r.recorder
@@ -88,7 +91,7 @@ fn near(got: f64, want: f64, what: &str) {
 
 #[test]
 fn a_killed_postmaster_keeps_its_port_closed_through_crash_recovery_then_starts_and_promotes() {
-    let spec = hasim::config::parse(TEXT, "crash.toml").unwrap();
+    let spec = hasim::config::parse(&text(), "crash.toml").unwrap();
     for seed in 1..=4 {
         let mut sim = Sim::new(&spec, seed);
         sim.run();
@@ -167,7 +170,7 @@ fn a_killed_postmaster_keeps_its_port_closed_through_crash_recovery_then_starts_
 #[test]
 fn a_cycle_before_the_zombie_postmaster_is_reaped_misses_the_crash() {
     const REAP: f64 = 3.0;
-    let text = TEXT.replace(
+    let text = text().replace(
         "dcs = \"etcd\"\n",
         "dcs = \"etcd\"\norphan_reap_time = \"3s\"\n",
     );

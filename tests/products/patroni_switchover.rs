@@ -22,48 +22,16 @@ const PROMOTE: f64 = 1.0;
 /// A few network round trips (latency 0.1 ms): REST checks, DCS writes.
 const RTTS: f64 = 0.01;
 
-const TEXT: &str = r#"
-[experiment]
-duration = "70s"
-[network]
-latency = "0.1ms"
-[clients.app]
-type = "open"
-target = "lb"
-rate = 50
-method = "POST"
-timeout = "5s"
-start = "20s"
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "tcp"
-servers = ["pg"]
-timeout_connect = "4s"
-retries = 2
-option_httpchk = "GET /primary"
-on_marked_down = "shutdown-sessions"
-[balancers.lb.default_server]
-check = true
-inter = "3s"
-fall = 3
-rise = 2
-[databases.etcd]
-type = "etcd"
-[databases.pg]
-type = "patroni"
-preset = "patroni-3.0.2"
-count = 3
-dcs = "etcd"
-[[faults]]
-kind = "switchover"
-target = "pg"
-candidate = "pg2"
-at = "40s"
-"#;
+fn text() -> String {
+    format!(
+        "{}[[faults]]\nkind = \"switchover\"\ntarget = \"pg\"\ncandidate = \"pg2\"\nat = \"40s\"\n",
+        super::patroni_crash::PATRONI_BEHIND_HAPROXY
+    )
+}
 
 #[test]
 fn a_switchover_waits_for_patronictl_checks_the_candidate_and_pauses_after_the_release() {
-    let spec = hasim::config::parse(TEXT, "so.toml").unwrap_or_else(|e| panic!("{e}"));
+    let spec = hasim::config::parse(&text(), "so.toml").unwrap_or_else(|e| panic!("{e}"));
     for seed in 1..=4 {
         let mut sim = Sim::new(&spec, seed);
         sim.run();
