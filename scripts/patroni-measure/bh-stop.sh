@@ -1,7 +1,8 @@
 #!/bin/bash
 # Ends what bh-start.sh started, by PID (Patroni TERM stops its postgres;
 # postmasters left behind by their pid file), removes the cut and mark rules
-# if still there, and the cgroups.
+# if still there, the cgroups (the cgroup dirs can stay busy for a moment:
+# rmdir them again if listed), and nf_conntrack_tcp_be_liberal.
 WORK=${WORK:-/tmp/p7w}
 D=$(dirname $0)
 for k in 1 2 3; do $D/bh-cut.sh del $k 2>/dev/null; done
@@ -17,4 +18,6 @@ for k in 1 2 3; do
   iptables -w -t mangle -D OUTPUT -o lo -m conntrack --ctstate NEW -m cgroup --path p7h$k -j CONNMARK --set-mark 0x8$k 2>/dev/null
   rmdir /sys/fs/cgroup/unified/p7h$k 2>/dev/null
 done
+# bh-start.sh set it to 1 (the kernel default is 0)
+echo 0 > /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal 2>/dev/null
 true
