@@ -1811,26 +1811,15 @@ impl Patroni {
         let sync_only = self.cfg.sync_mode && !switchover && sync_leader != NONE;
         self.poll_epoch = self.poll_epoch.wrapping_add(1);
         self.poll.clear();
-        for (i, &m) in self.members.iter().enumerate() {
+        for i in 0..self.members.len() {
+            let m = self.members[i];
             if m == self.me || self.cfg.nofailover[i] {
                 continue;
             }
             if sync_only && m != sync_leader && m != sync_standby {
                 continue;
             }
-            self.poll.push(PollResult {
-                node: m,
-                done: false,
-                status: None,
-            });
-            ctx.send(
-                m,
-                CallRef {
-                    slot: i as u32,
-                    generation: self.poll_epoch,
-                },
-                MsgKind::Connect(Req::once(ReqKind::HttpCheck, true)),
-            );
+            self.poll_member(ctx, i);
         }
         if self.poll.is_empty() {
             return self.race_decide(ctx);
@@ -1839,7 +1828,6 @@ impl Patroni {
         ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
     }
 
-    /// Asks member `i`'s REST API for its status (one poll call).
     /// A fresh round of REST polls: the candidate's alone, answered within
     /// REST_POLL_TIMEOUT.
     fn poll_candidate(&mut self, ctx: &mut Ctx, cand: NodeId) {
@@ -1850,6 +1838,7 @@ impl Patroni {
         ctx.rearm(&mut self.poll_timer, at, PatroniTimer::Poll);
     }
 
+    /// Asks member `i`'s REST API for its status (one poll call).
     fn poll_member(&mut self, ctx: &mut Ctx, i: usize) {
         let m = self.members[i];
         self.poll.push(PollResult {
