@@ -15,7 +15,9 @@ use hasim::report::RunResult;
 use hasim::sim::Sim;
 use std::path::Path;
 
-const BASE: &str = r#"
+/// Three Patroni members on one etcd behind HAProxy (tcp, `GET /primary`),
+/// 50 POSTs/s from 20 s; `DURATION` to fill in, the pg table last.
+pub(crate) const BASE: &str = r#"
 [experiment]
 duration = "DURATION"
 [network]

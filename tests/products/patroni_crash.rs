@@ -23,45 +23,17 @@ const PROMOTE: f64 = 1.0;
 /// HAProxy: `retries = 2`, a refused connect retried after 1 s.
 const RETRY_SPAN: f64 = 2.0;
 
-/// Three Patroni 3.0.2 members on one etcd behind HAProxy (tcp, `GET
-/// /primary`), 50 POSTs/s from 20 s; a test appends its fault.
-pub(crate) const PATRONI_BEHIND_HAPROXY: &str = r#"
-[experiment]
-duration = "70s"
-[network]
-latency = "0.1ms"
-[clients.app]
-type = "open"
-target = "lb"
-rate = 50
-method = "POST"
-timeout = "5s"
-start = "20s"
-[balancers.lb]
-preset = "haproxy-2.6"
-mode = "tcp"
-servers = ["pg"]
-timeout_connect = "4s"
-retries = 2
-option_httpchk = "GET /primary"
-on_marked_down = "shutdown-sessions"
-[balancers.lb.default_server]
-check = true
-inter = "3s"
-fall = 3
-rise = 2
-[databases.etcd]
-type = "etcd"
-[databases.pg]
-type = "patroni"
-preset = "patroni-3.0.2"
-count = 3
-dcs = "etcd"
-"#;
+/// patroni.rs's cluster behind HAProxy, run for 70 s on Patroni 3.0.2; a
+/// test appends its fault.
+pub(crate) fn patroni_behind_haproxy() -> String {
+    let base = super::patroni::BASE.replace("DURATION", "70s");
+    format!("{base}preset = \"patroni-3.0.2\"\n")
+}
 
 fn text() -> String {
     format!(
-        "{PATRONI_BEHIND_HAPROXY}[[faults]]\nkind = \"kill\"\nprocess = \"postgres\"\ntarget = \"pg1\"\nat = \"40s\"\n"
+        "{}[[faults]]\nkind = \"kill\"\nprocess = \"postgres\"\ntarget = \"pg1\"\nat = \"40s\"\n",
+        patroni_behind_haproxy()
     )
 }
 

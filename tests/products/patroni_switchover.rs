@@ -25,7 +25,7 @@ const RTTS: f64 = 0.01;
 fn text() -> String {
     format!(
         "{}[[faults]]\nkind = \"switchover\"\ntarget = \"pg\"\ncandidate = \"pg2\"\nat = \"40s\"\n",
-        super::patroni_crash::PATRONI_BEHIND_HAPROXY
+        super::patroni_crash::patroni_behind_haproxy()
     )
 }
 
