@@ -21,6 +21,11 @@
 //! batches in time order, go there: in bench-steady the heap then holds one
 //! of a request's five events instead of two. Which of the two structures
 //! holds an event never changes the order in which it pops.
+//!
+//! The FIFOs start empty and grow to the power of two their most events
+//! need: a ring cycles through its whole buffer, and a 256-entry one (16 KB
+//! of 64-byte entries) per lane swept L1 with a few events in it (cachegrind
+//! on bench-large: most of the event loop's write misses).
 
 use super::time::{Dur, SimTime};
 use std::cmp::Ordering;
@@ -89,7 +94,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             lanes: Vec::new(),
-            sorted: VecDeque::with_capacity(256),
+            sorted: VecDeque::new(),
             next_seq: 0,
             now: SimTime::ZERO,
             popped: 0,
@@ -104,7 +109,7 @@ impl<E> EventQueue<E> {
         if self.lanes.len() < MAX_LANES && !self.lanes.iter().any(|l| l.delay == d.0) {
             self.lanes.push(Lane {
                 delay: d.0,
-                fifo: VecDeque::with_capacity(256),
+                fifo: VecDeque::new(),
             });
         }
     }

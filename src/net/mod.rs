@@ -229,12 +229,20 @@ impl Network {
         Some(Dur(self.syn_rto.0 << doublings))
     }
 
-    /// One-way latency of the next packet from `from` to `to`.
-    #[inline]
+    /// One-way latency of the next packet from `from` to `to`. The
+    /// constant case stays inline at every send; the rest is out of line
+    /// (as one function LLVM kept it out of line whole: ~25 instructions
+    /// per message for a constant, measured with cachegrind on bench-steady).
+    #[inline(always)]
     pub fn delay(&mut self, from: HostId, to: HostId) -> Dur {
-        if let Some(d) = self.uniform {
-            return d;
+        match self.uniform {
+            Some(d) => d,
+            None => self.sampled_delay(from, to),
         }
+    }
+
+    #[inline(never)]
+    fn sampled_delay(&mut self, from: HostId, to: HostId) -> Dur {
         let l = if self.links.is_empty() {
             self.latency
         } else {
