@@ -115,12 +115,21 @@ impl Haproxy {
 
     /// Round robin over equal weights: the next server with room, in order
     /// (the sequence smooth weighted round robin gives), without a scan.
+    /// The position wraps by a compare, not a division per request.
     fn rotate(&mut self) -> Pick {
         let n = self.candidates.len();
-        for k in 0..n {
-            let i = self.candidates[(self.rr_next + k) % n];
+        let mut at = self.rr_next;
+        if at >= n {
+            at %= n; // the candidates shrank
+        }
+        for _ in 0..n {
+            let i = self.candidates[at];
+            at += 1;
+            if at == n {
+                at = 0;
+            }
             if self.servers[i].has_room() {
-                self.rr_next = (self.rr_next + k + 1) % n;
+                self.rr_next = at;
                 return Pick::Server(i);
             }
         }

@@ -232,6 +232,7 @@ impl Haproxy {
                 timeout_check: spec.timeout_check,
                 timeout_connect: spec.timeout_connect,
                 spread: spec.spread_checks,
+                observing: spec.servers.iter().any(|s| s.observe.is_some()),
             },
             wakes: checks::LoopWakes::default(),
         };
