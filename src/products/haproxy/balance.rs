@@ -51,6 +51,9 @@ impl Haproxy {
         self.servers.iter().filter(|s| !s.backup && s.up).count()
     }
 
+    /// Round robin over equal weights inline (B1's balancer, per request);
+    /// the other algorithms out of line.
+    #[inline]
     pub(super) fn pick(&mut self, client: NodeId) -> Pick {
         if self.candidates.is_empty() {
             return Pick::NoServer;
@@ -58,6 +61,11 @@ impl Haproxy {
         if self.balance == Balance::RoundRobin && self.equal_weights {
             return self.rotate();
         }
+        self.pick_weighed(client)
+    }
+
+    #[inline(never)]
+    fn pick_weighed(&mut self, client: NodeId) -> Pick {
         // Reused buffers: no allocation per request.
         let cands = std::mem::take(&mut self.candidates);
         let mut open = std::mem::take(&mut self.scratch);
@@ -116,6 +124,7 @@ impl Haproxy {
     /// Round robin over equal weights: the next server with room, in order
     /// (the sequence smooth weighted round robin gives), without a scan.
     /// The position wraps by a compare, not a division per request.
+    #[inline]
     fn rotate(&mut self) -> Pick {
         let n = self.candidates.len();
         let mut at = self.rr_next;

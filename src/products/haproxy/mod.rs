@@ -366,9 +366,19 @@ impl Haproxy {
 
     /// The session's server connection is over: frees the server slot and
     /// hands it to the oldest waiting session.
+    #[inline]
     fn release_server(&mut self, ctx: &mut Ctx, i: usize) {
         let srv = &mut self.servers[i];
         srv.cur = srv.cur.saturating_sub(1);
+        // Nobody waits (no `maxconn` reached): the common case.
+        if !srv.queue.is_empty() || !self.backend_queue.is_empty() {
+            self.hand_over(ctx, i);
+        }
+    }
+
+    /// Hands server `i`'s free slots to the oldest waiting sessions.
+    #[inline(never)]
+    fn hand_over(&mut self, ctx: &mut Ctx, i: usize) {
         while self.servers[i].has_room() {
             let next = self.servers[i].queue.pop_front().or_else(|| {
                 if self.servers[i].up {
