@@ -269,7 +269,7 @@ impl Haproxy {
             client_gone,
         };
         let sref = CallRef::new(self.sessions.insert(s));
-        self.dispatch(ctx, sref);
+        self.route(ctx, sref, client, client_gone);
     }
 
     /// Load-balances session `sref` and connects, queues or refuses it.
@@ -281,6 +281,13 @@ impl Haproxy {
         else {
             return;
         };
+        self.route(ctx, sref, client, gone);
+    }
+
+    /// [`Haproxy::dispatch`] of a live session from `client` (`gone`: it
+    /// closed its side), without looking it up again.
+    #[inline]
+    fn route(&mut self, ctx: &mut Ctx, sref: CallRef, client: NodeId, gone: bool) {
         let abort = gone && self.abortonclose;
         match self.pick(client) {
             // back_try_conn_req(): an assigned stream whose client closed is
@@ -417,7 +424,7 @@ impl Haproxy {
         }
         self.actconn -= 1;
         // A freed slot lets the kernel's oldest waiting connection in.
-        while self.actconn < self.maxconn {
+        while !self.listen_queue.is_empty() && self.actconn < self.maxconn {
             let Some((c, call, req, gone)) = self.listen_queue.pop_front() else {
                 break;
             };
