@@ -14,6 +14,13 @@ pub struct Histogram {
     min_us: u64,
 }
 
+/// A value in microseconds and its bucket (see [`Histogram::slot`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Slot {
+    us: u64,
+    index: usize,
+}
+
 /// Values up to 2^40 us (about 12 days) are distinct; larger ones clamp.
 const MAX_EXP: u32 = 40;
 
@@ -58,13 +65,30 @@ impl Histogram {
 
     #[inline]
     pub fn record(&mut self, d: Dur) {
+        self.record_slot(self.slot(d));
+    }
+
+    /// Where `d` goes in a histogram of these `sub_bits`: found once for a
+    /// value recorded in two histograms alike (a finished request's latency).
+    #[inline]
+    pub fn slot(&self, d: Dur) -> Slot {
         let us = d.0 / 1_000;
-        let i = self.index(us);
-        self.counts[i] += 1;
+        Slot {
+            us,
+            index: self.index(us),
+        }
+    }
+
+    /// Records the value of `s`, a slot of a histogram with the same
+    /// `sub_bits` as this one.
+    #[inline]
+    pub fn record_slot(&mut self, s: Slot) {
+        debug_assert_eq!(s.index, self.index(s.us));
+        self.counts[s.index] += 1;
         self.total += 1;
-        self.sum_us += us as u128;
-        self.max_us = self.max_us.max(us);
-        self.min_us = self.min_us.min(us);
+        self.sum_us += s.us as u128;
+        self.max_us = self.max_us.max(s.us);
+        self.min_us = self.min_us.min(s.us);
     }
 
     /// Adds `o`'s values: the histogram of both sets of values, exactly

@@ -407,34 +407,37 @@ impl Recorder {
             return;
         }
         let latency = end - start;
+        // One slot and one failure kind for all the figures below.
+        let slot = self.failed_latency.slot(latency);
+        let kind = outcome.failure_index();
         self.requests += 1;
-        self.timeline.record(start, end, latency, outcome);
+        self.timeline.record_slot(start, end, slot, kind);
         let seg = if self.fault_instants.is_empty() {
             0
         } else {
             self.segment(start)
         };
-        self.segment_latency[seg].record(latency);
+        self.segment_latency[seg].record_slot(slot);
         // With one client its latencies are the overall ones: copied at
         // the end instead of recorded twice (measured: 1.3 % of a run).
         let several = self.clients.len() > 1;
         let c = self.client(client);
         c.requests += 1;
-        match outcome.failure_index() {
-            None if several => c.ok_latency.record(latency),
+        match kind {
+            None if several => c.ok_latency.record_slot(slot),
             None => {}
             Some(k) => {
                 c.failed += 1;
                 c.by_kind[k] += 1;
             }
         }
-        match outcome.failure_index() {
+        match kind {
             None => {
                 self.ok_min = self.ok_min.min(latency);
                 self.ok_max = self.ok_max.max(latency);
             }
             Some(k) => {
-                self.failed_latency.record(latency);
+                self.failed_latency.record_slot(slot);
                 self.failed += 1;
                 self.by_kind[k] += 1;
                 let db = match outcome {

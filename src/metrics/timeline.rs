@@ -11,7 +11,10 @@
 //! by kind sit in a side table of the buckets that have any: a bucket then
 //! costs 48 bytes, whatever happened in it (a day at 1 s buckets: 4 MB).
 
-use super::{Histogram, KIND_COUNT, Outcome};
+#[cfg(test)]
+use super::Outcome;
+use super::histogram::Slot;
+use super::{Histogram, KIND_COUNT};
 use crate::engine::{Dur, SimTime};
 use std::collections::BTreeMap;
 
@@ -90,8 +93,22 @@ impl Timeline {
     }
 
     /// Records a request that ended at `end` (never earlier than the last one).
-    #[inline]
+    #[cfg(test)]
     pub fn record(&mut self, start: SimTime, end: SimTime, latency: Dur, outcome: Outcome) {
+        let slot = self.working.slot(latency);
+        self.record_slot(start, end, slot, outcome.failure_index());
+    }
+
+    /// [`Timeline::record`] with the latency's histogram slot and the
+    /// outcome's failure kind, which the recorder has found already.
+    #[inline]
+    pub fn record_slot(
+        &mut self,
+        start: SimTime,
+        end: SimTime,
+        latency: Slot,
+        kind: Option<usize>,
+    ) {
         if !(self.open_lo..self.open_hi).contains(&end.0) {
             self.open_at(self.index(end));
         }
@@ -100,10 +117,10 @@ impl Timeline {
         } else {
             self.index(start)
         };
-        self.working.record(latency);
+        self.working.record_slot(latency);
         let b = &mut self.buckets[s];
         b.started += 1;
-        match outcome.failure_index() {
+        match kind {
             None => b.ok += 1,
             Some(k) => self.failures.entry(s).or_insert([0; KIND_COUNT])[k] += 1,
         }

@@ -61,6 +61,9 @@ pub struct Client {
     deadlines: DeadlineFifo,
     /// One per virtual user when it keeps its connection alive.
     kept: Vec<KeptConn>,
+    /// The open loop's rate step in force over [lo, hi), as the mean gap in
+    /// ns: found once per step, not by a search and a division per arrival.
+    step_mean: (SimTime, SimTime, f64),
 }
 
 #[derive(Clone)]
@@ -199,17 +202,26 @@ impl Client {
             calls: Slab::default(),
             deadlines: DeadlineFifo::default(),
             kept,
+            step_mean: (SimTime::NEVER, SimTime::ZERO, 0.0),
         }
     }
 
     /// Time to the next arrival of the open loop at instant `t`.
-    fn gap(&self, t: SimTime, rng: &mut Rng) -> Dur {
+    #[inline]
+    fn gap(&mut self, t: SimTime, rng: &mut Rng) -> Dur {
         let Load::Open { steps, poisson, .. } = &self.load else {
             return Dur::ZERO;
         };
-        let i = steps.partition_point(|&(at, _)| at <= t).max(1) - 1;
-        let rate = steps[i].1;
-        let mean_ns = 1e9 / rate;
+        let mean_ns = match self.step_mean {
+            (lo, hi, mean_ns) if lo <= t && t < hi => mean_ns,
+            _ => {
+                let i = steps.partition_point(|&(at, _)| at <= t).max(1) - 1;
+                let lo = if i == 0 { SimTime::ZERO } else { steps[i].0 };
+                let hi = steps.get(i + 1).map_or(SimTime::NEVER, |s| s.0);
+                self.step_mean = (lo, hi, 1e9 / steps[i].1);
+                self.step_mean.2
+            }
+        };
         if *poisson {
             let x: f64 = Exp1.sample(rng);
             Dur((x * mean_ns) as u64)
@@ -514,10 +526,10 @@ impl Process for Client {
     /// A client's load starts when the file says, whatever its uptime.
     fn start(&mut self, ctx: &mut Ctx, rng: &mut Rng, _boot: Boot) {
         match &self.load {
-            Load::Open { poisson, .. } => {
+            &Load::Open { poisson, .. } => {
                 // A constant-rate load generator sends its first request at
                 // once; a Poisson process waits a first random gap.
-                let first = if *poisson {
+                let first = if poisson {
                     self.start + self.gap(self.start, rng)
                 } else {
                     self.start

@@ -51,6 +51,9 @@ impl Haproxy {
         self.servers.iter().filter(|s| !s.backup && s.up).count()
     }
 
+    /// Round robin over equal weights inline (B1's balancer, per request);
+    /// the other algorithms out of line.
+    #[inline]
     pub(super) fn pick(&mut self, client: NodeId) -> Pick {
         if self.candidates.is_empty() {
             return Pick::NoServer;
@@ -58,6 +61,11 @@ impl Haproxy {
         if self.balance == Balance::RoundRobin && self.equal_weights {
             return self.rotate();
         }
+        self.pick_weighed(client)
+    }
+
+    #[inline(never)]
+    fn pick_weighed(&mut self, client: NodeId) -> Pick {
         // Reused buffers: no allocation per request.
         let cands = std::mem::take(&mut self.candidates);
         let mut open = std::mem::take(&mut self.scratch);
@@ -115,12 +123,22 @@ impl Haproxy {
 
     /// Round robin over equal weights: the next server with room, in order
     /// (the sequence smooth weighted round robin gives), without a scan.
+    /// The position wraps by a compare, not a division per request.
+    #[inline]
     fn rotate(&mut self) -> Pick {
         let n = self.candidates.len();
-        for k in 0..n {
-            let i = self.candidates[(self.rr_next + k) % n];
+        let mut at = self.rr_next;
+        if at >= n {
+            at %= n; // the candidates shrank
+        }
+        for _ in 0..n {
+            let i = self.candidates[at];
+            at += 1;
+            if at == n {
+                at = 0;
+            }
             if self.servers[i].has_room() {
-                self.rr_next = (self.rr_next + k + 1) % n;
+                self.rr_next = at;
                 return Pick::Server(i);
             }
         }

@@ -45,6 +45,8 @@ pub struct CheckConfig {
     pub timeout_connect: Option<Dur>,
     /// `spread-checks` percent.
     pub spread: u32,
+    /// Some server has `observe`: real traffic adjusts its health.
+    pub observing: bool,
 }
 
 #[derive(Clone)]
@@ -299,10 +301,18 @@ impl Haproxy {
     /// The event loop woke (any event of this process): every check whose
     /// connection completed since is seen at its `timeout check` expiry —
     /// failed now if that has passed, else requeued there.
+    #[inline]
     pub(super) fn loop_woke(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
-        if self.wakes.unseen == 0 {
-            return;
+        if self.wakes.unseen != 0 {
+            self.see_connected_checks(ctx, rng);
         }
+    }
+
+    /// [`Haproxy::loop_woke`] when checks connected since: out of the
+    /// per-message path (with `timeout check` set, at most once per check).
+    #[cold]
+    #[inline(never)]
+    fn see_connected_checks(&mut self, ctx: &mut Ctx, rng: &mut Rng) {
         self.wakes.unseen = 0;
         let Some(tchk) = self.checks.timeout_check else {
             return;
@@ -423,6 +433,7 @@ impl Haproxy {
     /// `observe` (§5, `__health_adjust()`): a connection or response of real
     /// traffic to server `i` succeeded (`error = None`) or failed. After
     /// `error-limit` consecutive errors, `on-error` acts once.
+    #[inline]
     pub(super) fn health_adjust(
         &mut self,
         ctx: &mut Ctx,
@@ -430,6 +441,15 @@ impl Haproxy {
         error: Option<&'static str>,
         layer7: bool,
     ) {
+        if self.checks.observing {
+            self.observe(ctx, i, error, layer7);
+        }
+    }
+
+    /// [`Haproxy::health_adjust`] in a backend where some server has
+    /// `observe` (most have none: nothing to do per request).
+    #[inline(never)]
+    fn observe(&mut self, ctx: &mut Ctx, i: usize, error: Option<&'static str>, layer7: bool) {
         let c = &mut self.servers[i].check;
         let Some(observe) = c.observe else { return };
         if layer7 && observe == Observe::Layer4 {

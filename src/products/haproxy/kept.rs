@@ -17,14 +17,20 @@ impl Haproxy {
         answer: MsgKind,
         server_peer: u32,
     ) {
-        let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
+        let Some(sref) = self.attempts.get(aref.slot, aref.generation).map(|a| a.session) else {
             return;
         };
-        let sref = a.session;
-        let Some(s) = self.sessions.get(sref.slot, sref.generation).copied() else {
+        // The fields needed, not a copy of the whole session.
+        let Some((srv, client_gone, keep)) = self
+            .sessions
+            .get(sref.slot, sref.generation)
+            .map(|s| (s.srv, s.client_gone, s.req.keep))
+        else {
             return;
         };
-        if let Some(i) = s.srv {
+        if self.checks.observing
+            && let Some(i) = srv
+        {
             // `observe layer7`: 5xx but 501 and 505 are errors. A
             // database's error counts as one, as it did when it travelled
             // as a status >= 1000.
@@ -37,25 +43,25 @@ impl Haproxy {
         }
         self.log_end(ctx, sref, "--");
         let tcp_kept = !self.http && server_peer != NO_PEER;
-        if s.client_gone {
+        if client_gone {
             // The client closed meanwhile (abort.rs): the answer meets a
             // closed socket and the session ends, a kept server connection
             // with it.
             self.attempts.remove(aref.slot, aref.generation);
-            if tcp_kept && let Some(i) = s.srv {
+            if tcp_kept && let Some(i) = srv {
                 let node = self.servers[i as usize].node;
                 ctx.send_peer(node, aref, server_peer, MsgKind::Close);
             }
             return self.end_session(ctx, sref, Some(answer));
         }
-        if !s.req.keep || (!self.http && !tcp_kept) {
+        if !keep || (!self.http && !tcp_kept) {
             self.attempts.remove(aref.slot, aref.generation);
             return self.end_session(ctx, sref, Some(answer));
         }
         if !tcp_kept {
             // http: the server connection ends with its request.
             self.attempts.remove(aref.slot, aref.generation);
-            if let Some(i) = s.srv {
+            if let Some(i) = srv {
                 self.release_server(ctx, i as usize);
             }
         }

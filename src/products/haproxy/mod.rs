@@ -232,6 +232,7 @@ impl Haproxy {
                 timeout_check: spec.timeout_check,
                 timeout_connect: spec.timeout_connect,
                 spread: spec.spread_checks,
+                observing: spec.servers.iter().any(|s| s.observe.is_some()),
             },
             wakes: checks::LoopWakes::default(),
         };
@@ -268,7 +269,7 @@ impl Haproxy {
             client_gone,
         };
         let sref = CallRef::new(self.sessions.insert(s));
-        self.dispatch(ctx, sref);
+        self.route(ctx, sref, client, client_gone);
     }
 
     /// Load-balances session `sref` and connects, queues or refuses it.
@@ -280,6 +281,13 @@ impl Haproxy {
         else {
             return;
         };
+        self.route(ctx, sref, client, gone);
+    }
+
+    /// [`Haproxy::dispatch`] of a live session from `client` (`gone`: it
+    /// closed its side), without looking it up again.
+    #[inline]
+    fn route(&mut self, ctx: &mut Ctx, sref: CallRef, client: NodeId, gone: bool) {
         let abort = gone && self.abortonclose;
         match self.pick(client) {
             // back_try_conn_req(): an assigned stream whose client closed is
@@ -365,9 +373,19 @@ impl Haproxy {
 
     /// The session's server connection is over: frees the server slot and
     /// hands it to the oldest waiting session.
+    #[inline]
     fn release_server(&mut self, ctx: &mut Ctx, i: usize) {
         let srv = &mut self.servers[i];
         srv.cur = srv.cur.saturating_sub(1);
+        // Nobody waits (no `maxconn` reached): the common case.
+        if !srv.queue.is_empty() || !self.backend_queue.is_empty() {
+            self.hand_over(ctx, i);
+        }
+    }
+
+    /// Hands server `i`'s free slots to the oldest waiting sessions.
+    #[inline(never)]
+    fn hand_over(&mut self, ctx: &mut Ctx, i: usize) {
         while self.servers[i].has_room() {
             let next = self.servers[i].queue.pop_front().or_else(|| {
                 if self.servers[i].up {
@@ -406,7 +424,7 @@ impl Haproxy {
         }
         self.actconn -= 1;
         // A freed slot lets the kernel's oldest waiting connection in.
-        while self.actconn < self.maxconn {
+        while !self.listen_queue.is_empty() && self.actconn < self.maxconn {
             let Some((c, call, req, gone)) = self.listen_queue.pop_front() else {
                 break;
             };
