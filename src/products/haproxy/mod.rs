@@ -695,7 +695,11 @@ impl Process for Haproxy {
             a.established_at = at;
             s.phase = Phase::Established;
             // `observe`: a successful connection clears the error count.
-            if let Some(i) = s.srv {
+            // Only `observe` reads it: without it, the write would keep a
+            // cold line of every server in bench-large's working set.
+            if self.checks.observing
+                && let Some(i) = s.srv
+            {
                 self.servers[i as usize].check.consecutive_errors = 0;
             }
         }
