@@ -163,8 +163,7 @@ impl History {
         let Some(r) = self.ops.get(op as usize) else {
             return;
         };
-        let start = r.start;
-        let before = self.acks.partition_point(|&(at, _)| at < start);
+        let before = self.acked_before(r.start);
         let stale = before > 0 && !sees(self.acks[before - 1].1);
         let r = &mut self.ops[op as usize];
         r.served_by = node;
@@ -258,9 +257,26 @@ impl History {
 
     /// The acknowledged write last seen by clients before `t`, if any.
     pub fn last_ack_before(&self, t: SimTime) -> Option<(SimTime, u32)> {
-        let t = self.rel(t);
-        let i = self.acks.partition_point(|&(at, _)| at < t);
+        let i = self.acked_before(self.rel(t));
         (i > 0).then(|| self.acks[i - 1])
+    }
+
+    /// How many writes were acknowledged before experiment instant `t`.
+    /// A read asks about its own start, a moment ago: galloping back from
+    /// the newest ack finds it in a step or two where a binary search over
+    /// the whole run took ~15 (measured: 3/4 of MySQL's per-query cost).
+    fn acked_before(&self, t: SimTime) -> usize {
+        let acks = &self.acks;
+        let (mut lo, mut step) = (acks.len(), 1);
+        while lo > 0 && acks[lo - 1].0 >= t {
+            let hi = lo;
+            lo = lo.saturating_sub(step);
+            if acks[lo].0 < t {
+                return lo + acks[lo..hi].partition_point(|&(at, _)| at < t);
+            }
+            step *= 2;
+        }
+        lo
     }
 }
 
@@ -284,6 +300,20 @@ mod tests {
         h.read(2, 7, |_| true);
         assert!(!h.ops[2].stale);
         assert_eq!(h.ops[2].served_by, 7);
+    }
+
+    #[test]
+    fn galloping_back_finds_what_a_binary_search_finds() {
+        // Acks at 0, 0, 1, 1, 1, 2, ... ns (ties included), probed at every instant.
+        for len in 0..40u64 {
+            let mut h = History::new(vec!["db".into()]);
+            h.acks = (0..len).map(|i| (SimTime(i * 2 / 5), i as u32)).collect();
+            for probe in 0..len / 2 + 3 {
+                let at = SimTime(probe);
+                let expected = h.acks.partition_point(|&(a, _)| a < at);
+                assert_eq!(h.acked_before(at), expected, "{len} acks, probe {probe}");
+            }
+        }
     }
 
     #[test]
