@@ -291,8 +291,14 @@ impl Network {
     /// Whether a packet from `from` can reach `to` right now.
     #[inline]
     pub fn reachable(&self, from: HostId, to: HostId) -> bool {
-        self.whole
-            || (self.talks[from as usize] && self.talks[to as usize] && !self.partitioned(from, to))
+        self.whole || self.reachable_now(from, to)
+    }
+
+    /// Out of line: inlined, its checks made every delivery of a network
+    /// without faults longer (bench-steady +0.085 % instructions).
+    #[inline(never)]
+    fn reachable_now(&self, from: HostId, to: HostId) -> bool {
+        self.talks[from as usize] && self.talks[to as usize] && !self.partitioned(from, to)
     }
 
     /// Whether an active partition drops packets from `from` to `to`.
