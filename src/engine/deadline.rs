@@ -14,6 +14,14 @@
 //! that could still expire, not once per request (field report 2's sweep
 //! woke for nothing on 17 % of its events). A liveness check must be
 //! monotone: an entry it calls finished may never become due again.
+//!
+//! A wake-up skipped this way did nothing but re-arm, so outputs stay the
+//! same; two things could still tell: an event at the very instant of a live
+//! deadline, scheduled between the old and the new re-arm, now comes after
+//! the wake-up rather than before; and a stopped (SIGSTOP) process's frozen
+//! wake-up is the first live deadline's, so on SIGCONT it runs after what
+//! arrived before that deadline, no longer at the first finished one's
+//! place. Neither moves a byte of the experiments and validation cases.
 
 use super::time::SimTime;
 use std::collections::VecDeque;
