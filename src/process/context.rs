@@ -9,6 +9,16 @@ use crate::metrics::{EventKind, History, Outcome, Recorder, RequestInfo};
 use crate::net::{Addr, Garp, HostId, Network, VipId};
 use crate::products::Timer;
 
+impl From<Deadline> for CallRef {
+    #[inline]
+    fn from(d: Deadline) -> CallRef {
+        CallRef {
+            slot: d.slot,
+            generation: d.generation,
+        }
+    }
+}
+
 /// A model's view of the world while it handles one event.
 pub struct Ctx<'a> {
     pub now: SimTime,
@@ -236,20 +246,21 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The wake-up `wake` of `fifo` fired: takes the deadlines now due and
-    /// re-arms the wake-up.
-    pub fn expire_with(&mut self, fifo: &mut DeadlineFifo, wake: impl Into<Timer>) -> Vec<CallRef> {
-        let mut due = Vec::new();
-        let next = fifo.expire(self.now, |d| {
-            due.push(CallRef {
-                slot: d.slot,
-                generation: d.generation,
-            })
-        });
-        if let Some(at) = next {
+    /// The wake-up `wake` of `fifo` fired: sets the deadlines now due aside
+    /// (take them with [`DeadlineFifo::next_due`]), drops the finished ones
+    /// after them and re-arms the wake-up at the first that `live` (given its
+    /// call and deadline) says may still time out: a check that, once false,
+    /// stays false.
+    #[inline]
+    pub fn expire_with(
+        &mut self,
+        fifo: &mut DeadlineFifo,
+        wake: impl Into<Timer>,
+        mut live: impl FnMut(CallRef, SimTime) -> bool,
+    ) {
+        if let Some(at) = fifo.expire(self.now, |d| live(CallRef::from(*d), d.at)) {
             self.at(at, wake);
         }
-        due
     }
 
     /// Logs a state change of this component about `subject`.

@@ -408,17 +408,27 @@ impl<W: Wake> Downstream<W> {
 
     /// The wake-up of the connect (`connect`) or read deadlines of call `i`.
     pub fn on_timer(&mut self, ctx: &mut Ctx, i: usize, connect: bool) -> Vec<Ended> {
-        let expired = if connect {
-            let wake = W::connect(i as u32);
-            ctx.expire_with(&mut self.connect_deadlines[i], wake)
+        let (out, now, timeout) = (&self.out, ctx.now, self.cfgs[i].timeout);
+        if connect {
+            // A connection is established once: one established by its
+            // deadline never times out connecting.
+            let fifo = &mut self.connect_deadlines[i];
+            ctx.expire_with(fifo, W::connect(i as u32), |c, at| {
+                out.get(c.slot, c.generation)
+                    .is_some_and(|o| o.established_at > at)
+            });
         } else {
-            let wake = W::read(i as u32);
-            ctx.expire_with(&mut self.read_deadlines[i], wake)
-        };
-        let timeout = self.cfgs[i].timeout;
+            // Only the deadline of a connection's current call counts; an
+            // idle connection's next call starts later, with a later one.
+            let fifo = &mut self.read_deadlines[i];
+            ctx.expire_with(fifo, W::read(i as u32), |c, at| {
+                out.get(c.slot, c.generation)
+                    .is_some_and(|o| o.started + timeout == at && (o.busy || o.started == now))
+            });
+        }
         let target = self.cfgs[i].target;
         let mut failed = Vec::new();
-        for conn in expired {
+        while let Some(conn) = self.fifo(i, connect).next_due().map(CallRef::from) {
             let Some(o) = self.out.get(conn.slot, conn.generation).copied() else {
                 continue;
             };
@@ -438,6 +448,14 @@ impl<W: Wake> Downstream<W> {
             failed.extend(self.drop_conn(ctx, conn));
         }
         failed
+    }
+
+    fn fifo(&mut self, i: usize, connect: bool) -> &mut DeadlineFifo {
+        if connect {
+            &mut self.connect_deadlines[i]
+        } else {
+            &mut self.read_deadlines[i]
+        }
     }
 
     pub fn on_established(&mut self, call: CallRef, at: SimTime) {

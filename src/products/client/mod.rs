@@ -584,7 +584,11 @@ impl Process for Client {
                 self.release(ctx, rng, released);
             }
             ClientTimer::Timeout => {
-                for call in ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout) {
+                let calls = &self.calls;
+                ctx.expire_with(&mut self.deadlines, ClientTimer::Timeout, |c, _| {
+                    calls.contains(c.slot, c.generation)
+                });
+                while let Some(call) = self.deadlines.next_due().map(CallRef::from) {
                     if self.calls.contains(call.slot, call.generation) {
                         self.driver.timed_out(ctx, rng, call);
                     }

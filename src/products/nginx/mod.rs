@@ -510,8 +510,24 @@ impl Nginx {
         }
     }
 
+    fn deadlines(&mut self, connect: bool) -> &mut DeadlineFifo {
+        if connect {
+            &mut self.connect_deadlines
+        } else {
+            &mut self.read_deadlines
+        }
+    }
+
     fn idle_expired(&mut self, ctx: &mut Ctx) {
-        for d in ctx.expire_with(&mut self.idle_deadlines, NginxTimer::IdleDeadline) {
+        let (conns, ka, now) = (&self.conns, self.keepalive_timeout, ctx.now);
+        // Only the deadline of a connection's latest idle spell counts; a busy
+        // one goes idle again later, with a later deadline.
+        ctx.expire_with(&mut self.idle_deadlines, NginxTimer::IdleDeadline, |c, at| {
+            conns
+                .get(c.slot, c.generation)
+                .is_some_and(|k| k.idle_since + ka == at && (!k.busy || k.idle_since == now))
+        });
+        while let Some(d) = self.idle_deadlines.next_due().map(CallRef::from) {
             let Some(k) = self.conns.get(d.slot, d.generation).copied() else {
                 continue;
             };
@@ -569,12 +585,21 @@ impl Process for Nginx {
         match t {
             NginxTimer::ConnectDeadline | NginxTimer::ReadDeadline => {
                 let connect = t == NginxTimer::ConnectDeadline;
-                let fifo = if connect {
-                    &mut self.connect_deadlines
+                let attempts = &self.attempts;
+                if connect {
+                    // An attempt is established once: one established by
+                    // its deadline never times out connecting.
+                    ctx.expire_with(&mut self.connect_deadlines, t, |a, at| {
+                        attempts
+                            .get(a.slot, a.generation)
+                            .is_some_and(|a| a.established_at > at)
+                    });
                 } else {
-                    &mut self.read_deadlines
-                };
-                for aref in ctx.expire_with(fifo, t) {
+                    ctx.expire_with(&mut self.read_deadlines, t, |a, _| {
+                        attempts.contains(a.slot, a.generation)
+                    });
+                }
+                while let Some(aref) = self.deadlines(connect).next_due().map(CallRef::from) {
                     let Some(a) = self.attempts.get(aref.slot, aref.generation).copied() else {
                         continue;
                     };
