@@ -298,13 +298,9 @@ impl Network {
     /// without faults longer (bench-steady +0.085 % instructions).
     #[inline(never)]
     fn reachable_now(&self, from: HostId, to: HostId) -> bool {
-        self.talks[from as usize] && self.talks[to as usize] && !self.partitioned(from, to)
-    }
-
-    /// Whether an active partition drops packets from `from` to `to`.
-    #[inline]
-    fn partitioned(&self, from: HostId, to: HostId) -> bool {
-        !self.partitions.is_empty() && self.partitions.iter().any(|p| p.blocks(from, to))
+        self.talks[from as usize]
+            && self.talks[to as usize]
+            && !self.partitions.iter().any(|p| p.blocks(from, to))
     }
 
     /// The process a packet from host `from` to VIP `v` goes to, or `None`

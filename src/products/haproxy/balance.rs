@@ -61,11 +61,11 @@ impl Haproxy {
         if self.balance == Balance::RoundRobin && self.equal_weights {
             return self.rotate();
         }
-        self.pick_weighed(client)
+        self.pick_weighted(client)
     }
 
     #[inline(never)]
-    fn pick_weighed(&mut self, client: NodeId) -> Pick {
+    fn pick_weighted(&mut self, client: NodeId) -> Pick {
         // Reused buffers: no allocation per request.
         let cands = std::mem::take(&mut self.candidates);
         let mut open = std::mem::take(&mut self.scratch);
